@@ -1,0 +1,281 @@
+//! The command line: clap definitions and the headless commands.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::lesson::validate::DemoCatalog;
+use crate::lesson::{self, Lesson, LessonSet};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "asyncdojo",
+    version,
+    about = "Learn async programming by watching it run",
+    long_about = "Learn async programming by watching it run.\n\n\
+        Sixteen interview questions and three code challenges on async Python, each with live \
+        demos on an embedded tokio runtime drawn as per-task timelines.\n\n\
+        Run without a command to open the app."
+)]
+pub struct Cli {
+    /// Load lessons from this directory instead of the set built into the binary
+    #[arg(long, global = true, value_name = "DIR")]
+    pub lessons: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the lessons in the guide's order
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one lesson as text (highlighted on a terminal, plain in a pipe)
+    Show {
+        /// Lesson id (q05-concurrent-http) or number (5, q5, c1)
+        lesson: String,
+    },
+    /// Validate lesson files; print every problem as FILE:LINE:COL: field: message
+    Check {
+        /// Directory to check (default: the lessons built into the binary)
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Runs a headless command. Exit codes: 0 success, 1 the thing asked for failed, 2 usage errors.
+pub fn run(cli: Cli, catalog: &dyn DemoCatalog) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::List { json: false });
+    match command {
+        Command::Check { dir } => check(dir.or(cli.lessons), catalog),
+        Command::List { json } => {
+            let set = load(cli.lessons.as_deref(), catalog)?;
+            report_problems(&set);
+            let mut out = std::io::stdout().lock();
+            if json {
+                print_list_json(&set, &mut out)?;
+            } else {
+                print_list(&set, &mut out)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { lesson } => {
+            let set = load(cli.lessons.as_deref(), catalog)?;
+            report_problems(&set);
+            let Some(found) = set.find(&lesson) else {
+                eprintln!(
+                    "error: no lesson named `{lesson}`; `asyncdojo list` shows the ids and numbers"
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let styled = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let mut out = std::io::stdout().lock();
+            print_lesson(found, styled, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load(dir: Option<&std::path::Path>, catalog: &dyn DemoCatalog) -> anyhow::Result<LessonSet> {
+    match dir {
+        Some(dir) => Ok(lesson::load_dir(dir, catalog)?),
+        None => Ok(lesson::load_embedded(catalog)),
+    }
+}
+
+/// A bad file never hides the good ones: say what was left out, on stderr, and go on.
+fn report_problems(set: &LessonSet) {
+    if set.problems.is_empty() {
+        return;
+    }
+    for p in &set.problems {
+        eprintln!("{}", crate::text::sanitize(&p.to_string()));
+    }
+    eprintln!(
+        "warning: {} problem(s); lessons with problems were left out (`asyncdojo check` lists them)",
+        set.problems.len()
+    );
+}
+
+fn check(dir: Option<PathBuf>, catalog: &dyn DemoCatalog) -> anyhow::Result<ExitCode> {
+    let set = match load(dir.as_deref(), catalog) {
+        Ok(set) => set,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let where_ = dir.map_or_else(
+        || "built-in lessons".to_owned(),
+        |d| d.display().to_string(),
+    );
+    if set.problems.is_empty() {
+        let items: usize = set.lessons.iter().map(|l| l.quiz.len()).sum();
+        writeln!(
+            out,
+            "ok: {} lessons, {} quiz items in {where_}, no problems",
+            set.lessons.len(),
+            items
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &set.problems {
+        writeln!(out, "{}", crate::text::sanitize(&p.to_string()))?;
+    }
+    let bad_files: std::collections::BTreeSet<&str> =
+        set.problems.iter().map(|p| p.file.as_str()).collect();
+    writeln!(
+        out,
+        "{} problem(s) in {} of {} file(s) in {where_}",
+        set.problems.len(),
+        bad_files.len(),
+        set.files
+    )?;
+    Ok(ExitCode::from(1))
+}
+
+fn print_list(set: &LessonSet, out: &mut impl Write) -> std::io::Result<()> {
+    let mut section = None;
+    for l in &set.lessons {
+        if section != Some(l.section) {
+            if section.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", l.section.title())?;
+            section = Some(l.section);
+        }
+        writeln!(
+            out,
+            "  {:<4} {:<28} {}",
+            l.label(),
+            l.id.0,
+            crate::text::sanitize(&l.title)
+        )?;
+    }
+    Ok(())
+}
+
+fn print_list_json(set: &LessonSet, out: &mut impl Write) -> anyhow::Result<()> {
+    let rows: Vec<serde_json::Value> = set
+        .lessons
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "id": l.id,
+                "label": l.label(),
+                "kind": l.kind,
+                "number": l.number,
+                "section": l.section,
+                "title": l.title,
+                "demos": l.demos.iter().map(|d| d.demo.as_str()).collect::<Vec<_>>(),
+                "quiz_items": l.quiz.len(),
+            })
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &rows)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// One lesson as readable text. Every piece of lesson text goes through `sanitize`, so even a
+/// lesson loaded with `--lessons` cannot write escape sequences to the terminal.
+pub fn print_lesson(l: &Lesson, styled: bool, out: &mut impl Write) -> std::io::Result<()> {
+    use crate::text::sanitize as s;
+    let heading = |out: &mut dyn Write, text: &str| -> std::io::Result<()> {
+        if styled {
+            writeln!(out, "\n\x1b[1;4m{text}\x1b[0m")
+        } else {
+            writeln!(out, "\n{text}\n{}", "-".repeat(text.chars().count()))
+        }
+    };
+    let title = format!("{} · {}", l.label(), s(&l.title));
+    if styled {
+        writeln!(out, "\x1b[1m{title}\x1b[0m  ({})", l.section.title())?;
+    } else {
+        writeln!(
+            out,
+            "{title}\n{}\n({})",
+            "=".repeat(title.chars().count()),
+            l.section.title()
+        )?;
+    }
+    heading(out, "Question")?;
+    writeln!(out, "{}", s(l.question.trim_end()))?;
+    heading(out, "Answer")?;
+    writeln!(out, "{}", s(l.answer.trim_end()))?;
+    heading(out, "Key points")?;
+    for p in &l.key_points {
+        writeln!(out, "- {}", s(p))?;
+    }
+    heading(out, "asyncio ↔ tokio")?;
+    for row in &l.mapping {
+        write!(out, "- {}  ↔  {}", s(&row.asyncio), s(&row.tokio))?;
+        if row.note.is_empty() {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "  ({})", s(&row.note))?;
+        }
+    }
+    for snippet in &l.code {
+        let caption = if snippet.title.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", s(&snippet.title))
+        };
+        heading(out, &format!("Code ({}{caption})", snippet.language.name()))?;
+        write_code(out, &snippet.source, snippet.language, styled)?;
+    }
+    if !l.demos.is_empty() {
+        heading(out, "Demos")?;
+        for d in &l.demos {
+            let mut cmd = format!("asyncdojo run {}", d.demo);
+            for v in &d.variants {
+                cmd.push_str(&format!(" --variant {v}"));
+            }
+            for (k, v) in &d.params {
+                cmd.push_str(&format!(" --set {k}={v}"));
+            }
+            writeln!(out, "- {}\n    {}", s(&d.caption), s(&cmd))?;
+        }
+    }
+    for hunt in &l.spot_the_bug {
+        let origin = match hunt.origin {
+            lesson::BugOrigin::Guide => "from the interview guide: this code has bugs",
+            lesson::BugOrigin::Original => "this code has bugs",
+        };
+        heading(out, &format!("Spot the bug: {} ({origin})", s(&hunt.title)))?;
+        write_code(out, &hunt.code, hunt.language, styled)?;
+    }
+    writeln!(
+        out,
+        "\n{} quiz item(s) and {} spot-the-bug exercise(s): practise them in the app.",
+        l.quiz.len(),
+        l.spot_the_bug.len()
+    )?;
+    Ok(())
+}
+
+fn write_code(
+    out: &mut dyn Write,
+    code: &str,
+    language: lesson::Language,
+    styled: bool,
+) -> std::io::Result<()> {
+    if styled {
+        let lines = crate::highlight::highlight(code, language, crate::highlight::Palette::Dark);
+        for (i, line) in crate::highlight::to_ansi(&lines).lines().enumerate() {
+            writeln!(out, "\x1b[2m{:>3}\x1b[0m  {line}", i + 1)?;
+        }
+    } else {
+        for (i, line) in code.lines().enumerate() {
+            writeln!(out, "{:>3}  {}", i + 1, crate::text::sanitize(line))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Where each value of a lesson file stands, by field path (`quiz[2].answer`).
+//!
+//! serde gives no positions for values that are well-typed but wrong (an answer out of range), so a
+//! second, event-level pass over the same text records the line and column of every node. It runs
+//! only after the serde parse succeeded, so the document is known to be well-formed and bounded.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser};
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Position {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// Field path → position of its value, and of its key where it is a mapping entry.
+#[derive(Debug, Default)]
+pub struct SpanIndex {
+    values: HashMap<String, Position>,
+    keys: HashMap<String, Position>,
+    /// The first anchor or alias found: lessons refuse them (see lessons/README.md).
+    pub first_alias: Option<Position>,
+}
+
+enum Frame {
+    Mapping { path: String, key: Option<String> },
+    Sequence { path: String, next: usize },
+}
+
+impl SpanIndex {
+    /// Index `text`. Never fails: a scan error simply ends the index (serde already reported it).
+    pub fn build(text: &str) -> SpanIndex {
+        let mut index = SpanIndex::default();
+        let mut stack: Vec<Frame> = Vec::new();
+        for item in Parser::new_from_str(text) {
+            let Ok((event, span)) = item else { break };
+            let pos = Position {
+                line: span.start.line(),
+                col: span.start.col() + 1,
+            };
+            match event {
+                Event::Scalar(value, _, anchor, _) => {
+                    index.note_anchor(anchor, pos);
+                    if let Some(Frame::Mapping { path, key }) = stack.last_mut()
+                        && key.is_none()
+                    {
+                        let key_path = join(path, &value);
+                        index.keys.insert(key_path, pos);
+                        *key = Some(value.into_owned());
+                        continue;
+                    }
+                    if let Some(path) = index.value_path(&mut stack) {
+                        index.values.insert(path, pos);
+                    }
+                }
+                Event::Alias(_) => {
+                    index.first_alias.get_or_insert(pos);
+                    index.value_path(&mut stack);
+                }
+                Event::MappingStart(anchor, _) => {
+                    index.note_anchor(anchor, pos);
+                    let path = index.value_path(&mut stack).unwrap_or_default();
+                    index.values.insert(path.clone(), pos);
+                    stack.push(Frame::Mapping { path, key: None });
+                }
+                Event::SequenceStart(anchor, _) => {
+                    index.note_anchor(anchor, pos);
+                    let path = index.value_path(&mut stack).unwrap_or_default();
+                    index.values.insert(path.clone(), pos);
+                    stack.push(Frame::Sequence { path, next: 0 });
+                }
+                Event::MappingEnd | Event::SequenceEnd => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+        index
+    }
+
+    fn note_anchor(&mut self, anchor: usize, pos: Position) {
+        // saphyr numbers anchors from 1; 0 means "no anchor".
+        if anchor != 0 {
+            self.first_alias.get_or_insert(pos);
+        }
+    }
+
+    /// The path of the node that starts now, advancing the enclosing container.
+    fn value_path(&self, stack: &mut [Frame]) -> Option<String> {
+        match stack.last_mut() {
+            None => Some(String::new()),
+            Some(Frame::Mapping { path, key }) => key.take().map(|k| join(path, &k)),
+            Some(Frame::Sequence { path, next }) => {
+                let p = format!("{path}[{next}]");
+                *next += 1;
+                Some(p)
+            }
+        }
+    }
+
+    /// The position of `path`'s value, or of the nearest enclosing node that has one.
+    pub fn value(&self, path: &str) -> Position {
+        let mut p = path;
+        loop {
+            if let Some(pos) = self.values.get(p) {
+                return *pos;
+            }
+            match parent(p) {
+                Some(up) => p = up,
+                None => return Position { line: 1, col: 1 },
+            }
+        }
+    }
+
+    /// The position of `path`'s key (for unknown fields), falling back to its value.
+    pub fn key(&self, path: &str) -> Position {
+        self.keys
+            .get(path)
+            .copied()
+            .unwrap_or_else(|| self.value(path))
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// `quiz[2].answer` → `quiz[2]` → `quiz` → ``.
+fn parent(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    Some(&path[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "title: x\nquiz:\n  - id: a\n    answer: 4\n  - id: b\n    options: [p, q]\n";
+
+    #[test]
+    fn positions_follow_paths() {
+        let idx = SpanIndex::build(DOC);
+        assert_eq!(idx.value("title"), Position { line: 1, col: 8 });
+        assert_eq!(idx.value("quiz[0].answer"), Position { line: 4, col: 13 });
+        assert_eq!(idx.key("quiz[0].answer"), Position { line: 4, col: 5 });
+        assert_eq!(
+            idx.value("quiz[1].options[1]"),
+            Position { line: 6, col: 18 }
+        );
+        assert_eq!(idx.value("quiz[1]"), Position { line: 5, col: 5 });
+    }
+
+    #[test]
+    fn missing_paths_fall_back_to_the_nearest_parent() {
+        let idx = SpanIndex::build(DOC);
+        assert_eq!(idx.value("quiz[1].nope.deeper"), idx.value("quiz[1]"));
+        assert_eq!(idx.value("nothing"), Position { line: 1, col: 1 });
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_noticed() {
+        let idx = SpanIndex::build("a: &x 1\nb: *x\n");
+        assert_eq!(idx.first_alias, Some(Position { line: 1, col: 4 }));
+        assert_eq!(SpanIndex::build(DOC).first_alias, None);
+    }
+}

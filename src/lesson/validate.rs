@@ -1,0 +1,581 @@
+//! Every problem a lesson can have, found in one pass and reported with its place.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use super::spans::{Position, SpanIndex};
+use super::{FORMAT_VERSION, Lesson, LessonKind, Measure, ParamValue, QuizItem, QuizKind};
+
+/// What kind of problem: tests and callers match on this; the message says the details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemKind {
+    /// The file could not be read at all.
+    Unreadable,
+    TooLarge,
+    NotUtf8,
+    Syntax,
+    /// Nested deeper than the loader allows, or an alias expansion too large.
+    TooDeep,
+    AliasNotAllowed,
+    ControlCharacter,
+    WrongType,
+    UnknownField,
+    MissingField,
+    EmptyText,
+    Duplicate,
+    OutOfRange,
+    UnknownDemo,
+    UnknownVariant,
+    BadParam,
+    UnsupportedLanguage,
+    UnsupportedVersion,
+    /// A field that makes no sense for this kind of item, or an id that breaks the naming rule.
+    Inconsistent,
+}
+
+/// One problem: `FILE:LINE:COL: field.path: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    /// Field path inside the file (`quiz[2].answer`); empty for the whole file.
+    pub path: String,
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "(file)"
+        } else {
+            &self.path
+        };
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.col, path, self.message
+        )
+    }
+}
+
+impl Problem {
+    pub fn at(
+        file: &str,
+        pos: Position,
+        path: impl Into<String>,
+        kind: ProblemKind,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            file: file.to_owned(),
+            line: pos.line,
+            col: pos.col,
+            path: path.into(),
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Where a demo reference went wrong, relative to the reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefProblem {
+    UnknownDemo(String),
+    /// Index into the reference's variants, and the message.
+    UnknownVariant(usize, String),
+    /// Parameter name, and the message.
+    BadParam(String, String),
+}
+
+/// What lesson validation needs to know about demos: the demo registry implements it, tests use
+/// small fixtures.
+pub trait DemoCatalog {
+    fn check_ref(
+        &self,
+        demo: &str,
+        variants: &[String],
+        params: &BTreeMap<String, ParamValue>,
+    ) -> Vec<RefProblem>;
+}
+
+/// Collects problems for one file, placing each by its field path.
+pub(crate) struct Reporter<'a> {
+    pub file: &'a str,
+    pub spans: &'a SpanIndex,
+    pub problems: Vec<Problem>,
+}
+
+impl Reporter<'_> {
+    /// One problem per path: a missing field is not also reported as empty.
+    fn push(&mut self, pos: Position, path: &str, kind: ProblemKind, message: String) {
+        if !self.problems.iter().any(|p| p.path == path) {
+            self.problems
+                .push(Problem::at(self.file, pos, path, kind, message));
+        }
+    }
+
+    pub fn value(&mut self, path: &str, kind: ProblemKind, message: impl Into<String>) {
+        let pos = self.spans.value(path);
+        self.push(pos, path, kind, message.into());
+    }
+
+    pub fn key(&mut self, path: &str, kind: ProblemKind, message: impl Into<String>) {
+        let pos = self.spans.key(path);
+        self.push(pos, path, kind, message.into());
+    }
+
+    /// A required top-level field is absent: reported at the top of the file, under its name.
+    pub fn missing(&mut self, key: &str) {
+        self.push(
+            Position { line: 1, col: 1 },
+            key,
+            ProblemKind::MissingField,
+            format!("missing field `{key}`"),
+        );
+    }
+
+    fn text(&mut self, path: &str, text: &str) {
+        if text.trim().is_empty() {
+            self.value(path, ProblemKind::EmptyText, "must not be empty");
+        }
+    }
+}
+
+/// The checks that need the whole, well-typed lesson.
+pub(crate) fn check_lesson(
+    lesson: &Lesson,
+    format_version: u32,
+    r: &mut Reporter<'_>,
+    catalog: &dyn DemoCatalog,
+) {
+    if format_version != FORMAT_VERSION {
+        let msg = if format_version > FORMAT_VERSION {
+            format!(
+                "format version {format_version} is newer than this asyncdojo understands \
+                 ({FORMAT_VERSION}); update asyncdojo"
+            )
+        } else {
+            format!("format version {format_version} is not supported; use {FORMAT_VERSION}")
+        };
+        r.value("format_version", ProblemKind::UnsupportedVersion, msg);
+    }
+    check_id(lesson, r);
+    if lesson.number == 0 {
+        r.value("number", ProblemKind::OutOfRange, "numbers start at 1");
+    }
+    r.text("title", &lesson.title);
+    r.text("question", &lesson.question);
+    r.text("answer", &lesson.answer);
+    if lesson.key_points.is_empty() {
+        r.value(
+            "key_points",
+            ProblemKind::MissingField,
+            "give at least one key point",
+        );
+    }
+    for (i, point) in lesson.key_points.iter().enumerate() {
+        r.text(&format!("key_points[{i}]"), point);
+    }
+    check_code(lesson, r);
+    for (i, row) in lesson.mapping.iter().enumerate() {
+        r.text(&format!("mapping[{i}].asyncio"), &row.asyncio);
+        r.text(&format!("mapping[{i}].tokio"), &row.tokio);
+    }
+    if lesson.mapping.is_empty() {
+        r.value(
+            "mapping",
+            ProblemKind::MissingField,
+            "give at least one asyncio ↔ tokio row",
+        );
+    }
+    for (i, demo) in lesson.demos.iter().enumerate() {
+        let base = format!("demos[{i}]");
+        r.text(&format!("{base}.caption"), &demo.caption);
+        report_ref(
+            r,
+            &base,
+            "variants",
+            catalog.check_ref(&demo.demo, &demo.variants, &demo.params),
+        );
+    }
+    check_bug_hunts(lesson, r);
+    check_quiz(lesson, r, catalog);
+}
+
+fn check_id(lesson: &Lesson, r: &mut Reporter<'_>) {
+    let id = &lesson.id.0;
+    let well_formed = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !id.starts_with('-')
+        && !id.ends_with('-');
+    if !well_formed {
+        r.value(
+            "id",
+            ProblemKind::Inconsistent,
+            format!("`{id}` is not a valid id: use lowercase letters, digits and dashes"),
+        );
+        return;
+    }
+    let stem = r
+        .file
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(r.file)
+        .trim_end_matches(".yaml")
+        .trim_end_matches(".yml");
+    if stem != id {
+        r.value(
+            "id",
+            ProblemKind::Inconsistent,
+            format!("id `{id}` does not match the file name `{stem}`; rename one of them"),
+        );
+    }
+}
+
+fn check_code(lesson: &Lesson, r: &mut Reporter<'_>) {
+    let mut seen = HashSet::new();
+    for (i, snippet) in lesson.code.iter().enumerate() {
+        r.text(&format!("code[{i}].source"), &snippet.source);
+        if !seen.insert(snippet.language) {
+            r.value(
+                &format!("code[{i}].language"),
+                ProblemKind::Duplicate,
+                format!(
+                    "a second {} snippet; keep one per language",
+                    snippet.language.name()
+                ),
+            );
+        }
+    }
+    for needed in [super::Language::Python, super::Language::Rust] {
+        if !seen.contains(&needed) {
+            r.value(
+                "code",
+                ProblemKind::MissingField,
+                format!("needs a {} snippet", needed.name()),
+            );
+        }
+    }
+}
+
+fn check_bug_hunts(lesson: &Lesson, r: &mut Reporter<'_>) {
+    if lesson.spot_the_bug.is_empty() {
+        r.value(
+            "spot_the_bug",
+            ProblemKind::MissingField,
+            "give at least one spot-the-bug exercise",
+        );
+    }
+    let mut ids = HashMap::new();
+    for (i, hunt) in lesson.spot_the_bug.iter().enumerate() {
+        let base = format!("spot_the_bug[{i}]");
+        if let Some(first) = ids.insert(hunt.id.as_str(), i) {
+            r.value(
+                &format!("{base}.id"),
+                ProblemKind::Duplicate,
+                format!("id `{}` is already used by spot_the_bug[{first}]", hunt.id),
+            );
+        }
+        r.text(&format!("{base}.id"), &hunt.id);
+        r.text(&format!("{base}.title"), &hunt.title);
+        r.text(&format!("{base}.code"), &hunt.code);
+        r.text(&format!("{base}.fix"), &hunt.fix);
+        if hunt.bugs.is_empty() {
+            r.value(
+                &format!("{base}.bugs"),
+                ProblemKind::MissingField,
+                "list at least one bug",
+            );
+        }
+        let line_count = hunt.code.lines().count();
+        for (j, bug) in hunt.bugs.iter().enumerate() {
+            r.text(&format!("{base}.bugs[{j}].why"), &bug.why);
+            if bug.lines.is_empty() {
+                r.value(
+                    &format!("{base}.bugs[{j}].lines"),
+                    ProblemKind::MissingField,
+                    "name at least one line",
+                );
+            }
+            for (k, &line) in bug.lines.iter().enumerate() {
+                if line == 0 || line as usize > line_count {
+                    r.value(
+                        &format!("{base}.bugs[{j}].lines[{k}]"),
+                        ProblemKind::OutOfRange,
+                        format!("line {line} is outside the snippet (lines 1-{line_count})"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Each lesson needs this many quiz items, so a practice session has something to draw.
+const MIN_QUIZ_ITEMS: usize = 4;
+
+fn check_quiz(lesson: &Lesson, r: &mut Reporter<'_>, catalog: &dyn DemoCatalog) {
+    if lesson.quiz.len() < MIN_QUIZ_ITEMS {
+        r.value(
+            "quiz",
+            ProblemKind::MissingField,
+            format!(
+                "has {} item(s); a lesson needs at least {MIN_QUIZ_ITEMS}",
+                lesson.quiz.len()
+            ),
+        );
+    }
+    let mut ids = HashMap::new();
+    for (i, item) in lesson.quiz.iter().enumerate() {
+        let base = format!("quiz[{i}]");
+        if let Some(first) = ids.insert(item.id.as_str(), i) {
+            r.value(
+                &format!("{base}.id"),
+                ProblemKind::Duplicate,
+                format!("id `{}` is already used by quiz[{first}]", item.id),
+            );
+        }
+        r.text(&format!("{base}.id"), &item.id);
+        r.text(&format!("{base}.prompt"), &item.prompt);
+        r.text(&format!("{base}.explanation"), &item.explanation);
+        match item.kind {
+            QuizKind::Choice => check_choice(item, &base, r),
+            QuizKind::Predict => check_predict(item, &base, r, catalog),
+            QuizKind::SpotTheBug => check_spot(lesson, item, &base, r),
+        }
+    }
+}
+
+/// Fields each quiz kind must not carry: a stray field is almost always a mistake.
+fn forbid(item: &QuizItem, base: &str, fields: &[&str], r: &mut Reporter<'_>) {
+    let kind = match item.kind {
+        QuizKind::Choice => "choice",
+        QuizKind::Predict => "predict",
+        QuizKind::SpotTheBug => "spot-the-bug",
+    };
+    for &field in fields {
+        let present = match field {
+            "options" => !item.options.is_empty(),
+            "answer" => item.answer.is_some(),
+            "demo" => item.demo.is_some(),
+            "variant" => item.variant.is_some(),
+            "params" => !item.params.is_empty(),
+            "measure" => item.measure.is_some(),
+            "tolerance_pct" => item.tolerance_pct.is_some(),
+            "exercise" => item.exercise.is_some(),
+            _ => false,
+        };
+        if present {
+            r.key(
+                &format!("{base}.{field}"),
+                ProblemKind::Inconsistent,
+                format!("a {kind} item does not use `{field}`"),
+            );
+        }
+    }
+}
+
+fn check_choice(item: &QuizItem, base: &str, r: &mut Reporter<'_>) {
+    forbid(
+        item,
+        base,
+        &[
+            "demo",
+            "variant",
+            "params",
+            "measure",
+            "tolerance_pct",
+            "exercise",
+        ],
+        r,
+    );
+    let n = item.options.len();
+    if n < 2 {
+        r.value(
+            &format!("{base}.options"),
+            ProblemKind::MissingField,
+            format!("a choice item needs at least 2 options (has {n})"),
+        );
+    }
+    for (j, option) in item.options.iter().enumerate() {
+        r.text(&format!("{base}.options[{j}]"), option);
+    }
+    let path = format!("{base}.answer");
+    match &item.answer {
+        None => r.key(&path, ProblemKind::MissingField, "missing field `answer`"),
+        Some(ParamValue::Int(a)) => {
+            if *a < 1 || *a as usize > n {
+                r.value(
+                    &path,
+                    ProblemKind::OutOfRange,
+                    format!("option {a} does not exist ({n} options)"),
+                );
+            }
+        }
+        Some(other) => r.value(
+            &path,
+            ProblemKind::WrongType,
+            format!(
+                "`{other}` is not an option number; give the 1-based number of the right option"
+            ),
+        ),
+    }
+}
+
+fn check_predict(item: &QuizItem, base: &str, r: &mut Reporter<'_>, catalog: &dyn DemoCatalog) {
+    forbid(item, base, &["options", "exercise"], r);
+    let Some(demo) = &item.demo else {
+        r.value(
+            base,
+            ProblemKind::MissingField,
+            "a predict item needs `demo`",
+        );
+        return;
+    };
+    let variants: Vec<String> = item.variant.iter().cloned().collect();
+    report_ref(
+        r,
+        base,
+        "variant",
+        catalog.check_ref(demo, &variants, &item.params),
+    );
+    let Some(measure) = &item.measure else {
+        r.value(
+            base,
+            ProblemKind::MissingField,
+            "a predict item needs `measure`",
+        );
+        return;
+    };
+    let path = format!("{base}.answer");
+    match (measure, &item.answer) {
+        (_, None) => r.value(
+            base,
+            ProblemKind::MissingField,
+            "a predict item needs `answer`: the value the run measures",
+        ),
+        (Measure::FirstFinished, Some(ParamValue::Text(_))) => {}
+        (Measure::FirstFinished, Some(_)) => r.value(
+            &path,
+            ProblemKind::WrongType,
+            "first_finished is answered with a task name",
+        ),
+        (_, Some(ParamValue::Int(n))) if *n >= 0 => {}
+        (_, Some(_)) => r.value(
+            &path,
+            ProblemKind::WrongType,
+            "this measure is answered with a whole number (0 or more)",
+        ),
+    }
+}
+
+fn check_spot(lesson: &Lesson, item: &QuizItem, base: &str, r: &mut Reporter<'_>) {
+    forbid(
+        item,
+        base,
+        &[
+            "options",
+            "answer",
+            "demo",
+            "variant",
+            "params",
+            "measure",
+            "tolerance_pct",
+        ],
+        r,
+    );
+    match &item.exercise {
+        None => r.value(
+            base,
+            ProblemKind::MissingField,
+            "a spot-the-bug item needs `exercise`: the id of one of this lesson's spot_the_bug entries",
+        ),
+        Some(ex) if !lesson.spot_the_bug.iter().any(|h| &h.id == ex) => {
+            let known: Vec<&str> = lesson.spot_the_bug.iter().map(|h| h.id.as_str()).collect();
+            r.value(
+                &format!("{base}.exercise"),
+                ProblemKind::UnknownField,
+                format!("no spot_the_bug exercise `{ex}` in this lesson (have: {})", known.join(", ")),
+            );
+        }
+        Some(_) => {}
+    }
+}
+
+fn report_ref(r: &mut Reporter<'_>, base: &str, variant_field: &str, problems: Vec<RefProblem>) {
+    for problem in problems {
+        match problem {
+            RefProblem::UnknownDemo(msg) => {
+                r.value(&format!("{base}.demo"), ProblemKind::UnknownDemo, msg)
+            }
+            RefProblem::UnknownVariant(i, msg) => {
+                let path = if variant_field == "variant" {
+                    format!("{base}.variant")
+                } else {
+                    format!("{base}.{variant_field}[{i}]")
+                };
+                r.value(&path, ProblemKind::UnknownVariant, msg);
+            }
+            RefProblem::BadParam(name, msg) => {
+                r.value(&format!("{base}.params.{name}"), ProblemKind::BadParam, msg)
+            }
+        }
+    }
+}
+
+/// Checks across files: ids and guide numbers must be unique.
+/// `places` holds each lesson's id and number positions, in the same order.
+pub(crate) fn check_set(
+    lessons: &[Lesson],
+    places: &[[Position; 2]],
+    problems: &mut Vec<Problem>,
+) -> HashSet<usize> {
+    let mut rejected = HashSet::new();
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    let mut by_number: HashMap<(LessonKind, u32), usize> = HashMap::new();
+    for (i, lesson) in lessons.iter().enumerate() {
+        let [id_pos, number_pos] = places[i];
+        if let Some(&first) = by_id.get(lesson.id.0.as_str()) {
+            problems.push(Problem::at(
+                &lesson.file,
+                id_pos,
+                "id",
+                ProblemKind::Duplicate,
+                format!("id `{}` is also used by {}", lesson.id, lessons[first].file),
+            ));
+            rejected.insert(i);
+        } else {
+            by_id.insert(&lesson.id.0, i);
+        }
+        if let Some(&first) = by_number.get(&(lesson.kind, lesson.number)) {
+            problems.push(Problem::at(
+                &lesson.file,
+                number_pos,
+                "number",
+                ProblemKind::Duplicate,
+                format!("{} is also used by {}", lesson.label(), lessons[first].file),
+            ));
+            rejected.insert(i);
+        } else {
+            by_number.insert((lesson.kind, lesson.number), i);
+        }
+    }
+    rejected
+}
+
+/// Accepts every demo reference (temporary until the demo registry exists).
+pub struct AcceptAnyDemo;
+
+impl DemoCatalog for AcceptAnyDemo {
+    fn check_ref(
+        &self,
+        _: &str,
+        _: &[String],
+        _: &BTreeMap<String, ParamValue>,
+    ) -> Vec<RefProblem> {
+        Vec::new()
+    }
+}

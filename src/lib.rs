@@ -1,0 +1,9 @@
+//! asyncdojo: learn async programming by watching it run.
+//!
+//! `main.rs` only parses the command line and dispatches; everything else lives here so the
+//! integration tests can reach it.
+
+pub mod cli;
+pub mod highlight;
+pub mod lesson;
+pub mod text;
