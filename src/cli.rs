@@ -1,5 +1,7 @@
 //! The command line: clap definitions and the headless commands.
 
+pub mod ascii_timeline;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,12 +48,75 @@ pub enum Command {
         /// Directory to check (default: the lessons built into the binary)
         dir: Option<PathBuf>,
     },
+    /// List the demos with their parameters, defaults, ranges, variants and clocks
+    Demos {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a demo headless and print its timeline
+    Run {
+        /// Demo id (see `asyncdojo demos`)
+        demo: String,
+        /// Variant to run; repeat to compare several side by side (default: the demo's own choice)
+        #[arg(long = "variant", value_name = "V")]
+        variants: Vec<String>,
+        /// Set a parameter, e.g. --set latencies_ms=100,200,300 (repeatable)
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        sets: Vec<String>,
+        /// virtual: tokio's paused clock, exact and instant; real: the wall clock
+        #[arg(long, value_enum, default_value = "virtual")]
+        clock: ClockArg,
+        /// Print the run document as JSON instead of a timeline
+        #[arg(long)]
+        json: bool,
+        /// Also write the run in Chrome trace-event format (opens in Perfetto)
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Width of the text timeline in columns (default: the terminal's, or 100)
+        #[arg(long, value_name = "COLUMNS")]
+        width: Option<usize>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ClockArg {
+    Virtual,
+    Real,
+}
+
+impl From<ClockArg> for crate::demo::Clock {
+    fn from(c: ClockArg) -> Self {
+        match c {
+            ClockArg::Virtual => crate::demo::Clock::Virtual,
+            ClockArg::Real => crate::demo::Clock::Real,
+        }
+    }
 }
 
 /// Runs a headless command. Exit codes: 0 success, 1 the thing asked for failed, 2 usage errors.
 pub fn run(cli: Cli, catalog: &dyn DemoCatalog) -> anyhow::Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::List { json: false });
     match command {
+        Command::Demos { json } => {
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &demos_json())?;
+                writeln!(out)?;
+            } else {
+                print_demos(&mut out)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            demo,
+            variants,
+            sets,
+            clock,
+            json,
+            trace,
+            width,
+        } => run_demo(&demo, &variants, &sets, clock.into(), json, trace, width),
         Command::Check { dir } => check(dir.or(cli.lessons), catalog),
         Command::List { json } => {
             let set = load(cli.lessons.as_deref(), catalog)?;
@@ -275,6 +340,136 @@ fn write_code(
     } else {
         for (i, line) in code.lines().enumerate() {
             writeln!(out, "{:>3}  {}", i + 1, crate::text::sanitize(line))?;
+        }
+    }
+    Ok(())
+}
+
+fn run_demo(
+    demo: &str,
+    variants: &[String],
+    sets: &[String],
+    clock: crate::demo::Clock,
+    json: bool,
+    trace: Option<PathBuf>,
+    width: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    let req = match crate::demo::RunRequest::build(demo, variants, sets, clock) {
+        Ok(req) => req,
+        Err(msg) => {
+            eprintln!("error: {}", crate::text::sanitize(&msg));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let report = crate::demo::runner::run_blocking(req)?;
+    if let Some(path) = trace {
+        let doc = crate::demo::trace::to_chrome_trace(&report);
+        std::fs::write(&path, serde_json::to_vec(&doc)?)
+            .map_err(|e| anyhow::anyhow!("cannot write the trace to {}: {e}", path.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        let width = width.unwrap_or_else(terminal_width).clamp(40, 400);
+        write!(out, "{}", ascii_timeline::render(&report, width))?;
+    }
+    let failed: Vec<String> = report
+        .runs
+        .iter()
+        .filter_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.variant)))
+        .collect();
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for f in failed {
+            eprintln!("error: {}", crate::text::sanitize(&f));
+        }
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+fn demos_json() -> serde_json::Value {
+    use crate::demo::params::describe;
+    let demos: Vec<serde_json::Value> = crate::demo::registry()
+        .iter()
+        .map(|d| {
+            let s = d.spec();
+            serde_json::json!({
+                "id": s.id,
+                "title": s.title,
+                "about": s.about,
+                "clocks": s.clocks().iter().map(|c| c.name()).collect::<Vec<_>>(),
+                "default_variants": s.default_variants,
+                "variants": s.variants.iter().map(|v| serde_json::json!({
+                    "name": v.name,
+                    "help": v.help,
+                    "clocks": v.clocks.iter().map(|c| c.name()).collect::<Vec<_>>(),
+                    "flavor": v.flavor,
+                })).collect::<Vec<_>>(),
+                "params": s.params.iter().map(|p| serde_json::json!({
+                    "name": p.name,
+                    "default": p.default,
+                    "range": describe(&p.kind),
+                    "help": p.help,
+                })).collect::<Vec<_>>(),
+                "metrics": s.metrics.iter().map(|(k, v)| serde_json::json!({"name": k, "help": v})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(demos)
+}
+
+fn print_demos(out: &mut impl Write) -> std::io::Result<()> {
+    use crate::demo::params::describe;
+    writeln!(
+        out,
+        "Every parameter is bounded, so every run is bounded in time and memory.\n\
+         Run one with: asyncdojo run <demo> [--variant V]... [--set NAME=VALUE]... [--clock virtual|real]"
+    )?;
+    for d in crate::demo::registry() {
+        let s = d.spec();
+        writeln!(out, "\n{} — {}", s.id, s.title)?;
+        writeln!(
+            out,
+            "  {}",
+            s.about.split_whitespace().collect::<Vec<_>>().join(" ")
+        )?;
+        for v in s.variants {
+            let clocks: Vec<&str> = v.clocks.iter().map(|c| c.name()).collect();
+            let default = if s.default_variants.contains(&v.name) {
+                ", default"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "  variant {:<16} {} ({} clock{default})",
+                v.name,
+                v.help,
+                clocks.join("/")
+            )?;
+        }
+        for p in s.params {
+            writeln!(
+                out,
+                "  --set {:<18} {} [default {}; {}]",
+                p.name,
+                p.help,
+                p.default,
+                describe(&p.kind)
+            )?;
+        }
+        for (m, help) in s.metrics {
+            writeln!(out, "  metric {m:<17} {help}")?;
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! integration tests can reach it.
 
 pub mod cli;
+pub mod demo;
 pub mod highlight;
 pub mod lesson;
 pub mod text;

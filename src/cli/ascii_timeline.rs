@@ -1,0 +1,251 @@
+//! The run as text: a lane per task (running `#`, an instantaneous poll `|`, waiting `-`), an axis
+//! with units, outcomes, marks and totals. For `asyncdojo run` in a terminal or a pipe.
+
+use std::fmt::Write;
+
+use crate::demo::timeline::{Outcome, TaskRecord, TimelineSnapshot};
+use crate::demo::{RunReport, VariantRun};
+
+/// Lanes shown per variant before the rest are summarised: a 100,000-task run stays readable.
+const MAX_LANES: usize = 40;
+const MAX_MARKS: usize = 30;
+
+pub fn render(report: &RunReport, width: usize) -> String {
+    let mut out = String::new();
+    let params: Vec<String> = report
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} ({} clock)  {}",
+        report.demo,
+        report.clock.name(),
+        params.join(" ")
+    );
+    // One scale for every variant, so they compare at a glance.
+    let span = report
+        .runs
+        .iter()
+        .map(|r| r.total_ms.max(r.timeline.now_ms))
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
+    for run in &report.runs {
+        out.push('\n');
+        render_variant(&mut out, run, span, width);
+    }
+    if report.runs.len() > 1 {
+        out.push('\n');
+        for run in &report.runs {
+            let _ = writeln!(out, "total {:<16} {}", run.variant, fmt_ms(run.total_ms));
+        }
+    }
+    out
+}
+
+fn render_variant(out: &mut String, run: &VariantRun, span: f64, width: usize) {
+    let tl = &run.timeline;
+    let name_w = tl
+        .tasks
+        .iter()
+        .take(MAX_LANES)
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 24);
+    let cols = width.saturating_sub(name_w + 14).max(10);
+    let _ = writeln!(out, "── {} ── total {}", run.variant, fmt_ms(run.total_ms));
+    if let Some(err) = &run.error {
+        let _ = writeln!(out, "   ({})", crate::text::sanitize(err));
+    }
+    for task in tl.tasks.iter().take(MAX_LANES) {
+        let name: String = crate::text::sanitize(&task.name)
+            .chars()
+            .take(name_w)
+            .collect();
+        let _ = writeln!(
+            out,
+            "{name:<name_w$} {} {}",
+            lane(task, span, cols),
+            outcome_word(task)
+        );
+    }
+    if tl.tasks.len() > MAX_LANES {
+        let _ = writeln!(out, "… and {} more tasks", tl.tasks.len() - MAX_LANES);
+    }
+    let (axis_line, labels) = axis(span, cols);
+    let _ = writeln!(out, "{:name_w$} {axis_line}", "");
+    let _ = writeln!(out, "{:name_w$} {}", "", labels.trim_end());
+    counts(out, tl);
+    for (name, points) in &tl.series {
+        let values: Vec<String> = points
+            .iter()
+            .take(12)
+            .map(|(t, v)| match v {
+                crate::demo::timeline::SeriesValue::Num(n) => {
+                    format!("{}@{}", trim(*n), fmt_ms(*t))
+                }
+                crate::demo::timeline::SeriesValue::Text(s) => format!("{s}@{}", fmt_ms(*t)),
+            })
+            .collect();
+        let more = if points.len() > 12 { " …" } else { "" };
+        let _ = writeln!(out, "series {name}: {}{more}", values.join(" "));
+    }
+    if !tl.metrics.is_empty() {
+        let m: Vec<String> = tl.metrics.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(out, "metrics: {}", m.join(" "));
+    }
+    for mark in tl.marks.iter().take(MAX_MARKS) {
+        let who = mark
+            .task
+            .and_then(|id| tl.tasks.get(id as usize - 1))
+            .map_or(String::new(), |t| {
+                format!(" [{}]", crate::text::sanitize(&t.name))
+            });
+        let line = mark.line.map_or(String::new(), |l| format!(" (line {l})"));
+        let _ = writeln!(
+            out,
+            "mark {:>10} {}{who}{line}",
+            fmt_ms(mark.t_ms),
+            crate::text::sanitize(&mark.label)
+        );
+    }
+    if tl.marks.len() > MAX_MARKS {
+        let _ = writeln!(out, "… and {} more marks", tl.marks.len() - MAX_MARKS);
+    }
+}
+
+/// One character per column of `span / cols` milliseconds.
+pub fn lane(task: &TaskRecord, span: f64, cols: usize) -> String {
+    let step = span / cols as f64;
+    let end = task.finished_ms.unwrap_or(span);
+    (0..cols)
+        .map(|c| {
+            let a = c as f64 * step;
+            let b = a + step;
+            let last = c + 1 == cols;
+            let holds = |t: f64| (a <= t && t < b) || (last && t <= b + 1e-9 && t >= a);
+            let alive = (task.spawned_ms < b && end > a) || holds(task.spawned_ms) || holds(end);
+            if !alive {
+                return ' ';
+            }
+            let mut instant = false;
+            for &(p0, p1) in &task.polls {
+                if p1 - p0 > 1e-9 {
+                    if p0 < b && p1 > a {
+                        return '#';
+                    }
+                } else if holds(p0) {
+                    instant = true;
+                }
+            }
+            if instant { '|' } else { '-' }
+        })
+        .collect()
+}
+
+fn outcome_word(task: &TaskRecord) -> String {
+    let glyph = match task.outcome {
+        Outcome::Ok => "ok",
+        Outcome::Error => "ERROR",
+        Outcome::Timeout => "TIMEOUT",
+        Outcome::Cancelled => "cancelled",
+        Outcome::Rejected => "REJECTED",
+        Outcome::Panicked => "PANICKED",
+        Outcome::Running => "running",
+    };
+    let at = task
+        .finished_ms
+        .map_or(String::new(), |f| format!(" @{}", fmt_ms(f)));
+    let detail = if task.detail.is_empty() || task.outcome == Outcome::Ok && task.detail.len() > 24
+    {
+        String::new()
+    } else {
+        format!(" ({})", crate::text::sanitize(&task.detail))
+    };
+    format!("{glyph}{at}{detail}")
+}
+
+fn counts(out: &mut String, tl: &TimelineSnapshot) {
+    let parts: Vec<String> = Outcome::ALL
+        .iter()
+        .filter_map(|&o| {
+            let n = tl.count(o);
+            (n > 0).then(|| format!("{n} {}", o.name()))
+        })
+        .collect();
+    let _ = writeln!(out, "tasks: {} ({})", tl.tasks.len(), parts.join(", "));
+}
+
+/// The axis line and its labels: `0` at the left, the span at the right, the middle ticked.
+fn axis(span: f64, cols: usize) -> (String, String) {
+    let mut line: Vec<char> = vec!['-'; cols];
+    line[0] = '|';
+    line[cols - 1] = '|';
+    line[cols / 2] = '+';
+    let mid = fmt_ms(span / 2.0);
+    let right = fmt_ms(span);
+    let mut labels = vec![' '; cols];
+    labels[0] = '0';
+    let r0 = cols.saturating_sub(right.chars().count());
+    for (i, c) in right.chars().enumerate() {
+        labels[r0 + i] = c;
+    }
+    let m0 = (cols / 2).saturating_sub(mid.chars().count() / 2);
+    if m0 > 2 && m0 + mid.chars().count() + 2 < r0 {
+        for (i, c) in mid.chars().enumerate() {
+            labels[m0 + i] = c;
+        }
+    }
+    (line.into_iter().collect(), labels.into_iter().collect())
+}
+
+pub fn fmt_ms(ms: f64) -> String {
+    if ms >= 10_000.0 {
+        format!("{} s", trim(ms / 1000.0))
+    } else {
+        format!("{} ms", trim(ms))
+    }
+}
+
+fn trim(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if (r - r.round()).abs() < 1e-9 {
+        format!("{}", r.round() as i64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(spawned: f64, finished: f64, polls: Vec<(f64, f64)>) -> TaskRecord {
+        TaskRecord {
+            id: 1,
+            name: "t".into(),
+            parent: None,
+            spawned_ms: spawned,
+            finished_ms: Some(finished),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+            polls,
+        }
+    }
+
+    #[test]
+    fn lanes_draw_running_waiting_and_absent() {
+        // 10 columns of 10 ms: alive 20..80, running 20..40, a zero-length poll at 79.
+        let t = task(20.0, 80.0, vec![(20.0, 40.0), (79.0, 79.0)]);
+        assert_eq!(lane(&t, 100.0, 10), "  ##---|  ");
+    }
+
+    #[test]
+    fn times_read_in_ms_then_seconds() {
+        assert_eq!(fmt_ms(300.0), "300 ms");
+        assert_eq!(fmt_ms(333.3333), "333.3 ms");
+        assert_eq!(fmt_ms(12_500.0), "12.5 s");
+    }
+}

@@ -1,0 +1,378 @@
+//! What a demo uses to run its tasks where the recorder can see them.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::FutureExt;
+use tokio::task::{AbortHandle, JoinHandle};
+
+use super::Clock;
+use super::recorder::Recorder;
+use super::timeline::{Outcome, SeriesValue, TaskId};
+
+/// How a task ended, as the task itself reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+impl Ended {
+    pub fn ok(detail: impl Into<String>) -> Ended {
+        Ended::with(Outcome::Ok, detail)
+    }
+    pub fn error(detail: impl Into<String>) -> Ended {
+        Ended::with(Outcome::Error, detail)
+    }
+    pub fn timeout(detail: impl Into<String>) -> Ended {
+        Ended::with(Outcome::Timeout, detail)
+    }
+    pub fn rejected(detail: impl Into<String>) -> Ended {
+        Ended::with(Outcome::Rejected, detail)
+    }
+    pub fn cancelled(detail: impl Into<String>) -> Ended {
+        Ended::with(Outcome::Cancelled, detail)
+    }
+    pub fn with(outcome: Outcome, detail: impl Into<String>) -> Ended {
+        Ended {
+            outcome,
+            detail: detail.into(),
+        }
+    }
+    pub fn is_ok(&self) -> bool {
+        self.outcome == Outcome::Ok
+    }
+}
+
+thread_local! {
+    /// The instrumented task being polled on this thread: the parent of anything it spawns and
+    /// the owner of the marks it makes.
+    static CURRENT: Cell<Option<TaskId>> = const { Cell::new(None) };
+}
+
+/// The demo's handle on its run: spawn and instrument tasks, make marks, record series.
+#[derive(Clone)]
+pub struct Ctx {
+    rec: Recorder,
+    clock: Clock,
+    /// Every task spawned through the engine, so a cancelled run can end them all.
+    spawned: Arc<Mutex<Vec<AbortHandle>>>,
+    demo_id: &'static str,
+    /// First line of the demo's shown source region in its file, to turn `line!()` into a line of
+    /// what the lesson shows.
+    region_start: u32,
+    region_len: u32,
+}
+
+impl Ctx {
+    pub fn new(rec: Recorder, clock: Clock, demo_id: &'static str, region: (u32, u32)) -> Ctx {
+        Ctx {
+            rec,
+            clock,
+            spawned: Arc::default(),
+            demo_id,
+            region_start: region.0,
+            region_len: region.1,
+        }
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.rec
+    }
+
+    pub fn now_ms(&self) -> f64 {
+        self.rec.now_ms()
+    }
+
+    /// Wrap a future so its polls are recorded as a task lane, without spawning it: for futures
+    /// a demo awaits in place (join_all, select!, a future that is never awaited).
+    pub fn instrument<F>(&self, name: impl Into<String>, fut: F) -> Instrumented<F>
+    where
+        F: Future<Output = Ended>,
+    {
+        let parent = CURRENT.with(Cell::get);
+        let id = self.rec.new_task(name.into(), parent);
+        Instrumented {
+            fut: Box::pin(fut),
+            rec: self.rec.clone(),
+            id,
+            polled: false,
+            done: false,
+        }
+    }
+
+    /// Spawn a named task on the run's runtime. `#[track_caller]` so tokio-console shows the
+    /// demo's line as the spawn location, not this helper's.
+    #[track_caller]
+    pub fn spawn<F>(&self, name: impl Into<String>, fut: F) -> JoinHandle<Ended>
+    where
+        F: Future<Output = Ended> + Send + 'static,
+    {
+        let name = name.into();
+        let task_name = format!("{}/{}", self.demo_id, name);
+        let fut = self.instrument(name, fut);
+        let handle = spawn_named(&task_name, fut);
+        if let Ok(mut spawned) = self.spawned.lock() {
+            spawned.push(handle.abort_handle());
+        }
+        handle
+    }
+
+    /// Spawn a named task into a `JoinSet`, so `join_next` can collect it as it finishes.
+    #[track_caller]
+    pub fn spawn_in<F>(
+        &self,
+        set: &mut tokio::task::JoinSet<Ended>,
+        name: impl Into<String>,
+        fut: F,
+    ) -> AbortHandle
+    where
+        F: Future<Output = Ended> + Send + 'static,
+    {
+        let name = name.into();
+        let task_name = format!("{}/{}", self.demo_id, name);
+        let fut = self.instrument(name, fut);
+        let handle = spawn_in_set(set, &task_name, fut);
+        if let Ok(mut spawned) = self.spawned.lock() {
+            spawned.push(handle.clone());
+        }
+        handle
+    }
+
+    /// A counter recorded as a series (`in_flight`), which also remembers its maximum.
+    pub fn gauge(&self, series: &'static str) -> Gauge {
+        self.series(series, 0usize);
+        Gauge {
+            ctx: self.clone(),
+            series,
+            now: Arc::default(),
+            max: Arc::default(),
+        }
+    }
+
+    /// Run blocking work on tokio's blocking pool, recorded as a lane of its own.
+    pub fn spawn_blocking<F>(&self, name: impl Into<String>, work: F) -> JoinHandle<Ended>
+    where
+        F: FnOnce() -> Ended + Send + 'static,
+    {
+        let parent = CURRENT.with(Cell::get);
+        let id = self.rec.new_task(name.into(), parent);
+        let rec = self.rec.clone();
+        tokio::task::spawn_blocking(move || {
+            let start = tokio::time::Instant::now();
+            let ended = std::panic::catch_unwind(AssertUnwindSafe(work))
+                .unwrap_or_else(|p| Ended::with(Outcome::Panicked, panic_message(&*p)));
+            rec.poll(id, start);
+            rec.finish(id, ended.outcome, ended.detail.clone());
+            ended
+        })
+    }
+
+    /// Hold the current thread for `d`, as `std::thread::sleep` or a blocking call would. On the
+    /// virtual clock the paused clock is moved forward while the thread stays held: nothing else
+    /// on this runtime runs meanwhile, exactly as with a real blocking call.
+    pub fn block_thread(&self, d: Duration) {
+        match self.clock {
+            Clock::Virtual => advance_now(d),
+            Clock::Real => std::thread::sleep(d),
+        }
+    }
+
+    /// Do `d` of CPU work on this thread (a busy loop on the real clock).
+    pub fn cpu_work(&self, d: Duration) {
+        match self.clock {
+            Clock::Virtual => advance_now(d),
+            Clock::Real => {
+                let until = std::time::Instant::now() + d;
+                while std::time::Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
+
+    /// A labelled instant owned by the task being polled. `line` is the demo file's `line!()`;
+    /// it is kept only if it falls inside the region lessons show.
+    pub fn mark(&self, label: impl Into<String>, line: u32) {
+        let task = CURRENT.with(Cell::get);
+        let shown = line
+            .checked_sub(self.region_start)
+            .filter(|&l| l >= 1 && l <= self.region_len);
+        self.rec.mark(task, label.into(), shown);
+    }
+
+    pub fn series(&self, name: &str, value: impl Into<SeriesValue>) {
+        self.rec.series(name, value.into());
+    }
+
+    pub fn metric(&self, name: &str, value: impl Into<serde_json::Value>) {
+        self.rec.metric(name, value.into());
+    }
+
+    /// Abort every task spawned through this context (a cancelled run).
+    pub fn abort_all(&self) {
+        if let Ok(spawned) = self.spawned.lock() {
+            for h in spawned.iter() {
+                h.abort();
+            }
+        }
+    }
+}
+
+/// Move the paused clock forward without yielding. `tokio::time::advance` moves the clock on its
+/// first poll and then yields; polling it once and dropping it keeps only the move, so the
+/// calling task keeps the thread, like a blocking call would.
+fn advance_now(d: Duration) {
+    let _ = tokio::time::advance(d).now_or_never();
+}
+
+#[cfg(tokio_unstable)]
+#[track_caller]
+fn spawn_named<F>(name: &str, fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let builder = tokio::task::Builder::new().name(name);
+    match builder.spawn(fut) {
+        Ok(handle) => handle,
+        // Builder::spawn only fails when the runtime is shutting down; so would tokio::spawn.
+        Err(err) => panic!("cannot spawn {name}: {err}"),
+    }
+}
+
+#[cfg(tokio_unstable)]
+#[track_caller]
+fn spawn_in_set<F>(set: &mut tokio::task::JoinSet<Ended>, name: &str, fut: F) -> AbortHandle
+where
+    F: Future<Output = Ended> + Send + 'static,
+{
+    match set.build_task().name(name).spawn(fut) {
+        Ok(handle) => handle,
+        Err(err) => panic!("cannot spawn {name}: {err}"),
+    }
+}
+
+#[cfg(not(tokio_unstable))]
+#[track_caller]
+fn spawn_in_set<F>(set: &mut tokio::task::JoinSet<Ended>, _name: &str, fut: F) -> AbortHandle
+where
+    F: Future<Output = Ended> + Send + 'static,
+{
+    set.spawn(fut)
+}
+
+#[cfg(not(tokio_unstable))]
+#[track_caller]
+fn spawn_named<F>(_name: &str, fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(fut)
+}
+
+/// A future whose every poll is recorded, whose panic is recorded as `panicked` (and turned into
+/// an ordinary ending, so a demo's panic never crashes the app), and whose drop before the end is
+/// recorded as `cancelled`.
+pub struct Instrumented<F> {
+    fut: Pin<Box<F>>,
+    rec: Recorder,
+    id: TaskId,
+    polled: bool,
+    done: bool,
+}
+
+impl<F> Instrumented<F> {
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+}
+
+impl<F: Future<Output = Ended>> Future for Instrumented<F> {
+    type Output = Ended;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(Ended::error("polled after it finished"));
+        }
+        this.polled = true;
+        let start = tokio::time::Instant::now();
+        let outer = CURRENT.with(|c| c.replace(Some(this.id)));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(cx)));
+        CURRENT.with(|c| c.set(outer));
+        this.rec.poll(this.id, start);
+        let ended = match result {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(ended)) => ended,
+            Err(payload) => Ended::with(Outcome::Panicked, panic_message(&*payload)),
+        };
+        this.done = true;
+        this.rec
+            .finish(this.id, ended.outcome, ended.detail.clone());
+        Poll::Ready(ended)
+    }
+}
+
+impl<F> Drop for Instrumented<F> {
+    fn drop(&mut self) {
+        if !self.done {
+            let detail = if self.polled {
+                "dropped while waiting: aborted, timed out or its run was cancelled"
+            } else {
+                "dropped without ever being polled"
+            };
+            self.rec
+                .finish(self.id, Outcome::Cancelled, detail.to_owned());
+        }
+    }
+}
+
+/// How many of something are in progress (requests in flight, permits held), recorded as a
+/// series; clones share the count.
+#[derive(Clone)]
+pub struct Gauge {
+    ctx: Ctx,
+    series: &'static str,
+    now: Arc<std::sync::atomic::AtomicUsize>,
+    max: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Gauge {
+    pub fn enter(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.now.fetch_add(1, SeqCst) + 1;
+        self.max.fetch_max(n, SeqCst);
+        self.ctx.series(self.series, n);
+    }
+
+    pub fn leave(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.now.fetch_sub(1, SeqCst).saturating_sub(1);
+        self.ctx.series(self.series, n);
+    }
+
+    pub fn max(&self) -> usize {
+        self.max.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panicked".to_owned()
+    }
+}

@@ -1,0 +1,171 @@
+//! The recorder: every spawn, poll, finish, mark and series point of a run, timestamped with
+//! tokio's clock (so it follows paused time). Cheap to clone; readers take immutable snapshots.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::time::Instant;
+
+use super::timeline::{Mark, Outcome, SeriesValue, TaskId, TaskRecord, TimelineSnapshot};
+
+#[derive(Debug)]
+struct Inner {
+    start: Instant,
+    snapshot: TimelineSnapshot,
+    /// Bumped on every change, so a reader can tell whether to redraw.
+    version: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new()
+    }
+}
+
+impl Recorder {
+    /// A recorder whose time zero is now. Create it inside the run's runtime so a paused clock
+    /// is the one it reads.
+    pub fn new() -> Recorder {
+        Recorder {
+            inner: Arc::new(Mutex::new(Inner {
+                start: Instant::now(),
+                snapshot: TimelineSnapshot::default(),
+                version: 0,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock can only come from a bug in this file; the data is
+        // still consistent (every update is a single push or assignment), so keep going.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Milliseconds since the start of the run, on the run's clock.
+    ///
+    /// Outside a runtime (a task dropped while its runtime shuts down) tokio's clock would fall
+    /// back to the wall clock, which means nothing on a paused run: use the last recorded instant.
+    pub fn now_ms(&self) -> f64 {
+        let inner = self.lock();
+        if tokio::runtime::Handle::try_current().is_err() {
+            return inner.snapshot.now_ms;
+        }
+        elapsed_ms(inner.start)
+    }
+
+    fn stamp(inner: &mut Inner) -> f64 {
+        let t = if tokio::runtime::Handle::try_current().is_ok() {
+            elapsed_ms(inner.start).max(inner.snapshot.now_ms)
+        } else {
+            inner.snapshot.now_ms
+        };
+        inner.snapshot.now_ms = t;
+        inner.version += 1;
+        t
+    }
+
+    pub fn new_task(&self, name: String, parent: Option<TaskId>) -> TaskId {
+        let mut inner = self.lock();
+        let t = Self::stamp(&mut inner);
+        let id = inner.snapshot.tasks.len() as TaskId + 1;
+        inner.snapshot.tasks.push(TaskRecord {
+            id,
+            name,
+            parent,
+            spawned_ms: t,
+            finished_ms: None,
+            outcome: Outcome::Running,
+            detail: String::new(),
+            polls: Vec::new(),
+        });
+        id
+    }
+
+    /// Record one poll. `start` was read before the poll began.
+    pub fn poll(&self, task: TaskId, start: Instant) {
+        let mut inner = self.lock();
+        let begin = ms_between(inner.start, start);
+        let end = Self::stamp(&mut inner);
+        if let Some(t) = inner.snapshot.tasks.get_mut(task as usize - 1) {
+            t.polls.push((begin, end));
+        }
+    }
+
+    pub fn finish(&self, task: TaskId, outcome: Outcome, detail: String) {
+        let mut inner = self.lock();
+        let t = Self::stamp(&mut inner);
+        if let Some(rec) = inner.snapshot.tasks.get_mut(task as usize - 1)
+            && rec.finished_ms.is_none()
+        {
+            rec.finished_ms = Some(t);
+            rec.outcome = outcome;
+            rec.detail = detail;
+        }
+    }
+
+    pub fn mark(&self, task: Option<TaskId>, label: String, line: Option<u32>) {
+        let mut inner = self.lock();
+        let t = Self::stamp(&mut inner);
+        inner.snapshot.marks.push(Mark {
+            t_ms: t,
+            task,
+            label,
+            line,
+        });
+    }
+
+    /// Record a series point. Several points at the same instant keep only the last, so a step
+    /// function never has two values at one time.
+    pub fn series(&self, name: &str, value: SeriesValue) {
+        let mut inner = self.lock();
+        let t = Self::stamp(&mut inner);
+        let points = inner.snapshot.series.entry(name.to_owned()).or_default();
+        if let Some(last) = points.last_mut()
+            && last.0 == t
+        {
+            last.1 = value;
+            // Back to the value before this instant: the step never happened.
+            let n = points.len();
+            if n >= 2 && points[n - 2].1 == points[n - 1].1 {
+                points.pop();
+            }
+            return;
+        }
+        if points.last().is_some_and(|p| p.1 == value) {
+            return;
+        }
+        points.push((t, value));
+    }
+
+    pub fn metric(&self, name: &str, value: serde_json::Value) {
+        let mut inner = self.lock();
+        inner.version += 1;
+        inner.snapshot.metrics.insert(name.to_owned(), value);
+    }
+
+    /// A copy of everything so far.
+    pub fn snapshot(&self) -> TimelineSnapshot {
+        self.lock().snapshot.clone()
+    }
+
+    pub fn version(&self) -> u64 {
+        self.lock().version
+    }
+
+    /// Read the recorded data without copying it.
+    pub fn with_snapshot<R>(&self, f: impl FnOnce(&TimelineSnapshot) -> R) -> R {
+        f(&self.lock().snapshot)
+    }
+}
+
+fn elapsed_ms(start: Instant) -> f64 {
+    ms_between(start, Instant::now())
+}
+
+fn ms_between(start: Instant, t: Instant) -> f64 {
+    t.saturating_duration_since(start).as_secs_f64() * 1000.0
+}

@@ -1,0 +1,52 @@
+//! The part of a demo's own source file that lessons show: what you read is what runs.
+
+/// The lines between `// region:demo` and `// endregion:demo`, and the file line of the marker
+/// (so `line!()` inside the region minus this number is the 1-based line in the region).
+pub fn region(source: &str) -> (u32, &str) {
+    let mut start_line = 0;
+    let mut start_byte = None;
+    let mut offset = 0;
+    for (i, line) in source.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim();
+        if start_byte.is_none() && trimmed == "// region:demo" {
+            start_line = i as u32 + 1;
+            start_byte = Some(offset + line.len());
+        } else if let Some(begin) = start_byte
+            && trimmed == "// endregion:demo"
+        {
+            return (start_line, &source[begin..offset]);
+        }
+        offset += line.len();
+    }
+    match start_byte {
+        Some(begin) => (start_line, &source[begin..]),
+        None => (0, source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_is_the_text_between_the_markers() {
+        let src = "use x;\n// region:demo\nfn a() {}\nfn b() {}\n// endregion:demo\nmod tests {}\n";
+        let (start, text) = region(src);
+        assert_eq!(start, 2);
+        assert_eq!(text, "fn a() {}\nfn b() {}\n");
+    }
+
+    #[test]
+    fn every_demo_has_a_region() {
+        for demo in crate::demo::registry() {
+            let spec = demo.spec();
+            let (start, text) = region(spec.source);
+            assert!(start > 0, "{} has no `// region:demo` marker", spec.id);
+            assert!(
+                text.lines().count() >= 5,
+                "{}'s region is too short",
+                spec.id
+            );
+        }
+    }
+}
