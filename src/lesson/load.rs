@@ -188,7 +188,7 @@ pub fn parse_lesson(
     };
     let value: Value = match yaml_serde::from_str(text) {
         Ok(v) => v,
-        Err(err) => return Err(vec![yaml_problem(file, &err)]),
+        Err(err) => return Err(vec![yaml_problem(file, text, &err)]),
     };
     let spans = SpanIndex::build(text);
     let mut r = Reporter {
@@ -403,12 +403,13 @@ fn describe(v: &Value) -> &'static str {
     }
 }
 
-fn yaml_problem(file: &str, err: &yaml_serde::Error) -> Problem {
-    let pos = err
-        .location()
-        .map(|l| Position {
-            line: l.line(),
-            col: l.column(),
+fn yaml_problem(file: &str, text: &str, err: &yaml_serde::Error) -> Problem {
+    let pos = reader_position(text, &err.to_string())
+        .or_else(|| {
+            err.location().map(|l| Position {
+                line: l.line(),
+                col: l.column(),
+            })
         })
         .unwrap_or(Position { line: 1, col: 1 });
     let text = err.to_string();
@@ -427,6 +428,19 @@ fn yaml_problem(file: &str, err: &yaml_serde::Error) -> Problem {
         _ => format!("YAML syntax: {text}"),
     };
     Problem::at(file, pos, "", kind, message)
+}
+
+/// libyaml's reader errors ("control characters are not allowed at position 101") carry a byte
+/// offset instead of a location.
+fn reader_position(text: &str, message: &str) -> Option<Position> {
+    let offset: usize = message
+        .split("at position ")
+        .nth(1)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    (offset <= text.len()).then(|| position_of_byte(text.as_bytes(), offset))
 }
 
 fn check_depth(value: &Value, path: String, depth: usize) -> Result<(), (String, usize)> {
