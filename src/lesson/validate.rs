@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-use super::spans::{Position, SpanIndex};
+use super::spans::{LazySpans, Position};
 use super::{FORMAT_VERSION, Lesson, LessonKind, Measure, ParamValue, QuizItem, QuizKind};
 
 /// What kind of problem: tests and callers match on this; the message says the details.
@@ -103,7 +103,7 @@ pub trait DemoCatalog {
 /// Collects problems for one file, placing each by its field path.
 pub(crate) struct Reporter<'a> {
     pub file: &'a str,
-    pub spans: &'a SpanIndex,
+    pub spans: &'a LazySpans<'a>,
     pub problems: Vec<Problem>,
 }
 
@@ -117,12 +117,12 @@ impl Reporter<'_> {
     }
 
     pub fn value(&mut self, path: &str, kind: ProblemKind, message: impl Into<String>) {
-        let pos = self.spans.value(path);
+        let pos = self.spans.get().value(path);
         self.push(pos, path, kind, message.into());
     }
 
     pub fn key(&mut self, path: &str, kind: ProblemKind, message: impl Into<String>) {
-        let pos = self.spans.key(path);
+        let pos = self.spans.get().key(path);
         self.push(pos, path, kind, message.into());
     }
 
@@ -148,7 +148,7 @@ pub(crate) fn check_lesson(
     lesson: &Lesson,
     format_version: u32,
     r: &mut Reporter<'_>,
-    catalog: &dyn DemoCatalog,
+    catalog: &(dyn DemoCatalog + Sync),
 ) {
     if format_version != FORMAT_VERSION {
         let msg = if format_version > FORMAT_VERSION {
