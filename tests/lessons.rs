@@ -1,0 +1,107 @@
+//! The shipped lessons: every one loads and validates, and every claim a predict item makes is
+//! what the demo really measures on the virtual clock.
+
+use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
+use asyncdojo::lesson::{self, Measure, ParamValue, QuizKind};
+
+#[test]
+fn every_shipped_lesson_loads_and_validates() {
+    let set = lesson::load_embedded(&Registry);
+    let problems: Vec<String> = set.problems.iter().map(ToString::to_string).collect();
+    assert!(problems.is_empty(), "problems:\n{}", problems.join("\n"));
+    assert_eq!(set.lessons.len(), 19);
+    let labels: Vec<String> = set.lessons.iter().map(|l| l.label()).collect();
+    assert_eq!(
+        labels,
+        [
+            "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "Q9", "Q10", "Q11", "C1", "C2", "C3",
+            "Q12", "Q13", "Q14", "Q15", "Q16"
+        ],
+        "guide order"
+    );
+}
+
+#[test]
+fn every_lesson_has_the_promised_content() {
+    for l in lesson::load_embedded(&Registry).lessons {
+        assert!(l.quiz.len() >= 4, "{}: {} quiz items", l.id, l.quiz.len());
+        assert!(!l.spot_the_bug.is_empty(), "{}: no spot-the-bug", l.id);
+        assert!(!l.demos.is_empty(), "{}: no demo", l.id);
+        assert!(l.mapping.len() >= 3, "{}: thin mapping", l.id);
+        let kinds: std::collections::HashSet<_> = l.quiz.iter().map(|q| q.kind).collect();
+        assert!(
+            kinds.contains(&QuizKind::Choice),
+            "{}: no choice item",
+            l.id
+        );
+        assert!(
+            kinds.contains(&QuizKind::SpotTheBug),
+            "{}: no spot-the-bug item",
+            l.id
+        );
+        assert!(
+            kinds.contains(&QuizKind::Predict),
+            "{}: no predict item",
+            l.id
+        );
+    }
+}
+
+#[test]
+fn every_predict_answer_is_what_the_demo_measures() {
+    let set = lesson::load_embedded(&Registry);
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for l in &set.lessons {
+        for item in l.quiz.iter().filter(|q| q.kind == QuizKind::Predict) {
+            let (Some(demo), Some(measure), Some(answer)) =
+                (&item.demo, &item.measure, &item.answer)
+            else {
+                panic!(
+                    "{}: {} is incomplete (validation should have caught it)",
+                    l.id, item.id
+                );
+            };
+            let variants: Vec<String> = item.variant.iter().cloned().collect();
+            let sets: Vec<String> = item
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let req = RunRequest::build(demo, &variants, &sets, Clock::Virtual)
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, item.id));
+            let report = runner::run_blocking(req).expect("run");
+            let run = &report.runs[0];
+            let tl = &run.timeline;
+            let ok = match (measure, answer) {
+                (Measure::TotalMs, ParamValue::Int(n)) => (run.total_ms - *n as f64).abs() < 1.0,
+                (Measure::FirstFinished, ParamValue::Text(name)) => {
+                    tl.first_finished().map(|t| t.name.as_str()) == Some(name.as_str())
+                }
+                (Measure::OutcomeCount(o), ParamValue::Int(n)) => {
+                    let outcome = asyncdojo::demo::Outcome::parse(o)
+                        .unwrap_or_else(|| panic!("{}: unknown outcome {o}", l.id));
+                    tl.count(outcome) as i64 == *n
+                }
+                (Measure::Metric(m), ParamValue::Int(n)) => {
+                    tl.metric(m).is_some_and(|v| (v - *n as f64).abs() < 1.0)
+                }
+                _ => false,
+            };
+            checked += 1;
+            if !ok {
+                wrong.push(format!(
+                    "{} {}: {measure:?} answer {answer} but the run gave total {} ms, first {:?}, metrics {:?}, outcomes {:?}",
+                    l.id,
+                    item.id,
+                    run.total_ms,
+                    tl.first_finished().map(|t| &t.name),
+                    tl.metrics,
+                    tl.tasks.iter().map(|t| t.outcome.name()).collect::<Vec<_>>(),
+                ));
+            }
+        }
+    }
+    assert!(checked >= 19, "only {checked} predict items");
+    assert!(wrong.is_empty(), "wrong predictions:\n{}", wrong.join("\n"));
+}
