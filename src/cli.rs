@@ -96,7 +96,21 @@ impl From<ClockArg> for crate::demo::Clock {
 
 /// Runs a headless command. Exit codes: 0 success, 1 the thing asked for failed, 2 usage errors.
 pub fn run(cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitCode> {
-    let command = cli.command.unwrap_or(Command::List { json: false });
+    let Some(command) = cli.command else {
+        // Bare `asyncdojo` is the app on a terminal; in a pipe, the lesson list.
+        if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            let set = load(cli.lessons.as_deref(), catalog)?;
+            crate::tui::run(set)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        return run(
+            Cli {
+                lessons: cli.lessons,
+                command: Some(Command::List { json: false }),
+            },
+            catalog,
+        );
+    };
     match command {
         Command::Demos { json } => {
             let mut out = std::io::stdout().lock();

@@ -128,6 +128,12 @@ pub trait Demo: Sync {
     fn run(&self, ctx: Ctx, variant: &'static str, params: Params) -> BoxFuture<'static, ()>;
 }
 
+impl std::fmt::Debug for dyn Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.spec().id)
+    }
+}
+
 /// All demos, in the order `asyncdojo demos` lists them.
 pub fn registry() -> &'static [&'static dyn Demo] {
     catalog::ALL

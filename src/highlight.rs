@@ -80,6 +80,13 @@ pub fn highlight(code: &str, language: Language, palette: Palette) -> Highlighte
     lines
 }
 
+/// The highlighted snippet if it has been computed; never computes, so the UI thread never waits
+/// on a grammar compiling.
+pub fn cached(code: &str, language: Language, palette: Palette) -> Option<HighlightedLines> {
+    let key = (language, palette, hash(code));
+    cache().try_lock().ok().and_then(|c| c.get(&key).cloned())
+}
+
 /// Compile the Python and Rust grammars ahead of first use (it takes ~10 ms each): call this from
 /// a background thread at start-up so the first lesson opens without a stall.
 pub fn warm_up() {

@@ -3,8 +3,12 @@
 //! `main.rs` only parses the command line and dispatches; everything else lives here so the
 //! integration tests can reach it.
 
+pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod highlight;
 pub mod lesson;
+pub mod markdown;
 pub mod text;
+pub mod tui;
+pub mod ui;

@@ -13,7 +13,7 @@ use super::timeline::{Outcome, TimelineSnapshot};
 use super::{Clock, Demo, Flavor, Params, source};
 
 /// What to run.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RunRequest {
     pub demo: &'static dyn Demo,
     /// Variants in the order they run; empty means the demo's defaults.
@@ -277,19 +277,24 @@ fn run_variant(
     // Whatever the demo left behind (a task it never joined, a cancelled run) ends here.
     ctx.abort_all();
     let alive_after = rt.block_on(async {
-        for _ in 0..1000 {
-            if tokio::runtime::Handle::current()
+        // An aborted task is gone once a worker has dropped it; on a multi-thread runtime that
+        // can take a moment, so yield first and then wait in small steps (bounded: ~1 s).
+        let alive = || {
+            tokio::runtime::Handle::current()
                 .metrics()
                 .num_alive_tasks()
-                == 0
-            {
+        };
+        for round in 0..1100 {
+            if alive() == 0 {
                 break;
             }
-            tokio::task::yield_now().await;
+            if round < 100 {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
         }
-        tokio::runtime::Handle::current()
-            .metrics()
-            .num_alive_tasks()
+        alive()
     });
     // Blocking-pool work cannot be interrupted; don't let it hold the UI's cancel.
     rt.shutdown_background();

@@ -30,6 +30,9 @@ pub const MAX_DEPTH: usize = 16;
 /// The shipped lessons, embedded at build time (see build.rs) so the binary works from anywhere.
 const EMBEDDED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/embedded_lessons.rs"));
 
+/// One file's result: the lesson with where its id and number stand, or every problem found.
+pub type Parsed = Result<(Lesson, [Position; 2]), Vec<Problem>>;
+
 /// Loading a directory failed as a whole (as opposed to problems inside files).
 #[derive(Debug, Error)]
 pub enum LoadError {
@@ -62,7 +65,7 @@ impl LessonSet {
         self.lessons.iter().find(|l| &l.id == id)
     }
 
-    fn from_parsed(results: Vec<Result<(Lesson, [Position; 2]), Vec<Problem>>>) -> LessonSet {
+    fn from_parsed(results: Vec<Parsed>) -> LessonSet {
         let files = results.len();
         let mut lessons = Vec::new();
         let mut places = Vec::new();
@@ -106,7 +109,7 @@ pub fn load_embedded(catalog: &(dyn DemoCatalog + Sync)) -> LessonSet {
 fn parse_all<B: AsRef<[u8]> + Sync>(
     files: &[(String, B)],
     catalog: &(dyn DemoCatalog + Sync),
-) -> Vec<Result<(Lesson, [Position; 2]), Vec<Problem>>> {
+) -> Vec<Parsed> {
     let parse = |chunk: &[(String, B)]| -> Vec<_> {
         chunk
             .iter()
@@ -183,11 +186,7 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Parse and validate one lesson file. `Err` carries every problem found.
-pub fn parse_lesson(
-    file: &str,
-    bytes: &[u8],
-    catalog: &(dyn DemoCatalog + Sync),
-) -> Result<(Lesson, [Position; 2]), Vec<Problem>> {
+pub fn parse_lesson(file: &str, bytes: &[u8], catalog: &(dyn DemoCatalog + Sync)) -> Parsed {
     let top = Position { line: 1, col: 1 };
     let whole = |kind, msg: String| vec![Problem::at(file, top, "", kind, msg)];
     if bytes.len() as u64 > MAX_FILE_BYTES {

@@ -55,9 +55,8 @@ impl<'t> LazySpans<'t> {
     /// The position of a top-level key's value in a block mapping (`id: …` at column 1), found
     /// without indexing the whole file.
     pub fn top_level(&self, key: &str) -> Position {
-        let mut line_no = 0;
-        for line in self.text.lines() {
-            line_no += 1;
+        for (i, line) in self.text.lines().enumerate() {
+            let line_no = i + 1;
             if let Some(rest) = line.strip_prefix(key)
                 && let Some(value) = rest.strip_prefix(':')
             {

@@ -1,0 +1,450 @@
+//! Keys → actions, as one table. The help overlay and the README's key table are generated from
+//! it, so they cannot drift from what the keys do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{Action, Pane};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Everywhere,
+    List,
+    Lesson,
+    Text,
+    Code,
+    Timeline,
+    Params,
+}
+
+impl Scope {
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Everywhere => "Everywhere",
+            Scope::List => "Lesson list",
+            Scope::Lesson => "Lesson",
+            Scope::Text => "Lesson text",
+            Scope::Code => "Code",
+            Scope::Timeline => "Timeline",
+            Scope::Params => "Parameters",
+        }
+    }
+
+    fn applies(self, pane: Pane) -> bool {
+        match self {
+            Scope::Everywhere => true,
+            Scope::List => pane == Pane::List,
+            Scope::Lesson => pane != Pane::List,
+            Scope::Text => pane == Pane::Text,
+            Scope::Code => pane == Pane::Code,
+            Scope::Timeline => pane == Pane::Timeline,
+            Scope::Params => pane == Pane::Params,
+        }
+    }
+}
+
+pub struct Binding {
+    pub keys: &'static [KeyCode],
+    /// How the keys are written in help ("↑/k").
+    pub label: &'static str,
+    pub scope: Scope,
+    pub action: Action,
+    pub help: &'static str,
+    /// Shown in the status bar when its scope has focus.
+    pub in_status: bool,
+}
+
+const fn bind(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    scope: Scope,
+    action: Action,
+    help: &'static str,
+    in_status: bool,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        scope,
+        action,
+        help,
+        in_status,
+    }
+}
+
+use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
+
+/// Every binding, most specific scope first (the first match wins).
+pub static KEYMAP: &[Binding] = &[
+    bind(
+        &[Char('/')],
+        "/",
+        Scope::List,
+        Action::StartFilter,
+        "filter lessons by title, number or section",
+        true,
+    ),
+    bind(
+        &[Enter, Right, Char('l')],
+        "Enter",
+        Scope::List,
+        Action::Open,
+        "open the lesson",
+        true,
+    ),
+    bind(
+        &[Left, Char('h')],
+        "←/h",
+        Scope::Timeline,
+        Action::Left,
+        "time cursor to the previous event",
+        true,
+    ),
+    bind(
+        &[Right, Char('l')],
+        "→/l",
+        Scope::Timeline,
+        Action::Right,
+        "time cursor to the next event",
+        true,
+    ),
+    bind(
+        &[Home],
+        "Home",
+        Scope::Timeline,
+        Action::Home,
+        "time cursor to the start",
+        false,
+    ),
+    bind(
+        &[End],
+        "End",
+        Scope::Timeline,
+        Action::End,
+        "time cursor to the end",
+        false,
+    ),
+    bind(
+        &[Char('z')],
+        "z",
+        Scope::Timeline,
+        Action::ZoomIn,
+        "zoom in around the cursor",
+        true,
+    ),
+    bind(
+        &[Char('x')],
+        "x",
+        Scope::Timeline,
+        Action::ZoomOut,
+        "zoom out",
+        true,
+    ),
+    bind(
+        &[Char('['), Char('H')],
+        "[",
+        Scope::Timeline,
+        Action::PanLeft,
+        "pan the time axis left",
+        false,
+    ),
+    bind(
+        &[Char(']'), Char('L')],
+        "]",
+        Scope::Timeline,
+        Action::PanRight,
+        "pan the time axis right",
+        false,
+    ),
+    bind(
+        &[Char('v'), Char(' ')],
+        "v",
+        Scope::Timeline,
+        Action::ToggleVariant,
+        "show the next variant's lanes",
+        true,
+    ),
+    bind(
+        &[Char('+'), Char('='), Right, Char('l')],
+        "+/→",
+        Scope::Params,
+        Action::Increase,
+        "increase the parameter / pick the variant",
+        true,
+    ),
+    bind(
+        &[Char('-'), Left, Char('h')],
+        "-/←",
+        Scope::Params,
+        Action::Decrease,
+        "decrease the parameter / drop the variant",
+        true,
+    ),
+    bind(
+        &[Char(' ')],
+        "Space",
+        Scope::Params,
+        Action::ToggleVariant,
+        "pick or drop a variant for comparison",
+        false,
+    ),
+    bind(
+        &[Char('p')],
+        "p",
+        Scope::Lesson,
+        Action::ToggleLanguage,
+        "code: Python → Rust → the demo's own source",
+        true,
+    ),
+    bind(
+        &[Char('r')],
+        "r",
+        Scope::Lesson,
+        Action::Run,
+        "run the demo",
+        true,
+    ),
+    bind(
+        &[Char('c')],
+        "c",
+        Scope::Lesson,
+        Action::Compare,
+        "compare the picked variants side by side",
+        true,
+    ),
+    bind(
+        &[Char('d')],
+        "d",
+        Scope::Lesson,
+        Action::NextDemo,
+        "the lesson's next demo",
+        false,
+    ),
+    bind(
+        &[Char('t')],
+        "t",
+        Scope::Lesson,
+        Action::ToggleClock,
+        "real ⇄ virtual clock",
+        false,
+    ),
+    bind(
+        &[Char('s')],
+        "s",
+        Scope::Lesson,
+        Action::Cancel,
+        "stop the running demo",
+        false,
+    ),
+    bind(
+        &[Tab],
+        "Tab",
+        Scope::Lesson,
+        Action::NextPane,
+        "next pane",
+        true,
+    ),
+    bind(
+        &[BackTab],
+        "Shift-Tab",
+        Scope::Lesson,
+        Action::PrevPane,
+        "previous pane",
+        false,
+    ),
+    bind(
+        &[Esc],
+        "Esc",
+        Scope::Everywhere,
+        Action::Back,
+        "back (cancels a running demo)",
+        true,
+    ),
+    bind(
+        &[Up, Char('k')],
+        "↑/k",
+        Scope::Everywhere,
+        Action::Up,
+        "up / scroll up",
+        false,
+    ),
+    bind(
+        &[Down, Char('j')],
+        "↓/j",
+        Scope::Everywhere,
+        Action::Down,
+        "down / scroll down",
+        false,
+    ),
+    bind(
+        &[PageUp],
+        "PgUp",
+        Scope::Everywhere,
+        Action::PageUp,
+        "page up (timeline: previous variant)",
+        false,
+    ),
+    bind(
+        &[PageDown],
+        "PgDn",
+        Scope::Everywhere,
+        Action::PageDown,
+        "page down (timeline: next variant)",
+        false,
+    ),
+    bind(
+        &[Home, Char('g')],
+        "Home/g",
+        Scope::Everywhere,
+        Action::Home,
+        "to the top",
+        false,
+    ),
+    bind(
+        &[End, Char('G')],
+        "End/G",
+        Scope::Everywhere,
+        Action::End,
+        "to the bottom",
+        false,
+    ),
+    bind(
+        &[Char('T')],
+        "T",
+        Scope::Everywhere,
+        Action::ToggleTheme,
+        "dark ⇄ light theme",
+        false,
+    ),
+    bind(
+        &[Char('?')],
+        "?",
+        Scope::Everywhere,
+        Action::ToggleHelp,
+        "this help",
+        true,
+    ),
+    bind(
+        &[Char('q')],
+        "q",
+        Scope::Everywhere,
+        Action::Quit,
+        "quit",
+        true,
+    ),
+];
+
+/// The action a key asks for in `pane`. `filtering` sends text keys to the lesson filter.
+pub fn action_for(key: KeyEvent, pane: Pane, filtering: bool) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
+        return Some(Action::Quit);
+    }
+    if filtering {
+        return match key.code {
+            Char(c) => Some(Action::FilterChar(c)),
+            KeyCode::Backspace => Some(Action::FilterBackspace),
+            Esc => Some(Action::Back),
+            Enter => Some(Action::Open),
+            Up => Some(Action::Up),
+            Down => Some(Action::Down),
+            _ => None,
+        };
+    }
+    KEYMAP
+        .iter()
+        .find(|b| b.scope.applies(pane) && b.keys.contains(&key.code))
+        .map(|b| b.action.clone())
+}
+
+/// The bindings worth showing in the status bar for `pane`.
+pub fn status_hints(pane: Pane) -> Vec<(&'static str, &'static str)> {
+    let mut seen = Vec::new();
+    for b in KEYMAP
+        .iter()
+        .filter(|b| b.in_status && b.scope.applies(pane))
+    {
+        if !seen.iter().any(|(l, _)| *l == b.label) {
+            seen.push((b.label, short(b.help)));
+        }
+    }
+    seen
+}
+
+/// The first words of a help text, for the status bar.
+fn short(help: &'static str) -> &'static str {
+    match help.find([':', '(', '/']) {
+        Some(i) if i > 3 => help[..i].trim_end(),
+        _ => help,
+    }
+}
+
+/// The key table as Markdown: the README's copy is checked against this by a test.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| keys | where | what |\n| --- | --- | --- |\n");
+    for b in KEYMAP {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            b.label,
+            b.scope.title(),
+            b.help
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn the_same_key_means_what_its_pane_says() {
+        let cases = [
+            (Char('l'), Pane::List, Some(Action::Open)),
+            (Char('l'), Pane::Timeline, Some(Action::Right)),
+            (Char('l'), Pane::Params, Some(Action::Increase)),
+            (Char('+'), Pane::Params, Some(Action::Increase)),
+            (Char('-'), Pane::Params, Some(Action::Decrease)),
+            (Char('r'), Pane::Text, Some(Action::Run)),
+            (Char('r'), Pane::List, None),
+            (Char('q'), Pane::Code, Some(Action::Quit)),
+            (Char('?'), Pane::List, Some(Action::ToggleHelp)),
+            (Tab, Pane::Code, Some(Action::NextPane)),
+            (Esc, Pane::Timeline, Some(Action::Back)),
+            (Char('j'), Pane::Text, Some(Action::Down)),
+            (Char('z'), Pane::Timeline, Some(Action::ZoomIn)),
+            (Char('z'), Pane::Code, None),
+        ];
+        for (code, pane, expected) in cases {
+            assert_eq!(
+                action_for(key(code), pane, false),
+                expected,
+                "{code:?} in {pane:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn filtering_takes_text_keys() {
+        assert_eq!(
+            action_for(key(Char('q')), Pane::List, true),
+            Some(Action::FilterChar('q'))
+        );
+        assert_eq!(action_for(key(Esc), Pane::List, true), Some(Action::Back));
+        let ctrl_c = KeyEvent::new(Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(ctrl_c, Pane::List, true), Some(Action::Quit));
+    }
+
+    #[test]
+    fn the_readme_key_table_is_the_keymap() {
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&markdown_table()),
+            "README.md's key table is out of date; paste this in:\n{}",
+            markdown_table()
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! `update` as a pure function: key → action → state.
+
+use super::*;
+use crate::demo::Registry;
+
+fn app() -> App {
+    App::new(
+        crate::lesson::load_dir(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valid")),
+            &Registry,
+        )
+        .expect("fixture lessons"),
+        true,
+    )
+}
+
+#[test]
+fn enter_opens_the_selected_lesson_and_esc_goes_back() {
+    let mut a = app();
+    assert_eq!(a.screen, Screen::Browser);
+    assert!(matches!(a.update(Action::Open), Effect::None));
+    assert_eq!(a.screen, Screen::Lesson);
+    assert_eq!(a.focus(), Pane::Text);
+    assert_eq!(a.current_lesson().map(|l| l.label()), Some("Q1".into()));
+    let _ = a.update(Action::Back);
+    assert_eq!(a.screen, Screen::Browser);
+    assert!(a.lesson.is_none());
+}
+
+#[test]
+fn the_filter_narrows_the_list_and_esc_clears_it() {
+    let mut a = app();
+    let _ = a.update(Action::StartFilter);
+    for c in "zzz".chars() {
+        let _ = a.update(Action::FilterChar(c));
+    }
+    assert!(a.filtered().is_empty());
+    let _ = a.update(Action::FilterBackspace);
+    let _ = a.update(Action::Back);
+    assert_eq!(a.browser.filter, "");
+    assert_eq!(a.filtered().len(), 1);
+    let _ = a.update(Action::StartFilter);
+    for c in "sync".chars() {
+        let _ = a.update(Action::FilterChar(c));
+    }
+    assert_eq!(a.filtered().len(), 1, "matches the title");
+}
+
+#[test]
+fn tab_cycles_the_lesson_panes() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let mut seen = vec![a.focus()];
+    for _ in 0..4 {
+        let _ = a.update(Action::NextPane);
+        seen.push(a.focus());
+    }
+    assert_eq!(
+        seen,
+        [
+            Pane::Text,
+            Pane::Code,
+            Pane::Timeline,
+            Pane::Params,
+            Pane::Text
+        ]
+    );
+    let _ = a.update(Action::PrevPane);
+    assert_eq!(a.focus(), Pane::Params);
+}
+
+#[test]
+fn p_switches_python_rust_and_the_demo_source() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let code = |a: &App| a.lesson.as_ref().map(|v| v.code);
+    assert_eq!(code(&a), Some(CodeView::Python));
+    let _ = a.update(Action::ToggleLanguage);
+    assert_eq!(code(&a), Some(CodeView::Rust));
+    let _ = a.update(Action::ToggleLanguage);
+    assert_eq!(code(&a), Some(CodeView::DemoSource));
+    let _ = a.update(Action::ToggleLanguage);
+    assert_eq!(code(&a), Some(CodeView::Python));
+}
+
+#[test]
+fn r_asks_for_a_run_of_the_picked_variant_with_the_lesson_parameters() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let Effect::StartRun(req) = a.update(Action::Run) else {
+        panic!("r starts a run");
+    };
+    assert_eq!(req.demo.spec().id, "gather");
+    assert_eq!(req.variants, ["sequential"]);
+    assert_eq!(
+        req.params
+            .get("latencies_ms")
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("100,200,300")
+    );
+    assert_eq!(req.clock, Clock::Real);
+    assert_eq!(
+        a.lesson.as_ref().map(|v| v.run.status),
+        Some(RunStatus::Running)
+    );
+    // A second r while running does not start another.
+    assert!(matches!(a.update(Action::Run), Effect::None));
+    // Esc while running goes back and cancels.
+    assert!(matches!(a.update(Action::Back), Effect::CancelRun));
+}
+
+#[test]
+fn c_compares_the_picked_variants() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let Effect::StartRun(req) = a.update(Action::Compare) else {
+        panic!("c starts a run");
+    };
+    assert_eq!(req.variants, ["sequential", "join-all"]);
+}
+
+#[test]
+fn parameters_change_with_plus_and_minus_within_their_range() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::Click {
+        pane: Pane::Params,
+        row: None,
+    });
+    let value = |a: &App| {
+        a.lesson
+            .as_ref()
+            .and_then(|v| v.demo.as_ref())
+            .and_then(|d| d.params.get("latencies_ms"))
+            .map(ToString::to_string)
+    };
+    let _ = a.update(Action::Increase);
+    assert_eq!(value(&a).as_deref(), Some("100,200,300,300"));
+    let _ = a.update(Action::Decrease);
+    let _ = a.update(Action::Decrease);
+    let _ = a.update(Action::Decrease);
+    assert_eq!(value(&a).as_deref(), Some("100"));
+    let _ = a.update(Action::Decrease);
+    assert_eq!(
+        value(&a).as_deref(),
+        Some("100"),
+        "a list keeps at least one item"
+    );
+    // Down to the variants row: + picks, - drops.
+    let _ = a.update(Action::Down);
+    let _ = a.update(Action::Decrease);
+    let picked = |a: &App| {
+        a.lesson
+            .as_ref()
+            .and_then(|v| v.demo.as_ref())
+            .map(|d| d.variants.clone())
+    };
+    assert_eq!(
+        picked(&a),
+        Some(vec![
+            ("sequential", false),
+            ("join-all", true),
+            ("join-set", false)
+        ])
+    );
+}
+
+#[test]
+fn a_finished_run_can_be_scrubbed_event_by_event() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::Run);
+    let req = RunRequest::build("gather", &["join-all".into()], &[], Clock::Virtual).expect("req");
+    let report = crate::demo::runner::run_blocking(req).expect("run");
+    let runs = report
+        .runs
+        .into_iter()
+        .map(|v| (v.variant, v.timeline, v.total_ms))
+        .collect();
+    let _ = a.update(Action::DemoFinished { runs, error: None });
+    let cursor = |a: &App| a.lesson.as_ref().and_then(|v| v.run.cursor_ms);
+    assert_eq!(a.focus(), Pane::Timeline);
+    assert_eq!(cursor(&a), Some(0.0));
+    let _ = a.update(Action::Right);
+    assert_eq!(cursor(&a), Some(100.0));
+    let _ = a.update(Action::Right);
+    assert_eq!(cursor(&a), Some(200.0));
+    let _ = a.update(Action::Left);
+    assert_eq!(cursor(&a), Some(100.0));
+    let _ = a.update(Action::End);
+    assert_eq!(cursor(&a), Some(300.0));
+    let _ = a.update(Action::ZoomIn);
+    assert_eq!(
+        a.lesson.as_ref().and_then(|v| v.run.window),
+        Some((150.0, 300.0))
+    );
+    let _ = a.update(Action::ZoomOut);
+    assert_eq!(a.lesson.as_ref().and_then(|v| v.run.window), None);
+    // The code pane marks the lines of the marks at the cursor when it shows the demo source.
+    let _ = a.update(Action::ToggleLanguage);
+    let _ = a.update(Action::ToggleLanguage);
+    let lines = a
+        .lesson
+        .as_ref()
+        .map(LessonView::marked_lines)
+        .unwrap_or_default();
+    assert_eq!(
+        lines.len(),
+        1,
+        "the `response` mark of the request that finished at 300 ms"
+    );
+}
+
+#[test]
+fn help_opens_and_any_documented_key_closes_it() {
+    let mut a = app();
+    let _ = a.update(Action::ToggleHelp);
+    assert!(a.show_help);
+    let _ = a.update(Action::Down);
+    assert!(a.show_help, "other keys are swallowed while help shows");
+    let _ = a.update(Action::Back);
+    assert!(!a.show_help);
+}
+
+#[test]
+fn q_quits_from_anywhere() {
+    let mut a = app();
+    assert!(matches!(a.update(Action::Quit), Effect::Quit));
+    let _ = a.update(Action::Open);
+    assert!(matches!(a.update(Action::Quit), Effect::Quit));
+}

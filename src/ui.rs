@@ -1,0 +1,214 @@
+//! Drawing: the top-level layout, one file per pane. Rendering reads the app state and never
+//! changes it.
+
+pub mod code_pane;
+pub mod help;
+pub mod lesson_list;
+pub mod lesson_text;
+pub mod params_pane;
+pub mod status_bar;
+pub mod theme;
+pub mod timeline_pane;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+
+use crate::app::{App, Pane, Screen};
+use theme::Theme;
+
+/// Below this the layout cannot show a lesson usefully: say so instead.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+/// Where each pane was drawn, for mouse hit-testing. Computed from the area alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PaneAreas {
+    pub list: Rect,
+    pub text: Rect,
+    pub code: Rect,
+    pub timeline: Rect,
+    pub params: Rect,
+}
+
+impl PaneAreas {
+    pub fn pane_at(&self, x: u16, y: u16) -> Option<(Pane, Rect)> {
+        let hit = |r: Rect| r.contains(ratatui::layout::Position { x, y });
+        [
+            (Pane::List, self.list),
+            (Pane::Text, self.text),
+            (Pane::Code, self.code),
+            (Pane::Timeline, self.timeline),
+            (Pane::Params, self.params),
+        ]
+        .into_iter()
+        .find(|(_, r)| r.width > 0 && hit(*r))
+    }
+}
+
+pub fn layout(app: &App, area: Rect) -> PaneAreas {
+    let [_, body, _] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    match (app.screen, &app.lesson) {
+        (Screen::Lesson, Some(v)) => {
+            let [text, right] =
+                Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
+                    .areas(body);
+            let params_h = params_pane::ParamsPane::rows(v.demo.as_ref()) + 2;
+            let [code, timeline, params] = Layout::vertical([
+                Constraint::Percentage(40),
+                Constraint::Min(6),
+                Constraint::Length(params_h.min(body.height / 3).max(3)),
+            ])
+            .areas(right);
+            PaneAreas {
+                list: Rect::default(),
+                text,
+                code,
+                timeline,
+                params,
+            }
+        }
+        _ => PaneAreas {
+            list: body,
+            ..PaneAreas::default()
+        },
+    }
+}
+
+pub fn render(app: &App, frame: &mut Frame) {
+    draw(app, frame.area(), frame.buffer_mut());
+}
+
+/// Everything onto `buf`: a pure function of the state and the area.
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = Theme::new(app.palette, app.no_color);
+    buf.set_style(area, theme.base);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "terminal too small: {}×{} (needs {MIN_WIDTH}×{MIN_HEIGHT}) · q quits",
+            area.width, area.height
+        );
+        Paragraph::new(msg)
+            .wrap(Wrap { trim: true })
+            .style(theme.base)
+            .render(area, buf);
+        return;
+    }
+    let areas = layout(app, area);
+    let title_area = Rect::new(area.x, area.y, area.width, 1);
+    let status_area = Rect::new(area.x, area.bottom() - 1, area.width, 1);
+    let title = match app.current_lesson() {
+        Some(l) => format!(
+            " asyncdojo · {} · {} — {}",
+            l.label(),
+            crate::text::sanitize(&l.title),
+            l.section.title()
+        ),
+        None => format!(
+            " asyncdojo · {} lessons · learn async by watching it run",
+            app.lessons.len()
+        ),
+    };
+    Paragraph::new(Line::styled(title, theme.title)).render(title_area, buf);
+
+    match (app.screen, &app.lesson) {
+        (Screen::Lesson, Some(v)) => {
+            let lesson = &app.lessons[v.index];
+            let focus = v.focus;
+            let text_inner = pane_block(&theme, Pane::Text, focus, " Lesson ", areas.text, buf);
+            (&lesson_text::LessonText {
+                lines: &v.text,
+                scroll: v.text_scroll,
+                theme: &theme,
+            })
+                .render(text_inner, buf);
+
+            let (code, language, caption) = v.code_text(lesson);
+            let code_title = format!(" {caption} · p switches ");
+            let code_inner = pane_block(&theme, Pane::Code, focus, &code_title, areas.code, buf);
+            let marked = v.marked_lines();
+            (&code_pane::CodePane {
+                code,
+                language,
+                scroll: v.code_scroll,
+                marked: &marked,
+                theme: &theme,
+            })
+                .render(code_inner, buf);
+
+            let demo_title = v.demo.as_ref().map_or(" Timeline ".to_owned(), |d| {
+                let r = &lesson.demos[d.index];
+                format!(
+                    " {} · {} ",
+                    d.demo.spec().id,
+                    crate::text::sanitize(&r.caption)
+                )
+            });
+            let tl_inner = pane_block(
+                &theme,
+                Pane::Timeline,
+                focus,
+                &demo_title,
+                areas.timeline,
+                buf,
+            );
+            (&timeline_pane::TimelinePane {
+                run: &v.run,
+                theme: &theme,
+            })
+                .render(tl_inner, buf);
+
+            let params_inner = pane_block(
+                &theme,
+                Pane::Params,
+                focus,
+                " Parameters ",
+                areas.params,
+                buf,
+            );
+            (&params_pane::ParamsPane {
+                demo: v.demo.as_ref(),
+                focused: focus == Pane::Params,
+                theme: &theme,
+            })
+                .render(params_inner, buf);
+        }
+        _ => (&lesson_list::LessonList { app, theme: &theme }).render(areas.list, buf),
+    }
+    (&status_bar::StatusBar { app, theme: &theme }).render(status_area, buf);
+    if app.show_help {
+        (&help::Help { theme: &theme }).render(area, buf);
+    }
+}
+
+fn pane_block(
+    theme: &Theme,
+    pane: Pane,
+    focus: Pane,
+    title: &str,
+    area: Rect,
+    buf: &mut Buffer,
+) -> Rect {
+    let focused = pane == focus;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
+        .title(Span::styled(
+            title.to_owned(),
+            if focused { theme.title } else { theme.dim },
+        ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}

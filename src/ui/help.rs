@@ -1,0 +1,53 @@
+//! The help overlay, generated from the keymap so it cannot drift from what the keys do.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+
+use super::theme::Theme;
+use crate::app::keymap::{KEYMAP, Scope};
+
+pub struct Help<'a> {
+    pub theme: &'a Theme,
+}
+
+impl Widget for &Help<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let w = area.width.min(76);
+        let h = area.height.min(KEYMAP.len() as u16 + 10);
+        let popup = Rect::new(
+            area.x + (area.width - w) / 2,
+            area.y + (area.height - h) / 2,
+            w,
+            h,
+        );
+        Clear.render(popup, buf);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border_focused)
+            .title(Span::styled(" Keys — ? or Esc closes ", t.title));
+        let mut lines = Vec::new();
+        let scopes = [
+            Scope::Everywhere,
+            Scope::List,
+            Scope::Lesson,
+            Scope::Timeline,
+            Scope::Params,
+        ];
+        for scope in scopes {
+            lines.push(Line::styled(scope.title(), t.heading));
+            for b in KEYMAP.iter().filter(|b| b.scope == scope) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {:<10}", b.label), t.key),
+                    Span::styled(b.help, t.base),
+                ]));
+            }
+        }
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block)
+            .render(popup, buf);
+    }
+}
