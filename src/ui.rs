@@ -61,8 +61,9 @@ pub fn layout(app: &App, area: Rect) -> PaneAreas {
                 Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
                     .areas(body);
             let params_h = params_pane::ParamsPane::rows(v.demo.as_ref()) + 2;
+            // The timeline is the point of a lesson screen: the code gets about a third.
             let [code, timeline, params] = Layout::vertical([
-                Constraint::Percentage(40),
+                Constraint::Percentage(34),
                 Constraint::Min(6),
                 Constraint::Length(params_h.min(body.height / 3).max(3)),
             ])

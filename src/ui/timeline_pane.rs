@@ -55,16 +55,15 @@ impl Widget for &TimelinePane<'_> {
             .filter(|&c| c >= w0 && c <= w1)
             .map(|c| (((c - w0) / col_ms) as u16).min(lane_w - 1));
 
-        let first = run
-            .lane_scroll
-            .min(snap.tasks.len().saturating_sub(lanes_h as usize));
-        for (row, task) in snap
-            .tasks
-            .iter()
-            .skip(first)
-            .take(lanes_h as usize)
-            .enumerate()
-        {
+        // When lanes overflow, the last row says how many more there are (↑/↓ scroll).
+        let overflow = snap.tasks.len() > lanes_h as usize;
+        let shown = if overflow {
+            lanes_h.saturating_sub(1)
+        } else {
+            lanes_h
+        } as usize;
+        let first = run.lane_scroll.min(snap.tasks.len().saturating_sub(shown));
+        for (row, task) in snap.tasks.iter().skip(first).take(shown).enumerate() {
             let y = area.y + 1 + row as u16;
             let name = crate::text::sanitize(&task.name);
             let alive_at_cursor = run.cursor_ms.is_some_and(|c| task.is_alive_at(c));
@@ -78,16 +77,15 @@ impl Widget for &TimelinePane<'_> {
                 }
             }
             if let Some(c) = cursor_col {
-                let cell = &mut buf[(lane_x + c, y)];
-                cell.set_style(t.cursor);
+                buf[(lane_x + c, y)].set_style(t.cursor);
             }
             let (glyph, style) = t.outcome(task.outcome);
             buf.set_string(lane_x + lane_w + 1, y, glyph, style);
         }
-        if snap.tasks.len() > first + lanes_h as usize && lanes_h > 0 {
-            let more = format!("+{}", snap.tasks.len() - first - lanes_h as usize);
-            let y = area.y + lanes_h;
-            buf.set_stringn(area.x, y, &more, name_w as usize, t.dim);
+        if overflow && lanes_h > 0 {
+            let hidden = snap.tasks.len() - shown;
+            let more = format!("… {hidden} more lanes (↑/↓ scroll)");
+            buf.set_stringn(area.x, area.y + lanes_h, &more, area.width as usize, t.dim);
         }
 
         let strips_y = area.y + 1 + lanes_h;
