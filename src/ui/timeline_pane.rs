@@ -118,22 +118,27 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
         RunStatus::Cancelled => "cancelled",
         RunStatus::Idle => "",
     };
-    if run.runs.len() > 1 {
-        parts.push(format!("[{}/{}]", run.shown + 1, run.runs.len()));
-    }
-    let name = run.runs.get(run.shown).map_or("", |(n, _)| n);
-    parts.push(name.to_owned());
+    // Totals first: on a narrow pane they are what must stay visible.
     if run.totals.is_empty() {
-        parts.push(fmt_ms(snap.now_ms));
+        let name = run.runs.get(run.shown).map_or("", |(n, _)| n);
+        parts.push(format!("{name} {}", fmt_ms(snap.now_ms)));
     } else {
         let totals: Vec<String> = run
             .totals
             .iter()
             .map(|(n, ms)| format!("{n} {}", fmt_ms(*ms)))
             .collect();
-        parts.push(format!("total {}", totals.join(" · ")));
+        parts.push(totals.join(" · "));
     }
     parts.push(status.to_owned());
+    if run.runs.len() > 1 {
+        let name = run.runs.get(run.shown).map_or("", |(n, _)| n);
+        parts.push(format!(
+            "lanes: {name} [{}/{}, v next]",
+            run.shown + 1,
+            run.runs.len()
+        ));
+    }
     if let Some(c) = run.cursor_ms {
         let running = snap.tasks.iter().filter(|x| x.is_running_at(c)).count();
         let alive = snap.tasks.iter().filter(|x| x.is_alive_at(c)).count();
@@ -358,7 +363,7 @@ mod tests {
         })
             .render(area, &mut buf);
         let expected = Buffer::with_lines([
-            "v  total v 100 ms",
+            "v 100 ms  finishe",
             "a    ██───      ✓",
             "b      ╎──────█ ✓",
             "     ┼────┼───┼  ",

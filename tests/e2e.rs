@@ -1,0 +1,79 @@
+//! The real binary in a real pseudo-terminal: start, open Q1, compare its demo's variants, see
+//! the totals, quit — and the terminal is back in cooked mode with the main screen restored.
+
+use std::time::Duration;
+
+/// Runs `script` (BIN is the binary) under bash in a fresh pseudo-terminal of `rows`×`cols`.
+fn spawn_sized(script: &str, rows: u16, cols: u16) -> rexpect::session::PtySession {
+    let bin = env!("CARGO_BIN_EXE_asyncdojo");
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["--norc", "--noprofile", "-c"])
+        .arg(format!(
+            "stty rows {rows} cols {cols}; {}",
+            script.replace("BIN", bin)
+        ))
+        .env("TERM", "xterm-256color");
+    rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty")
+}
+
+/// Type `keys`: rexpect buffers writes, so flush them to the terminal at once.
+fn key(p: &mut rexpect::session::PtySession, keys: &str) {
+    p.send(keys).expect("send keys");
+    p.flush().expect("flush keys");
+}
+
+fn spawn(script: &str) -> rexpect::session::PtySession {
+    spawn_sized(script, 24, 80)
+}
+
+#[test]
+fn open_q1_run_compare_see_totals_quit_and_the_terminal_is_restored() {
+    // The terminal's settings before and after must be identical, and canonical ("cooked").
+    let mut p = spawn(
+        "before=$(stty -g); BIN; code=$?; echo; echo EXITED=$code; \
+         [ \"$before\" = \"$(stty -g)\" ] && echo SETTINGS=RESTORED; stty -a",
+    );
+    p.exp_string("Lessons").expect("the browser draws");
+    p.exp_string("Synchronous").expect("Q1 is listed");
+    key(&mut p, "\r");
+    p.exp_string("gather").expect("Q1 opens with its demo");
+    // Virtual clock, so the totals are exact: t switches, c compares.
+    key(&mut p, "t");
+    std::thread::sleep(Duration::from_millis(200));
+    key(&mut p, "c");
+    p.exp_string("sequential 600 ms")
+        .expect("the sequential total");
+    p.exp_string("join-all 300 ms")
+        .expect("the concurrent total");
+    key(&mut p, "q");
+    p.exp_string("EXITED=0").expect("clean exit");
+    p.exp_string("SETTINGS=RESTORED")
+        .expect("stty settings as before the app");
+    let (before, _) = p
+        .exp_regex(r"\bicanon\b")
+        .expect("stty reports canonical mode");
+    assert!(
+        !before.ends_with('-'),
+        "not -icanon: the terminal is back in cooked mode"
+    );
+}
+
+#[test]
+fn the_alternate_screen_is_left_on_quit() {
+    let mut p = spawn("BIN; echo DONE");
+    p.exp_string("Lessons").expect("the browser draws");
+    key(&mut p, "q");
+    let output = p.exp_string("DONE").expect("exits");
+    assert!(
+        output.contains("\u{1b}[?1049l"),
+        "leaves the alternate screen"
+    );
+}
+
+#[test]
+fn a_tiny_terminal_gets_a_notice_not_a_crash() {
+    let mut p = spawn_sized("BIN; echo EXITED=$?", 10, 40);
+    p.exp_string("too small").expect("notice");
+    key(&mut p, "q");
+    p.exp_string("EXITED=0").expect("clean exit");
+}
