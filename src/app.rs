@@ -240,6 +240,8 @@ pub struct App {
     pub no_color: bool,
     /// The last thing worth telling the user.
     pub message: Option<String>,
+    /// tokio-console being served: the address and how many clients are connected.
+    pub console: Option<(String, usize)>,
 }
 
 impl LessonView {
@@ -327,6 +329,7 @@ impl App {
             message: (load_problems > 0).then(|| {
                 format!("{load_problems} lesson problem(s): run `asyncdojo check` to see them")
             }),
+            console: None,
         }
     }
 

@@ -26,6 +26,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub lessons: Option<PathBuf>,
 
+    /// Serve the tokio-console protocol so `tokio-console` can watch the demos' tasks
+    #[arg(long, global = true)]
+    pub console: bool,
+
+    /// Where to serve tokio-console (loopback only)
+    #[arg(long, global = true, value_name = "ADDR", default_value = crate::console::DEFAULT_ADDR)]
+    pub console_addr: std::net::SocketAddr,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -100,13 +108,14 @@ pub fn run(cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitC
         // Bare `asyncdojo` is the app on a terminal; in a pipe, the lesson list.
         if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
             let set = load(cli.lessons.as_deref(), catalog)?;
-            crate::tui::run(set)?;
+            let console = cli.console.then_some(cli.console_addr);
+            crate::tui::run(set, console)?;
             return Ok(ExitCode::SUCCESS);
         }
         return run(
             Cli {
-                lessons: cli.lessons,
                 command: Some(Command::List { json: false }),
+                ..cli
             },
             catalog,
         );
@@ -130,7 +139,12 @@ pub fn run(cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitC
             json,
             trace,
             width,
-        } => run_demo(&demo, &variants, &sets, clock.into(), json, trace, width),
+        } => {
+            if cli.console {
+                serve_console_headless(cli.console_addr);
+            }
+            run_demo(&demo, &variants, &sets, clock.into(), json, trace, width)
+        }
         Command::Check { dir } => check(dir.or(cli.lessons), catalog),
         Command::List { json } => {
             let set = load(cli.lessons.as_deref(), catalog)?;
@@ -360,6 +374,17 @@ fn write_code(
         }
     }
     Ok(())
+}
+
+/// `run --console`: serve, say where on stderr, and carry on without it if that fails.
+fn serve_console_headless(addr: std::net::SocketAddr) {
+    match crate::console::serve(addr, Box::new(|_| {})) {
+        Ok(status) => eprintln!(
+            "serving tokio-console on {} — run `tokio-console http://{}` in another terminal",
+            status.addr, status.addr
+        ),
+        Err(err) => eprintln!("warning: {err}; running without tokio-console"),
+    }
 }
 
 fn run_demo(

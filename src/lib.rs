@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod highlight;
 pub mod lesson;

@@ -23,6 +23,8 @@ enum Incoming {
     Input(Event),
     /// Highlighting finished in the background: redraw with colours.
     Highlighted,
+    /// The number of connected tokio-console clients changed.
+    ConsoleClients(usize),
     InputClosed,
 }
 
@@ -36,11 +38,22 @@ impl Drop for TerminalGuard {
     }
 }
 
-pub fn run(set: LessonSet) -> anyhow::Result<()> {
+pub fn run(set: LessonSet, console: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut app = App::new(set, no_color);
     let (tx, rx) = mpsc::channel();
     warm_highlighting(&app, tx.clone());
+    // Before any demo runtime starts, so the console sees every demo task.
+    if let Some(addr) = console {
+        let notify = tx.clone();
+        let on_clients = Box::new(move |n| {
+            let _ = notify.send(Incoming::ConsoleClients(n));
+        });
+        match crate::console::serve(addr, on_clients) {
+            Ok(status) => app.console = Some((status.addr.to_string(), 0)),
+            Err(err) => app.message = Some(format!("{err}; continuing without tokio-console")),
+        }
+    }
 
     let mut terminal = ratatui::init();
     let _guard = TerminalGuard;
@@ -143,6 +156,12 @@ fn event_loop(
         match incoming {
             Some(Incoming::Input(e)) => actions.extend(action_for_event(app, &e, &areas)),
             Some(Incoming::Highlighted) => dirty = true,
+            Some(Incoming::ConsoleClients(n)) => {
+                if let Some(c) = &mut app.console {
+                    c.1 = n;
+                }
+                dirty = true;
+            }
             Some(Incoming::InputClosed) => return Ok(()),
             None => {}
         }

@@ -2,6 +2,7 @@
 
 mod blocking;
 mod circuit_breaker;
+mod console_lab;
 mod event_loop;
 mod gather;
 mod lazy_futures;
@@ -28,5 +29,6 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &retry_backoff::RetryBackoff,
     &blocking::Blocking,
     &loop_lag::LoopLag,
+    &console_lab::ConsoleLab,
     &scheduler::Scheduler,
 ];

@@ -23,6 +23,17 @@ impl Widget for &StatusBar<'_> {
                 t.status.patch(t.strong),
             ));
         }
+        if let Some((addr, clients)) = &self.app.console {
+            let who = match clients {
+                0 => "no client yet".to_owned(),
+                1 => "1 client".to_owned(),
+                n => format!("{n} clients"),
+            };
+            spans.push(Span::styled(
+                format!(" console {addr} · {who} "),
+                t.status.patch(t.strong),
+            ));
+        }
         let hints = if self.app.browser.filtering && self.app.lesson.is_none() {
             vec![("type", "to filter"), ("Enter", "open"), ("Esc", "clear")]
         } else {

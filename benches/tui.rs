@@ -1,0 +1,148 @@
+//! The terminal app's budgets: process start to first frame (50 ms), a 160×48 frame showing a
+//! 10,000-task run (4 ms), CPU while idle for 10 s (under 1 % of a core), resident memory after
+//! opening every lesson (under 60 MB). The last two are measured once on the real binary in a
+//! pseudo-terminal and printed after divan's table.
+
+use std::time::{Duration, Instant};
+
+use asyncdojo::app::{Action, App, RunView};
+use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+fn main() {
+    divan::main();
+    idle_and_memory();
+}
+
+fn spawn_app(rows: u16, cols: u16) -> rexpect::session::PtySession {
+    let bin = env!("CARGO_BIN_EXE_asyncdojo");
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["--norc", "--noprofile", "-c"])
+        .arg(format!("stty rows {rows} cols {cols}; exec {bin}"))
+        .env("TERM", "xterm-256color");
+    rexpect::session::spawn_command(cmd, Some(10_000)).expect("spawn in a pty")
+}
+
+fn key(p: &mut rexpect::session::PtySession, keys: &str) {
+    p.send(keys).expect("send");
+    p.flush().expect("flush");
+}
+
+/// Spawn to the first frame on screen (includes the pseudo-terminal's own overhead).
+#[divan::bench(sample_count = 15)]
+fn start_to_first_frame(bencher: divan::Bencher) {
+    bencher.bench_local(|| {
+        let mut p = spawn_app(24, 80);
+        p.exp_string("Lessons").expect("first frame");
+        key(&mut p, "q");
+        let _ = p.exp_eof();
+    });
+}
+
+/// The in-process part of start-up: load the lessons, build the state, draw the first frame.
+#[divan::bench]
+fn load_and_draw_first_frame() -> usize {
+    let app = App::new(asyncdojo::lesson::load_embedded(&Registry), false);
+    let area = Rect::new(0, 0, 160, 48);
+    let mut buf = Buffer::empty(area);
+    asyncdojo::ui::draw(&app, area, &mut buf);
+    buf.content().len()
+}
+
+#[divan::bench(sample_count = 50)]
+fn frame_160x48_with_10k_tasks(bencher: divan::Bencher) {
+    let mut app = App::new(asyncdojo::lesson::load_embedded(&Registry), false);
+    let _ = app.update(Action::Open);
+    let list = (1..=10_000)
+        .map(|i| (i % 500).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let req = RunRequest::build(
+        "gather",
+        &["join-set".into()],
+        &[format!("latencies_ms={list}")],
+        Clock::Virtual,
+    )
+    .expect("request");
+    let report = runner::run_blocking(req).expect("run");
+    let runs = report
+        .runs
+        .into_iter()
+        .map(|v| (v.variant, v.timeline, v.total_ms))
+        .collect();
+    if let Some(v) = app.lesson.as_mut() {
+        v.run = RunView::finished(runs, None);
+        v.run.cursor_ms = Some(250.0);
+    }
+    let area = Rect::new(0, 0, 160, 48);
+    let mut buf = Buffer::empty(area);
+    bencher.bench_local(|| {
+        asyncdojo::ui::draw(&app, area, &mut buf);
+    });
+}
+
+/// Our child process running `comm` (bash `exec`s the app, so it is our direct child).
+fn child_named(comm: &str) -> Option<i32> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let name = &stat[stat.find('(')? + 1..stat.rfind(')')?];
+            let ppid = stat[stat.rfind(')')? + 2..].split_whitespace().nth(1)?;
+            (name == comm && ppid == me).then_some(pid)
+        })
+}
+
+/// utime + stime of `pid`, in clock ticks.
+fn cpu_ticks(pid: i32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
+
+fn idle_and_memory() {
+    let mut p = spawn_app(48, 160);
+    p.exp_string("Lessons").expect("first frame");
+    let pid = child_named("asyncdojo").expect("the app's process");
+    // Let start-up work (highlighting warm-up) finish, then measure a quiet 10 s.
+    std::thread::sleep(Duration::from_secs(2));
+    let ticks_per_s = 100.0; // Linux USER_HZ
+    let t0 = cpu_ticks(pid);
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(10));
+    let used = (cpu_ticks(pid) - t0) as f64 / ticks_per_s;
+    let idle_pct = used / started.elapsed().as_secs_f64() * 100.0;
+    // Open every lesson once, then read resident memory.
+    for _ in 0..19 {
+        key(&mut p, "\r");
+        std::thread::sleep(Duration::from_millis(60));
+        key(&mut p, "\x1b");
+        std::thread::sleep(Duration::from_millis(60));
+        key(&mut p, "j");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let rss = rss_kib(pid);
+    key(&mut p, "q");
+    let _ = p.exp_eof();
+    println!("idle CPU over 10 s: {idle_pct:.2} % of one core (budget < 1 %)");
+    println!(
+        "resident memory after opening all 19 lessons: {:.1} MB (budget < 60 MB)",
+        rss as f64 / 1024.0
+    );
+}
