@@ -183,4 +183,16 @@ impl DemoCatalog for Registry {
         }
         problems
     }
+
+    fn check_predictable(&self, demo: &str, variant: Option<&str>) -> Option<String> {
+        let spec = find(demo)?.spec();
+        let name = variant.or_else(|| spec.default_variants.first().copied())?;
+        let v = spec.variant(name)?;
+        (!v.clocks.contains(&Clock::Virtual)).then(|| {
+            format!(
+                "variant `{name}` of `{demo}` runs only on the real clock; predictions are scored \
+                 on the virtual clock, so pick a variant that supports it"
+            )
+        })
+    }
 }

@@ -98,6 +98,12 @@ pub trait DemoCatalog {
         variants: &[String],
         params: &BTreeMap<String, ParamValue>,
     ) -> Vec<RefProblem>;
+
+    /// Predictions are scored against a virtual-clock run: a message if `variant` (or the demo's
+    /// first default variant) cannot run on that clock.
+    fn check_predictable(&self, _demo: &str, _variant: Option<&str>) -> Option<String> {
+        None
+    }
 }
 
 /// Collects problems for one file, placing each by its field path.
@@ -436,12 +442,17 @@ fn check_predict(item: &QuizItem, base: &str, r: &mut Reporter<'_>, catalog: &dy
         return;
     };
     let variants: Vec<String> = item.variant.iter().cloned().collect();
-    report_ref(
-        r,
-        base,
-        "variant",
-        catalog.check_ref(demo, &variants, &item.params),
-    );
+    let problems = catalog.check_ref(demo, &variants, &item.params);
+    let clean = problems.is_empty();
+    report_ref(r, base, "variant", problems);
+    if clean && let Some(msg) = catalog.check_predictable(demo, item.variant.as_deref()) {
+        let path = if item.variant.is_some() {
+            format!("{base}.variant")
+        } else {
+            format!("{base}.demo")
+        };
+        r.value(&path, ProblemKind::UnknownVariant, msg);
+    }
     let Some(measure) = &item.measure else {
         r.value(
             base,
