@@ -69,6 +69,11 @@ const EXPECTED: &[(&str, ProblemKind, &str)] = &[
         "6:32: (file): not valid UTF-8 (byte 0xff at offset 110); save the file as UTF-8",
     ),
     (
+        "predict-real-only.yaml",
+        ProblemKind::UnknownVariant,
+        "59:14: quiz[0].variant: variant `multi-thread` of `event-loop` runs only on the real clock; predictions are scored on the virtual clock, so pick a variant that supports it",
+    ),
+    (
         "raw-control.yaml",
         ProblemKind::Syntax,
         "6:20: (file): YAML syntax: control characters are not allowed at position 101",
