@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod ctx;
 pub mod params;
 pub mod recorder;
+pub mod rng;
 pub mod runner;
 pub mod source;
 pub mod timeline;

@@ -577,16 +577,3 @@ pub(crate) fn check_set(
     rejected
 }
 
-/// Accepts every demo reference (temporary until the demo registry exists).
-pub struct AcceptAnyDemo;
-
-impl DemoCatalog for AcceptAnyDemo {
-    fn check_ref(
-        &self,
-        _: &str,
-        _: &[String],
-        _: &BTreeMap<String, ParamValue>,
-    ) -> Vec<RefProblem> {
-        Vec::new()
-    }
-}

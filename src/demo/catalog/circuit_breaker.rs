@@ -1,6 +1,7 @@
 //! Q8/Q12: a circuit breaker. Consecutive failures open it; while open, calls are turned away at
 //! once; after `reset_ms` one trial call decides whether it closes again.
 
+use crate::demo::rng::SplitMix64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::FutureExt;
@@ -176,19 +177,6 @@ fn random_calls(n: usize, failure_pct: u64, seed: u64) -> Vec<(usize, ScriptedCa
             (i + 1, call)
         })
         .collect()
-}
-
-/// A small seeded pseudo-random generator (SplitMix64): the same seed gives the same run.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 // region:demo

@@ -1,6 +1,7 @@
 //! Q14: retry with exponential backoff and jitter. The first `failures` attempts fail; between
 //! attempts the caller waits base * 2^(n-1), capped, then jittered.
 
+use crate::demo::rng::SplitMix64;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
@@ -115,27 +116,6 @@ impl Demo for RetryBackoff {
     }
 }
 
-/// A small seeded pseudo-random generator (SplitMix64): the same seed gives the same delays.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A whole number in 0..=max (the modulo bias is negligible for delays in ms).
-    fn up_to(&mut self, max: u64) -> u64 {
-        match max.checked_add(1) {
-            Some(n) => self.next_u64() % n,
-            None => self.next_u64(),
-        }
-    }
-}
-
 // region:demo
 use std::time::Duration;
 
@@ -220,7 +200,7 @@ async fn retry(ctx: Ctx, policy: Policy, op: FlakyOp, mut rng: SplitMix64) -> En
 
 #[cfg(test)]
 mod tests {
-    use super::SplitMix64;
+    use crate::demo::rng::SplitMix64;
     use crate::demo::runner::{RunRequest, run_blocking};
     use crate::demo::timeline::Outcome;
     use crate::demo::{Clock, VariantRun};
