@@ -10,6 +10,8 @@ pub mod demo;
 pub mod highlight;
 pub mod lesson;
 pub mod markdown;
+pub mod practice;
+pub mod progress;
 pub mod text;
 pub mod tui;
 pub mod ui;

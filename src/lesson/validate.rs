@@ -576,4 +576,3 @@ pub(crate) fn check_set(
     }
     rejected
 }
-

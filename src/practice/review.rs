@@ -1,0 +1,287 @@
+//! Spaced review: FSRS through the `rs-fsrs` crate (no scheduler of our own), a stored card per
+//! item, and the "due now" queue.
+//!
+//! The scheduler runs in FSRS's long-term mode (no same-day learning steps, fuzz off): an item
+//! comes back after whole days, which suits practice done once or twice a day, and the same history
+//! always gives the same schedule. An item is due on the learner's local day its card falls due,
+//! so what was failed yesterday evening is due this morning.
+
+use chrono::{DateTime, Utc};
+use rs_fsrs::{Card, FSRS, Parameters, Rating, Seed, State};
+use serde::{Deserialize, Serialize};
+
+use super::ItemKey;
+use crate::lesson::Lesson;
+use crate::progress::{Moment, Progress};
+
+/// How well an item was recalled: FSRS's four ratings. Self-grades use them directly; measured
+/// answers get one from their score ([`Grade::from_score`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grade {
+    Again,
+    Hard,
+    Good,
+    Easy,
+}
+
+impl Grade {
+    pub const ALL: [Grade; 4] = [Grade::Again, Grade::Hard, Grade::Good, Grade::Easy];
+
+    /// A measured score's rating: 0.9 and over is Good, 0.5 and over Hard, below that Again.
+    /// A score never earns Easy: that is the learner's own call.
+    pub fn from_score(score: f64) -> Grade {
+        if score >= 0.9 {
+            Grade::Good
+        } else if score >= 0.5 {
+            Grade::Hard
+        } else {
+            Grade::Again
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grade::Again => "again",
+            Grade::Hard => "hard",
+            Grade::Good => "good",
+            Grade::Easy => "easy",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Grade::Again => "Again",
+            Grade::Hard => "Hard",
+            Grade::Good => "Good",
+            Grade::Easy => "Easy",
+        }
+    }
+
+    fn rating(self) -> Rating {
+        match self {
+            Grade::Again => Rating::Again,
+            Grade::Hard => Rating::Hard,
+            Grade::Good => Rating::Good,
+            Grade::Easy => Rating::Easy,
+        }
+    }
+}
+
+/// FSRS's card states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CardState {
+    New,
+    Learning,
+    Review,
+    Relearning,
+}
+
+/// An item's FSRS memory state, as stored in the progress file. Our own type (not the crate's
+/// `Card`) so the file format does not change when the crate does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewCard {
+    pub due: DateTime<Utc>,
+    pub stability: f64,
+    pub difficulty: f64,
+    pub elapsed_days: i64,
+    pub scheduled_days: i64,
+    pub reps: i32,
+    pub lapses: i32,
+    pub state: CardState,
+    pub last_review: DateTime<Utc>,
+}
+
+impl From<&ReviewCard> for Card {
+    fn from(c: &ReviewCard) -> Card {
+        Card {
+            due: c.due,
+            stability: c.stability,
+            difficulty: c.difficulty,
+            elapsed_days: c.elapsed_days,
+            scheduled_days: c.scheduled_days,
+            reps: c.reps,
+            lapses: c.lapses,
+            state: match c.state {
+                CardState::New => State::New,
+                CardState::Learning => State::Learning,
+                CardState::Review => State::Review,
+                CardState::Relearning => State::Relearning,
+            },
+            last_review: c.last_review,
+        }
+    }
+}
+
+impl From<Card> for ReviewCard {
+    fn from(c: Card) -> ReviewCard {
+        ReviewCard {
+            due: c.due,
+            stability: c.stability,
+            difficulty: c.difficulty,
+            elapsed_days: c.elapsed_days,
+            scheduled_days: c.scheduled_days,
+            reps: c.reps,
+            lapses: c.lapses,
+            state: match c.state {
+                State::New => CardState::New,
+                State::Learning => CardState::Learning,
+                State::Review => CardState::Review,
+                State::Relearning => CardState::Relearning,
+            },
+            last_review: c.last_review,
+        }
+    }
+}
+
+impl ReviewCard {
+    /// Is it due on `now`'s local day (or earlier)?
+    pub fn is_due(&self, now: &Moment) -> bool {
+        now.local_day(self.due) <= now.day()
+    }
+}
+
+/// The FSRS scheduler with asyncdojo's settings.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    fsrs: FSRS,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Scheduler::new()
+    }
+}
+
+impl Scheduler {
+    /// The probability of recall FSRS schedules for.
+    pub const DESIRED_RETENTION: f64 = 0.9;
+
+    pub fn new() -> Scheduler {
+        let parameters = Parameters {
+            request_retention: Self::DESIRED_RETENTION,
+            enable_short_term: false,
+            enable_fuzz: false,
+            seed: Seed::new("asyncdojo"),
+            ..Parameters::default()
+        };
+        Scheduler {
+            fsrs: FSRS::new(parameters),
+        }
+    }
+
+    /// The card after a review graded `grade` at `now`; `None` is an item never reviewed.
+    pub fn review(
+        &self,
+        card: Option<&ReviewCard>,
+        grade: Grade,
+        now: DateTime<Utc>,
+    ) -> ReviewCard {
+        let card = card.map_or_else(
+            || Card {
+                due: now,
+                last_review: now,
+                ..Card::default()
+            },
+            Card::from,
+        );
+        self.fsrs.next(card, now, grade.rating()).card.into()
+    }
+
+    /// What each grade would do, for showing "Good: in 3 days" next to the buttons.
+    pub fn preview(
+        &self,
+        card: Option<&ReviewCard>,
+        now: DateTime<Utc>,
+    ) -> [(Grade, ReviewCard); 4] {
+        Grade::ALL.map(|g| (g, self.review(card, g, now)))
+    }
+
+    /// The probability FSRS gives of recalling the item at `now` (0 for a new card).
+    pub fn retrievability(card: &ReviewCard, now: DateTime<Utc>) -> f64 {
+        Card::from(card).get_retrievability(now)
+    }
+}
+
+/// An item whose review is due.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueItem {
+    pub key: ItemKey,
+    pub due: DateTime<Utc>,
+    /// Whole local days since it fell due (0: due today).
+    pub overdue_days: i64,
+    pub lapses: i32,
+}
+
+/// Every item of `lessons` due on `now`'s day, most overdue first (ties in guide order, then item
+/// order, the interview question after the lesson's quiz items). Progress kept for items that no
+/// longer exist stays in the file but is not offered.
+pub fn due_queue(lessons: &[Lesson], progress: &Progress, now: &Moment) -> Vec<DueItem> {
+    let mut due = Vec::new();
+    for lesson in lessons {
+        let keys = lesson
+            .quiz
+            .iter()
+            .map(|q| ItemKey::quiz(&lesson.id, &q.id))
+            .chain(std::iter::once(ItemKey::interview(&lesson.id)));
+        for key in keys {
+            let Some(card) = progress.item(&key).and_then(|i| i.card.as_ref()) else {
+                continue;
+            };
+            if card.is_due(now) {
+                due.push(DueItem {
+                    overdue_days: (now.day() - now.local_day(card.due)).num_days(),
+                    due: card.due,
+                    lapses: card.lapses,
+                    key,
+                });
+            }
+        }
+    }
+    // Stable: equal due times keep guide order.
+    due.sort_by_key(|d| d.due);
+    due
+}
+
+/// Why an item is in the review queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueReason {
+    Due,
+    /// Never answered: offered after the due items, up to a daily limit.
+    New,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEntry {
+    pub key: ItemKey,
+    pub reason: QueueReason,
+}
+
+/// What `asyncdojo review` works through: the due items ([`due_queue`]), then up to `new_limit`
+/// quiz items never answered, in guide order.
+pub fn review_queue(
+    lessons: &[Lesson],
+    progress: &Progress,
+    now: &Moment,
+    new_limit: usize,
+) -> Vec<QueueEntry> {
+    let mut queue: Vec<QueueEntry> = due_queue(lessons, progress, now)
+        .into_iter()
+        .map(|d| QueueEntry {
+            key: d.key,
+            reason: QueueReason::Due,
+        })
+        .collect();
+    let new = lessons
+        .iter()
+        .flat_map(|l| l.quiz.iter().map(|q| ItemKey::quiz(&l.id, &q.id)))
+        .filter(|k| progress.item(k).is_none_or(|i| i.is_new()))
+        .take(new_limit)
+        .map(|key| QueueEntry {
+            key,
+            reason: QueueReason::New,
+        });
+    queue.extend(new);
+    queue
+}
