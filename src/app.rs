@@ -3,6 +3,7 @@
 //! actions; `ui` draws the state.
 
 pub mod keymap;
+pub mod practice;
 
 use crate::demo::timeline::TimelineSnapshot;
 use crate::demo::{self, Clock, Params, RunRequest};
@@ -41,8 +42,8 @@ pub enum Action {
     PanLeft,
     PanRight,
     StartFilter,
-    FilterChar(char),
-    FilterBackspace,
+    Char(char),
+    Backspace,
     /// Mouse wheel over a pane.
     Scroll {
         pane: Pane,
@@ -61,6 +62,21 @@ pub enum Action {
         error: Option<String>,
     },
     Resize,
+    /// Practise the due queue (and a few new items).
+    StartReview,
+    /// A five-question mock interview.
+    StartInterview,
+    /// Quiz on the open lesson's items.
+    StartQuiz,
+    /// A second passed (the interview countdown); `at` is time since the app started.
+    Tick {
+        at: std::time::Duration,
+    },
+    /// A prediction's demo ran and was scored (or could not run).
+    PredictScored {
+        key: crate::practice::ItemKey,
+        result: Result<crate::practice::PredictScore, String>,
+    },
 }
 
 /// What `update` asks the edge to do.
@@ -71,17 +87,24 @@ pub enum Effect {
     Quit,
     StartRun(RunRequest),
     CancelRun,
+    /// Run a prediction's demo on the virtual clock and score what was typed.
+    ScorePredict {
+        key: crate::practice::ItemKey,
+        typed: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Screen {
     Browser,
     Lesson,
+    Practice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
     List,
+    Practice,
     Text,
     Code,
     Timeline,
@@ -94,6 +117,7 @@ impl Pane {
     pub fn title(self) -> &'static str {
         match self {
             Pane::List => "Lessons",
+            Pane::Practice => "Practice",
             Pane::Text => "Lesson",
             Pane::Code => "Code",
             Pane::Timeline => "Timeline",
@@ -242,6 +266,16 @@ pub struct App {
     pub message: Option<String>,
     /// tokio-console being served: the address and how many clients are connected.
     pub console: Option<(String, usize)>,
+    pub progress: crate::progress::Progress,
+    /// "Now" for scheduling: set by the edge at start, moved on by ticks.
+    pub now: crate::progress::Moment,
+    /// Time since the app started, as of the latest tick or key (the interview's clock).
+    pub elapsed: std::time::Duration,
+    /// Progress changed and should be saved (the edge saves and clears it).
+    pub progress_dirty: bool,
+    /// Per lesson (same order as `lessons`): its mark in the browser, and the due count.
+    pub marks: Vec<(char, usize)>,
+    pub practice: Option<practice::PracticeView>,
 }
 
 impl LessonView {
@@ -330,7 +364,49 @@ impl App {
                 format!("{load_problems} lesson problem(s): run `asyncdojo check` to see them")
             }),
             console: None,
+            progress: crate::progress::Progress::default(),
+            now: crate::progress::Moment::utc(chrono::DateTime::UNIX_EPOCH),
+            elapsed: std::time::Duration::ZERO,
+            progress_dirty: false,
+            marks: Vec::new(),
+            practice: None,
         }
+        .with_marks()
+    }
+
+    /// Saved progress and the current time, from the edge.
+    pub fn with_progress(
+        mut self,
+        progress: crate::progress::Progress,
+        now: crate::progress::Moment,
+    ) -> App {
+        self.progress = progress;
+        self.now = now;
+        self.with_marks()
+    }
+
+    fn with_marks(mut self) -> App {
+        self.refresh_marks();
+        self
+    }
+
+    /// Browser marks and due counts come from progress: recomputed when it changes, not per frame.
+    fn refresh_marks(&mut self) {
+        let stats = crate::progress::stats(&self.lessons, &self.progress, &self.now);
+        self.marks = stats
+            .lessons
+            .iter()
+            .map(|l| (l.mark.symbol(), l.due))
+            .collect();
+    }
+
+    pub fn due_count(&self) -> usize {
+        self.marks.iter().map(|(_, d)| d).sum()
+    }
+
+    fn progress_changed(&mut self) {
+        self.progress_dirty = true;
+        self.refresh_marks();
     }
 
     /// Lesson indices that match the browser's filter, in guide order.
@@ -352,9 +428,24 @@ impl App {
 
     pub fn focus(&self) -> Pane {
         match (self.screen, &self.lesson) {
+            (Screen::Practice, _) => Pane::Practice,
             (Screen::Lesson, Some(v)) => v.focus,
             _ => Pane::List,
         }
+    }
+
+    /// Are keys text right now (the lesson filter, a prediction, interview notes)?
+    pub fn takes_text(&self) -> bool {
+        match self.screen {
+            Screen::Practice => self.practice.as_ref().is_some_and(|p| p.takes_text()),
+            Screen::Browser => self.browser.filtering,
+            Screen::Lesson => false,
+        }
+    }
+
+    /// Wake every second: the interview countdown is running.
+    pub fn needs_ticks(&self) -> bool {
+        self.screen == Screen::Practice && self.practice.as_ref().is_some_and(|p| p.needs_ticks())
     }
 
     pub fn current_lesson(&self) -> Option<&Lesson> {
@@ -393,14 +484,133 @@ impl App {
                 }
             }
             Action::DemoFinished { runs, error } => self.finish_run(runs, error),
+            Action::Tick { at } => {
+                self.elapsed = at;
+                return self.update_practice(Action::Tick { at });
+            }
+            Action::StartReview => self.start_review(),
+            Action::StartInterview => {
+                let seed = self.elapsed.as_nanos() as u64 ^ self.now.at.timestamp() as u64;
+                let i = practice::start_interview(&self.lessons, &self.progress, &self.now, seed);
+                self.practice = Some(practice::PracticeView::Interview(i));
+                self.screen = Screen::Practice;
+            }
+            Action::StartQuiz => {
+                if let Some(l) = self.current_lesson() {
+                    let items = l
+                        .quiz
+                        .iter()
+                        .map(|q| crate::practice::ItemKey::quiz(&l.id, &q.id))
+                        .collect();
+                    let title = format!("Quiz · {} {}", l.label(), crate::text::sanitize(&l.title));
+                    if let Some(q) = practice::start_quiz(title, items, &self.lessons) {
+                        self.practice = Some(practice::PracticeView::Quiz(q));
+                        self.screen = Screen::Practice;
+                    }
+                }
+            }
             other => {
                 return match self.screen {
                     Screen::Browser => self.update_browser(other),
                     Screen::Lesson => self.update_lesson(other),
+                    Screen::Practice => self.update_practice(other),
                 };
             }
         }
         Effect::None
+    }
+
+    fn start_review(&mut self) {
+        let queue = crate::practice::review_queue(&self.lessons, &self.progress, &self.now, 10);
+        let n = queue.len();
+        let items = queue.into_iter().map(|e| e.key).collect();
+        match practice::start_quiz(format!("Review · {n} item(s)"), items, &self.lessons) {
+            Some(q) => {
+                self.practice = Some(practice::PracticeView::Quiz(q));
+                self.screen = Screen::Practice;
+            }
+            None => {
+                self.message =
+                    Some("nothing to review: every item is answered and none is due".into())
+            }
+        }
+    }
+
+    /// Leave practice: back to the lesson if one is open, else the browser.
+    fn close_practice(&mut self) {
+        self.practice = None;
+        self.screen = if self.lesson.is_some() {
+            Screen::Lesson
+        } else {
+            Screen::Browser
+        };
+    }
+
+    fn update_practice(&mut self, action: Action) -> Effect {
+        use practice::{PracticeEffect, PracticeView, QuizKey};
+        let Some(view) = self.practice.as_mut() else {
+            self.close_practice();
+            return Effect::None;
+        };
+        let revealed = match view {
+            PracticeView::Quiz(q) => {
+                matches!(q.state, practice::ItemState::Recall { revealed: true, .. })
+            }
+            PracticeView::Interview(i) => {
+                matches!(i.phase(), crate::practice::Phase::Revealed { .. })
+            }
+            PracticeView::Summary(_) => false,
+        };
+        let key = match action {
+            Action::Up => Some(QuizKey::Up),
+            Action::Down => Some(QuizKey::Down),
+            Action::Open => Some(QuizKey::Submit),
+            Action::ToggleVariant => Some(QuizKey::Toggle),
+            Action::Back => Some(QuizKey::Back),
+            Action::Backspace => Some(QuizKey::Backspace),
+            Action::Char(c) if revealed && ('1'..='4').contains(&c) => {
+                let i = c as usize - '1' as usize;
+                Some(QuizKey::Grade(crate::practice::Grade::ALL[i]))
+            }
+            Action::Char(c) => Some(QuizKey::Char(c)),
+            _ => None,
+        };
+        let at = self.elapsed;
+        let (effect, summary) = match (view, &action, key) {
+            (PracticeView::Quiz(q), Action::PredictScored { key, result }, _) => (
+                practice::predict_scored(q, key, result.clone(), &mut self.progress, &self.now),
+                None,
+            ),
+            (PracticeView::Quiz(q), _, Some(k)) => (
+                practice::quiz_key(q, k, &self.lessons, &mut self.progress, &self.now),
+                None,
+            ),
+            (PracticeView::Interview(i), Action::Tick { at }, _) => {
+                practice::interview_tick(i, *at, &mut self.progress, &self.now)
+            }
+            (PracticeView::Interview(i), _, Some(k)) => {
+                practice::interview_key(i, k, at, &mut self.progress, &self.now)
+            }
+            (PracticeView::Summary(_), _, Some(QuizKey::Back | QuizKey::Submit)) => {
+                (PracticeEffect::Close, None)
+            }
+            _ => (PracticeEffect::None, None),
+        };
+        if let Some(summary) = summary {
+            self.practice = Some(PracticeView::Summary(summary));
+        }
+        match effect {
+            PracticeEffect::None => Effect::None,
+            PracticeEffect::Save => {
+                self.progress_changed();
+                Effect::None
+            }
+            PracticeEffect::ScorePredict { key, typed } => Effect::ScorePredict { key, typed },
+            PracticeEffect::Close => {
+                self.close_practice();
+                Effect::None
+            }
+        }
     }
 
     fn update_browser(&mut self, action: Action) -> Effect {
@@ -408,11 +618,11 @@ impl App {
         let b = &mut self.browser;
         if b.filtering {
             match action {
-                Action::FilterChar(c) => {
+                Action::Char(c) => {
                     b.filter.push(c);
                     b.selected = 0;
                 }
-                Action::FilterBackspace => {
+                Action::Backspace => {
                     b.filter.pop();
                     b.selected = 0;
                 }
@@ -475,6 +685,9 @@ impl App {
 
     /// Open lesson `index` (its Markdown is rendered here, once).
     pub fn open_lesson(&mut self, index: usize) {
+        let id = self.lessons[index].id.clone();
+        self.progress.mark_read(&id, &self.now);
+        self.progress_changed();
         let lesson = &self.lessons[index];
         let text = lesson_text(lesson);
         let demo = lesson.demos.first().and_then(|_| demo_panel(lesson, 0));
@@ -548,7 +761,7 @@ impl App {
                 scroll_pane(v, delta);
             }
             other => match v.focus {
-                Pane::Text | Pane::Code | Pane::List => match other {
+                Pane::Text | Pane::Code | Pane::List | Pane::Practice => match other {
                     Action::Up => scroll_pane(v, -1),
                     Action::Down => scroll_pane(v, 1),
                     Action::PageUp => scroll_pane(v, -10),
@@ -626,6 +839,10 @@ impl App {
         v.run = RunView::new();
         v.run.status = RunStatus::Running;
         v.focus = Pane::Timeline;
+        let lesson_id = self.lessons[v.index].id.clone();
+        self.progress
+            .record_demo_run(&lesson_id, spec.id, &self.now);
+        self.progress_dirty = true;
         Effect::StartRun(RunRequest {
             demo: d.demo,
             variants: ok,

@@ -30,6 +30,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub console: bool,
 
+    /// Where progress is kept (default: $ASYNCDOJO_DATA, else the platform's data directory)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
     /// Where to serve tokio-console (loopback only)
     #[arg(long, global = true, value_name = "ADDR", default_value = crate::console::DEFAULT_ADDR)]
     pub console_addr: std::net::SocketAddr,
@@ -51,6 +55,10 @@ pub enum Command {
         /// Lesson id (q05-concurrent-http) or number (5, q5, c1)
         lesson: String,
     },
+    /// Show progress: lessons read, quiz results, what is due, streaks
+    Stats,
+    /// Work through the items due for review (opens the app on the review queue)
+    Review,
     /// Validate lesson files; print every problem as FILE:LINE:COL: field: message
     Check {
         /// Directory to check (default: the lessons built into the binary)
@@ -103,13 +111,12 @@ impl From<ClockArg> for crate::demo::Clock {
 }
 
 /// Runs a headless command. Exit codes: 0 success, 1 the thing asked for failed, 2 usage errors.
-pub fn run(cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitCode> {
-    let Some(command) = cli.command else {
+pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitCode> {
+    let Some(command) = cli.command.take() else {
         // Bare `asyncdojo` is the app on a terminal; in a pipe, the lesson list.
         if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
             let set = load(cli.lessons.as_deref(), catalog)?;
-            let console = cli.console.then_some(cli.console_addr);
-            crate::tui::run(set, console)?;
+            crate::tui::run(set, tui_options(&cli, false))?;
             return Ok(ExitCode::SUCCESS);
         }
         return run(
@@ -121,6 +128,33 @@ pub fn run(cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitC
         );
     };
     match command {
+        Command::Stats => {
+            let set = load(cli.lessons.as_deref(), catalog)?;
+            let opened = open_progress(cli.data_dir.as_deref());
+            let now = crate::progress::Moment::now();
+            let stats = crate::progress::stats(&set.lessons, &opened.progress, &now);
+            print!("{stats}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Review => {
+            let set = load(cli.lessons.as_deref(), catalog)?;
+            if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+                crate::tui::run(set, tui_options(&cli, true))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            // In a pipe: the queue itself, so scripts can see what is due.
+            let opened = open_progress(cli.data_dir.as_deref());
+            let now = crate::progress::Moment::now();
+            let queue = crate::practice::review_queue(&set.lessons, &opened.progress, &now, 10);
+            for entry in &queue {
+                println!("{:?}\t{}", entry.reason, entry.key);
+            }
+            println!(
+                "{} item(s) to review; run `asyncdojo review` in a terminal to start",
+                queue.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demos { json } => {
             let mut out = std::io::stdout().lock();
             if json {
@@ -172,6 +206,27 @@ pub fn run(cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitC
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn tui_options(cli: &Cli, review: bool) -> crate::tui::Options {
+    crate::tui::Options {
+        console: cli.console.then_some(cli.console_addr),
+        data_dir: crate::progress::resolve_data_dir(cli.data_dir.as_deref()),
+        review,
+    }
+}
+
+/// Saved progress for the headless commands; warnings (a file set aside) go to stderr.
+fn open_progress(flag: Option<&std::path::Path>) -> crate::progress::Opened {
+    let Some(dir) = crate::progress::resolve_data_dir(flag) else {
+        eprintln!("warning: no data directory found; showing empty progress (use --data-dir)");
+        return crate::progress::Store::open(std::env::temp_dir().join("asyncdojo-no-data-dir"));
+    };
+    let opened = crate::progress::Store::open(dir);
+    for w in &opened.warnings {
+        eprintln!("warning: {w}");
+    }
+    opened
 }
 
 fn load(

@@ -38,9 +38,39 @@ impl Drop for TerminalGuard {
     }
 }
 
-pub fn run(set: LessonSet, console: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
+/// What the terminal loop needs besides the lessons.
+pub struct Options {
+    pub console: Option<std::net::SocketAddr>,
+    /// Where progress lives (`--data-dir`, `ASYNCDOJO_DATA`, or the platform's data directory).
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Open straight into the review queue (`asyncdojo review`).
+    pub review: bool,
+}
+
+pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let store = options.data_dir.map(crate::progress::Store::open);
     let mut app = App::new(set, no_color);
+    let mut notes: Vec<String> = Vec::new();
+    match &store {
+        Some(opened) => {
+            notes.extend(opened.warnings.iter().map(ToString::to_string));
+            if !opened.store.can_save() {
+                notes.push(format!(
+                    "{} is not writable: progress will not be saved",
+                    opened.store.dir().display()
+                ));
+            }
+            app = app.with_progress(opened.progress.clone(), crate::progress::Moment::now());
+        }
+        None => notes
+            .push("no data directory found: progress will not be saved (use --data-dir)".into()),
+    }
+    if !notes.is_empty() {
+        app.message = Some(notes.join(" · "));
+    }
+    let store = store.map(|o| o.store);
+    let console = options.console;
     let (tx, rx) = mpsc::channel();
     warm_highlighting(&app, tx.clone());
     // Before any demo runtime starts, so the console sees every demo task.
@@ -60,7 +90,26 @@ pub fn run(set: LessonSet, console: Option<std::net::SocketAddr>) -> anyhow::Res
     install_panic_hook();
     execute!(std::io::stdout(), EnableMouseCapture)?;
     spawn_input_thread(tx)?;
-    event_loop(&mut app, &mut terminal, &rx)
+    if options.review {
+        let _ = app.update(Action::StartReview);
+    }
+    let result = event_loop(&mut app, &mut terminal, &rx, store.as_ref());
+    save(&mut app, store.as_ref());
+    result
+}
+
+/// Save progress if it changed; a failure is shown, never fatal.
+fn save(app: &mut App, store: Option<&crate::progress::Store>) {
+    if !app.progress_dirty {
+        return;
+    }
+    app.progress_dirty = false;
+    if let Some(store) = store
+        && store.can_save()
+        && let Err(err) = store.save(&app.progress)
+    {
+        app.message = Some(err.to_string());
+    }
 }
 
 /// ratatui's hook restores the terminal and prints the panic. Keep that for this (the UI)
@@ -126,7 +175,9 @@ fn event_loop(
     app: &mut App,
     terminal: &mut ratatui::DefaultTerminal,
     rx: &Receiver<Incoming>,
+    store: Option<&crate::progress::Store>,
 ) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let mut run: Option<DemoRun> = None;
     let mut seen_version = u64::MAX;
     let mut dirty = true;
@@ -139,9 +190,17 @@ fn event_loop(
             })?;
             dirty = false;
         }
-        // Idle: block until something happens. Running: wake for the next frame.
-        let incoming = if run.is_some() {
-            match rx.recv_timeout(FRAME) {
+        // Idle: block until something happens. Running: wake for the next frame; an interview
+        // countdown: wake every second.
+        let wake = if run.is_some() {
+            Some(FRAME)
+        } else if app.needs_ticks() {
+            Some(Duration::from_secs(1))
+        } else {
+            None
+        };
+        let incoming = if let Some(wake) = wake {
+            match rx.recv_timeout(wake) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
@@ -152,7 +211,12 @@ fn event_loop(
                 Err(_) => return Ok(()),
             }
         };
-        let mut actions = Vec::new();
+        let mut actions = std::collections::VecDeque::new();
+        if app.needs_ticks() || app.screen == crate::app::Screen::Practice {
+            actions.push_back(Action::Tick {
+                at: started.elapsed(),
+            });
+        }
         match incoming {
             Some(Incoming::Input(e)) => actions.extend(action_for_event(app, &e, &areas)),
             Some(Incoming::Highlighted) => dirty = true,
@@ -175,15 +239,17 @@ fn event_loop(
                         .into_iter()
                         .map(|v| (v.variant, v.timeline, v.total_ms))
                         .collect();
-                    actions.push(Action::DemoFinished { runs, error });
+                    actions.push_back(Action::DemoFinished { runs, error });
                 }
             } else if r.version() != seen_version {
                 seen_version = r.version();
-                actions.push(Action::DemoProgress(r.snapshots()));
+                actions.push_back(Action::DemoProgress(r.snapshots()));
             }
         }
-        for action in actions {
-            if app.message.is_some() && !matches!(action, Action::DemoProgress(_)) {
+        while let Some(action) = actions.pop_front() {
+            if app.message.is_some()
+                && !matches!(action, Action::DemoProgress(_) | Action::Tick { .. })
+            {
                 app.message = None;
             }
             dirty = true;
@@ -202,16 +268,35 @@ fn event_loop(
                         r.cancel();
                     }
                 }
+                Effect::ScorePredict { key, typed } => {
+                    actions.push_back(Action::PredictScored {
+                        result: score_prediction(app, &key, &typed),
+                        key,
+                    });
+                }
             }
         }
+        save(app, store);
     }
+}
+
+/// Run a prediction's demo on the virtual clock (it finishes at once) and score the guess.
+fn score_prediction(
+    app: &App,
+    key: &crate::practice::ItemKey,
+    typed: &str,
+) -> Result<crate::practice::PredictScore, String> {
+    let Some((_, Some(item))) = key.resolve(&app.lessons) else {
+        return Err("this quiz item no longer exists".into());
+    };
+    let run = crate::practice::run_predict(item).map_err(|e| e.to_string())?;
+    crate::practice::score_predict_item(item, typed, &run.measured).map_err(|e| e.to_string())
 }
 
 fn action_for_event(app: &App, event: &Event, areas: &ui::PaneAreas) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
-            let filtering = app.browser.filtering && app.lesson.is_none();
-            keymap::action_for(*key, app.focus(), filtering)
+            keymap::action_for(*key, app.focus(), app.takes_text())
         }
         Event::Resize(_, _) => Some(Action::Resize),
         Event::Mouse(m) => {

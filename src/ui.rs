@@ -6,6 +6,7 @@ pub mod help;
 pub mod lesson_list;
 pub mod lesson_text;
 pub mod params_pane;
+pub mod practice_pane;
 pub mod status_bar;
 pub mod theme;
 pub mod timeline_pane;
@@ -31,6 +32,7 @@ pub struct PaneAreas {
     pub code: Rect,
     pub timeline: Rect,
     pub params: Rect,
+    pub practice: Rect,
 }
 
 impl PaneAreas {
@@ -42,6 +44,7 @@ impl PaneAreas {
             (Pane::Code, self.code),
             (Pane::Timeline, self.timeline),
             (Pane::Params, self.params),
+            (Pane::Practice, self.practice),
         ]
         .into_iter()
         .find(|(_, r)| r.width > 0 && hit(*r))
@@ -69,13 +72,17 @@ pub fn layout(app: &App, area: Rect) -> PaneAreas {
             ])
             .areas(right);
             PaneAreas {
-                list: Rect::default(),
                 text,
                 code,
                 timeline,
                 params,
+                ..PaneAreas::default()
             }
         }
+        (Screen::Practice, _) => PaneAreas {
+            practice: body,
+            ..PaneAreas::default()
+        },
         _ => PaneAreas {
             list: body,
             ..PaneAreas::default()
@@ -105,7 +112,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let areas = layout(app, area);
     let title_area = Rect::new(area.x, area.y, area.width, 1);
     let status_area = Rect::new(area.x, area.bottom() - 1, area.width, 1);
-    let title = match app.current_lesson() {
+    let title = match app
+        .current_lesson()
+        .filter(|_| app.screen != Screen::Practice)
+    {
         Some(l) => format!(
             " asyncdojo · {} · {} — {}",
             l.label(),
@@ -113,8 +123,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             l.section.title()
         ),
         None => format!(
-            " asyncdojo · {} lessons · learn async by watching it run",
-            app.lessons.len()
+            " asyncdojo · {} lessons · {} due for review · R reviews · I mock interview",
+            app.lessons.len(),
+            app.due_count()
         ),
     };
     Paragraph::new(Line::styled(title, theme.title)).render(title_area, buf);
@@ -180,6 +191,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 theme: &theme,
             })
                 .render(params_inner, buf);
+        }
+        (Screen::Practice, _) => {
+            (&practice_pane::PracticePane { app, theme: &theme }).render(areas.practice, buf)
         }
         _ => (&lesson_list::LessonList { app, theme: &theme }).render(areas.list, buf),
     }

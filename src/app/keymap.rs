@@ -15,6 +15,7 @@ pub enum Scope {
     Code,
     Timeline,
     Params,
+    Practice,
 }
 
 impl Scope {
@@ -27,6 +28,7 @@ impl Scope {
             Scope::Code => "Code",
             Scope::Timeline => "Timeline",
             Scope::Params => "Parameters",
+            Scope::Practice => "Practice",
         }
     }
 
@@ -34,11 +36,12 @@ impl Scope {
         match self {
             Scope::Everywhere => true,
             Scope::List => pane == Pane::List,
-            Scope::Lesson => pane != Pane::List,
+            Scope::Lesson => pane != Pane::List && pane != Pane::Practice,
             Scope::Text => pane == Pane::Text,
             Scope::Code => pane == Pane::Code,
             Scope::Timeline => pane == Pane::Timeline,
             Scope::Params => pane == Pane::Params,
+            Scope::Practice => pane == Pane::Practice,
         }
     }
 }
@@ -76,6 +79,54 @@ use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp
 
 /// Every binding, most specific scope first (the first match wins).
 pub static KEYMAP: &[Binding] = &[
+    bind(
+        &[Enter],
+        "Enter",
+        Scope::Practice,
+        Action::Open,
+        "answer / reveal / next question",
+        true,
+    ),
+    bind(
+        &[Char(' ')],
+        "Space",
+        Scope::Practice,
+        Action::ToggleVariant,
+        "mark a line (spot the bug) / skip a question",
+        true,
+    ),
+    bind(
+        &[Char('1'), Char('2'), Char('3'), Char('4')],
+        "1-4",
+        Scope::Practice,
+        Action::Char('1'),
+        "pick an option; after a reveal: Again / Hard / Good / Easy",
+        true,
+    ),
+    bind(
+        &[Char('R')],
+        "R",
+        Scope::List,
+        Action::StartReview,
+        "review what is due (and a few new items)",
+        true,
+    ),
+    bind(
+        &[Char('I')],
+        "I",
+        Scope::List,
+        Action::StartInterview,
+        "mock interview: 5 questions, 3 minutes each",
+        true,
+    ),
+    bind(
+        &[Char('Q')],
+        "Q",
+        Scope::Lesson,
+        Action::StartQuiz,
+        "quiz on this lesson",
+        true,
+    ),
     bind(
         &[Char('/')],
         "/",
@@ -339,10 +390,17 @@ pub fn action_for(key: KeyEvent, pane: Pane, filtering: bool) -> Option<Action> 
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
         return Some(Action::Quit);
     }
+    // Digits in practice pick an option or grade: the key itself is the answer.
+    if pane == Pane::Practice
+        && !filtering
+        && let Char(c @ '1'..='9') = key.code
+    {
+        return Some(Action::Char(c));
+    }
     if filtering {
         return match key.code {
-            Char(c) => Some(Action::FilterChar(c)),
-            KeyCode::Backspace => Some(Action::FilterBackspace),
+            Char(c) => Some(Action::Char(c)),
+            KeyCode::Backspace => Some(Action::Backspace),
             Esc => Some(Action::Back),
             Enter => Some(Action::Open),
             Up => Some(Action::Up),
@@ -431,7 +489,7 @@ mod tests {
     fn filtering_takes_text_keys() {
         assert_eq!(
             action_for(key(Char('q')), Pane::List, true),
-            Some(Action::FilterChar('q'))
+            Some(Action::Char('q'))
         );
         assert_eq!(action_for(key(Esc), Pane::List, true), Some(Action::Back));
         let ctrl_c = KeyEvent::new(Char('c'), KeyModifiers::CONTROL);

@@ -32,16 +32,16 @@ fn the_filter_narrows_the_list_and_esc_clears_it() {
     let mut a = app();
     let _ = a.update(Action::StartFilter);
     for c in "zzz".chars() {
-        let _ = a.update(Action::FilterChar(c));
+        let _ = a.update(Action::Char(c));
     }
     assert!(a.filtered().is_empty());
-    let _ = a.update(Action::FilterBackspace);
+    let _ = a.update(Action::Backspace);
     let _ = a.update(Action::Back);
     assert_eq!(a.browser.filter, "");
     assert_eq!(a.filtered().len(), 1);
     let _ = a.update(Action::StartFilter);
     for c in "sync".chars() {
-        let _ = a.update(Action::FilterChar(c));
+        let _ = a.update(Action::Char(c));
     }
     assert_eq!(a.filtered().len(), 1, "matches the title");
 }
@@ -229,4 +229,159 @@ fn q_quits_from_anywhere() {
     assert!(matches!(a.update(Action::Quit), Effect::Quit));
     let _ = a.update(Action::Open);
     assert!(matches!(a.update(Action::Quit), Effect::Quit));
+}
+
+#[test]
+fn a_lesson_quiz_scores_answers_and_records_progress() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::StartQuiz);
+    assert_eq!(a.screen, Screen::Practice);
+    assert_eq!(a.focus(), Pane::Practice);
+    // Item 1 of the fixture is a prediction: typing goes to the answer box.
+    assert!(a.takes_text());
+    for c in "300".chars() {
+        let _ = a.update(Action::Char(c));
+    }
+    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
+        panic!("Enter asks the edge to run the demo");
+    };
+    assert_eq!(typed, "300");
+    let item = key
+        .resolve(&a.lessons)
+        .and_then(|(_, i)| i)
+        .expect("item")
+        .clone();
+    let run = crate::practice::run_predict(&item).expect("virtual run");
+    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
+    assert!(score.within_tolerance, "300 ms is the measured total");
+    let _ = a.update(Action::PredictScored {
+        key: key.clone(),
+        result: Ok(score),
+    });
+    assert!(a.progress_dirty, "a scored answer is saved");
+    assert!(a.progress.item(&key).is_some());
+    // Next: the second prediction, skipped through by answering wrong.
+    let _ = a.update(Action::Open);
+    for c in "request 9".chars() {
+        let _ = a.update(Action::Char(c));
+    }
+    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
+        panic!()
+    };
+    let item = key
+        .resolve(&a.lessons)
+        .and_then(|(_, i)| i)
+        .expect("item")
+        .clone();
+    let run = crate::practice::run_predict(&item).expect("run");
+    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
+    assert!(!score.within_tolerance, "request 2 finishes first");
+    let _ = a.update(Action::PredictScored {
+        key,
+        result: Ok(score),
+    });
+    // Third: multiple choice, answered with the digit of the right option.
+    let _ = a.update(Action::Open);
+    assert!(!a.takes_text());
+    let _ = a.update(Action::Char('2'));
+    let _ = a.update(Action::Open);
+    let Some(practice::PracticeView::Quiz(q)) = &a.practice else {
+        panic!()
+    };
+    assert!(matches!(&q.state, practice::ItemState::Choice { result: Some(r), .. } if r.correct));
+    // Fourth: spot the bug. Line 4 is the bug; mark it and check.
+    let _ = a.update(Action::Open);
+    for _ in 0..3 {
+        let _ = a.update(Action::Down);
+    }
+    let _ = a.update(Action::ToggleVariant);
+    let _ = a.update(Action::Open);
+    let Some(practice::PracticeView::Quiz(q)) = &a.practice else {
+        panic!()
+    };
+    let practice::ItemState::Spot {
+        result: Some(r), ..
+    } = &q.state
+    else {
+        panic!("scored")
+    };
+    assert_eq!((r.found, r.false_marks.len()), (1, 0));
+    assert_eq!(q.scores.len(), 4);
+    // Past the last item, back to the lesson; the browser mark reflects the answers.
+    let _ = a.update(Action::Open);
+    assert_eq!(a.screen, Screen::Lesson);
+    assert_ne!(a.marks[0].0, ' ');
+}
+
+#[test]
+fn the_mock_interview_runs_through_update_with_time_passed_in() {
+    use std::time::Duration;
+    let mut a = app();
+    let _ = a.update(Action::StartInterview);
+    assert_eq!(a.screen, Screen::Practice);
+    let interview = |a: &App| match &a.practice {
+        Some(practice::PracticeView::Interview(i)) => Some(i.clone()),
+        _ => None,
+    };
+    assert_eq!(
+        interview(&a).map(|i| i.questions().len()),
+        Some(1),
+        "one lesson in the fixture"
+    );
+    let _ = a.update(Action::Tick {
+        at: Duration::from_secs(10),
+    });
+    let _ = a.update(Action::Open);
+    assert!(a.needs_ticks(), "the countdown runs");
+    assert!(a.takes_text(), "notes while answering");
+    for c in "gather".chars() {
+        let _ = a.update(Action::Char(c));
+    }
+    let _ = a.update(Action::Tick {
+        at: Duration::from_secs(70),
+    });
+    let remaining = interview(&a).and_then(|i| i.remaining(Duration::from_secs(70)));
+    assert_eq!(remaining, Some(Duration::from_secs(120)));
+    // The countdown runs out at 190 s: the answer is revealed by the tick.
+    let _ = a.update(Action::Tick {
+        at: Duration::from_secs(191),
+    });
+    assert!(matches!(
+        interview(&a).map(|i| i.phase()),
+        Some(crate::practice::Phase::Revealed {
+            timed_out: true,
+            ..
+        })
+    ));
+    let _ = a.update(Action::Char('3'));
+    let Some(practice::PracticeView::Summary(s)) = &a.practice else {
+        panic!("the last grade ends the interview");
+    };
+    assert_eq!(s.answers.len(), 1);
+    assert_eq!(s.answers[0].grade, Some(crate::practice::Grade::Good));
+    assert_eq!(s.answers[0].notes, "gather");
+    assert!(a.progress_dirty);
+    let _ = a.update(Action::Back);
+    assert_eq!(a.screen, Screen::Browser);
+}
+
+#[test]
+fn review_with_nothing_due_offers_new_items_and_says_so_when_empty() {
+    let mut a = app();
+    let _ = a.update(Action::StartReview);
+    assert_eq!(
+        a.screen,
+        Screen::Practice,
+        "never-answered items are offered"
+    );
+    let mut empty = App::new(LessonSet::default(), true);
+    let _ = empty.update(Action::StartReview);
+    assert_eq!(empty.screen, Screen::Browser);
+    assert!(
+        empty
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("nothing to review"))
+    );
 }

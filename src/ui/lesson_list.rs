@@ -47,8 +47,15 @@ impl Widget for &LessonList<'_> {
                 lines.push((Line::styled(l.section.title(), t.heading), None));
             }
             let demos = if l.demos.is_empty() { "" } else { " ▶" };
+            // Progress: ! due, ✓ mastered, · started (see `progress::LessonMark`).
+            let (mark, due) = app.marks.get(i).copied().unwrap_or((' ', 0));
+            let due = if due > 0 {
+                format!("  ({due} due)")
+            } else {
+                String::new()
+            };
             let text = format!(
-                "  {:<4} {}{demos}",
+                "{mark} {:<4} {}{demos}{due}",
                 l.label(),
                 crate::text::sanitize(&l.title)
             );
