@@ -848,6 +848,7 @@ impl App {
             variants: ok,
             params: d.params.clone(),
             clock,
+            os_signals: false,
         })
     }
 

@@ -81,8 +81,9 @@ pub enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE")]
         sets: Vec<String>,
         /// virtual: tokio's paused clock, exact and instant; real: the wall clock
-        #[arg(long, value_enum, default_value = "virtual")]
-        clock: ClockArg,
+        /// (default: virtual where every chosen variant supports it, else real)
+        #[arg(long, value_enum)]
+        clock: Option<ClockArg>,
         /// Print the run document as JSON instead of a timeline
         #[arg(long)]
         json: bool,
@@ -177,7 +178,7 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             if cli.console {
                 serve_console_headless(cli.console_addr);
             }
-            run_demo(&demo, &variants, &sets, clock.into(), json, trace, width)
+            run_demo(&demo, &variants, &sets, clock, json, trace, width)
         }
         Command::Check { dir } => check(dir.or(cli.lessons), catalog),
         Command::List { json } => {
@@ -442,22 +443,49 @@ fn serve_console_headless(addr: std::net::SocketAddr) {
     }
 }
 
+/// Without `--clock`: virtual when every variant asked for runs on it (exact and instant), else
+/// real (the I/O demos, the blocking pool, a multi-threaded runtime).
+fn natural_clock(demo: &str, variants: &[String]) -> crate::demo::Clock {
+    use crate::demo::Clock;
+    let Some(d) = crate::demo::find(demo) else {
+        return Clock::Virtual;
+    };
+    let spec = d.spec();
+    let names: Vec<&str> = if variants.is_empty() {
+        spec.default_variants.to_vec()
+    } else {
+        variants.iter().map(String::as_str).collect()
+    };
+    let all_virtual = names.iter().all(|n| {
+        spec.variant(n)
+            .is_none_or(|v| v.clocks.contains(&Clock::Virtual))
+    });
+    if all_virtual {
+        Clock::Virtual
+    } else {
+        Clock::Real
+    }
+}
+
 fn run_demo(
     demo: &str,
     variants: &[String],
     sets: &[String],
-    clock: crate::demo::Clock,
+    clock: Option<ClockArg>,
     json: bool,
     trace: Option<PathBuf>,
     width: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
-    let req = match crate::demo::RunRequest::build(demo, variants, sets, clock) {
+    let clock = clock.map_or_else(|| natural_clock(demo, variants), crate::demo::Clock::from);
+    let mut req = match crate::demo::RunRequest::build(demo, variants, sets, clock) {
         Ok(req) => req,
         Err(msg) => {
             eprintln!("error: {}", crate::text::sanitize(&msg));
             return Ok(ExitCode::from(2));
         }
     };
+    // Headless: a real SIGINT/SIGTERM may trigger the graceful-shutdown demo's shutdown.
+    req.os_signals = true;
     let report = crate::demo::runner::run_blocking(req)?;
     if let Some(path) = trace {
         let doc = crate::demo::trace::to_chrome_trace(&report);

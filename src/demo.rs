@@ -8,6 +8,7 @@ pub mod params;
 pub mod recorder;
 pub mod rng;
 pub mod runner;
+pub mod services;
 pub mod source;
 pub mod timeline;
 pub mod trace;

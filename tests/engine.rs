@@ -54,6 +54,7 @@ fn troublemaker(clock: Clock) -> RunRequest {
         variants: vec!["only"],
         params: Params::defaults(&SPEC),
         clock,
+        os_signals: false,
     }
 }
 
@@ -193,6 +194,7 @@ fn runs_happen_on_a_named_thread_of_their_own() {
         variants: vec![],
         params: Params::defaults(&WHERE),
         clock: Clock::Virtual,
+        os_signals: false,
     };
     let report = runner::run_blocking(req).expect("run");
     assert_eq!(report.runs[0].timeline.marks[0].label, "demo-where");

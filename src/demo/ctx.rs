@@ -67,6 +67,7 @@ pub struct Ctx {
     /// what the lesson shows.
     region_start: u32,
     region_len: u32,
+    os_signals: bool,
 }
 
 impl Ctx {
@@ -78,7 +79,18 @@ impl Ctx {
             demo_id,
             region_start: region.0,
             region_len: region.1,
+            os_signals: false,
         }
+    }
+
+    /// Allow the demo to listen for SIGINT/SIGTERM (headless runs only).
+    pub fn with_os_signals(mut self, allowed: bool) -> Ctx {
+        self.os_signals = allowed;
+        self
+    }
+
+    pub fn os_signals(&self) -> bool {
+        self.os_signals
     }
 
     pub fn clock(&self) -> Clock {

@@ -1,15 +1,30 @@
 //! A small seeded pseudo-random generator (SplitMix64) for demos whose randomness must repeat:
 //! the same seed gives the same run, on every platform and every version of this crate.
 
+#[derive(Debug, Clone)]
 pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`0` when `n == 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next_u64() % n }
+    }
+
+    /// True with probability `pct` percent.
+    pub fn percent(&mut self, pct: u64) -> bool {
+        self.below(100) < pct
     }
 
     /// A whole number in 0..=max (the modulo bias is negligible for the ranges demos use).

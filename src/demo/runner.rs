@@ -20,6 +20,10 @@ pub struct RunRequest {
     pub variants: Vec<&'static str>,
     pub params: Params,
     pub clock: Clock,
+    /// The run may listen for SIGINT/SIGTERM (the graceful-shutdown demo). Only headless runs
+    /// set it: in the app Ctrl-C is a key, and a tokio signal handler, once installed, stays for
+    /// the life of the process.
+    pub os_signals: bool,
 }
 
 impl RunRequest {
@@ -70,6 +74,7 @@ impl RunRequest {
             variants: names,
             params,
             clock,
+            os_signals: false,
         })
     }
 }
@@ -260,7 +265,7 @@ fn run_variant(
     if let Ok(mut l) = live.lock() {
         l.push((variant, rec.clone()));
     }
-    let ctx = Ctx::new(rec.clone(), req.clock, spec.id, region);
+    let ctx = Ctx::new(rec.clone(), req.clock, spec.id, region).with_os_signals(req.os_signals);
     let main = req.demo.run(ctx.clone(), variant, req.params.clone());
     let outcome = rt.block_on(async {
         let main = ctx.instrument("main", async move {

@@ -1,0 +1,238 @@
+//! Services the I/O demos start for themselves, on 127.0.0.1 with an ephemeral port, so their
+//! timelines show real sockets, real connection reuse and real backpressure.
+//!
+//! - [`server`]: a loopback HTTP/1.1 server (hyper) tied to the run: every listener is a task
+//!   spawned through the run's [`Ctx`](crate::demo::Ctx), stopped by [`server::Server::stop`], by
+//!   dropping its handle, or by the run's end or cancel. It counts the TCP connections it accepts
+//!   and tags every response with the connection that served it, so a client can tell a new
+//!   connection from a reused one.
+//! - [`endpoints`]: `/data` (latency, seeded failure rate, status, body size from the query
+//!   string) and `/files/...` (a manifest with sha256 sums, and files streamed in paced chunks that
+//!   can be cut short or corrupted on purpose).
+//! - [`site`]: a generated website: N pages, a seeded link graph, some broken and some off-site
+//!   links.
+//! - [`instances`]: small service instances, each on its own listener, that can be made
+//!   unhealthy and healthy again.
+//!
+//! The client side is [`client`]: one reqwest client (no TLS, no proxy), whose connection pool is
+//! shared by everything that clones it.
+//!
+//! Nothing here listens on any address but loopback, and every bound is checked: latencies up to
+//! [`MAX_LATENCY_MS`], bodies up to [`MAX_BODY`].
+
+pub mod endpoints;
+pub mod instances;
+pub mod server;
+pub mod site;
+
+use std::time::Duration;
+
+/// Longest server-side latency any endpoint accepts.
+pub const MAX_LATENCY_MS: u64 = 5_000;
+/// Largest body any endpoint sends.
+pub const MAX_BODY: u64 = 1024 * 1024;
+/// Every I/O demo stops what is still in progress after this long, whatever its parameters say:
+/// the product of counts and latencies can be large, the run must not be.
+pub const RUN_BUDGET: Duration = Duration::from_secs(20);
+
+/// The demos' HTTP client: a connection pool shared by every clone, no TLS, no proxy (loopback
+/// only), and timeouts so a request to a dead server ends instead of hanging.
+pub fn client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(RUN_BUDGET)
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// An error and its causes on one line: "error sending request: client error (Connect):
+/// tcp connect error: Connection refused (os error 111)".
+pub fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
+}
+
+/// The innermost cause of an error: "end of file before message length reached".
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(s) = cause.source() {
+        cause = s;
+    }
+    cause.to_string()
+}
+
+/// A reqwest error without its URL (the lane already says which request it was).
+pub fn request_error(e: reqwest::Error) -> String {
+    describe_error(&e.without_url())
+}
+
+/// Which server connection served a response, from the headers every [`server`] response
+/// carries: its number and how many requests it had served including this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnTag {
+    pub conn: u64,
+    pub nth: u64,
+}
+
+impl ConnTag {
+    pub fn of(resp: &reqwest::Response) -> Option<ConnTag> {
+        let num =
+            |name: &str| -> Option<u64> { resp.headers().get(name)?.to_str().ok()?.parse().ok() };
+        Some(ConnTag {
+            conn: num(server::CONN_HEADER)?,
+            nth: num(server::CONN_REQUEST_HEADER)?,
+        })
+    }
+
+    /// Was this the connection's first request (a connection just opened)?
+    pub fn is_new(self) -> bool {
+        self.nth == 1
+    }
+}
+
+/// The demos' seeded generator: the same seed gives the same site, the same failures and the
+/// same file contents on every run and every machine.
+pub use super::rng::SplitMix64 as Rng;
+
+/// One seeded draw for item `id`: independent of the order items are asked for.
+pub fn draw(seed: u64, id: u64) -> Rng {
+    let mut r = Rng::new(seed ^ id.wrapping_mul(0xA076_1D64_78BD_642F));
+    r.next_u64();
+    r
+}
+
+/// The `len` bytes of item `id`: deterministic, so a checksum can be published for them.
+pub fn content(seed: u64, id: u64, len: usize) -> Vec<u8> {
+    let mut rng = draw(seed, id);
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        out.extend_from_slice(&rng.next_u64().to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// What the I/O demos' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::demo::runner::{self, RunReport, RunRequest};
+    use crate::demo::timeline::TimelineSnapshot;
+    use crate::demo::{Clock, VariantRun};
+
+    /// Run `demo` headless on the real clock.
+    pub fn run(demo: &str, variants: &[&str], sets: &[&str]) -> RunReport {
+        let variants: Vec<String> = variants.iter().map(|s| s.to_string()).collect();
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let req = RunRequest::build(demo, &variants, &sets, Clock::Real).expect("valid request");
+        runner::run_blocking(req).expect("the run starts")
+    }
+
+    /// The run ended cleanly: no engine error, nothing left alive.
+    pub fn clean(run: &VariantRun) {
+        assert_eq!(run.error, None, "{}", run.variant);
+        assert_eq!(run.alive_after, 0, "{}: tasks left alive", run.variant);
+    }
+
+    pub fn metric(tl: &TimelineSnapshot, name: &str) -> f64 {
+        tl.metric(name)
+            .unwrap_or_else(|| panic!("metric {name} missing: {:?}", tl.metrics))
+    }
+
+    /// Start a run, cancel it after `after_ms`, and check that it ended with nothing left: no
+    /// task alive and every address in metric `addr_metric` (read while it ran) closed.
+    /// Returns what was recorded up to the cancel.
+    pub fn cancel_midway(
+        demo: &str,
+        variant: &str,
+        sets: &[&str],
+        after_ms: u64,
+        addr_metric: &str,
+    ) -> TimelineSnapshot {
+        use crate::demo::runner::DemoRun;
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let req = RunRequest::build(demo, &[variant.to_owned()], &sets, Clock::Real)
+            .expect("valid request");
+        let run = DemoRun::start(req).expect("start");
+        std::thread::sleep(std::time::Duration::from_millis(after_ms));
+        let before = run
+            .snapshots()
+            .first()
+            .map(|(_, tl)| tl.clone())
+            .expect("the run has started");
+        let seen = before
+            .metrics
+            .get(addr_metric)
+            .cloned()
+            .expect("the servers are up");
+        assert!(!run.is_finished(), "the run is still going when cancelled");
+        let started = std::time::Instant::now();
+        run.cancel();
+        let report = run.wait();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "cancel is prompt"
+        );
+        let r = &report.runs[0];
+        assert_eq!(r.error.as_deref(), Some("cancelled"));
+        assert_eq!(r.alive_after, 0);
+        let mut tl = r.timeline.clone();
+        tl.metrics.insert(addr_metric.to_owned(), seen);
+        ports_closed(&tl, addr_metric);
+        before
+    }
+
+    /// Every address in metric `name` (a string or a list of strings) refuses connections now.
+    pub fn ports_closed(tl: &TimelineSnapshot, name: &str) {
+        let addrs: Vec<String> = match tl.metrics.get(name) {
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            Some(serde_json::Value::Array(v)) => v
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect(),
+            other => panic!("metric {name} is not an address: {other:?}"),
+        };
+        assert!(!addrs.is_empty());
+        for addr in addrs {
+            let addr: std::net::SocketAddr = addr.parse().expect("an address");
+            assert!(addr.ip().is_loopback(), "{addr} is not loopback");
+            let connected =
+                std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500));
+            assert!(connected.is_err(), "{addr} still accepts connections");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_are_repeatable_and_independent_of_order() {
+        let a: Vec<u64> = (0..5).map(|i| draw(7, i).next_u64()).collect();
+        let b: Vec<u64> = (0..5).rev().map(|i| draw(7, i).next_u64()).collect();
+        assert_eq!(a, b.into_iter().rev().collect::<Vec<_>>());
+        assert_eq!(content(1, 2, 13), content(1, 2, 13));
+        assert_eq!(content(1, 2, 13).len(), 13);
+        assert_ne!(content(1, 2, 64), content(1, 3, 64));
+    }
+}
