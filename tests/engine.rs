@@ -204,3 +204,20 @@ fn runs_happen_on_a_named_thread_of_their_own() {
         "not the caller's thread"
     );
 }
+
+#[test]
+fn an_environment_failure_fails_the_run_with_the_reason_and_run_exits_1() {
+    // A temp dir that is a file: the downloader cannot set up, and says so for the whole run.
+    let not_a_dir = tempfile::NamedTempFile::new().expect("a file");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_asyncdojo"))
+        .args(["run", "downloader", "--variant", "shared-client"])
+        .env("TMPDIR", not_a_dir.path())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("shared-client: cannot create a temporary directory"),
+        "{stderr}"
+    );
+}

@@ -222,6 +222,15 @@ impl Ctx {
         self.rec.mark(task, label.into(), shown);
     }
 
+    /// The environment kept the run from doing its job (a port that cannot be bound, a server
+    /// that died, an unwritable temp dir): record a lane that ends with the reason, and mark the
+    /// whole run as failed with it, so `run` exits 1 and the app shows why.
+    pub async fn setup_failed(&self, lane: &str, why: String) {
+        self.rec.fail_run(why.clone());
+        self.instrument(lane.to_owned(), async move { Ended::error(why) })
+            .await;
+    }
+
     pub fn series(&self, name: &str, value: impl Into<SeriesValue>) {
         self.rec.series(name, value.into());
     }

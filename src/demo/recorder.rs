@@ -11,6 +11,9 @@ use super::timeline::{Mark, Outcome, SeriesValue, TaskId, TaskRecord, TimelineSn
 struct Inner {
     start: Instant,
     snapshot: TimelineSnapshot,
+    /// Why the run as a whole failed (a server that could not listen, no temp dir): the first
+    /// reason wins.
+    run_error: Option<String>,
     /// Bumped on every change, so a reader can tell whether to redraw.
     version: u64,
 }
@@ -34,6 +37,7 @@ impl Recorder {
             inner: Arc::new(Mutex::new(Inner {
                 start: Instant::now(),
                 snapshot: TimelineSnapshot::default(),
+                run_error: None,
                 version: 0,
             })),
         }
@@ -145,6 +149,16 @@ impl Recorder {
         let mut inner = self.lock();
         inner.version += 1;
         inner.snapshot.metrics.insert(name.to_owned(), value);
+    }
+
+    pub fn fail_run(&self, why: String) {
+        let mut inner = self.lock();
+        inner.version += 1;
+        inner.run_error.get_or_insert(why);
+    }
+
+    pub fn run_error(&self) -> Option<String> {
+        self.lock().run_error.clone()
     }
 
     /// A copy of everything so far.

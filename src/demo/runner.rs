@@ -305,6 +305,7 @@ fn run_variant(
     rt.shutdown_background();
     let error = match &outcome {
         None => Some("cancelled".to_owned()),
+        Some(_) if rec.run_error().is_some() => rec.run_error(),
         Some(e) if e.outcome == Outcome::Panicked => {
             Some(format!("the demo panicked: {}", e.detail))
         }

@@ -150,12 +150,14 @@ impl Demo for Chat {
             let listener = match listen() {
                 Ok(l) => l,
                 Err(e) => {
-                    return fail(&ctx, "server", format!("cannot listen on 127.0.0.1: {e}")).await;
+                    return ctx
+                        .setup_failed("server", format!("cannot listen on 127.0.0.1: {e}"))
+                        .await;
                 }
             };
             let addr = match listener.local_addr() {
                 Ok(a) => a,
-                Err(e) => return fail(&ctx, "server", format!("no address: {e}")).await,
+                Err(e) => return ctx.setup_failed("server", format!("no address: {e}")).await,
             };
             ctx.metric("port", addr.port());
             let stop = CancellationToken::new();
@@ -173,12 +175,6 @@ impl Demo for Chat {
         }
         .boxed()
     }
-}
-
-/// A lane that ends at once with an error: what the environment did wrong.
-async fn fail(ctx: &Ctx, lane: &str, msg: String) {
-    ctx.instrument(lane.to_owned(), async move { Ended::error(msg) })
-        .await;
 }
 
 /// Small kernel buffers on the server's sockets (accepted sockets inherit them), so a client

@@ -143,7 +143,7 @@ impl Demo for ConnectionPool {
                 Ok(dir) => dir,
                 Err(e) => {
                     let msg = format!("cannot create a temporary directory: {e}");
-                    fail(&ctx, "open pool", msg).await;
+                    ctx.setup_failed("open pool", msg).await;
                     return;
                 }
             };
@@ -153,18 +153,12 @@ impl Demo for ConnectionPool {
                 Ok(()) => ctx.mark("temporary database removed", line!()),
                 Err(e) => {
                     let msg = format!("cannot remove the temporary database: {e}");
-                    fail(&ctx, "clean up", msg).await;
+                    ctx.setup_failed("clean up", msg).await;
                 }
             }
         }
         .boxed()
     }
-}
-
-/// A lane that ends at once with an error: what the environment did wrong.
-async fn fail(ctx: &Ctx, lane: &str, msg: String) {
-    ctx.instrument(lane.to_owned(), async move { Ended::error(msg) })
-        .await;
 }
 
 /// The slow read: SQLite joins a 200-row table with itself three times and counts the
@@ -255,12 +249,8 @@ async fn run_pool(ctx: &Ctx, file: PathBuf, cfg: &Config) {
             ctx.metric("transfers_committed", transfers);
         }
         Err(e) => {
-            fail(
-                ctx,
-                "check balances",
-                format!("cannot read the totals: {e}"),
-            )
-            .await
+            ctx.setup_failed("check balances", format!("cannot read the totals: {e}"))
+                .await
         }
     }
     if let Some(idle) = cfg.idle_timeout {

@@ -138,8 +138,8 @@ impl Demo for Crawler {
             ctx.metric("server_addr", server.addr().to_string());
             let start = match (services::client(), Url::parse(&server.url("/"))) {
                 (Ok(client), Ok(start)) => (client, start),
-                (Err(e), _) => return fail(&ctx, e).await,
-                (_, Err(e)) => return fail(&ctx, format!("start URL: {e}")).await,
+                (Err(e), _) => return ctx.setup_failed("crawler", e).await,
+                (_, Err(e)) => return ctx.setup_failed("crawler", format!("start URL: {e}")).await,
             };
             let crawl = Arc::new(Crawl::new(&ctx, start.0, start.1.clone(), max_pages));
             crawl.enqueue(start.1, "(start)");
@@ -173,10 +173,6 @@ fn site_config(params: &Params) -> SiteConfig {
         seed: params.int("seed") as u64,
         latency: params.ms("latency_ms"),
     }
-}
-
-async fn fail(ctx: &Ctx, msg: String) {
-    ctx.instrument("crawler", async { Ended::error(msg) }).await;
 }
 
 impl Crawl {

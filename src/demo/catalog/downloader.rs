@@ -201,8 +201,7 @@ async fn run_in(ctx: Ctx, cfg: Config, base: PathBuf) {
     };
     ctx.metric("server_addr", server.addr().to_string());
     if let Err(why) = download_all(&ctx, &cfg, &server, &base).await {
-        ctx.instrument("downloads", async { Ended::error(why) })
-            .await;
+        ctx.setup_failed("downloads", why).await;
     }
     ctx.metric("connections_opened", server.accepted());
     server.stop().await;
@@ -707,6 +706,8 @@ mod tests {
             "{}",
             lane.detail
         );
+        // The run as a whole says why it failed (so `run` exits 1 and the app shows it).
+        assert_eq!(rec.run_error().as_deref(), Some(lane.detail.as_str()));
         ports_closed(&tl, "server_addr");
     }
 }

@@ -178,8 +178,7 @@ impl Demo for GatewayDemo {
         let cfg = Config::new(&params, variant);
         async move {
             if let Err(why) = run(&ctx, &cfg).await {
-                ctx.instrument("gateway setup", async { Ended::error(why) })
-                    .await;
+                ctx.setup_failed("gateway setup", why).await;
             }
         }
         .boxed()

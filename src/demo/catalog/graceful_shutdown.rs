@@ -109,17 +109,21 @@ impl Demo for GracefulShutdown {
                 Ok(dir) => dir,
                 Err(e) => {
                     let msg = format!("cannot create a temporary directory: {e}");
-                    return fail(&ctx, "setup", msg).await;
+                    return ctx.setup_failed("setup", msg).await;
                 }
             };
             ctx.metric("dir", dir.path().display().to_string());
             let listener = match TcpListener::bind("127.0.0.1:0").await {
                 Ok(l) => l,
-                Err(e) => return fail(&ctx, "server", format!("cannot listen: {e}")).await,
+                Err(e) => {
+                    return ctx
+                        .setup_failed("server", format!("cannot listen: {e}"))
+                        .await;
+                }
             };
             let addr = match listener.local_addr() {
                 Ok(a) => a,
-                Err(e) => return fail(&ctx, "server", format!("no address: {e}")).await,
+                Err(e) => return ctx.setup_failed("server", format!("no address: {e}")).await,
             };
             ctx.metric("port", addr.port());
             let log = dir.path().join("app.log");
@@ -129,7 +133,10 @@ impl Demo for GracefulShutdown {
             }
             match dir.close() {
                 Ok(()) => ctx.mark("4. temporary directory removed", line!()),
-                Err(e) => fail(&ctx, "clean up", format!("cannot remove the files: {e}")).await,
+                Err(e) => {
+                    ctx.setup_failed("clean up", format!("cannot remove the files: {e}"))
+                        .await
+                }
             }
             if let Some(t) = signalled {
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -203,16 +210,13 @@ impl Drop for Busy {
     }
 }
 
-/// A lane that ends at once with an error: what the environment did wrong.
-async fn fail(ctx: &Ctx, lane: &str, msg: String) {
-    ctx.instrument(lane.to_owned(), async move { Ended::error(msg) })
-        .await;
-}
-
 async fn check_log(ctx: &Ctx, path: &Path) {
     match tokio::fs::read_to_string(path).await {
         Ok(text) => ctx.metric("log_lines", text.lines().count()),
-        Err(e) => fail(ctx, "check log", format!("cannot read the log back: {e}")).await,
+        Err(e) => {
+            ctx.setup_failed("check log", format!("cannot read the log back: {e}"))
+                .await
+        }
     }
 }
 
@@ -263,12 +267,8 @@ async fn run_app(
     let file = match File::create(log).await {
         Ok(f) => f,
         Err(e) => {
-            fail(
-                ctx,
-                "flusher",
-                format!("cannot create {}: {e}", log.display()),
-            )
-            .await;
+            ctx.setup_failed("flusher", format!("cannot create {}: {e}", log.display()))
+                .await;
             return None;
         }
     };

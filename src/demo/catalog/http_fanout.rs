@@ -150,7 +150,7 @@ impl Demo for HttpFanout {
             let client = match services::client() {
                 Ok(c) => c,
                 Err(e) => {
-                    ctx.instrument("client", async { Ended::error(e) }).await;
+                    ctx.setup_failed("client", e).await;
                     return;
                 }
             };

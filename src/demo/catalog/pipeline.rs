@@ -141,17 +141,25 @@ impl Demo for Pipeline {
                 Ok(dir) => dir,
                 Err(e) => {
                     let msg = format!("cannot create a temporary directory: {e}");
-                    return fail(&ctx, "setup", msg).await;
+                    return ctx.setup_failed("setup", msg).await;
                 }
             };
             ctx.metric("dir", dir.path().display().to_string());
             let listener = match TcpListener::bind("127.0.0.1:0").await {
                 Ok(l) => l,
-                Err(e) => return fail(&ctx, "service", format!("cannot listen: {e}")).await,
+                Err(e) => {
+                    return ctx
+                        .setup_failed("service", format!("cannot listen: {e}"))
+                        .await;
+                }
             };
             let addr = match listener.local_addr() {
                 Ok(a) => a,
-                Err(e) => return fail(&ctx, "service", format!("no address: {e}")).await,
+                Err(e) => {
+                    return ctx
+                        .setup_failed("service", format!("no address: {e}"))
+                        .await;
+                }
             };
             ctx.metric("port", addr.port());
             let stop = CancellationToken::new();
@@ -182,17 +190,14 @@ impl Demo for Pipeline {
             check_results(&ctx, &cfg, &results).await;
             match dir.close() {
                 Ok(()) => ctx.mark("temporary directory removed", line!()),
-                Err(e) => fail(&ctx, "clean up", format!("cannot remove the files: {e}")).await,
+                Err(e) => {
+                    ctx.setup_failed("clean up", format!("cannot remove the files: {e}"))
+                        .await
+                }
             }
         }
         .boxed()
     }
-}
-
-/// A lane that ends at once with an error: what the environment did wrong.
-async fn fail(ctx: &Ctx, lane: &str, msg: String) {
-    ctx.instrument(lane.to_owned(), async move { Ended::error(msg) })
-        .await;
 }
 
 /// The service the workers call: one line in (`ITEM <n> <text>`), one line out after `work`
@@ -272,7 +277,11 @@ fn checksum(text: &str) -> u32 {
 async fn check_results(ctx: &Ctx, cfg: &Config, path: &Path) {
     let text = match tokio::fs::read_to_string(path).await {
         Ok(t) => t,
-        Err(e) => return fail(ctx, "check", format!("cannot read the results: {e}")).await,
+        Err(e) => {
+            return ctx
+                .setup_failed("check", format!("cannot read the results: {e}"))
+                .await;
+        }
     };
     let mut seen = std::collections::BTreeMap::<u32, usize>::new();
     let mut failed = Vec::new();

@@ -154,8 +154,15 @@ impl Server {
                 stop,
                 task: Some(task),
             }),
-            Ok(Err(msg)) => Err(msg),
-            Err(_) => Err("the server task ended before it could listen".to_owned()),
+            Ok(Err(msg)) => {
+                ctx.recorder().fail_run(msg.clone());
+                Err(msg)
+            }
+            Err(_) => {
+                let msg = "the server task ended before it could listen".to_owned();
+                ctx.recorder().fail_run(msg.clone());
+                Err(msg)
+            }
         }
     }
 
