@@ -30,6 +30,11 @@ pub const MAX_DEPTH: usize = 16;
 /// The shipped lessons, embedded at build time (see build.rs) so the binary works from anywhere.
 const EMBEDDED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/embedded_lessons.rs"));
 
+/// The embedded lesson files, name and bytes.
+pub fn embedded_files() -> &'static [(&'static str, &'static [u8])] {
+    EMBEDDED
+}
+
 /// One file's result: the lesson with where its id and number stand, or every problem found.
 pub type Parsed = Result<(Lesson, [Position; 2]), Vec<Problem>>;
 
@@ -215,6 +220,14 @@ pub fn parse_lesson(file: &str, bytes: &[u8], catalog: &(dyn DemoCatalog + Sync)
             )]);
         }
     };
+    match fast_path(file, text, catalog) {
+        Some(lesson) => Ok(lesson),
+        None => parse_carefully(file, text, catalog),
+    }
+}
+
+/// Field by field and element by element, so every problem is found and placed.
+fn parse_carefully(file: &str, text: &str, catalog: &(dyn DemoCatalog + Sync)) -> Parsed {
     let value: Value = match yaml_serde::from_str(text) {
         Ok(v) => v,
         Err(err) => return Err(vec![yaml_problem(file, text, &err)]),
@@ -298,6 +311,81 @@ pub fn parse_lesson(file: &str, bytes: &[u8], catalog: &(dyn DemoCatalog + Sync)
     } else {
         Err(r.problems)
     }
+}
+
+/// The whole file in one typed parse, for a file that is almost certainly clean: no anchor-like
+/// token, nothing that could decode to a control character. Any problem at all returns `None`,
+/// and the careful path (field by field, every problem with its place) takes over; so this only
+/// makes clean files cheaper, it never changes what is reported.
+fn fast_path(
+    file: &str,
+    text: &str,
+    catalog: &(dyn DemoCatalog + Sync),
+) -> Option<(Lesson, [Position; 2])> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct LessonFile {
+        format_version: u32,
+        id: String,
+        kind: LessonKind,
+        number: u32,
+        section: Section,
+        title: String,
+        question: String,
+        answer: String,
+        key_points: Vec<String>,
+        code: Vec<Snippet>,
+        mapping: Vec<MappingRow>,
+        #[serde(default)]
+        demos: Vec<DemoRef>,
+        spot_the_bug: Vec<BugHunt>,
+        quiz: Vec<QuizItem>,
+    }
+    let spans = LazySpans::new(text);
+    if might_decode_to_control(text) || spans.first_alias().is_some() {
+        return None;
+    }
+    let f: LessonFile = yaml_serde::from_str(text).ok()?;
+    let lesson = Lesson {
+        id: LessonId(f.id),
+        file: file.to_owned(),
+        kind: f.kind,
+        number: f.number,
+        section: f.section,
+        title: f.title,
+        question: f.question,
+        answer: f.answer,
+        key_points: f.key_points,
+        code: f.code,
+        mapping: f.mapping,
+        demos: f.demos,
+        spot_the_bug: f.spot_the_bug,
+        quiz: f.quiz,
+    };
+    let mut r = Reporter {
+        file,
+        spans: &spans,
+        problems: Vec::new(),
+    };
+    check_lesson(&lesson, f.format_version, &mut r, catalog);
+    r.problems
+        .is_empty()
+        .then(|| (lesson, [spans.top_level("id"), spans.top_level("number")]))
+}
+
+/// Could a parsed string of `text` hold a forbidden character? Raw ones are visible in the text;
+/// YAML escapes (`\e`, `\x1b`, `\u202e`, ...) are only decoded in double-quoted scalars, but any
+/// backslash escape other than an ordinary `\n`/`\t`/quote is treated as suspect here.
+fn might_decode_to_control(text: &str) -> bool {
+    if text
+        .chars()
+        .any(|c| crate::text::is_forbidden(c) && c != '\r')
+    {
+        return true;
+    }
+    text.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'\\' && !matches!(w[1], b'n' | b't' | b'"' | b'\\' | b'\'' | b' '))
 }
 
 /// Takes the top-level fields one by one, so each problem is reported at its own path.
@@ -535,6 +623,31 @@ fn check_text(value: &Value, path: &str, r: &mut Reporter<'_>) {
         }
         Value::Tagged(t) => check_text(&t.value, path, r),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_path_takes_every_shipped_lesson_and_agrees_with_the_careful_one() {
+        for (name, bytes) in EMBEDDED {
+            let text = std::str::from_utf8(bytes).expect("utf-8");
+            let fast = fast_path(name, text, &crate::demo::Registry)
+                .unwrap_or_else(|| panic!("{name} took the careful path"));
+            let careful = parse_carefully(name, text, &crate::demo::Registry).expect("valid");
+            assert_eq!(fast, careful, "{name}");
+        }
+    }
+
+    #[test]
+    fn suspicious_escapes_send_a_file_down_the_careful_path() {
+        assert!(might_decode_to_control("a: \"\\e[31m\"\n"));
+        assert!(might_decode_to_control("a: \"\\x1b\"\n"));
+        assert!(might_decode_to_control("a: \"\\u202e\"\n"));
+        assert!(might_decode_to_control("a: x\u{202e}y\n"));
+        assert!(!might_decode_to_control("a: \"line\\nnext\\ttab\"\n"));
     }
 }
 

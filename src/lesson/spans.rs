@@ -68,17 +68,75 @@ impl<'t> LazySpans<'t> {
     }
 }
 
-/// Could `text` contain a YAML anchor or alias? False positives only cost an index build.
+/// Could `text` contain a YAML anchor or alias? Lessons are block YAML whose long texts are block
+/// scalars (answers, code), where `&` and `*` are ordinary characters, so those are skipped; on the
+/// other lines a `&` or `*` that starts a token, outside quotes, is enough to index the file and
+/// look properly. A false positive costs an index build; a false negative would only let a
+/// harmless alias through (the parser bounds alias expansion).
 fn might_have_anchor(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.windows(3).any(|w| {
-        matches!(
-            w[0],
-            b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
-        ) && matches!(w[1], b'&' | b'*')
-            && !w[2].is_ascii_whitespace()
-            && w[2] != b'*'
-    }) || b.first().is_some_and(|c| matches!(c, b'&' | b'*'))
+    // Inside a block scalar: the indentation of the line that opened it.
+    let mut block_parent: Option<usize> = None;
+    for line in text.lines() {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        if let Some(parent) = block_parent {
+            if body.is_empty() || indent > parent {
+                continue;
+            }
+            block_parent = None;
+        }
+        if body.starts_with('#') {
+            continue;
+        }
+        if starts_a_token_with_marker(body) {
+            return true;
+        }
+        if opens_block_scalar(body) {
+            block_parent = Some(indent);
+        }
+    }
+    false
+}
+
+/// A `&` or `*` at the start of a token (after a separator), outside quotes.
+fn starts_a_token_with_marker(body: &str) -> bool {
+    let b = body.as_bytes();
+    let mut quote: Option<u8> = None;
+    for i in 0..b.len() {
+        let c = b[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'"' || c == b'\'' => {
+                let at_token_start = i == 0 || matches!(b[i - 1], b' ' | b'[' | b'{' | b',');
+                if at_token_start {
+                    quote = Some(c);
+                }
+            }
+            None if c == b'&' || c == b'*' => {
+                let after_separator = i == 0 || matches!(b[i - 1], b' ' | b'[' | b'{' | b',');
+                let followed = b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace());
+                if after_separator && followed {
+                    return true;
+                }
+            }
+            None if c == b'#' && i > 0 && b[i - 1] == b' ' => return false,
+            None => {}
+        }
+    }
+    false
+}
+
+/// `key: |`, `- >-`, `|2`: the line opens a block scalar.
+fn opens_block_scalar(body: &str) -> bool {
+    let t = body.trim_end();
+    let last = t.rsplit(' ').next().unwrap_or(t);
+    let is_indicator = last.starts_with(['|', '>'])
+        && last[1..]
+            .chars()
+            .all(|c| c == '-' || c == '+' || c.is_ascii_digit());
+    is_indicator
+        && (t.len() == last.len() || t[..t.len() - last.len()].trim_end().ends_with([':', '-']))
 }
 
 enum Frame {
@@ -221,6 +279,25 @@ mod tests {
         let idx = SpanIndex::build(DOC);
         assert_eq!(idx.value("quiz[1].nope.deeper"), idx.value("quiz[1]"));
         assert_eq!(idx.value("nothing"), Position { line: 1, col: 1 });
+    }
+
+    #[test]
+    fn anchor_sniffing_skips_block_scalars_and_quotes_but_not_nodes() {
+        assert!(!might_have_anchor(
+            "answer: |\n  a *b* and &c\n  - *x\ntitle: plain\n"
+        ));
+        assert!(!might_have_anchor("prompt: \"use &mut self\"\n"));
+        assert!(!might_have_anchor("title: Tasks & futures\n"));
+        assert!(might_have_anchor("params: &p { a: 1 }\n"));
+        assert!(might_have_anchor("params: *p\n"));
+        assert!(might_have_anchor("a: |\n  text\nb: [*x]\n"));
+        assert!(might_have_anchor("&top\nkey: 1\n"));
+        // Every shipped lesson is clean, and most need no index at all.
+        let clean = crate::lesson::load::embedded_files()
+            .iter()
+            .filter(|(_, bytes)| !might_have_anchor(std::str::from_utf8(bytes).unwrap_or_default()))
+            .count();
+        assert!(clean >= 15, "only {clean} shipped lessons skip the index");
     }
 
     #[test]
