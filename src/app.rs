@@ -260,6 +260,8 @@ pub struct App {
     pub browser: BrowserState,
     pub lesson: Option<LessonView>,
     pub show_help: bool,
+    /// First line of the help overlay shown (it scrolls on a short terminal).
+    pub help_scroll: usize,
     pub palette: Palette,
     pub no_color: bool,
     /// The last thing worth telling the user.
@@ -358,6 +360,7 @@ impl App {
             browser: BrowserState::default(),
             lesson: None,
             show_help: false,
+            help_scroll: 0,
             palette: Palette::Dark,
             no_color,
             message: (load_problems > 0).then(|| {
@@ -455,8 +458,13 @@ impl App {
     pub fn update(&mut self, action: Action) -> Effect {
         if self.show_help {
             // Any key closes the help; `?` and Esc are the documented ones.
-            if matches!(action, Action::ToggleHelp | Action::Back | Action::Quit) {
-                self.show_help = false;
+            match action {
+                Action::ToggleHelp | Action::Back | Action::Quit => self.show_help = false,
+                Action::Down | Action::PageDown => self.help_scroll += 1,
+                Action::Up | Action::PageUp => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1)
+                }
+                _ => {}
             }
             if !matches!(
                 action,
@@ -467,7 +475,10 @@ impl App {
         }
         match action {
             Action::Quit => return Effect::Quit,
-            Action::ToggleHelp => self.show_help = true,
+            Action::ToggleHelp => {
+                self.show_help = true;
+                self.help_scroll = 0;
+            }
             Action::ToggleTheme => {
                 self.palette = match self.palette {
                     Palette::Dark => Palette::Light,

@@ -199,7 +199,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     }
     (&status_bar::StatusBar { app, theme: &theme }).render(status_area, buf);
     if app.show_help {
-        (&help::Help { theme: &theme }).render(area, buf);
+        (&help::Help {
+            theme: &theme,
+            scroll: app.help_scroll,
+        })
+            .render(area, buf);
     }
 }
 

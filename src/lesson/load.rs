@@ -626,6 +626,21 @@ fn check_text(value: &Value, path: &str, r: &mut Reporter<'_>) {
     }
 }
 
+fn position_of_byte(bytes: &[u8], offset: usize) -> Position {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    // Columns count characters; the prefix of the line is valid UTF-8 up to `offset`.
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Position { line, col }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -649,19 +664,4 @@ mod tests {
         assert!(might_decode_to_control("a: x\u{202e}y\n"));
         assert!(!might_decode_to_control("a: \"line\\nnext\\ttab\"\n"));
     }
-}
-
-fn position_of_byte(bytes: &[u8], offset: usize) -> Position {
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    // Columns count characters; the prefix of the line is valid UTF-8 up to `offset`.
-    let col = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    Position { line, col }
 }

@@ -10,12 +10,14 @@ use crate::app::keymap::{KEYMAP, Scope};
 
 pub struct Help<'a> {
     pub theme: &'a Theme,
+    /// Lines scrolled past (↑/↓ while the overlay shows).
+    pub scroll: usize,
 }
 
 impl Widget for &Help<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let w = area.width.min(76);
+        let w = area.width.min(96);
         let h = area.height.min(KEYMAP.len() as u16 + 10);
         let popup = Rect::new(
             area.x + (area.width - w) / 2,
@@ -27,7 +29,10 @@ impl Widget for &Help<'_> {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(t.border_focused)
-            .title(Span::styled(" Keys — ? or Esc closes ", t.title));
+            .title(Span::styled(
+                " Keys — ↑/↓ scroll · ? or Esc closes ",
+                t.title,
+            ));
         let mut lines = Vec::new();
         let scopes = [
             Scope::Everywhere,
@@ -35,6 +40,7 @@ impl Widget for &Help<'_> {
             Scope::Lesson,
             Scope::Timeline,
             Scope::Params,
+            Scope::Practice,
         ];
         for scope in scopes {
             lines.push(Line::styled(scope.title(), t.heading));
@@ -45,7 +51,11 @@ impl Widget for &Help<'_> {
                 ]));
             }
         }
-        Paragraph::new(lines)
+        let visible = lines
+            .len()
+            .saturating_sub(popup.height.saturating_sub(2) as usize);
+        let skip = self.scroll.min(visible);
+        Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>())
             .wrap(Wrap { trim: false })
             .block(block)
             .render(popup, buf);
