@@ -35,6 +35,44 @@ pub const MAX_BODY: u64 = 1024 * 1024;
 /// the product of counts and latencies can be large, the run must not be.
 pub const RUN_BUDGET: Duration = Duration::from_secs(20);
 
+/// A temporary directory for a demo's files, removed when the returned value is dropped (the run
+/// ends or is cancelled). On failure the run fails with the reason and `None` comes back.
+pub async fn temp_dir(ctx: &crate::demo::Ctx, prefix: &str) -> Option<tempfile::TempDir> {
+    match tempfile::Builder::new().prefix(prefix).tempdir() {
+        Ok(dir) => {
+            ctx.metric("dir", dir.path().display().to_string());
+            Some(dir)
+        }
+        Err(e) => {
+            let why = format!("cannot create a temporary directory: {e}");
+            ctx.setup_failed("setup", why).await;
+            None
+        }
+    }
+}
+
+/// A TCP listener on 127.0.0.1 with an ephemeral port, and its address. On failure the run fails
+/// with the reason (on a lane named `lane`) and `None` comes back.
+pub async fn listen(
+    ctx: &crate::demo::Ctx,
+    lane: &str,
+) -> Option<(tokio::net::TcpListener, std::net::SocketAddr)> {
+    let bound = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .and_then(|l| l.local_addr().map(|a| (l, a)));
+    match bound {
+        Ok((listener, addr)) => {
+            ctx.metric("port", addr.port());
+            Some((listener, addr))
+        }
+        Err(e) => {
+            ctx.setup_failed(lane, format!("cannot listen on 127.0.0.1: {e}"))
+                .await;
+            None
+        }
+    }
+}
+
 /// The demos' HTTP client: a connection pool shared by every clone, no TLS, no proxy (loopback
 /// only), and timeouts so a request to a dead server ends instead of hanging.
 pub fn client() -> Result<reqwest::Client, String> {

@@ -8,6 +8,7 @@ use std::path::Path;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
+use crate::demo::services;
 use crate::demo::{
     Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
 };
@@ -102,30 +103,12 @@ impl Demo for GracefulShutdown {
         };
         async move {
             // Dropped when this future ends or is dropped (a cancelled run): the files go too.
-            let dir = match tempfile::Builder::new()
-                .prefix("asyncdojo-shutdown-")
-                .tempdir()
-            {
-                Ok(dir) => dir,
-                Err(e) => {
-                    let msg = format!("cannot create a temporary directory: {e}");
-                    return ctx.setup_failed("setup", msg).await;
-                }
+            let Some(dir) = services::temp_dir(&ctx, "asyncdojo-shutdown-").await else {
+                return;
             };
-            ctx.metric("dir", dir.path().display().to_string());
-            let listener = match TcpListener::bind("127.0.0.1:0").await {
-                Ok(l) => l,
-                Err(e) => {
-                    return ctx
-                        .setup_failed("server", format!("cannot listen: {e}"))
-                        .await;
-                }
+            let Some((listener, addr)) = services::listen(&ctx, "server").await else {
+                return;
             };
-            let addr = match listener.local_addr() {
-                Ok(a) => a,
-                Err(e) => return ctx.setup_failed("server", format!("no address: {e}")).await,
-            };
-            ctx.metric("port", addr.port());
             let log = dir.path().join("app.log");
             let signalled = run_app(&ctx, &cfg, listener, addr, &log).await;
             if signalled.is_some() {

@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::demo::services;
 use crate::demo::timeline::SeriesValue;
 use crate::demo::{
     Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
@@ -134,34 +135,12 @@ impl Demo for Pipeline {
         };
         async move {
             // Dropped when this future ends or is dropped (a cancelled run): the files go too.
-            let dir = match tempfile::Builder::new()
-                .prefix("asyncdojo-pipeline-")
-                .tempdir()
-            {
-                Ok(dir) => dir,
-                Err(e) => {
-                    let msg = format!("cannot create a temporary directory: {e}");
-                    return ctx.setup_failed("setup", msg).await;
-                }
+            let Some(dir) = services::temp_dir(&ctx, "asyncdojo-pipeline-").await else {
+                return;
             };
-            ctx.metric("dir", dir.path().display().to_string());
-            let listener = match TcpListener::bind("127.0.0.1:0").await {
-                Ok(l) => l,
-                Err(e) => {
-                    return ctx
-                        .setup_failed("service", format!("cannot listen: {e}"))
-                        .await;
-                }
+            let Some((listener, addr)) = services::listen(&ctx, "service").await else {
+                return;
             };
-            let addr = match listener.local_addr() {
-                Ok(a) => a,
-                Err(e) => {
-                    return ctx
-                        .setup_failed("service", format!("no address: {e}"))
-                        .await;
-                }
-            };
-            ctx.metric("port", addr.port());
             let stop = CancellationToken::new();
             let service = ctx.spawn(
                 "service",
