@@ -66,6 +66,17 @@ pub struct VariantSpec {
 }
 
 impl VariantSpec {
+    /// One thread, real clock only: variants that do real I/O or use real threads.
+    pub const fn real(name: &'static str, help: &'static str) -> VariantSpec {
+        VariantSpec {
+            name,
+            help,
+            clocks: &[Clock::Real],
+            flavor: Flavor::CurrentThread,
+            workers_param: None,
+        }
+    }
+
     /// The usual variant: one thread, either clock.
     pub const fn single(name: &'static str, help: &'static str) -> VariantSpec {
         VariantSpec {

@@ -10,9 +10,7 @@ use futures::future::BoxFuture;
 use tokio::net::TcpSocket;
 use tokio::sync::{Semaphore, watch};
 
-use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
-};
+use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct Chat;
 
@@ -24,13 +22,10 @@ static SPEC: DemoSpec = DemoSpec {
             than `room_capacity` and loses the oldest messages, counted and told to it. The other \
             clients get every message; one leaves mid-stream, one joins late and first gets the \
             last `history` messages.",
-    variants: &[VariantSpec {
-        name: "broadcast",
-        help: "tokio::sync::broadcast per room; a lagging receiver skips ahead (Lagged(n))",
-        clocks: &[Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
-    }],
+    variants: &[VariantSpec::real(
+        "broadcast",
+        "tokio::sync::broadcast per room; a lagging receiver skips ahead (Lagged(n))",
+    )],
     default_variants: &["broadcast"],
     params: &[
         ParamSpec {

@@ -10,9 +10,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
-};
+use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct ConnectionPool;
 
@@ -24,13 +22,10 @@ static SPEC: DemoSpec = DemoSpec {
             max wait in acquire until a connection is handed back. Each runs a slow read and a \
             three-statement transfer transaction on its connection; afterwards idle connections \
             are closed down to the min.",
-    variants: &[VariantSpec {
-        name: "sqlx-pool",
-        help: "sqlx::SqlitePool on a temporary SQLite file (WAL mode), real clock",
-        clocks: &[Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
-    }],
+    variants: &[VariantSpec::real(
+        "sqlx-pool",
+        "sqlx::SqlitePool on a temporary SQLite file (WAL mode), real clock",
+    )],
     default_variants: &["sqlx-pool"],
     params: &[
         ParamSpec {

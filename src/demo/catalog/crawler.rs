@@ -11,21 +11,9 @@ use futures::future::BoxFuture;
 use crate::demo::services::server::{Options, Server};
 use crate::demo::services::site::{Site, SiteConfig};
 use crate::demo::services::{self, RUN_BUDGET};
-use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
-};
+use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct Crawler;
-
-const fn real(name: &'static str, help: &'static str) -> VariantSpec {
-    VariantSpec {
-        name,
-        help,
-        clocks: &[Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
-    }
-}
 
 static SPEC: DemoSpec = DemoSpec {
     id: "crawler",
@@ -35,11 +23,11 @@ static SPEC: DemoSpec = DemoSpec {
             one queue and keep N pages in flight. Either way each URL is marked visited when \
             it is queued, so none is fetched twice, and broken links are reported.",
     variants: &[
-        real(
+        VariantSpec::real(
             "sequential",
             "the guide's loop: take a URL, await its page, queue its links, repeat",
         ),
-        real(
+        VariantSpec::real(
             "workers",
             "`workers` tasks take URLs from one shared queue until none is left",
         ),

@@ -13,21 +13,9 @@ use tempfile::TempDir;
 
 use crate::demo::services::server::{Options, Server};
 use crate::demo::services::{self, RUN_BUDGET, endpoints};
-use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
-};
+use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct Downloader;
-
-const fn real(name: &'static str, help: &'static str) -> VariantSpec {
-    VariantSpec {
-        name,
-        help,
-        clocks: &[Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
-    }
-}
 
 const FAILURES: &[&str] = &["cut", "status", "corrupt"];
 
@@ -40,11 +28,11 @@ static SPEC: DemoSpec = DemoSpec {
             `broken_file` fails on purpose; it is reported, the rest carry on, and its part file \
             is deleted. The temporary directory is removed at the end.",
     variants: &[
-        real(
+        VariantSpec::real(
             "shared-client",
             "one client, so one connection pool, for every file",
         ),
-        real(
+        VariantSpec::real(
             "client-per-file",
             "the guide's way: a new client, so a new TCP connection, for every file",
         ),
@@ -555,10 +543,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::demo::Outcome;
     use crate::demo::recorder::Recorder;
     use crate::demo::services::testing::{cancel_midway, clean, metric, ports_closed, run};
     use crate::demo::timeline::TimelineSnapshot;
+    use crate::demo::{Clock, Outcome};
 
     const SMALL: &[&str] = &[
         "files=6",

@@ -13,21 +13,9 @@ use tokio_util::sync::CancellationToken;
 use crate::demo::services::instances::Instance;
 use crate::demo::services::server::{Handler, Options, Request, Server};
 use crate::demo::services::{self, RUN_BUDGET};
-use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
-};
+use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct GatewayDemo;
-
-const fn real(name: &'static str, help: &'static str) -> VariantSpec {
-    VariantSpec {
-        name,
-        help,
-        clocks: &[Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
-    }
-}
 
 static SPEC: DemoSpec = DemoSpec {
     id: "gateway",
@@ -37,11 +25,11 @@ static SPEC: DemoSpec = DemoSpec {
             unhealthy and add it back when it recovers; requests go round-robin to the healthy \
             ones; over the rate limit the gateway answers 429 at once.",
     variants: &[
-        real(
+        VariantSpec::real(
             "round-robin",
             "a counter per service: the i-th request goes to healthy instance i mod n",
         ),
-        real(
+        VariantSpec::real(
             "hash-path",
             "the guide's `hash(path) % n`: each path sticks to one instance",
         ),

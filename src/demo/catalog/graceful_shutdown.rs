@@ -9,9 +9,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::demo::services;
-use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
-};
+use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct GracefulShutdown;
 
@@ -22,13 +20,10 @@ static SPEC: DemoSpec = DemoSpec {
             log to a file. At `shutdown_at_ms` (or on SIGINT/SIGTERM when run headless) the \
             server stops accepting, lets in-flight requests finish for `grace_ms`, cancels the \
             rest, and only then is the log flushed and closed and the files removed.",
-    variants: &[VariantSpec {
-        name: "cancellation-token",
-        help: "tokio_util CancellationToken + a JoinSet drained until the grace deadline",
-        clocks: &[Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
-    }],
+    variants: &[VariantSpec::real(
+        "cancellation-token",
+        "tokio_util CancellationToken + a JoinSet drained until the grace deadline",
+    )],
     default_variants: &["cancellation-token"],
     params: &[
         ParamSpec {

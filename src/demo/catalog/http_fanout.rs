@@ -10,21 +10,9 @@ use futures::future::BoxFuture;
 
 use crate::demo::services::server::{Options, Server};
 use crate::demo::services::{self, RUN_BUDGET, endpoints};
-use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
-};
+use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct HttpFanout;
-
-const fn real(name: &'static str, help: &'static str) -> VariantSpec {
-    VariantSpec {
-        name,
-        help,
-        clocks: &[Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
-    }
-}
 
 static SPEC: DemoSpec = DemoSpec {
     id: "http-fanout",
@@ -34,19 +22,19 @@ static SPEC: DemoSpec = DemoSpec {
             opens its own connection; with a semaphore or buffer_unordered, `limit` requests are \
             in flight and `limit` connections are reused for the rest.",
     variants: &[
-        real(
+        VariantSpec::real(
             "sequential",
             "await each request before sending the next: one in flight",
         ),
-        real(
+        VariantSpec::real(
             "join-all",
             "futures::future::join_all over every request: no bound at all",
         ),
-        real(
+        VariantSpec::real(
             "semaphore",
             "every request spawned at once; a Semaphore(limit) lets `limit` of them send",
         ),
-        real(
+        VariantSpec::real(
             "buffer-unordered",
             "a stream of requests through buffer_unordered(limit): only `limit` exist at a time",
         ),

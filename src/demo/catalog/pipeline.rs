@@ -14,9 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::demo::services;
 use crate::demo::timeline::SeriesValue;
-use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
-};
+use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct Pipeline;
 
@@ -27,13 +25,10 @@ static SPEC: DemoSpec = DemoSpec {
             waits for room (backpressure) instead of piling items up in memory. Each worker sends \
             its item to a service over a loopback TCP connection; the sink appends every result \
             to a file. Items the service rejects are reported and the rest flow on.",
-    variants: &[VariantSpec {
-        name: "mpsc",
-        help: "tokio::sync::mpsc bounded channel shared by the workers, real clock",
-        clocks: &[Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
-    }],
+    variants: &[VariantSpec::real(
+        "mpsc",
+        "tokio::sync::mpsc bounded channel shared by the workers, real clock",
+    )],
     default_variants: &["mpsc"],
     params: &[
         ParamSpec {
