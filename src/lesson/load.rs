@@ -28,10 +28,11 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 pub const MAX_DEPTH: usize = 16;
 
 /// The shipped lessons, embedded at build time (see build.rs) so the binary works from anywhere.
-const EMBEDDED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/embedded_lessons.rs"));
+/// Name, YAML, and the same lesson as JSON converted at build time (empty if it did not convert).
+const EMBEDDED: &[(&str, &[u8], &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_lessons.rs"));
 
-/// The embedded lesson files, name and bytes.
-pub fn embedded_files() -> &'static [(&'static str, &'static [u8])] {
+/// The embedded lesson files: name, YAML bytes, and the JSON converted at build time.
+pub fn embedded_files() -> &'static [(&'static str, &'static [u8], &'static str)] {
     EMBEDDED
 }
 
@@ -103,11 +104,42 @@ impl LessonSet {
 
 /// The lessons built into the binary.
 pub fn load_embedded(catalog: &(dyn DemoCatalog + Sync)) -> LessonSet {
-    let files: Vec<(String, &[u8])> = EMBEDDED
-        .iter()
-        .map(|(name, bytes)| ((*name).to_owned(), *bytes))
-        .collect();
-    LessonSet::from_parsed(parse_all(&files, catalog))
+    let parse = |chunk: &[(&str, &[u8], &str)]| -> Vec<Parsed> {
+        chunk
+            .iter()
+            .map(|&(name, yaml, json)| parse_embedded(name, yaml, json, catalog))
+            .collect()
+    };
+    // Two threads: the files are independent and start-up waits for them.
+    let (first, second) = EMBEDDED.split_at(EMBEDDED.len() / 2);
+    let results = std::thread::scope(|s| {
+        let other = std::thread::Builder::new()
+            .name("lesson-loader".into())
+            .spawn_scoped(s, || parse(second));
+        let mut out = parse(first);
+        match other.map(|h| h.join()) {
+            Ok(Ok(mut rest)) => out.append(&mut rest),
+            _ => out.extend(parse(second)),
+        }
+        out
+    });
+    LessonSet::from_parsed(results)
+}
+
+/// An embedded lesson: from its build-time JSON when that gives a clean lesson, else the YAML.
+fn parse_embedded(
+    name: &str,
+    yaml: &[u8],
+    json: &str,
+    catalog: &(dyn DemoCatalog + Sync),
+) -> Parsed {
+    if !json.is_empty()
+        && let Ok(text) = std::str::from_utf8(yaml)
+        && let Some(lesson) = fast_path(name, text, catalog, || serde_json::from_str(json).ok())
+    {
+        return Ok(lesson);
+    }
+    parse_lesson(name, yaml, catalog)
 }
 
 /// Parse files on two threads: YAML parsing dominates start-up, and files are independent.
@@ -220,7 +252,7 @@ pub fn parse_lesson(file: &str, bytes: &[u8], catalog: &(dyn DemoCatalog + Sync)
             )]);
         }
     };
-    match fast_path(file, text, catalog) {
+    match fast_path(file, text, catalog, || yaml_serde::from_str(text).ok()) {
         Some(lesson) => Ok(lesson),
         None => parse_carefully(file, text, catalog),
     }
@@ -317,35 +349,38 @@ fn parse_carefully(file: &str, text: &str, catalog: &(dyn DemoCatalog + Sync)) -
 /// token, nothing that could decode to a control character. Any problem at all returns `None`,
 /// and the careful path (field by field, every problem with its place) takes over; so this only
 /// makes clean files cheaper, it never changes what is reported.
+/// Every field of a lesson file, for the one-parse fast path.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LessonFile {
+    format_version: u32,
+    id: String,
+    kind: LessonKind,
+    number: u32,
+    section: Section,
+    title: String,
+    question: String,
+    answer: String,
+    key_points: Vec<String>,
+    code: Vec<Snippet>,
+    mapping: Vec<MappingRow>,
+    #[serde(default)]
+    demos: Vec<DemoRef>,
+    spot_the_bug: Vec<BugHunt>,
+    quiz: Vec<QuizItem>,
+}
+
 fn fast_path(
     file: &str,
     text: &str,
     catalog: &(dyn DemoCatalog + Sync),
+    parse: impl FnOnce() -> Option<LessonFile>,
 ) -> Option<(Lesson, [Position; 2])> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct LessonFile {
-        format_version: u32,
-        id: String,
-        kind: LessonKind,
-        number: u32,
-        section: Section,
-        title: String,
-        question: String,
-        answer: String,
-        key_points: Vec<String>,
-        code: Vec<Snippet>,
-        mapping: Vec<MappingRow>,
-        #[serde(default)]
-        demos: Vec<DemoRef>,
-        spot_the_bug: Vec<BugHunt>,
-        quiz: Vec<QuizItem>,
-    }
     let spans = LazySpans::new(text);
     if might_decode_to_control(text) || spans.first_alias().is_some() {
         return None;
     }
-    let f: LessonFile = yaml_serde::from_str(text).ok()?;
+    let f = parse()?;
     let lesson = Lesson {
         id: LessonId(f.id),
         file: file.to_owned(),
@@ -647,12 +682,16 @@ mod tests {
 
     #[test]
     fn the_fast_path_takes_every_shipped_lesson_and_agrees_with_the_careful_one() {
-        for (name, bytes) in EMBEDDED {
+        for (name, bytes, json) in EMBEDDED {
             let text = std::str::from_utf8(bytes).expect("utf-8");
-            let fast = fast_path(name, text, &crate::demo::Registry)
+            let registry = &crate::demo::Registry;
+            let fast = fast_path(name, text, registry, || yaml_serde::from_str(text).ok())
                 .unwrap_or_else(|| panic!("{name} took the careful path"));
-            let careful = parse_carefully(name, text, &crate::demo::Registry).expect("valid");
+            let from_json = fast_path(name, text, registry, || serde_json::from_str(json).ok())
+                .unwrap_or_else(|| panic!("{name}'s build-time JSON did not give the lesson"));
+            let careful = parse_carefully(name, text, registry).expect("valid");
             assert_eq!(fast, careful, "{name}");
+            assert_eq!(from_json, careful, "{name}: JSON and YAML disagree");
         }
     }
 
