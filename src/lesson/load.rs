@@ -104,24 +104,8 @@ impl LessonSet {
 
 /// The lessons built into the binary.
 pub fn load_embedded(catalog: &(dyn DemoCatalog + Sync)) -> LessonSet {
-    let parse = |chunk: &[(&str, &[u8], &str)]| -> Vec<Parsed> {
-        chunk
-            .iter()
-            .map(|&(name, yaml, json)| parse_embedded(name, yaml, json, catalog))
-            .collect()
-    };
-    // Two threads: the files are independent and start-up waits for them.
-    let (first, second) = EMBEDDED.split_at(EMBEDDED.len() / 2);
-    let results = std::thread::scope(|s| {
-        let other = std::thread::Builder::new()
-            .name("lesson-loader".into())
-            .spawn_scoped(s, || parse(second));
-        let mut out = parse(first);
-        match other.map(|h| h.join()) {
-            Ok(Ok(mut rest)) => out.append(&mut rest),
-            _ => out.extend(parse(second)),
-        }
-        out
+    let results = on_two_threads(EMBEDDED, |&(name, yaml, json)| {
+        parse_embedded(name, yaml, json, catalog)
     });
     LessonSet::from_parsed(results)
 }
@@ -142,30 +126,23 @@ fn parse_embedded(
     parse_lesson(name, yaml, catalog)
 }
 
-/// Parse files on two threads: YAML parsing dominates start-up, and files are independent.
-fn parse_all<B: AsRef<[u8]> + Sync>(
-    files: &[(String, B)],
-    catalog: &(dyn DemoCatalog + Sync),
-) -> Vec<Parsed> {
-    let parse = |chunk: &[(String, B)]| -> Vec<_> {
-        chunk
-            .iter()
-            .map(|(name, bytes)| parse_lesson(name, bytes.as_ref(), catalog))
-            .collect()
-    };
+/// Parse files on two threads: parsing dominates start-up, and files are independent. Results
+/// keep the files' order.
+fn on_two_threads<T: Sync>(files: &[T], parse: impl Fn(&T) -> Parsed + Sync) -> Vec<Parsed> {
+    let run = |chunk: &[T]| -> Vec<Parsed> { chunk.iter().map(&parse).collect() };
     if files.len() < 4 {
-        return parse(files);
+        return run(files);
     }
     let (first, second) = files.split_at(files.len() / 2);
     std::thread::scope(|s| {
         let other = std::thread::Builder::new()
             .name("lesson-loader".into())
-            .spawn_scoped(s, || parse(second));
-        let mut out = parse(first);
+            .spawn_scoped(s, || run(second));
+        let mut out = run(first);
         match other.map(|h| h.join()) {
             Ok(Ok(mut rest)) => out.append(&mut rest),
             // No second thread (or it failed): parse the rest here.
-            _ => out.extend(parse(second)),
+            _ => out.extend(run(second)),
         }
         out
     })
@@ -208,7 +185,7 @@ pub fn load_dir(dir: &Path, catalog: &(dyn DemoCatalog + Sync)) -> Result<Lesson
             )])),
         }
     }
-    let mut results = parse_all(&files, catalog);
+    let mut results = on_two_threads(&files, |(name, bytes)| parse_lesson(name, bytes, catalog));
     results.append(&mut unreadable);
     Ok(LessonSet::from_parsed(results))
 }
