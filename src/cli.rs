@@ -134,7 +134,7 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             let opened = open_progress(cli.data_dir.as_deref());
             let now = crate::progress::Moment::now();
             let stats = crate::progress::stats(&set.lessons, &opened.progress, &now);
-            print!("{stats}");
+            write!(std::io::stdout().lock(), "{stats}")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Review => {
@@ -147,13 +147,15 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             let opened = open_progress(cli.data_dir.as_deref());
             let now = crate::progress::Moment::now();
             let queue = crate::practice::review_queue(&set.lessons, &opened.progress, &now, 10);
+            let mut out = std::io::stdout().lock();
             for entry in &queue {
-                println!("{:?}\t{}", entry.reason, entry.key);
+                writeln!(out, "{:?}\t{}", entry.reason, entry.key)?;
             }
-            println!(
+            writeln!(
+                out,
                 "{} item(s) to review; run `asyncdojo review` in a terminal to start",
                 queue.len()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demos { json } => {
