@@ -143,7 +143,12 @@ fn show_prints_every_exercise_with_its_bugs_and_fix() {
                 let lines: Vec<String> = bug.lines.iter().map(u32::to_string).collect();
                 let label = if lines.len() == 1 { "line" } else { "lines" };
                 let entry = format!("- {label} {}: {}", lines.join(", "), flat(&bug.why));
-                assert!(out.contains(&entry), "{} {}: missing {entry:?}", l.id, hunt.id);
+                assert!(
+                    out.contains(&entry),
+                    "{} {}: missing {entry:?}",
+                    l.id,
+                    hunt.id
+                );
             }
             let fix = format!("Fix: {}", hunt.fix.trim_end());
             assert!(out.contains(&fix), "{} {}: missing its fix", l.id, hunt.id);
