@@ -405,6 +405,7 @@ pub fn print_lesson(l: &Lesson, styled: bool, out: &mut impl Write) -> std::io::
         };
         heading(out, &format!("Spot the bug: {} ({origin})", s(&hunt.title)))?;
         write_code(out, &hunt.code, hunt.language, styled)?;
+        write_bugs_and_fix(out, hunt)?;
     }
     writeln!(
         out,
@@ -413,6 +414,24 @@ pub fn print_lesson(l: &Lesson, styled: bool, out: &mut impl Write) -> std::io::
         l.spot_the_bug.len()
     )?;
     Ok(())
+}
+
+/// The answer to a spot-the-bug exercise, after its code: `show` is read, not practised, so it
+/// gives every bug (with the line numbers printed beside the code) and the fix.
+fn write_bugs_and_fix(out: &mut dyn Write, hunt: &lesson::BugHunt) -> std::io::Result<()> {
+    use crate::text::sanitize as s;
+    writeln!(out, "\nBugs:")?;
+    for bug in &hunt.bugs {
+        let lines: Vec<String> = bug.lines.iter().map(u32::to_string).collect();
+        let label = if lines.len() == 1 { "line" } else { "lines" };
+        writeln!(
+            out,
+            "- {label} {}: {}",
+            lines.join(", "),
+            s(&bug.why.split_whitespace().collect::<Vec<_>>().join(" "))
+        )?;
+    }
+    writeln!(out, "Fix: {}", s(hunt.fix.trim_end()))
 }
 
 fn write_code(
