@@ -1,4 +1,5 @@
-//! One file per demo. Each file's `// region:demo` is the code lessons show.
+//! One module per demo: `<demo>.rs` declares it and sets it up, `<demo>/shown.rs` is the code
+//! lessons show (the whole file), `<demo>/tests.rs` its tests.
 
 mod blocking;
 mod chat;
@@ -22,29 +23,61 @@ mod semaphore;
 mod spawn_vs_await;
 mod timeouts;
 
-use super::Demo;
+use super::{Demo, Legacy};
 
 /// In the order of the guide's questions.
 pub(crate) static ALL: &[&dyn Demo] = &[
     &gather::Gather,
-    &event_loop::EventLoop,
-    &lazy_futures::LazyFutures,
-    &spawn_vs_await::SpawnVsAwait,
+    &Legacy(event_loop::EventLoop),
+    &Legacy(lazy_futures::LazyFutures),
+    &Legacy(spawn_vs_await::SpawnVsAwait),
     &semaphore::SemaphoreDemo,
-    &http_fanout::HttpFanout,
-    &connection_pool::ConnectionPool,
-    &timeouts::Timeouts,
-    &circuit_breaker::CircuitBreakerDemo,
-    &crawler::Crawler,
-    &pipeline::Pipeline,
-    &graceful_shutdown::GracefulShutdown,
-    &rate_limiter::RateLimiterDemo,
-    &downloader::Downloader,
-    &gateway::GatewayDemo,
-    &chat::Chat,
-    &retry_backoff::RetryBackoff,
-    &blocking::Blocking,
-    &loop_lag::LoopLag,
-    &console_lab::ConsoleLab,
-    &scheduler::Scheduler,
+    &Legacy(http_fanout::HttpFanout),
+    &Legacy(connection_pool::ConnectionPool),
+    &Legacy(timeouts::Timeouts),
+    &Legacy(circuit_breaker::CircuitBreakerDemo),
+    &Legacy(crawler::Crawler),
+    &Legacy(pipeline::Pipeline),
+    &Legacy(graceful_shutdown::GracefulShutdown),
+    &Legacy(rate_limiter::RateLimiterDemo),
+    &Legacy(downloader::Downloader),
+    &Legacy(gateway::GatewayDemo),
+    &Legacy(chat::Chat),
+    &Legacy(retry_backoff::RetryBackoff),
+    &Legacy(blocking::Blocking),
+    &Legacy(loop_lag::LoopLag),
+    &Legacy(console_lab::ConsoleLab),
+    &Legacy(scheduler::Scheduler),
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::demo::{Params, registry};
+
+    #[test]
+    fn every_declared_variant_and_default_reads_into_the_demo_s_own_types() {
+        for demo in registry() {
+            let spec = demo.spec();
+            let defaults = Params::defaults(spec);
+            for v in spec.variants {
+                demo.check(v.name, &defaults)
+                    .unwrap_or_else(|e| panic!("{}: {e}", spec.id));
+            }
+            for v in spec.default_variants {
+                assert!(spec.variant(v).is_some(), "{}: default {v}", spec.id);
+            }
+            for v in spec.variants {
+                if let Some(p) = v.workers_param {
+                    assert!(
+                        matches!(
+                            spec.param(p).map(|p| p.kind),
+                            Some(crate::demo::ParamKind::Int { .. })
+                        ),
+                        "{}: workers_param {p} is not an integer parameter",
+                        spec.id
+                    );
+                }
+            }
+        }
+    }
+}

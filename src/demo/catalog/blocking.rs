@@ -4,7 +4,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
+    Clock, Ctx, DemoSpec, Ended, Flavor, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec,
 };
 
 pub struct Blocking;
@@ -71,9 +71,10 @@ static SPEC: DemoSpec = DemoSpec {
         "longest time between two ticks (tick_ms when nothing delays the ticker)",
     )],
     source: include_str!("blocking.rs"),
+    source_file: file!(),
 };
 
-impl Demo for Blocking {
+impl LegacyDemo for Blocking {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -133,7 +134,7 @@ async fn ticker(
             ctx.series("tick_gap_ms", gap.as_secs_f64() * 1000.0);
         }
         last = Some(now);
-        ctx.mark(format!("tick {n}"), line!());
+        ctx.mark(format!("tick {n}"));
         if n == block_after {
             go.notify_one(); // the blocker starts right after this tick
         }
@@ -152,7 +153,7 @@ enum How {
 
 async fn blocker(ctx: Ctx, how: How, block: Duration, go: Arc<Notify>) -> Ended {
     go.notified().await;
-    ctx.mark("sleep", line!());
+    ctx.mark("sleep");
     match how {
         // std::thread::sleep(block) (moving the paused clock on the virtual one): this
         // thread runs nothing else, ticker included, until it returns.
@@ -168,7 +169,7 @@ async fn blocker(ctx: Ctx, how: How, block: Duration, go: Arc<Notify>) -> Ended 
             let _ = pool.await;
         }
     }
-    ctx.mark("awake", line!());
+    ctx.mark("awake");
     Ended::ok(format!("slept {} ms", block.as_millis()))
 }
 // endregion:demo

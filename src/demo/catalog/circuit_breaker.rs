@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::params::ItemError;
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct CircuitBreakerDemo;
 
@@ -84,9 +85,10 @@ static SPEC: DemoSpec = DemoSpec {
         ("opened", "times the breaker opened"),
     ],
     source: include_str!("circuit_breaker.rs"),
+    source_file: file!(),
 };
 
-impl Demo for CircuitBreakerDemo {
+impl LegacyDemo for CircuitBreakerDemo {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -121,8 +123,10 @@ fn lock(breaker: &Mutex<Breaker>) -> MutexGuard<'_, Breaker> {
 }
 
 /// The `calls` syntax, checked when the parameter is set.
-fn check_call(item: &str) -> Result<(), String> {
-    parse_call(item).map(|_| ())
+fn check_call(item: &str) -> Result<(), ItemError> {
+    parse_call(item)
+        .map(|_| ())
+        .map_err(|e| ItemError(e.into()))
 }
 
 fn parse_call(item: &str) -> Result<ScriptedCall, String> {
@@ -286,8 +290,7 @@ impl Breaker {
         let from = state_name(self.state);
         self.state = to;
         self.ctx.series("state", state_name(to));
-        self.ctx
-            .mark(format!("{from} -> {}", state_name(to)), line!());
+        self.ctx.mark(format!("{from} -> {}", state_name(to)));
     }
 }
 
@@ -538,15 +541,22 @@ mod tests {
         assert!(
             check_call("10:maybe")
                 .unwrap_err()
+                .to_string()
                 .contains("neither ok nor fail")
         );
         assert!(
             check_call("x:ok")
                 .unwrap_err()
+                .to_string()
                 .contains("not a whole number")
         );
         assert!(check_call("0:ok:1:2").is_err());
-        assert!(check_call("70000:ok").unwrap_err().contains("over"));
+        assert!(
+            check_call("70000:ok")
+                .unwrap_err()
+                .to_string()
+                .contains("over")
+        );
         let sets = vec!["calls=0:ok,1:nope".to_owned()];
         assert!(RunRequest::build("circuit-breaker", &[], &sets, Clock::Virtual).is_err());
     }

@@ -7,7 +7,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
+    Clock, Ctx, DemoSpec, Ended, Flavor, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec,
 };
 
 pub struct ConsoleLab;
@@ -57,9 +57,10 @@ static SPEC: DemoSpec = DemoSpec {
         ("self_wakes", "times self-waker woke itself"),
     ],
     source: include_str!("console_lab.rs"),
+    source_file: file!(),
 };
 
-impl Demo for ConsoleLab {
+impl LegacyDemo for ConsoleLab {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -99,7 +100,7 @@ async fn lab(ctx: Ctx, run: Duration, block: Duration, self_wakes: usize) {
     ctx.spawn("long poll", async move {
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            c.mark("long poll starts", line!());
+            c.mark("long poll starts");
             c.cpu_work(block);
         }
     });

@@ -4,7 +4,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::demo::{
-    Clock, Ctx, Demo, DemoSpec, Ended, Flavor, ParamKind, ParamSpec, Params, VariantSpec,
+    Clock, Ctx, DemoSpec, Ended, Flavor, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec,
 };
 
 pub struct EventLoop;
@@ -72,9 +72,10 @@ static SPEC: DemoSpec = DemoSpec {
         "most tasks holding a thread (doing CPU work) at the same instant",
     )],
     source: include_str!("event_loop.rs"),
+    source_file: file!(),
 };
 
-impl Demo for EventLoop {
+impl LegacyDemo for EventLoop {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -108,7 +109,7 @@ async fn worker(ctx: Ctx, running: Gauge, steps: usize, work: Duration, wait: Du
         running.enter();
         ctx.cpu_work(work);
         running.leave();
-        ctx.mark(format!("step {step} done: await"), line!());
+        ctx.mark(format!("step {step} done: await"));
         // The await is where this task hands the thread back to the event loop,
         // which runs whichever task is ready next.
         tokio::time::sleep(wait).await;
@@ -263,7 +264,8 @@ mod tests {
             Clock::Virtual,
         )
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
         assert!(err.contains("does not run on the virtual clock"), "{err}");
     }
 }

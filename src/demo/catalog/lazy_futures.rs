@@ -3,7 +3,7 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct LazyFutures;
 
@@ -43,9 +43,10 @@ static SPEC: DemoSpec = DemoSpec {
         "how many times the never-awaited future was polled (always 0)",
     )],
     source: include_str!("lazy_futures.rs"),
+    source_file: file!(),
 };
 
-impl Demo for LazyFutures {
+impl LegacyDemo for LazyFutures {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -73,7 +74,7 @@ use tokio::time::Instant;
 
 /// Some work. Its body, this first line included, runs only when the future is polled.
 async fn work(ctx: Ctx, duration: Duration) -> Ended {
-    ctx.mark("first poll: the body starts", line!());
+    ctx.mark("first poll: the body starts");
     tokio::time::sleep(duration).await;
     Ended::ok(format!("{} ms of work", duration.as_millis()))
 }
@@ -84,7 +85,7 @@ async fn lazy(ctx: &Ctx, delay: Duration, work_time: Duration) {
     let at_once = ctx.instrument("awaited at once", work(ctx.clone(), work_time));
     let later = ctx.instrument("awaited later", work(ctx.clone(), work_time));
     let never = ctx.instrument("never awaited", work(ctx.clone(), work_time));
-    ctx.mark("three futures created", line!());
+    ctx.mark("three futures created");
 
     // Awaiting polls it: it runs now, from 0 to work_ms.
     at_once.await;
@@ -94,7 +95,7 @@ async fn lazy(ctx: &Ctx, delay: Duration, work_time: Duration) {
     later.await;
     // Dropped without ever being polled: its body never ran at all.
     drop(never);
-    ctx.mark("never-awaited future dropped", line!());
+    ctx.mark("never-awaited future dropped");
 }
 // endregion:demo
 

@@ -4,7 +4,7 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct LoopLag;
 
@@ -63,9 +63,10 @@ static SPEC: DemoSpec = DemoSpec {
         ("ticks", "measurements the monitor made"),
     ],
     source: include_str!("loop_lag.rs"),
+    source_file: file!(),
 };
 
-impl Demo for LoopLag {
+impl LegacyDemo for LoopLag {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -110,10 +111,7 @@ async fn monitor(ctx: Ctx, cfg: Config, second_tick: Arc<Notify>) -> Ended {
         ctx.series("lag_ms", lag.as_secs_f64() * 1000.0);
         if lag > cfg.threshold {
             flagged += 1;
-            ctx.mark(
-                format!("tick {ticks}: {} ms late", lag.as_millis()),
-                line!(),
-            );
+            ctx.mark(format!("tick {ticks}: {} ms late", lag.as_millis()));
         }
         if ticks == 2 {
             second_tick.notify_one(); // let the heavy task loose
@@ -129,7 +127,7 @@ async fn monitor(ctx: Ctx, cfg: Config, second_tick: Arc<Notify>) -> Ended {
 /// including the monitor whose timer is already due.
 async fn heavy(ctx: Ctx, cfg: Config, second_tick: Arc<Notify>) -> Ended {
     second_tick.notified().await;
-    ctx.mark("holding the thread", line!());
+    ctx.mark("holding the thread");
     ctx.cpu_work(cfg.heavy);
     Ended::ok(format!("held the thread {} ms", cfg.heavy.as_millis()))
 }

@@ -4,7 +4,7 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct RateLimiterDemo;
 
@@ -81,9 +81,10 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("rate_limiter.rs"),
+    source_file: file!(),
 };
 
-impl Demo for RateLimiterDemo {
+impl LegacyDemo for RateLimiterDemo {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -253,7 +254,7 @@ async fn request(ctx: Ctx, limiter: Arc<Fair>, waiting: Gauge, log: GrantLog) ->
     waiting.enter();
     let granted = limiter.acquire(&ctx).await;
     waiting.leave();
-    ctx.mark("granted", line!());
+    ctx.mark("granted");
     let ms = log.record(granted);
     Ended::ok(format!("granted at {ms:.3} ms"))
 }

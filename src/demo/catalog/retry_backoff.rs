@@ -5,7 +5,7 @@ use crate::demo::rng::SplitMix64;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct RetryBackoff;
 
@@ -83,9 +83,10 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("retry_backoff.rs"),
+    source_file: file!(),
 };
 
-impl Demo for RetryBackoff {
+impl LegacyDemo for RetryBackoff {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -176,14 +177,14 @@ async fn retry(ctx: Ctx, policy: Policy, op: FlakyOp, mut rng: SplitMix64) -> En
     let mut waited = Duration::ZERO;
     let mut n = 1;
     let result = loop {
-        ctx.mark(format!("attempt {n}"), line!());
+        ctx.mark(format!("attempt {n}"));
         // Each attempt is its own lane, so the backoff gaps between them show.
         let ended = ctx.instrument(format!("attempt {n}"), op.attempt(n)).await;
         if ended.is_ok() || n >= policy.max_attempts {
             break ended;
         }
         let delay = policy.delay(n, &mut rng);
-        ctx.mark(format!("backoff {} ms", delay.as_millis()), line!());
+        ctx.mark(format!("backoff {} ms", delay.as_millis()));
         sleep(delay).await;
         waited += delay;
         n += 1;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct Scheduler;
 
@@ -77,9 +77,10 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("scheduler.rs"),
+    source_file: file!(),
 };
 
-impl Demo for Scheduler {
+impl LegacyDemo for Scheduler {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -163,7 +164,7 @@ struct Config {
 /// One run of a job: `job` of (async) work.
 async fn job(ctx: &Ctx, cfg: Config, runs: &RunLog) {
     let n = runs.started();
-    ctx.mark(format!("run {n}"), line!());
+    ctx.mark(format!("run {n}"));
     sleep(cfg.job).await;
 }
 
@@ -190,7 +191,7 @@ async fn fixed_delay(ctx: Ctx, cfg: Config, runs: RunLog) -> Ended {
 /// A one-shot job: once, after `once_delay`.
 async fn once(ctx: Ctx, cfg: Config) -> Ended {
     sleep(cfg.once_delay).await;
-    ctx.mark("once", line!());
+    ctx.mark("once");
     sleep(cfg.job).await;
     Ended::ok("ran once")
 }
@@ -215,7 +216,7 @@ async fn schedule(ctx: &Ctx, variant: &str, cfg: Config, runs: &RunLog) {
     };
     let once = ctx.spawn("once", once(ctx.clone(), cfg));
     sleep_until(start + cfg.cancel_at).await;
-    ctx.mark("cancel all", line!());
+    ctx.mark("cancel all");
     cancel_all(vec![recurring, once]).await;
 }
 // endregion:demo

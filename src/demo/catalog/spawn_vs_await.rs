@@ -3,7 +3,7 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct SpawnVsAwait;
 
@@ -56,9 +56,10 @@ static SPEC: DemoSpec = DemoSpec {
     ],
     metrics: &[],
     source: include_str!("spawn_vs_await.rs"),
+    source_file: file!(),
 };
 
-impl Demo for SpawnVsAwait {
+impl LegacyDemo for SpawnVsAwait {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -83,7 +84,7 @@ use std::time::Duration;
 
 /// The child's job: `work` of waiting (a timer stands in for I/O).
 async fn child_work(ctx: Ctx, work: Duration) -> Ended {
-    ctx.mark("child starts", line!());
+    ctx.mark("child starts");
     tokio::time::sleep(work).await;
     Ended::ok(format!("{} ms of work", work.as_millis()))
 }
@@ -92,7 +93,7 @@ async fn await_later(ctx: &Ctx, work: Duration, main_work: Duration) {
     // Only a description of the work: nothing runs until someone polls it.
     let child = ctx.instrument("child", child_work(ctx.clone(), work));
     tokio::time::sleep(main_work).await; // main's own work
-    ctx.mark("main's work done: await the child", line!());
+    ctx.mark("main's work done: await the child");
     child.await; // the child starts only now: main_ms + work_ms in all
 }
 
@@ -100,7 +101,7 @@ async fn spawn(ctx: &Ctx, work: Duration, main_work: Duration) {
     // Spawning hands the child to the runtime: it starts as soon as main awaits anything.
     let child = ctx.spawn("child", child_work(ctx.clone(), work));
     tokio::time::sleep(main_work).await; // main's own work, while the child runs
-    ctx.mark("main's work done: join the child", line!());
+    ctx.mark("main's work done: join the child");
     let _ = child.await; // max(main_ms, work_ms) in all
 }
 
@@ -109,10 +110,10 @@ async fn spawn_then_abort(ctx: &Ctx, work: Duration, abort_after: Duration) {
     tokio::time::sleep(abort_after).await;
     // The runtime drops the child's future at its current await: it never resumes.
     child.abort();
-    ctx.mark("abort the child", line!());
+    ctx.mark("abort the child");
     match child.await {
-        Err(e) if e.is_cancelled() => ctx.mark("child cancelled", line!()),
-        _ => ctx.mark("child had already finished", line!()),
+        Err(e) if e.is_cancelled() => ctx.mark("child cancelled"),
+        _ => ctx.mark("child had already finished"),
     }
 }
 // endregion:demo

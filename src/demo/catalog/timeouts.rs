@@ -4,7 +4,7 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct Timeouts;
 
@@ -56,9 +56,10 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("timeouts.rs"),
+    source_file: file!(),
 };
 
-impl Demo for Timeouts {
+impl LegacyDemo for Timeouts {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -107,7 +108,7 @@ async fn with_timeout(ctx: Ctx, latency: Duration, limit: Duration) -> Ended {
     match tokio::time::timeout(limit, call(latency)).await {
         Ok(()) => Ended::ok(format!("answered in {} ms", latency.as_millis())),
         Err(_elapsed) => {
-            ctx.mark("timed out", line!());
+            ctx.mark("timed out");
             Ended::timeout(format!("no answer within {} ms", limit.as_millis()))
         }
     }
@@ -121,7 +122,7 @@ async fn with_select(ctx: Ctx, latency: Duration, limit: Duration) -> Ended {
         biased;
         () = call(latency) => Ended::ok(format!("answered in {} ms", latency.as_millis())),
         () = tokio::time::sleep(limit) => {
-            ctx.mark("timed out", line!());
+            ctx.mark("timed out");
             Ended::timeout(format!("no answer within {} ms", limit.as_millis()))
         }
     }
@@ -178,7 +179,7 @@ async fn one_deadline(ctx: &Ctx, latencies: &[Duration], limit: Duration) -> Tal
                 while set.try_join_next().is_some() {
                     tally.completed += 1;
                 }
-                ctx.mark("deadline: abort the rest", line!());
+                ctx.mark("deadline: abort the rest");
                 // Each aborted task's future is dropped at its await: it ends "cancelled".
                 set.abort_all();
                 while let Some(res) = set.join_next().await {
