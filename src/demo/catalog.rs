@@ -1,5 +1,18 @@
 //! One module per demo: `<demo>.rs` declares it and sets it up, `<demo>/shown.rs` is the code
 //! lessons show (the whole file), `<demo>/tests.rs` its tests.
+//!
+//! Writing a demo (`gather` is the smallest example):
+//! - `<demo>.rs`: `mod shown; #[cfg(test)] mod tests;`, the variants with
+//!   [`variants!`](crate::demo::variants!), the parameters with [`params!`](crate::demo::params!),
+//!   a `static SPEC: DemoSpec` whose `variants` is `Variant::SPECS`, `params` is `Config::PARAMS`,
+//!   `source` is `include_str!("<demo>/shown.rs")` and `source_file` that file's path from the
+//!   crate root, and the [`DemoProgram`](crate::demo::DemoProgram) impl: an exhaustive `match` on
+//!   the variant that calls into `shown`. Setup that the learner need not read (building clients,
+//!   temp dirs, metrics) stays here; a setup failure goes to `ctx.setup_failed(lane, SetupError)`.
+//! - `<demo>/shown.rs`: the code that runs, whole, as lessons show it. `ctx.mark(label)` made
+//!   here carries its line in this file; made anywhere else it carries none.
+//! - `<demo>/tests.rs`: on [`demo::testing`](crate::demo::testing) (`run_virtual::<Demo>(&[Variant::X],
+//!   &["name=value"])`, `clean`, `task`, `metric`, …).
 
 mod blocking;
 mod chat;
