@@ -41,9 +41,9 @@ use super::{Demo, Legacy};
 /// In the order of the guide's questions.
 pub(crate) static ALL: &[&dyn Demo] = &[
     &gather::Gather,
-    &Legacy(event_loop::EventLoop),
-    &Legacy(lazy_futures::LazyFutures),
-    &Legacy(spawn_vs_await::SpawnVsAwait),
+    &event_loop::EventLoop,
+    &lazy_futures::LazyFutures,
+    &spawn_vs_await::SpawnVsAwait,
     &semaphore::SemaphoreDemo,
     &Legacy(http_fanout::HttpFanout),
     &Legacy(connection_pool::ConnectionPool),
