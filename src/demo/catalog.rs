@@ -47,7 +47,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &semaphore::SemaphoreDemo,
     &Legacy(http_fanout::HttpFanout),
     &Legacy(connection_pool::ConnectionPool),
-    &Legacy(timeouts::Timeouts),
+    &timeouts::Timeouts,
     &Legacy(circuit_breaker::CircuitBreakerDemo),
     &Legacy(crawler::Crawler),
     &Legacy(pipeline::Pipeline),
