@@ -48,7 +48,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(http_fanout::HttpFanout),
     &Legacy(connection_pool::ConnectionPool),
     &timeouts::Timeouts,
-    &Legacy(circuit_breaker::CircuitBreakerDemo),
+    &circuit_breaker::CircuitBreakerDemo,
     &Legacy(crawler::Crawler),
     &Legacy(pipeline::Pipeline),
     &Legacy(graceful_shutdown::GracefulShutdown),

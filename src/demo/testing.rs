@@ -26,9 +26,35 @@ pub fn run_real<D: DemoProgram>(variants: &[D::Variant], sets: &[&str]) -> RunRe
     run_on::<D>(variants, sets, Clock::Real)
 }
 
+/// Every run made here also checks that each mark's line points at a `mark(` call in the file
+/// the demo shows.
 pub fn run_on<D: DemoProgram>(variants: &[D::Variant], sets: &[&str], clock: Clock) -> RunReport {
     let req = request::<D>(variants, sets, clock).expect("a valid request");
-    runner::run_blocking(req).expect("the run starts")
+    let report = runner::run_blocking(req).expect("the run starts");
+    for run in &report.runs {
+        marks_point_at_mark_calls(D::SPEC.source, &run.timeline);
+    }
+    report
+}
+
+fn marks_point_at_mark_calls(source: &str, tl: &TimelineSnapshot) {
+    for m in &tl.marks {
+        let Some(line) = m.line else { continue };
+        let text = source.lines().nth(line as usize - 1).unwrap_or("");
+        assert!(
+            text.contains("mark("),
+            "mark {:?} points at line {line}, which is `{text}`",
+            m.label
+        );
+    }
+}
+
+/// Run one variant on the virtual clock, check that it ended cleanly, and return its run.
+pub fn clean_run<D: DemoProgram>(variant: D::Variant, sets: &[&str]) -> VariantRun {
+    let report = run_virtual::<D>(&[variant], sets);
+    let run = report.runs.into_iter().next().expect("one run");
+    clean(&run);
+    run
 }
 
 /// One variant's run from a report.
