@@ -52,7 +52,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(crawler::Crawler),
     &Legacy(pipeline::Pipeline),
     &Legacy(graceful_shutdown::GracefulShutdown),
-    &Legacy(rate_limiter::RateLimiterDemo),
+    &rate_limiter::RateLimiterDemo,
     &Legacy(downloader::Downloader),
     &Legacy(gateway::GatewayDemo),
     &Legacy(chat::Chat),
