@@ -56,7 +56,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(downloader::Downloader),
     &Legacy(gateway::GatewayDemo),
     &Legacy(chat::Chat),
-    &Legacy(retry_backoff::RetryBackoff),
+    &retry_backoff::RetryBackoff,
     &Legacy(blocking::Blocking),
     &Legacy(loop_lag::LoopLag),
     &Legacy(console_lab::ConsoleLab),

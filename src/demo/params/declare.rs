@@ -213,7 +213,6 @@ macro_rules! __demo_params {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone)]
         $vis struct $name {
             $( $(#[$field_meta])* pub $field: $ty, )*
         }
@@ -321,6 +320,7 @@ mod tests {
     }
 
     crate::demo::params! {
+        #[derive(Debug)]
         struct Example {
             count: u32 = Int(1..=10), "3", "a count";
             seed: u64 = Seed(1_000), "7", "a seed";
