@@ -57,7 +57,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(gateway::GatewayDemo),
     &Legacy(chat::Chat),
     &retry_backoff::RetryBackoff,
-    &Legacy(blocking::Blocking),
+    &blocking::Blocking,
     &Legacy(loop_lag::LoopLag),
     &Legacy(console_lab::ConsoleLab),
     &Legacy(scheduler::Scheduler),
