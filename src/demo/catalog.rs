@@ -58,7 +58,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(chat::Chat),
     &retry_backoff::RetryBackoff,
     &blocking::Blocking,
-    &Legacy(loop_lag::LoopLag),
+    &loop_lag::LoopLag,
     &Legacy(console_lab::ConsoleLab),
     &Legacy(scheduler::Scheduler),
 ];
