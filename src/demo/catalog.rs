@@ -60,7 +60,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &blocking::Blocking,
     &loop_lag::LoopLag,
     &Legacy(console_lab::ConsoleLab),
-    &Legacy(scheduler::Scheduler),
+    &scheduler::Scheduler,
 ];
 
 #[cfg(test)]
