@@ -59,7 +59,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &retry_backoff::RetryBackoff,
     &blocking::Blocking,
     &loop_lag::LoopLag,
-    &Legacy(console_lab::ConsoleLab),
+    &console_lab::ConsoleLab,
     &scheduler::Scheduler,
 ];
 
