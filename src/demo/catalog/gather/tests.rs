@@ -8,6 +8,13 @@ fn awaited_one_by_one_the_waits_add_up_and_joined_they_overlap() {
     let all = [Variant::Sequential, Variant::JoinAll, Variant::JoinSet];
     let report = run_virtual::<Gather>(&all, &["latencies_ms=100,300,200"]);
     let total = |v| testing::variant(&report, v).total_ms;
+    // Halfway through the second request: one by one, one waits; joined, the first is done and
+    // two still wait.
+    let in_flight_at_150 =
+        |v| testing::series_at(&testing::variant(&report, v).timeline, "in_flight", 150.0);
+    assert_eq!(in_flight_at_150(Variant::Sequential), 1.0);
+    assert_eq!(in_flight_at_150(Variant::JoinAll), 2.0);
+    assert_eq!(in_flight_at_150(Variant::JoinSet), 2.0);
     assert_eq!(total(Variant::Sequential), 600.0);
     assert_eq!(total(Variant::JoinAll), 300.0);
     assert_eq!(total(Variant::JoinSet), 300.0);
