@@ -59,7 +59,7 @@ pub enum Action {
     /// The run ended.
     DemoFinished {
         runs: Vec<(&'static str, TimelineSnapshot, f64)>,
-        error: Option<String>,
+        error: Option<demo::RunError>,
     },
     Resize,
     /// Practise the due queue (and a few new items).
@@ -204,18 +204,17 @@ impl RunView {
     /// A finished run: the cursor starts at zero, ready to scrub.
     pub fn finished(
         runs: Vec<(&'static str, TimelineSnapshot, f64)>,
-        error: Option<String>,
+        error: Option<demo::RunError>,
     ) -> RunView {
         let mut view = RunView::new();
-        view.status = if error.as_deref() == Some("cancelled") {
-            RunStatus::Cancelled
-        } else {
-            RunStatus::Finished
+        view.status = match error {
+            Some(demo::RunError::Cancelled) => RunStatus::Cancelled,
+            _ => RunStatus::Finished,
         };
         view.totals = runs.iter().map(|(n, _, t)| (*n, *t)).collect();
         view.runs = runs.into_iter().map(|(n, s, _)| (n, s)).collect();
         view.cursor_ms = Some(0.0);
-        view.error = error;
+        view.error = error.map(|e| e.to_string());
         view
     }
 
@@ -866,7 +865,7 @@ impl App {
     fn finish_run(
         &mut self,
         runs: Vec<(&'static str, TimelineSnapshot, f64)>,
-        error: Option<String>,
+        error: Option<demo::RunError>,
     ) {
         let Some(v) = &mut self.lesson else { return };
         let lane_scroll = v.run.lane_scroll;
@@ -1058,7 +1057,7 @@ fn params_key(d: &mut DemoPanel, action: Action) -> Option<String> {
             let p = &spec.params[d.selected_param];
             let next = step_param(p, d.params.get(p.name)?, up)?;
             if let Err(e) = d.params.set(spec, p.name, &next) {
-                return Some(e);
+                return Some(e.to_string());
             }
         }
         _ => {}

@@ -500,8 +500,8 @@ fn run_demo(
     let clock = clock.map_or_else(|| natural_clock(demo, variants), crate::demo::Clock::from);
     let mut req = match crate::demo::RunRequest::build(demo, variants, sets, clock) {
         Ok(req) => req,
-        Err(msg) => {
-            eprintln!("error: {}", crate::text::sanitize(&msg));
+        Err(e) => {
+            eprintln!("error: {}", crate::text::sanitize(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
     };

@@ -1,6 +1,11 @@
 //! Demos: small async programs that run on their own tokio runtime while a recorder watches every
 //! task. This module holds what a demo declares (parameters, variants, clocks) and the registry;
 //! `runner` runs them, `recorder` watches, `timeline` is the pure data the UI and CLI draw.
+//!
+//! Every demo has the same shape: `catalog/<demo>.rs` declares it (its [`DemoSpec`], its variants
+//! with [`variants!`], its parameters with [`params!`]) and implements [`DemoProgram`], which
+//! hands the typed variant and parameters to the code in `catalog/<demo>/shown.rs`: the whole
+//! file the lessons show beside the timeline, so what you read is what runs.
 
 pub mod catalog;
 pub mod ctx;
@@ -10,18 +15,24 @@ pub mod rng;
 pub mod runner;
 pub mod services;
 pub mod source;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod timeline;
 pub mod trace;
+pub mod variant;
 
 use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
 
-pub use ctx::{Ctx, Ended};
-pub use params::{ParamKind, ParamSpec, ParamVal, Params};
-pub use runner::{DemoRun, RunReport, RunRequest, VariantRun};
+pub use crate::__demo_params as params;
+pub use crate::__demo_variants as variants;
+pub use ctx::{Ctx, Ended, SetupError};
+pub use params::{FromParams, ParamError, ParamKind, ParamSpec, ParamVal, Params};
+pub use runner::{DemoRun, RequestError, RunError, RunReport, RunRequest, VariantRun};
 pub use timeline::{Outcome, TimelineSnapshot};
+pub use variant::DemoVariant;
 
 use crate::lesson::ParamValue;
 use crate::lesson::validate::{DemoCatalog, RefProblem};
@@ -102,9 +113,12 @@ pub struct DemoSpec {
     pub params: &'static [ParamSpec],
     /// Metrics every run reports, with what they mean.
     pub metrics: &'static [(&'static str, &'static str)],
-    /// The demo's own source file; the lines between `// region:demo` and `// endregion:demo` are
-    /// what lessons show, so what you read is what runs.
+    /// The code lessons show beside the timeline: the whole of the file that runs
+    /// (`include_str!("<demo>/shown.rs")`), so what you read is what runs.
     pub source: &'static str,
+    /// That file's path as `file!()` spells it (`src/demo/catalog/<demo>/shown.rs`): a mark made
+    /// from this file carries its line, a mark made from anywhere else carries none.
+    pub source_file: &'static str,
 }
 
 impl DemoSpec {
@@ -118,6 +132,18 @@ impl DemoSpec {
 
     pub fn variant_names(&self) -> Vec<&'static str> {
         self.variants.iter().map(|v| v.name).collect()
+    }
+
+    /// The declared variant called `name`; an unknown name is a usage error naming the others.
+    pub fn parse_variant(&self, name: &str) -> Result<&'static VariantSpec, RequestError> {
+        self.variants
+            .iter()
+            .find(|v| v.name == name)
+            .ok_or_else(|| RequestError::UnknownVariant {
+                demo: self.id,
+                variant: name.to_owned(),
+                known: self.variant_names(),
+            })
     }
 
     /// The clocks at least one variant supports.
@@ -134,11 +160,67 @@ impl DemoSpec {
     }
 }
 
-/// A demo: its declaration and the program it runs. `run` is the demo's main task; it spawns and
-/// instruments its tasks through `ctx` so the recorder sees them.
+/// A demo as the registry, the runner and the app see it: its declaration, and a way to start it
+/// by variant name. Demos implement [`DemoProgram`], which gives them this.
 pub trait Demo: Sync {
     fn spec(&self) -> &'static DemoSpec;
-    fn run(&self, ctx: Ctx, variant: &'static str, params: Params) -> BoxFuture<'static, ()>;
+
+    /// Turn the variant's name and the parameters into the demo's own types (once) and return its
+    /// main task. An unknown name is an error, never another variant.
+    fn start(
+        &self,
+        ctx: Ctx,
+        variant: &str,
+        params: &Params,
+    ) -> Result<BoxFuture<'static, ()>, RequestError>;
+
+    /// What [`start`](Demo::start) would refuse, without starting anything.
+    fn check(&self, variant: &str, params: &Params) -> Result<(), RequestError>;
+}
+
+/// What each demo implements: its declaration, its typed variants and parameters, and its main
+/// task. `run` spawns and instruments the demo's tasks through `ctx` so the recorder sees them.
+pub trait DemoProgram: Sync + 'static {
+    const SPEC: &'static DemoSpec;
+    /// Declared with [`variants!`]; `SPEC.variants` is `Variant::SPECS`.
+    type Variant: DemoVariant;
+    /// Declared with [`params!`]; `SPEC.params` is `Config::PARAMS`.
+    type Config: FromParams;
+
+    fn run(ctx: Ctx, variant: Self::Variant, config: Self::Config) -> BoxFuture<'static, ()>;
+}
+
+fn parse<D: DemoProgram>(
+    variant: &str,
+    params: &Params,
+) -> Result<(D::Variant, D::Config), RequestError> {
+    let spec = D::SPEC;
+    let v = D::Variant::parse(variant).ok_or_else(|| RequestError::UnknownVariant {
+        demo: spec.id,
+        variant: variant.to_owned(),
+        known: spec.variant_names(),
+    })?;
+    Ok((v, D::Config::from_params(params)?))
+}
+
+impl<D: DemoProgram> Demo for D {
+    fn spec(&self) -> &'static DemoSpec {
+        D::SPEC
+    }
+
+    fn start(
+        &self,
+        ctx: Ctx,
+        variant: &str,
+        params: &Params,
+    ) -> Result<BoxFuture<'static, ()>, RequestError> {
+        let (variant, config) = parse::<D>(variant, params)?;
+        Ok(D::run(ctx, variant, config))
+    }
+
+    fn check(&self, variant: &str, params: &Params) -> Result<(), RequestError> {
+        parse::<D>(variant, params).map(|_| ())
+    }
 }
 
 impl std::fmt::Debug for dyn Demo {
@@ -171,27 +253,25 @@ impl DemoCatalog for Registry {
         params: &BTreeMap<String, ParamValue>,
     ) -> Vec<RefProblem> {
         let Some(d) = find(demo) else {
-            return vec![RefProblem::UnknownDemo(format!(
-                "unknown demo `{demo}` (demos: {})",
-                ids().join(", ")
-            ))];
+            return vec![RefProblem::UnknownDemo(
+                RequestError::unknown_demo(demo).to_string(),
+            )];
         };
         let spec = d.spec();
         let mut problems = Vec::new();
         for (i, v) in variants.iter().enumerate() {
-            if spec.variant(v).is_none() {
-                problems.push(RefProblem::UnknownVariant(
-                    i,
-                    format!(
-                        "demo `{demo}` has no variant `{v}` (variants: {})",
-                        spec.variant_names().join(", ")
-                    ),
-                ));
+            if let Err(e) = spec.parse_variant(v) {
+                problems.push(RefProblem::UnknownVariant(i, e.to_string()));
             }
         }
         for (name, value) in params {
-            if let Err(msg) = params::check_lesson_value(spec, name, value) {
-                problems.push(RefProblem::BadParam(name.clone(), msg));
+            match params::check_lesson_value(spec, name, value) {
+                Ok(()) => {}
+                // The location already names the parameter.
+                Err(ParamError::Invalid { problem, .. }) => {
+                    problems.push(RefProblem::BadParam(name.clone(), problem.to_string()));
+                }
+                Err(e) => problems.push(RefProblem::BadParam(name.clone(), e.to_string())),
             }
         }
         problems
@@ -207,5 +287,34 @@ impl DemoCatalog for Registry {
                  on the virtual clock, so pick a variant that supports it"
             )
         })
+    }
+}
+
+// TRANSITION: the demos not yet declared with `variants!` and `params!` run through this adapter;
+// it goes once every demo implements `DemoProgram`.
+pub(crate) trait LegacyDemo: Sync {
+    fn spec(&self) -> &'static DemoSpec;
+    fn run(&self, ctx: Ctx, variant: &'static str, params: Params) -> BoxFuture<'static, ()>;
+}
+
+pub(crate) struct Legacy<T>(pub T);
+
+impl<T: LegacyDemo> Demo for Legacy<T> {
+    fn spec(&self) -> &'static DemoSpec {
+        self.0.spec()
+    }
+
+    fn start(
+        &self,
+        ctx: Ctx,
+        variant: &str,
+        params: &Params,
+    ) -> Result<BoxFuture<'static, ()>, RequestError> {
+        let name = self.0.spec().parse_variant(variant)?.name;
+        Ok(self.0.run(ctx, name, params.clone()))
+    }
+
+    fn check(&self, variant: &str, _params: &Params) -> Result<(), RequestError> {
+        self.0.spec().parse_variant(variant).map(|_| ())
     }
 }

@@ -3,10 +3,21 @@
 use std::time::Duration;
 
 use asyncdojo::demo::{
-    Clock, Ctx, Demo, DemoRun, DemoSpec, Ended, Outcome, Params, RunRequest, VariantSpec, runner,
+    Clock, Ctx, DemoProgram, DemoRun, DemoSpec, DemoVariant, Ended, FromParams, Outcome, Params,
+    RunError, RunRequest, VariantSpec, params, runner, variants,
 };
 use futures::FutureExt;
 use futures::future::BoxFuture;
+
+variants! {
+    enum Only {
+        Only => VariantSpec::single("only", "the only variant"),
+    }
+}
+
+params! {
+    struct NoParams {}
+}
 
 /// A demo written for these tests: a task that panics, a task that runs long, a task that is
 /// never awaited.
@@ -16,19 +27,20 @@ static SPEC: DemoSpec = DemoSpec {
     id: "troublemaker",
     title: "test demo",
     about: "panics, hangs and forgets",
-    variants: &[VariantSpec::single("only", "the only variant")],
+    variants: Only::SPECS,
     default_variants: &["only"],
-    params: &[],
+    params: NoParams::PARAMS,
     metrics: &[],
-    source: "// region:demo\n1\n2\n3\n4\n5\n// endregion:demo\n",
+    source: "1\n2\n3\n4\n5\n",
+    source_file: "",
 };
 
-impl Demo for Troublemaker {
-    fn spec(&self) -> &'static DemoSpec {
-        &SPEC
-    }
+impl DemoProgram for Troublemaker {
+    const SPEC: &'static DemoSpec = &SPEC;
+    type Variant = Only;
+    type Config = NoParams;
 
-    fn run(&self, ctx: Ctx, _: &'static str, _: Params) -> BoxFuture<'static, ()> {
+    fn run(ctx: Ctx, _: Only, _: NoParams) -> BoxFuture<'static, ()> {
         async move {
             let bomb = ctx.spawn("bomb", async {
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -104,7 +116,7 @@ fn a_run_cancelled_mid_way_ends_every_task() {
         "cancel is prompt"
     );
     let v = &report.runs[0];
-    assert_eq!(v.error.as_deref(), Some("cancelled"));
+    assert_eq!(v.error, Some(RunError::Cancelled));
     assert_eq!(v.alive_after, 0);
     let outcomes: Vec<Outcome> = v.timeline.tasks.iter().map(|t| t.outcome).collect();
     // main, then requests 1..3: the 50 ms one finished, the others were ended by the cancel.
@@ -171,20 +183,22 @@ fn runs_happen_on_a_named_thread_of_their_own() {
         id: "where",
         title: "t",
         about: "t",
-        variants: &[VariantSpec::single("only", "")],
+        variants: Only::SPECS,
         default_variants: &["only"],
-        params: &[],
+        params: NoParams::PARAMS,
         metrics: &[],
         source: "",
+        source_file: "",
     };
-    impl Demo for WhereAmI {
-        fn spec(&self) -> &'static DemoSpec {
-            &WHERE
-        }
-        fn run(&self, ctx: Ctx, _: &'static str, _: Params) -> BoxFuture<'static, ()> {
+    impl DemoProgram for WhereAmI {
+        const SPEC: &'static DemoSpec = &WHERE;
+        type Variant = Only;
+        type Config = NoParams;
+
+        fn run(ctx: Ctx, _: Only, _: NoParams) -> BoxFuture<'static, ()> {
             async move {
                 let name = std::thread::current().name().unwrap_or("").to_owned();
-                ctx.mark(name, 0);
+                ctx.mark(name);
             }
             .boxed()
         }

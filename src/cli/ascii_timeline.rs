@@ -57,7 +57,7 @@ fn render_variant(out: &mut String, run: &VariantRun, span: f64, width: usize) {
     let cols = width.saturating_sub(name_w + 14).max(10);
     let _ = writeln!(out, "── {} ── total {}", run.variant, fmt_ms(run.total_ms));
     if let Some(err) = &run.error {
-        let _ = writeln!(out, "   ({})", crate::text::sanitize(err));
+        let _ = writeln!(out, "   ({})", crate::text::sanitize(&err.to_string()));
     }
     for task in tl.tasks.iter().take(MAX_LANES) {
         let name: String = crate::text::sanitize(&task.name)

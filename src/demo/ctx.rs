@@ -1,8 +1,11 @@
 //! What a demo uses to run its tasks where the recorder can see them.
 
+use std::borrow::Cow;
 use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, Location};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -49,6 +52,25 @@ impl Ended {
     }
 }
 
+/// The environment kept a run from doing its job (a port that cannot be bound, a temp dir that
+/// cannot be made, a file that cannot be read back): what could not be done, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: {why}")]
+pub struct SetupError {
+    pub what: Cow<'static, str>,
+    pub why: String,
+}
+
+impl SetupError {
+    /// `SetupError::new("cannot create a temporary directory", err)`.
+    pub fn new(what: impl Into<Cow<'static, str>>, why: impl fmt::Display) -> SetupError {
+        SetupError {
+            what: what.into(),
+            why: why.to_string(),
+        }
+    }
+}
+
 thread_local! {
     /// The instrumented task being polled on this thread: the parent of anything it spawns and
     /// the owner of the marks it makes.
@@ -63,24 +85,37 @@ pub struct Ctx {
     /// Every task spawned through the engine, so a cancelled run can end them all.
     spawned: Arc<Mutex<Vec<AbortHandle>>>,
     demo_id: &'static str,
-    /// First line of the demo's shown source region in its file, to turn `line!()` into a line of
-    /// what the lesson shows.
+    /// The file lessons show (`DemoSpec::source_file`): marks made from it carry their line.
+    source_file: &'static str,
+    // TRANSITION: demos not yet split into a shown file show a region of their file; a mark's line
+    // is counted from the region's first line. Both are 0 for a shown file.
     region_start: u32,
     region_len: u32,
     os_signals: bool,
 }
 
 impl Ctx {
-    pub fn new(rec: Recorder, clock: Clock, demo_id: &'static str, region: (u32, u32)) -> Ctx {
+    /// A context whose marks carry no line; see [`Ctx::showing`].
+    pub fn new(rec: Recorder, clock: Clock, demo_id: &'static str) -> Ctx {
         Ctx {
             rec,
             clock,
             spawned: Arc::default(),
             demo_id,
-            region_start: region.0,
-            region_len: region.1,
+            source_file: "",
+            region_start: 0,
+            region_len: u32::MAX,
             os_signals: false,
         }
+    }
+
+    /// Marks made from `source_file` carry their line in it (lines `region.0 + 1 ..= region.0 +
+    /// region.1`, renumbered from 1).
+    pub fn showing(mut self, source_file: &'static str, region: (u32, u32)) -> Ctx {
+        self.source_file = source_file;
+        self.region_start = region.0;
+        self.region_len = region.1;
+        self
     }
 
     /// Allow the demo to listen for SIGINT/SIGTERM (headless runs only).
@@ -212,21 +247,27 @@ impl Ctx {
         }
     }
 
-    /// A labelled instant owned by the task being polled. `line` is the demo file's `line!()`;
-    /// it is kept only if it falls inside the region lessons show.
-    pub fn mark(&self, label: impl Into<String>, line: u32) {
+    /// A labelled instant owned by the task being polled. Made from the file lessons show, it
+    /// carries the caller's line there, so the code pane can point at it; made from anywhere else
+    /// (a demo's setup, the services), it carries none.
+    #[track_caller]
+    pub fn mark(&self, label: impl Into<String>) {
         let task = CURRENT.with(Cell::get);
-        let shown = line
-            .checked_sub(self.region_start)
-            .filter(|&l| l >= 1 && l <= self.region_len);
+        let caller = Location::caller();
+        let shown = (!self.source_file.is_empty()
+            && Path::new(caller.file()) == Path::new(self.source_file))
+        .then(|| caller.line().checked_sub(self.region_start))
+        .flatten()
+        .filter(|&l| l >= 1 && l <= self.region_len);
         self.rec.mark(task, label.into(), shown);
     }
 
-    /// The environment kept the run from doing its job (a port that cannot be bound, a server
-    /// that died, an unwritable temp dir): record a lane that ends with the reason, and mark the
-    /// whole run as failed with it, so `run` exits 1 and the app shows why.
-    pub async fn setup_failed(&self, lane: &str, why: String) {
-        self.rec.fail_run(why.clone());
+    /// The one way a demo reports that the environment kept the run from doing its job: record a
+    /// lane that ends with the reason, and mark the whole run as failed with it, so `run` exits 1
+    /// and the app shows why.
+    pub async fn setup_failed(&self, lane: &str, error: SetupError) {
+        let why = error.to_string();
+        self.rec.fail_run(error);
         self.instrument(lane.to_owned(), async move { Ended::error(why) })
             .await;
     }

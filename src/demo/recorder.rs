@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::time::Instant;
 
+use super::ctx::SetupError;
 use super::timeline::{Mark, Outcome, SeriesValue, TaskId, TaskRecord, TimelineSnapshot};
 
 #[derive(Debug)]
@@ -13,7 +14,7 @@ struct Inner {
     snapshot: TimelineSnapshot,
     /// Why the run as a whole failed (a server that could not listen, no temp dir): the first
     /// reason wins.
-    run_error: Option<String>,
+    run_error: Option<SetupError>,
     /// Bumped on every change, so a reader can tell whether to redraw.
     version: u64,
 }
@@ -151,13 +152,13 @@ impl Recorder {
         inner.snapshot.metrics.insert(name.to_owned(), value);
     }
 
-    pub fn fail_run(&self, why: String) {
+    pub fn fail_run(&self, why: SetupError) {
         let mut inner = self.lock();
         inner.version += 1;
         inner.run_error.get_or_insert(why);
     }
 
-    pub fn run_error(&self) -> Option<String> {
+    pub fn run_error(&self) -> Option<SetupError> {
         self.lock().run_error.clone()
     }
 

@@ -7,10 +7,75 @@ use std::thread::JoinHandle;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::ctx::{Ctx, Ended};
+use super::ctx::{Ctx, Ended, SetupError};
+use super::params::ParamError;
 use super::recorder::Recorder;
 use super::timeline::{Outcome, TimelineSnapshot};
-use super::{Clock, Demo, Flavor, Params, source};
+use super::{Clock, Demo, Flavor, ParamVal, Params, source};
+
+/// A request that names what does not exist or cannot be combined: the user's mistake, a usage
+/// error (`run` exits 2). The message names the valid choices.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("unknown demo `{demo}` (demos: {})", known.join(", "))]
+    UnknownDemo {
+        demo: String,
+        known: Vec<&'static str>,
+    },
+    #[error("demo `{demo}` has no variant `{variant}` (variants: {})", known.join(", "))]
+    UnknownVariant {
+        demo: &'static str,
+        variant: String,
+        known: Vec<&'static str>,
+    },
+    #[error(
+        "variant `{variant}` of `{demo}` does not run on the {} clock (supported: {})",
+        clock.name(),
+        supported.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+    )]
+    WrongClock {
+        demo: &'static str,
+        variant: &'static str,
+        clock: Clock,
+        supported: &'static [Clock],
+    },
+    #[error(transparent)]
+    Param(#[from] ParamError),
+}
+
+impl RequestError {
+    pub fn unknown_demo(demo: &str) -> RequestError {
+        RequestError::UnknownDemo {
+            demo: demo.to_owned(),
+            known: super::ids(),
+        }
+    }
+}
+
+/// Why one variant's run did not end as the demo intended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// Stopped on request (the app's cancel key, or a dropped [`DemoRun`]).
+    #[error("cancelled")]
+    Cancelled,
+    #[error("could not start a runtime: {reason}")]
+    Runtime { reason: String },
+    /// The environment kept the demo from doing its job; see [`Ctx::setup_failed`].
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error("the demo panicked: {detail}")]
+    Panicked { detail: String },
+    /// A request built by hand (not by [`RunRequest::build`]) that the demo refused.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+}
+
+/// The run document carries the message.
+impl Serialize for RunError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -27,45 +92,33 @@ pub struct RunRequest {
 }
 
 impl RunRequest {
-    /// Check names and clocks; returns a message naming the valid choices.
+    /// Check names, clocks and parameters; the error names the valid choices.
     pub fn build(
         demo_id: &str,
         variants: &[String],
         sets: &[String],
         clock: Clock,
-    ) -> Result<RunRequest, String> {
-        let Some(demo) = super::find(demo_id) else {
-            return Err(format!(
-                "unknown demo `{demo_id}` (demos: {})",
-                super::ids().join(", ")
-            ));
-        };
+    ) -> Result<RunRequest, RequestError> {
+        let demo = super::find(demo_id).ok_or_else(|| RequestError::unknown_demo(demo_id))?;
         let spec = demo.spec();
         let names: Vec<&'static str> = if variants.is_empty() {
             spec.default_variants.to_vec()
         } else {
-            let mut out = Vec::new();
-            for v in variants {
-                let Some(found) = spec.variant(v) else {
-                    return Err(format!(
-                        "demo `{demo_id}` has no variant `{v}` (variants: {})",
-                        spec.variant_names().join(", ")
-                    ));
-                };
-                out.push(found.name);
-            }
-            out
+            variants
+                .iter()
+                .map(|v| spec.parse_variant(v).map(|found| found.name))
+                .collect::<Result<_, _>>()?
         };
         for name in &names {
             if let Some(v) = spec.variant(name)
                 && !v.clocks.contains(&clock)
             {
-                let supported: Vec<&str> = v.clocks.iter().map(|c| c.name()).collect();
-                return Err(format!(
-                    "variant `{name}` of `{demo_id}` does not run on the {} clock (supported: {})",
-                    clock.name(),
-                    supported.join(", ")
-                ));
+                return Err(RequestError::WrongClock {
+                    demo: spec.id,
+                    variant: v.name,
+                    clock,
+                    supported: v.clocks,
+                });
             }
         }
         let params = super::Params::defaults(spec).with_sets(spec, sets)?;
@@ -87,9 +140,9 @@ pub struct VariantRun {
     pub total_ms: f64,
     #[serde(flatten)]
     pub timeline: TimelineSnapshot,
-    /// Set when the run could not start or was cancelled.
+    /// Set when the run could not start, failed or was cancelled.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<RunError>,
     /// Tasks still alive on the runtime after the run's clean-up; always 0 (tests assert it).
     #[serde(skip)]
     pub alive_after: usize,
@@ -224,7 +277,11 @@ fn build_runtime(req: &RunRequest, variant: &str) -> std::io::Result<tokio::runt
         Flavor::MultiThread => {
             let workers = v
                 .and_then(|v| v.workers_param)
-                .map_or(2, |p| req.params.count(p).max(1));
+                .and_then(|p| match req.params.get(p) {
+                    Some(ParamVal::Int(n)) => usize::try_from(*n).ok(),
+                    _ => None,
+                })
+                .map_or(2, |n| n.max(1));
             let mut b = tokio::runtime::Builder::new_multi_thread();
             b.worker_threads(workers);
             b
@@ -247,7 +304,7 @@ fn run_variant(
     live: &Mutex<Vec<(&'static str, Recorder)>>,
 ) -> VariantRun {
     let spec = req.demo.spec();
-    let failed = |error: String| VariantRun {
+    let failed = |error: RunError| VariantRun {
         variant,
         total_ms: 0.0,
         timeline: TimelineSnapshot::default(),
@@ -256,7 +313,11 @@ fn run_variant(
     };
     let rt = match build_runtime(req, variant) {
         Ok(rt) => rt,
-        Err(err) => return failed(format!("could not start a runtime: {err}")),
+        Err(err) => {
+            return failed(RunError::Runtime {
+                reason: err.to_string(),
+            });
+        }
     };
     let (region_start, region_text) = source::region(spec.source);
     let region = (region_start, region_text.lines().count() as u32);
@@ -265,8 +326,14 @@ fn run_variant(
     if let Ok(mut l) = live.lock() {
         l.push((variant, rec.clone()));
     }
-    let ctx = Ctx::new(rec.clone(), req.clock, spec.id, region).with_os_signals(req.os_signals);
-    let main = req.demo.run(ctx.clone(), variant, req.params.clone());
+    let ctx = Ctx::new(rec.clone(), req.clock, spec.id)
+        .showing(spec.source_file, region)
+        .with_os_signals(req.os_signals);
+    let main = match req.demo.start(ctx.clone(), variant, &req.params) {
+        Ok(main) => main,
+        // A request built by hand with a name the demo does not have: never run another variant.
+        Err(e) => return failed(e.into()),
+    };
     let outcome = rt.block_on(async {
         let main = ctx.instrument("main", async move {
             main.await;
@@ -304,11 +371,11 @@ fn run_variant(
     // Blocking-pool work cannot be interrupted; don't let it hold the UI's cancel.
     rt.shutdown_background();
     let error = match &outcome {
-        None => Some("cancelled".to_owned()),
-        Some(_) if rec.run_error().is_some() => rec.run_error(),
-        Some(e) if e.outcome == Outcome::Panicked => {
-            Some(format!("the demo panicked: {}", e.detail))
-        }
+        None => Some(RunError::Cancelled),
+        Some(_) if rec.run_error().is_some() => rec.run_error().map(RunError::Setup),
+        Some(e) if e.outcome == Outcome::Panicked => Some(RunError::Panicked {
+            detail: e.detail.clone(),
+        }),
         Some(_) => None,
     };
     VariantRun {

@@ -27,6 +27,8 @@ pub mod site;
 
 use std::time::Duration;
 
+use super::SetupError;
+
 /// Longest server-side latency any endpoint accepts.
 pub const MAX_LATENCY_MS: u64 = 5_000;
 /// Largest body any endpoint sends.
@@ -36,52 +38,39 @@ pub const MAX_BODY: u64 = 1024 * 1024;
 pub const RUN_BUDGET: Duration = Duration::from_secs(20);
 
 /// A temporary directory for a demo's files, removed when the returned value is dropped (the run
-/// ends or is cancelled). On failure the run fails with the reason and `None` comes back.
-pub async fn temp_dir(ctx: &crate::demo::Ctx, prefix: &str) -> Option<tempfile::TempDir> {
-    match tempfile::Builder::new().prefix(prefix).tempdir() {
-        Ok(dir) => {
-            ctx.metric("dir", dir.path().display().to_string());
-            Some(dir)
-        }
-        Err(e) => {
-            let why = format!("cannot create a temporary directory: {e}");
-            ctx.setup_failed("setup", why).await;
-            None
-        }
-    }
+/// ends or is cancelled); its path is recorded as metric `dir`. A failure goes to
+/// [`Ctx::setup_failed`](crate::demo::Ctx::setup_failed), as every setup failure does.
+pub fn temp_dir(ctx: &crate::demo::Ctx, prefix: &str) -> Result<tempfile::TempDir, SetupError> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| SetupError::new("cannot create a temporary directory", e))?;
+    ctx.metric("dir", dir.path().display().to_string());
+    Ok(dir)
 }
 
-/// A TCP listener on 127.0.0.1 with an ephemeral port, and its address. On failure the run fails
-/// with the reason (on a lane named `lane`) and `None` comes back.
+/// A TCP listener on 127.0.0.1 with an ephemeral port, and its address (recorded as metric
+/// `port`).
 pub async fn listen(
     ctx: &crate::demo::Ctx,
-    lane: &str,
-) -> Option<(tokio::net::TcpListener, std::net::SocketAddr)> {
+) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), SetupError> {
     let bound = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .and_then(|l| l.local_addr().map(|a| (l, a)));
-    match bound {
-        Ok((listener, addr)) => {
-            ctx.metric("port", addr.port());
-            Some((listener, addr))
-        }
-        Err(e) => {
-            ctx.setup_failed(lane, format!("cannot listen on 127.0.0.1: {e}"))
-                .await;
-            None
-        }
-    }
+        .and_then(|l| l.local_addr().map(|a| (l, a)))
+        .map_err(|e| SetupError::new("cannot listen on 127.0.0.1", e))?;
+    ctx.metric("port", bound.1.port());
+    Ok(bound)
 }
 
 /// The demos' HTTP client: a connection pool shared by every clone, no TLS, no proxy (loopback
 /// only), and timeouts so a request to a dead server ends instead of hanging.
-pub fn client() -> Result<reqwest::Client, String> {
+pub fn client() -> Result<reqwest::Client, SetupError> {
     reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(Duration::from_secs(2))
         .timeout(RUN_BUDGET)
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+        .map_err(|e| SetupError::new("cannot build the HTTP client", e))
 }
 
 /// An error and its causes on one line: "error sending request: client error (Connect):
@@ -171,6 +160,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// What the I/O demos' tests share.
+// TRANSITION: the I/O demos move onto `demo::testing`, which has the same helpers; then this goes.
 #[cfg(test)]
 pub(crate) mod testing {
     use crate::demo::runner::{self, RunReport, RunRequest};
@@ -231,7 +221,7 @@ pub(crate) mod testing {
             "cancel is prompt"
         );
         let r = &report.runs[0];
-        assert_eq!(r.error.as_deref(), Some("cancelled"));
+        assert_eq!(r.error, Some(crate::demo::RunError::Cancelled));
         assert_eq!(r.alive_after, 0);
         let mut tl = r.timeline.clone();
         tl.metrics.insert(addr_metric.to_owned(), seen);

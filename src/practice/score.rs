@@ -260,13 +260,14 @@ pub fn predict_request(item: &QuizItem) -> Result<RunRequest, PracticeError> {
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    RunRequest::build(demo, &variants, &sets, Clock::Virtual).map_err(PracticeError::Demo)
+    RunRequest::build(demo, &variants, &sets, Clock::Virtual)
+        .map_err(|e| PracticeError::Demo(e.to_string()))
 }
 
 /// Read what `measure` asks for from one variant's run.
 pub fn measure_run(measure: &Measure, run: &VariantRun) -> Result<Measured, PracticeError> {
     if let Some(err) = &run.error {
-        return Err(PracticeError::Demo(err.clone()));
+        return Err(PracticeError::Demo(err.to_string()));
     }
     let tl = &run.timeline;
     match measure {

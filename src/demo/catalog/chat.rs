@@ -10,7 +10,9 @@ use futures::future::BoxFuture;
 use tokio::net::TcpSocket;
 use tokio::sync::{Semaphore, watch};
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{
+    Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, SetupError, VariantSpec,
+};
 
 pub struct Chat;
 
@@ -109,6 +111,7 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("chat.rs"),
+    source_file: file!(),
 };
 
 #[derive(Debug, Clone)]
@@ -124,7 +127,7 @@ struct Config {
     leave_after: usize,
 }
 
-impl Demo for Chat {
+impl LegacyDemo for Chat {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -146,13 +149,17 @@ impl Demo for Chat {
                 Ok(l) => l,
                 Err(e) => {
                     return ctx
-                        .setup_failed("server", format!("cannot listen on 127.0.0.1: {e}"))
+                        .setup_failed("server", SetupError::new("cannot listen on 127.0.0.1", e))
                         .await;
                 }
             };
             let addr = match listener.local_addr() {
                 Ok(a) => a,
-                Err(e) => return ctx.setup_failed("server", format!("no address: {e}")).await,
+                Err(e) => {
+                    return ctx
+                        .setup_failed("server", SetupError::new("no address", e))
+                        .await;
+                }
             };
             ctx.metric("port", addr.port());
             let stop = CancellationToken::new();
@@ -308,10 +315,7 @@ async fn reader(
         ctx.metric("history_seqs", history.clone());
     }
     if !history.is_empty() {
-        ctx.mark(
-            format!("{name} got {} history lines", history.len()),
-            line!(),
-        );
+        ctx.mark(format!("{name} got {} history lines", history.len()));
     }
     let mut got: Vec<u64> = Vec::new();
     let mut told = 0;
@@ -339,7 +343,7 @@ async fn reader(
         got.push(s);
         report.received.add(&name, 1);
         if role == Role::Leaver(got.len()) {
-            ctx.mark(format!("{name} leaves"), line!());
+            ctx.mark(format!("{name} leaves"));
             drop((lines, w));
             return Ended::ok(format!("left after {} messages", got.len()));
         }
@@ -616,7 +620,7 @@ impl Server {
                     Err(RecvError::Lagged(n)) => {
                         lost += n;
                         self.lost.add(&name, n);
-                        self.ctx.mark(format!("{name} lagged: lost {n}"), line!());
+                        self.ctx.mark(format!("{name} lagged: lost {n}"));
                         result = w.write_all(format!("LOST {n}\n").as_bytes()).await;
                     }
                     Err(RecvError::Closed) => break,
@@ -624,7 +628,7 @@ impl Server {
             }
         }
         self.leave(&room);
-        self.ctx.mark(format!("{name} left"), line!());
+        self.ctx.mark(format!("{name} left"));
         Ended::ok(format!("{name}: {sent} sent, {lost} lost"))
     }
 }
@@ -762,7 +766,7 @@ mod tests {
         run.cancel();
         let report = run.wait();
         let r = &report.runs[0];
-        assert_eq!(r.error.as_deref(), Some("cancelled"));
+        assert_eq!(r.error, Some(crate::demo::RunError::Cancelled));
         assert_eq!(r.alive_after, 0);
         port_closed(r);
     }

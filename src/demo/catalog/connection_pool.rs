@@ -10,7 +10,9 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{
+    Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, SetupError, VariantSpec,
+};
 
 pub struct ConnectionPool;
 
@@ -100,6 +102,7 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("connection_pool.rs"),
+    source_file: file!(),
 };
 
 /// The parameters of one run.
@@ -116,7 +119,7 @@ struct Config {
 const ACCOUNTS: i64 = 4;
 const OPENING_BALANCE: i64 = 1000;
 
-impl Demo for ConnectionPool {
+impl LegacyDemo for ConnectionPool {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -137,7 +140,7 @@ impl Demo for ConnectionPool {
             let dir = match tempfile::Builder::new().prefix("asyncdojo-pool-").tempdir() {
                 Ok(dir) => dir,
                 Err(e) => {
-                    let msg = format!("cannot create a temporary directory: {e}");
+                    let msg = SetupError::new("cannot create a temporary directory", e);
                     ctx.setup_failed("open pool", msg).await;
                     return;
                 }
@@ -145,9 +148,9 @@ impl Demo for ConnectionPool {
             ctx.metric("db_dir", dir.path().display().to_string());
             run_pool(&ctx, dir.path().join("bank.db"), &cfg).await;
             match dir.close() {
-                Ok(()) => ctx.mark("temporary database removed", line!()),
+                Ok(()) => ctx.mark("temporary database removed"),
                 Err(e) => {
-                    let msg = format!("cannot remove the temporary database: {e}");
+                    let msg = SetupError::new("cannot remove the temporary database", e);
                     ctx.setup_failed("clean up", msg).await;
                 }
             }
@@ -244,17 +247,20 @@ async fn run_pool(ctx: &Ctx, file: PathBuf, cfg: &Config) {
             ctx.metric("transfers_committed", transfers);
         }
         Err(e) => {
-            ctx.setup_failed("check balances", format!("cannot read the totals: {e}"))
-                .await
+            ctx.setup_failed(
+                "check balances",
+                SetupError::new("cannot read the totals", e),
+            )
+            .await
         }
     }
     if let Some(idle) = cfg.idle_timeout {
-        ctx.mark("work done: idle connections start to age", line!());
+        ctx.mark("work done: idle connections start to age");
         shrink_to_min(&pool, cfg.min.min(cfg.max), idle).await;
     }
     ctx.metric("pool_size_at_end", pool.size());
     pool.close().await;
-    ctx.mark("pool closed", line!());
+    ctx.mark("pool closed");
     stop.cancel();
     let _ = monitor.await;
     ctx.metric("connections_opened", opened.load(SeqCst));
@@ -398,7 +404,7 @@ async fn open_pool(
                     .bind(n)
                     .execute(&mut *conn)
                     .await?;
-                ctx.mark(format!("opened conn #{n}"), line!());
+                ctx.mark(format!("opened conn #{n}"));
                 Ok(())
             })
         })
@@ -424,12 +430,12 @@ async fn query(
     let mut conn = match acquired {
         Ok(conn) => conn,
         Err(sqlx::Error::PoolTimedOut) => {
-            ctx.mark("gave up waiting", line!());
+            ctx.mark("gave up waiting");
             return Ended::timeout(format!("no connection within {waited} ms"));
         }
         Err(e) => return Ended::error(format!("cannot get a connection: {e}")),
     };
-    ctx.mark("acquired", line!());
+    ctx.mark("acquired");
     let ended = match work(&ctx, &mut conn, k, units).await {
         Ok(id) => Ended::ok(format!("waited {waited} ms; conn #{id}")),
         Err(e) => Ended::error(format!("database error: {e}")),
@@ -453,7 +459,7 @@ async fn work(
         .bind(units)
         .fetch_one(&mut *conn)
         .await?;
-    ctx.mark("read done", line!());
+    ctx.mark("read done");
     let (from, to) = (k % ACCOUNTS + 1, (k + 1) % ACCOUNTS + 1);
     // IMMEDIATE takes the write lock now; a second writer waits (busy_timeout) instead of failing.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
@@ -474,7 +480,7 @@ async fn work(
         .await?;
     // An error above drops `tx` before this line: SQLite rolls the whole transfer back.
     tx.commit().await?;
-    ctx.mark(format!("committed on conn #{id}"), line!());
+    ctx.mark(format!("committed on conn #{id}"));
     Ok(id)
 }
 
@@ -662,7 +668,7 @@ mod tests {
         run.cancel();
         let report = run.wait();
         let r = &report.runs[0];
-        assert_eq!(r.error.as_deref(), Some("cancelled"));
+        assert_eq!(r.error, Some(crate::demo::RunError::Cancelled));
         assert_eq!(r.alive_after, 0);
         let dir = r.timeline.metrics["db_dir"].as_str().unwrap();
         assert!(!std::path::Path::new(dir).exists(), "{dir} was removed");

@@ -11,7 +11,9 @@ use futures::future::BoxFuture;
 use crate::demo::services::server::{Options, Server};
 use crate::demo::services::site::{Site, SiteConfig};
 use crate::demo::services::{self, RUN_BUDGET};
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{
+    Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, SetupError, VariantSpec,
+};
 
 pub struct Crawler;
 
@@ -106,9 +108,10 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("crawler.rs"),
+    source_file: file!(),
 };
 
-impl Demo for Crawler {
+impl LegacyDemo for Crawler {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -127,7 +130,11 @@ impl Demo for Crawler {
             let start = match (services::client(), Url::parse(&server.url("/"))) {
                 (Ok(client), Ok(start)) => (client, start),
                 (Err(e), _) => return ctx.setup_failed("crawler", e).await,
-                (_, Err(e)) => return ctx.setup_failed("crawler", format!("start URL: {e}")).await,
+                (_, Err(e)) => {
+                    return ctx
+                        .setup_failed("crawler", SetupError::new("start URL", e))
+                        .await;
+                }
             };
             let crawl = Arc::new(Crawl::new(&ctx, start.0, start.1.clone(), max_pages));
             crawl.enqueue(start.1, "(start)");
@@ -139,7 +146,7 @@ impl Demo for Crawler {
                 }
             };
             if tokio::time::timeout(RUN_BUDGET, work).await.is_err() {
-                ctx.mark("time budget reached: the crawl stops", line!());
+                ctx.mark("time budget reached: the crawl stops");
             }
             let secs = started.elapsed().as_secs_f64();
             crawl.report(secs);
@@ -299,7 +306,7 @@ impl Crawl {
             }
             Ok((status, _)) => {
                 let broken = format!("{} (linked from {from})", url.path());
-                self.ctx.mark(format!("broken link {broken}"), line!());
+                self.ctx.mark(format!("broken link {broken}"));
                 if let Ok(mut found) = self.found.lock() {
                     found.broken.push(broken);
                 }

@@ -13,7 +13,9 @@ use tempfile::TempDir;
 
 use crate::demo::services::server::{Options, Server};
 use crate::demo::services::{self, RUN_BUDGET, endpoints};
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{
+    Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, SetupError, VariantSpec,
+};
 
 pub struct Downloader;
 
@@ -118,6 +120,7 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("downloader.rs"),
+    source_file: file!(),
 };
 
 /// One run's settings.
@@ -167,7 +170,7 @@ impl Config {
     }
 }
 
-impl Demo for Downloader {
+impl LegacyDemo for Downloader {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -195,19 +198,24 @@ async fn run_in(ctx: Ctx, cfg: Config, base: PathBuf) {
     server.stop().await;
 }
 
-async fn download_all(ctx: &Ctx, cfg: &Config, server: &Server, base: &Path) -> Result<(), String> {
+async fn download_all(
+    ctx: &Ctx,
+    cfg: &Config,
+    server: &Server,
+    base: &Path,
+) -> Result<(), SetupError> {
     let client = services::client()?;
     let dir = tempfile::Builder::new()
         .prefix("asyncdojo-downloads-")
         .tempdir_in(base)
         .map_err(|e| {
-            format!(
-                "cannot create a temporary directory in {}: {e}",
-                base.display()
+            SetupError::new(
+                format!("cannot create a temporary directory in {}", base.display()),
+                e,
             )
         })?;
     ctx.metric("dir", dir.path().display().to_string());
-    ctx.mark(format!("created {}", dir.path().display()), line!());
+    ctx.mark(format!("created {}", dir.path().display()));
     let manifest_url = server.url(&format!(
         "/files/manifest?count={}&size={}&seed={}",
         cfg.files, cfg.size, cfg.seed
@@ -217,7 +225,7 @@ async fn download_all(ctx: &Ctx, cfg: &Config, server: &Server, base: &Path) -> 
         .await;
     let entries = parse_manifest(&manifest.detail);
     if !manifest.is_ok() || entries.len() as u64 != cfg.files {
-        return Err(format!("no usable manifest: {}", manifest.detail));
+        return Err(SetupError::new("no usable manifest", manifest.detail));
     }
     let downloads = Arc::new(Downloads {
         ctx: ctx.clone(),
@@ -238,7 +246,7 @@ async fn download_all(ctx: &Ctx, cfg: &Config, server: &Server, base: &Path) -> 
     .await
     .is_err()
     {
-        ctx.mark("time budget reached: the rest is cancelled", line!());
+        ctx.mark("time budget reached: the rest is cancelled");
     }
     let d = &downloads;
     ctx.metric("files_ok", d.tally.ok.load(Ordering::SeqCst));
@@ -267,12 +275,12 @@ async fn download_all(ctx: &Ctx, cfg: &Config, server: &Server, base: &Path) -> 
     let removed = match Arc::try_unwrap(dir) {
         Ok(dir) => dir
             .close()
-            .map_err(|e| format!("cannot remove {}: {e}", path.display())),
+            .map_err(|e| SetupError::new(format!("cannot remove {}", path.display()), e)),
         // A download cut off by the time budget still holds it; the last holder removes it.
         Err(_) => Ok(()),
     };
     removed?;
-    ctx.mark(format!("removed {}", path.display()), line!());
+    ctx.mark(format!("removed {}", path.display()));
     ctx.metric("dir_removed", !path.exists());
     Ok(())
 }
@@ -356,7 +364,7 @@ impl Downloads {
     fn client(&self) -> Result<reqwest::Client, String> {
         match &self.client {
             Some(c) => Ok(c.clone()),
-            None => services::client(),
+            None => services::client().map_err(|e| e.to_string()),
         }
     }
 
@@ -511,13 +519,12 @@ async fn download(d: Arc<Downloads>, file: Entry, url: String, permits: Arc<Sema
     d.count(&file.name, &result);
     match result {
         Ok(bytes) => {
-            d.ctx.mark(format!("{} verified", file.name), line!());
+            d.ctx.mark(format!("{} verified", file.name));
             Ended::ok(format!("{bytes} B, sha256 ok"))
         }
         Err(why) => {
             // The part file was already deleted when `part` was dropped.
-            d.ctx
-                .mark(format!("{} failed, nothing kept", file.name), line!());
+            d.ctx.mark(format!("{} failed, nothing kept", file.name));
             Ended::error(why)
         }
     }
@@ -681,7 +688,7 @@ mod tests {
             .build()
             .expect("runtime");
         let rec = rt.block_on(async { Recorder::new() });
-        let ctx = Ctx::new(rec.clone(), Clock::Real, "downloader", (0, 0));
+        let ctx = Ctx::new(rec.clone(), Clock::Real, "downloader");
         let params = Params::defaults(&SPEC);
         let cfg = Config::new(&params, "shared-client");
         rt.block_on(run_in(ctx, cfg, not_a_dir.path().to_owned()));
@@ -695,7 +702,10 @@ mod tests {
             lane.detail
         );
         // The run as a whole says why it failed (so `run` exits 1 and the app shows it).
-        assert_eq!(rec.run_error().as_deref(), Some(lane.detail.as_str()));
+        assert_eq!(
+            rec.run_error().map(|e| e.to_string()),
+            Some(lane.detail.clone())
+        );
         ports_closed(&tl, "server_addr");
     }
 }

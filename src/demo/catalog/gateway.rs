@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 use crate::demo::services::instances::Instance;
 use crate::demo::services::server::{Handler, Options, Request, Server};
 use crate::demo::services::{self, RUN_BUDGET};
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{
+    Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, SetupError, VariantSpec,
+};
 
 pub struct GatewayDemo;
 
@@ -119,6 +121,7 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("gateway.rs"),
+    source_file: file!(),
 };
 
 /// One run's settings.
@@ -157,7 +160,7 @@ impl Config {
     }
 }
 
-impl Demo for GatewayDemo {
+impl LegacyDemo for GatewayDemo {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -173,7 +176,7 @@ impl Demo for GatewayDemo {
     }
 }
 
-async fn run(ctx: &Ctx, cfg: &Config) -> Result<(), String> {
+async fn run(ctx: &Ctx, cfg: &Config) -> Result<(), SetupError> {
     let mut instances = Vec::new();
     for i in 1..=cfg.instances {
         instances.push(Instance::start(ctx, &format!("users-{i}"), cfg.latency).await?);
@@ -224,7 +227,7 @@ async fn run(ctx: &Ctx, cfg: &Config) -> Result<(), String> {
     );
     if tokio::time::timeout(RUN_BUDGET, &mut load).await.is_err() {
         load.abort();
-        ctx.mark("time budget reached: the load stops", line!());
+        ctx.mark("time budget reached: the load stops");
     }
     stop.cancel();
     while background.join_next().await.is_some() {}
@@ -255,7 +258,7 @@ async fn chaos(
         () = tokio::time::sleep_until(start + down_at) => {}
     }
     victim.set_healthy(false);
-    ctx.mark(format!("{} turns unhealthy", victim.name()), line!());
+    ctx.mark(format!("{} turns unhealthy", victim.name()));
     if up_at <= down_at {
         return Ended::ok(format!("{} stays unhealthy", victim.name()));
     }
@@ -264,7 +267,7 @@ async fn chaos(
         () = tokio::time::sleep_until(start + up_at) => {}
     }
     victim.set_healthy(true);
-    ctx.mark(format!("{} is healthy again", victim.name()), line!());
+    ctx.mark(format!("{} is healthy again", victim.name()));
     Ended::ok(format!(
         "{} was down {} ms",
         victim.name(),
@@ -278,7 +281,7 @@ async fn chaos(
 async fn load(ctx: Ctx, gateway: String, requests: usize, interval: Duration) -> Ended {
     let client = match services::client() {
         Ok(c) => c,
-        Err(e) => return Ended::error(e),
+        Err(e) => return Ended::error(e.to_string()),
     };
     let mut tick = tokio::time::interval(interval);
     let mut set = tokio::task::JoinSet::new();
@@ -531,7 +534,7 @@ impl Gateway {
         } else {
             "removed"
         };
-        self.ctx.mark(format!("{name} {change}"), line!());
+        self.ctx.mark(format!("{name} {change}"));
     }
 
     /// Route and forward one request over HTTP.

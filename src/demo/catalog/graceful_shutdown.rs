@@ -9,7 +9,9 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::demo::services;
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{
+    Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, SetupError, VariantSpec,
+};
 
 pub struct GracefulShutdown;
 
@@ -81,9 +83,10 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("graceful_shutdown.rs"),
+    source_file: file!(),
 };
 
-impl Demo for GracefulShutdown {
+impl LegacyDemo for GracefulShutdown {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -98,11 +101,13 @@ impl Demo for GracefulShutdown {
         };
         async move {
             // Dropped when this future ends or is dropped (a cancelled run): the files go too.
-            let Some(dir) = services::temp_dir(&ctx, "asyncdojo-shutdown-").await else {
-                return;
+            let dir = match services::temp_dir(&ctx, "asyncdojo-shutdown-") {
+                Ok(dir) => dir,
+                Err(e) => return ctx.setup_failed("setup", e).await,
             };
-            let Some((listener, addr)) = services::listen(&ctx, "server").await else {
-                return;
+            let (listener, addr) = match services::listen(&ctx).await {
+                Ok(bound) => bound,
+                Err(e) => return ctx.setup_failed("server", e).await,
             };
             let log = dir.path().join("app.log");
             let signalled = run_app(&ctx, &cfg, listener, addr, &log).await;
@@ -110,9 +115,9 @@ impl Demo for GracefulShutdown {
                 check_log(&ctx, &log).await;
             }
             match dir.close() {
-                Ok(()) => ctx.mark("4. temporary directory removed", line!()),
+                Ok(()) => ctx.mark("4. temporary directory removed"),
                 Err(e) => {
-                    ctx.setup_failed("clean up", format!("cannot remove the files: {e}"))
+                    ctx.setup_failed("clean up", SetupError::new("cannot remove the files", e))
                         .await
                 }
             }
@@ -192,7 +197,7 @@ async fn check_log(ctx: &Ctx, path: &Path) {
     match tokio::fs::read_to_string(path).await {
         Ok(text) => ctx.metric("log_lines", text.lines().count()),
         Err(e) => {
-            ctx.setup_failed("check log", format!("cannot read the log back: {e}"))
+            ctx.setup_failed("check log", SetupError::new("cannot read the log back", e))
                 .await
         }
     }
@@ -245,8 +250,11 @@ async fn run_app(
     let file = match File::create(log).await {
         Ok(f) => f,
         Err(e) => {
-            ctx.setup_failed("flusher", format!("cannot create {}: {e}", log.display()))
-                .await;
+            ctx.setup_failed(
+                "flusher",
+                SetupError::new(format!("cannot create {}", log.display()), e),
+            )
+            .await;
             return None;
         }
     };
@@ -311,13 +319,13 @@ async fn wait_for_signal(
 ) -> Ended {
     let mut signals = if os { OsSignals::install() } else { None };
     if signals.is_some() {
-        ctx.mark("listening for SIGINT/SIGTERM", line!());
+        ctx.mark("listening for SIGINT/SIGTERM");
     }
     let source = tokio::select! {
         () = tokio::time::sleep(after) => "timer",
         source = OsSignals::recv(&mut signals) => source,
     };
-    ctx.mark(format!("shutdown requested ({source})"), line!());
+    ctx.mark(format!("shutdown requested ({source})"));
     shutdown.cancel(); // every task holding a clone of the token sees it
     Ended::ok(format!("shutdown by {source}"))
 }
@@ -350,7 +358,7 @@ async fn serve(
         }
     }
     drop(listener);
-    ctx.mark("1. listener closed: no new connections", line!());
+    ctx.mark("1. listener closed: no new connections");
     let deadline = Instant::now() + grace;
     let still_running = requests.len();
     let mut finished = 0;
@@ -363,10 +371,10 @@ async fn serve(
     }
     let cancelled = requests.len();
     if cancelled > 0 {
-        ctx.mark(format!("2. grace over: cancelling {cancelled}"), line!());
+        ctx.mark(format!("2. grace over: cancelling {cancelled}"));
         requests.shutdown().await; // abort them and wait until they are gone
     } else {
-        ctx.mark("2. every request finished in the grace period", line!());
+        ctx.mark("2. every request finished in the grace period");
     }
     ctx.metric("finished_in_grace", finished);
     ctx.metric("cancelled", cancelled);
@@ -440,7 +448,7 @@ async fn flusher(
         return Ended::error(format!("cannot flush the log: {e}"));
     }
     drop(file);
-    ctx.mark("3. log flushed and closed", line!());
+    ctx.mark("3. log flushed and closed");
     ctx.metric("log_lines_sent", written);
     Ended::ok(format!("{written} lines written"))
 }
@@ -639,7 +647,7 @@ mod tests {
         run.cancel();
         let report = run.wait();
         let r = &report.runs[0];
-        assert_eq!(r.error.as_deref(), Some("cancelled"));
+        assert_eq!(r.error, Some(crate::demo::RunError::Cancelled));
         assert_eq!(r.alive_after, 0);
         let m = &r.timeline.metrics;
         let port = m["port"].as_u64().unwrap() as u16;

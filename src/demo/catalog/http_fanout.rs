@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 
 use crate::demo::services::server::{Options, Server};
 use crate::demo::services::{self, RUN_BUDGET, endpoints};
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, VariantSpec};
 
 pub struct HttpFanout;
 
@@ -106,9 +106,10 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("http_fanout.rs"),
+    source_file: file!(),
 };
 
-impl Demo for HttpFanout {
+impl LegacyDemo for HttpFanout {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -161,7 +162,7 @@ impl Demo for HttpFanout {
                 }
             };
             if tokio::time::timeout(RUN_BUDGET, work).await.is_err() {
-                ctx.mark("time budget reached: the rest is cancelled", line!());
+                ctx.mark("time budget reached: the rest is cancelled");
             }
             let secs = started.elapsed().as_secs_f64();
             let t = &fan.tally;
@@ -240,7 +241,7 @@ async fn fetch(fan: &Fanout, url: String) -> Ended {
     let reused = conn.is_some_and(|c| !c.is_new());
     let how = match conn {
         Some(c) if c.is_new() => {
-            fan.ctx.mark(format!("new connection {}", c.conn), line!());
+            fan.ctx.mark(format!("new connection {}", c.conn));
             format!("conn {} (new)", c.conn)
         }
         Some(c) => format!("conn {} (reused, request {})", c.conn, c.nth),

@@ -12,9 +12,12 @@ use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::demo::params::ItemError;
 use crate::demo::services;
 use crate::demo::timeline::SeriesValue;
-use crate::demo::{Ctx, Demo, DemoSpec, Ended, ParamKind, ParamSpec, Params, VariantSpec};
+use crate::demo::{
+    Ctx, DemoSpec, Ended, LegacyDemo, ParamKind, ParamSpec, Params, SetupError, VariantSpec,
+};
 
 pub struct Pipeline;
 
@@ -94,12 +97,13 @@ static SPEC: DemoSpec = DemoSpec {
         ),
     ],
     source: include_str!("pipeline.rs"),
+    source_file: file!(),
 };
 
-fn item_id(s: &str) -> Result<(), String> {
+fn item_id(s: &str) -> Result<(), ItemError> {
     match s.parse::<u32>() {
         Ok(n) if (1..=200).contains(&n) => Ok(()),
-        _ => Err("not an item number 1..=200".into()),
+        _ => Err(ItemError("not an item number 1..=200".into())),
     }
 }
 
@@ -111,7 +115,7 @@ struct Config {
     fail: BTreeSet<u32>,
 }
 
-impl Demo for Pipeline {
+impl LegacyDemo for Pipeline {
     fn spec(&self) -> &'static DemoSpec {
         &SPEC
     }
@@ -130,11 +134,13 @@ impl Demo for Pipeline {
         };
         async move {
             // Dropped when this future ends or is dropped (a cancelled run): the files go too.
-            let Some(dir) = services::temp_dir(&ctx, "asyncdojo-pipeline-").await else {
-                return;
+            let dir = match services::temp_dir(&ctx, "asyncdojo-pipeline-") {
+                Ok(dir) => dir,
+                Err(e) => return ctx.setup_failed("setup", e).await,
             };
-            let Some((listener, addr)) = services::listen(&ctx, "service").await else {
-                return;
+            let (listener, addr) = match services::listen(&ctx).await {
+                Ok(bound) => bound,
+                Err(e) => return ctx.setup_failed("service", e).await,
             };
             let stop = CancellationToken::new();
             let service = ctx.spawn(
@@ -163,9 +169,9 @@ impl Demo for Pipeline {
             let _ = service.await;
             check_results(&ctx, &cfg, &results).await;
             match dir.close() {
-                Ok(()) => ctx.mark("temporary directory removed", line!()),
+                Ok(()) => ctx.mark("temporary directory removed"),
                 Err(e) => {
-                    ctx.setup_failed("clean up", format!("cannot remove the files: {e}"))
+                    ctx.setup_failed("clean up", SetupError::new("cannot remove the files", e))
                         .await
                 }
             }
@@ -253,7 +259,7 @@ async fn check_results(ctx: &Ctx, cfg: &Config, path: &Path) {
         Ok(t) => t,
         Err(e) => {
             return ctx
-                .setup_failed("check", format!("cannot read the results: {e}"))
+                .setup_failed("check", SetupError::new("cannot read the results", e))
                 .await;
         }
     };
@@ -284,7 +290,7 @@ async fn check_results(ctx: &Ctx, cfg: &Config, path: &Path) {
     ctx.metric("duplicates", duplicates);
     ctx.metric("missing", missing);
     ctx.metric("bad_lines", bad);
-    ctx.mark("results file checked", line!());
+    ctx.mark("results file checked");
 }
 
 /// What item `n` carries.
@@ -322,7 +328,7 @@ async fn producer(ctx: Ctx, queue: mpsc::Sender<Item>, items: u32) -> Ended {
         let slot = match queue.try_reserve() {
             Ok(slot) => slot,
             Err(mpsc::error::TrySendError::Full(())) => {
-                ctx.mark("queue full: producer waits", line!());
+                ctx.mark("queue full: producer waits");
                 let since = Instant::now();
                 let Ok(slot) = queue.reserve().await else {
                     return Ended::error("the workers are gone");
@@ -338,7 +344,7 @@ async fn producer(ctx: Ctx, queue: mpsc::Sender<Item>, items: u32) -> Ended {
         slot.send(item);
         ctx.series("queue_depth", queue.max_capacity() - queue.capacity());
     }
-    ctx.mark("all items queued: the queue closes", line!());
+    ctx.mark("all items queued: the queue closes");
     ctx.metric("producer_waits", waits);
     ctx.metric("producer_blocked_ms", blocked.as_millis() as u64);
     // Dropping the sender closes the queue: workers drain it, then see the end.
@@ -387,7 +393,7 @@ async fn worker(
             ok += 1;
         } else {
             failed += 1;
-            ctx.mark(format!("item {n} failed"), line!());
+            ctx.mark(format!("item {n} failed"));
         }
         if sink.send((n, result)).await.is_err() {
             return Ended::error("the sink is gone");
@@ -423,7 +429,7 @@ async fn sink(ctx: Ctx, mut done: mpsc::Receiver<Done>, path: PathBuf) -> Ended 
     if let Err(e) = out.flush().await {
         return Ended::error(format!("cannot write the results: {e}"));
     }
-    ctx.mark("results flushed", line!());
+    ctx.mark("results flushed");
     Ended::ok(format!("{written} lines appended"))
 }
 
@@ -577,7 +583,7 @@ mod tests {
         run.cancel();
         let report = run.wait();
         let r = &report.runs[0];
-        assert_eq!(r.error.as_deref(), Some("cancelled"));
+        assert_eq!(r.error, Some(crate::demo::RunError::Cancelled));
         assert_eq!(r.alive_after, 0);
         left_nothing(r);
     }

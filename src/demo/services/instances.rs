@@ -11,7 +11,7 @@ use hyper::StatusCode;
 use hyper::header::HeaderValue;
 
 use super::server::{Options, Request, Server, text};
-use crate::demo::{Ctx, Ended};
+use crate::demo::{Ctx, Ended, SetupError};
 
 /// Response header naming the instance that served the request.
 pub const INSTANCE_HEADER: &str = "x-instance";
@@ -31,14 +31,15 @@ pub struct Instance {
 
 impl Instance {
     /// Start an instance in a lane named `instance NAME`.
-    pub async fn start(ctx: &Ctx, name: &str, latency: Duration) -> Result<Instance, String> {
+    pub async fn start(ctx: &Ctx, name: &str, latency: Duration) -> Result<Instance, SetupError> {
         let state = Arc::new(State {
             healthy: AtomicBool::new(true),
             served: AtomicU64::new(0),
         });
         let handler = {
             let state = Arc::clone(&state);
-            let header = HeaderValue::from_str(name).map_err(|e| format!("instance name: {e}"))?;
+            let header =
+                HeaderValue::from_str(name).map_err(|e| SetupError::new("instance name", e))?;
             let name = name.to_owned();
             move |req: Request| {
                 let state = Arc::clone(&state);

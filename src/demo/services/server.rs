@@ -25,15 +25,12 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::demo::{Ctx, Ended};
+use crate::demo::{Ctx, Ended, SetupError};
 
 /// Response header: the number of the server connection that served the request (1, 2, ...).
 pub const CONN_HEADER: &str = "x-conn";
 /// Response header: how many requests that connection had served, this one included.
 pub const CONN_REQUEST_HEADER: &str = "x-conn-request";
-
-/// Marks made here belong to no line of a demo's shown region.
-const NO_LINE: u32 = 0;
 
 pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 pub type Request = hyper::Request<Incoming>;
@@ -125,11 +122,11 @@ impl Server {
         name: impl Into<String>,
         options: Options,
         handler: impl Handler,
-    ) -> Result<Server, String> {
+    ) -> Result<Server, SetupError> {
         if !options.addr.ip().is_loopback() {
-            return Err(format!(
-                "refusing to listen on {}: the demos' servers listen on loopback only",
-                options.addr
+            return Err(SetupError::new(
+                format!("refusing to listen on {}", options.addr),
+                "the demos' servers listen on loopback only",
             ));
         }
         let stats = Arc::new(Stats::default());
@@ -154,14 +151,14 @@ impl Server {
                 stop,
                 task: Some(task),
             }),
-            Ok(Err(msg)) => {
-                ctx.recorder().fail_run(msg.clone());
-                Err(msg)
+            Ok(Err(e)) => {
+                ctx.recorder().fail_run(e.clone());
+                Err(e)
             }
             Err(_) => {
-                let msg = "the server task ended before it could listen".to_owned();
-                ctx.recorder().fail_run(msg.clone());
-                Err(msg)
+                let e = SetupError::new("the server task ended", "before it could listen");
+                ctx.recorder().fail_run(e.clone());
+                Err(e)
             }
         }
     }
@@ -208,28 +205,28 @@ async fn serve(
     handler: Arc<dyn Handler>,
     stats: Arc<Stats>,
     stop: CancellationToken,
-    ready: oneshot::Sender<Result<SocketAddr, String>>,
+    ready: oneshot::Sender<Result<SocketAddr, SetupError>>,
 ) -> Ended {
     let listener = match TcpListener::bind(options.addr).await {
         Ok(l) => l,
         Err(e) => {
-            let msg = format!("cannot listen on {}: {e}", options.addr);
-            let _ = ready.send(Err(msg.clone()));
-            return Ended::error(msg);
+            let e = SetupError::new(format!("cannot listen on {}", options.addr), e);
+            let _ = ready.send(Err(e.clone()));
+            return Ended::error(e.to_string());
         }
     };
     let addr = match listener.local_addr() {
         Ok(a) => a,
         Err(e) => {
-            let msg = format!("cannot read the listening address: {e}");
-            let _ = ready.send(Err(msg.clone()));
-            return Ended::error(msg);
+            let e = SetupError::new("cannot read the listening address", e);
+            let _ = ready.send(Err(e.clone()));
+            return Ended::error(e.to_string());
         }
     };
     if ready.send(Ok(addr)).is_err() {
         return Ended::cancelled("nobody waited for the server to start");
     }
-    ctx.mark(format!("listening on {addr}"), NO_LINE);
+    ctx.mark(format!("listening on {addr}"));
     let mut inline = FuturesUnordered::new();
     let mut lanes = JoinSet::new();
     let mut accept_errors = 0u64;
@@ -257,7 +254,7 @@ async fn serve(
                 Err(e) => {
                     accept_errors += 1;
                     if accept_errors == 1 {
-                        ctx.mark(format!("accept failed: {e}"), NO_LINE);
+                        ctx.mark(format!("accept failed: {e}"));
                     }
                 }
             },
@@ -363,7 +360,7 @@ mod tests {
             .build()
             .expect("runtime");
         let rec = rt.block_on(async { Recorder::new() });
-        let ctx = Ctx::new(rec, Clock::Real, "test", (0, 0));
+        let ctx = Ctx::new(rec, Clock::Real, "test");
         rt.block_on(f(ctx))
     }
 
@@ -378,7 +375,8 @@ mod tests {
             };
             let err = Server::start(&ctx, "server", options, endpoints::handler())
                 .await
-                .expect_err("the port is taken");
+                .expect_err("the port is taken")
+                .to_string();
             assert!(
                 err.starts_with(&format!("cannot listen on {addr}")),
                 "{err}"
@@ -399,7 +397,8 @@ mod tests {
             };
             let err = Server::start(&ctx, "server", options, endpoints::handler())
                 .await
-                .expect_err("refused");
+                .expect_err("refused")
+                .to_string();
             assert!(err.contains("loopback only"), "{err}");
         });
     }
