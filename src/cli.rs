@@ -134,7 +134,7 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             let opened = open_progress(cli.data_dir.as_deref());
             let now = crate::progress::Moment::now();
             let stats = crate::progress::stats(&set.lessons, &opened.progress, &now);
-            print!("{stats}");
+            write!(std::io::stdout().lock(), "{stats}")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Review => {
@@ -147,13 +147,15 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             let opened = open_progress(cli.data_dir.as_deref());
             let now = crate::progress::Moment::now();
             let queue = crate::practice::review_queue(&set.lessons, &opened.progress, &now, 10);
+            let mut out = std::io::stdout().lock();
             for entry in &queue {
-                println!("{:?}\t{}", entry.reason, entry.key);
+                writeln!(out, "{:?}\t{}", entry.reason, entry.key)?;
             }
-            println!(
+            writeln!(
+                out,
                 "{} item(s) to review; run `asyncdojo review` in a terminal to start",
                 queue.len()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demos { json } => {
@@ -403,6 +405,7 @@ pub fn print_lesson(l: &Lesson, styled: bool, out: &mut impl Write) -> std::io::
         };
         heading(out, &format!("Spot the bug: {} ({origin})", s(&hunt.title)))?;
         write_code(out, &hunt.code, hunt.language, styled)?;
+        write_bugs_and_fix(out, hunt)?;
     }
     writeln!(
         out,
@@ -411,6 +414,24 @@ pub fn print_lesson(l: &Lesson, styled: bool, out: &mut impl Write) -> std::io::
         l.spot_the_bug.len()
     )?;
     Ok(())
+}
+
+/// The answer to a spot-the-bug exercise, after its code: `show` is read, not practised, so it
+/// gives every bug (with the line numbers printed beside the code) and the fix.
+fn write_bugs_and_fix(out: &mut dyn Write, hunt: &lesson::BugHunt) -> std::io::Result<()> {
+    use crate::text::sanitize as s;
+    writeln!(out, "\nBugs:")?;
+    for bug in &hunt.bugs {
+        let lines: Vec<String> = bug.lines.iter().map(u32::to_string).collect();
+        let label = if lines.len() == 1 { "line" } else { "lines" };
+        writeln!(
+            out,
+            "- {label} {}: {}",
+            lines.join(", "),
+            s(&bug.why.split_whitespace().collect::<Vec<_>>().join(" "))
+        )?;
+    }
+    writeln!(out, "Fix: {}", s(hunt.fix.trim_end()))
 }
 
 fn write_code(

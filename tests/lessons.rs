@@ -105,3 +105,53 @@ fn every_predict_answer_is_what_the_demo_measures() {
     assert!(checked >= 19, "only {checked} predict items");
     assert!(wrong.is_empty(), "wrong predictions:\n{}", wrong.join("\n"));
 }
+
+#[test]
+fn every_exercise_is_reachable_from_a_quiz_item() {
+    // Practice, reviews and mock interviews reach an exercise only through a quiz item: an
+    // exercise no item names would never be shown, so its bugs and fix would go untaught.
+    let mut unreachable = Vec::new();
+    let mut exercises = 0;
+    for l in lesson::load_embedded(&Registry).lessons {
+        for hunt in &l.spot_the_bug {
+            exercises += 1;
+            let reached = l.quiz.iter().any(|q| {
+                q.kind == QuizKind::SpotTheBug && q.exercise.as_deref() == Some(hunt.id.as_str())
+            });
+            if !reached {
+                unreachable.push(format!("{}: {}", l.id, hunt.id));
+            }
+        }
+    }
+    assert!(exercises >= 19, "only {exercises} exercises");
+    assert!(
+        unreachable.is_empty(),
+        "exercises no spot-the-bug quiz item names:\n{}",
+        unreachable.join("\n")
+    );
+}
+
+#[test]
+fn show_prints_every_exercise_with_its_bugs_and_fix() {
+    let flat = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for l in lesson::load_embedded(&Registry).lessons {
+        let mut out = Vec::new();
+        asyncdojo::cli::print_lesson(&l, false, &mut out).expect("print to a Vec");
+        let out = String::from_utf8(out).expect("utf-8");
+        for hunt in &l.spot_the_bug {
+            for bug in &hunt.bugs {
+                let lines: Vec<String> = bug.lines.iter().map(u32::to_string).collect();
+                let label = if lines.len() == 1 { "line" } else { "lines" };
+                let entry = format!("- {label} {}: {}", lines.join(", "), flat(&bug.why));
+                assert!(
+                    out.contains(&entry),
+                    "{} {}: missing {entry:?}",
+                    l.id,
+                    hunt.id
+                );
+            }
+            let fix = format!("Fix: {}", hunt.fix.trim_end());
+            assert!(out.contains(&fix), "{} {}: missing its fix", l.id, hunt.id);
+        }
+    }
+}
