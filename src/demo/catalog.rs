@@ -24,6 +24,7 @@ mod downloader;
 mod event_loop;
 mod gateway;
 mod gather;
+mod gather_errors;
 mod graceful_shutdown;
 mod http_fanout;
 mod lazy_futures;
@@ -46,6 +47,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &spawn_vs_await::SpawnVsAwait,
     &semaphore::SemaphoreDemo,
     &Legacy(http_fanout::HttpFanout),
+    &gather_errors::GatherErrors,
     &Legacy(connection_pool::ConnectionPool),
     &timeouts::Timeouts,
     &Legacy(circuit_breaker::CircuitBreakerDemo),
