@@ -33,6 +33,7 @@ mod pipeline;
 mod rate_limiter;
 mod retry_backoff;
 mod scheduler;
+mod select_loop;
 mod semaphore;
 mod spawn_vs_await;
 mod timeouts;
@@ -50,6 +51,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &gather_errors::GatherErrors,
     &Legacy(connection_pool::ConnectionPool),
     &timeouts::Timeouts,
+    &select_loop::SelectLoop,
     &Legacy(circuit_breaker::CircuitBreakerDemo),
     &Legacy(crawler::Crawler),
     &Legacy(pipeline::Pipeline),
