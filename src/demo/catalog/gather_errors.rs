@@ -70,7 +70,10 @@ static SPEC: DemoSpec = DemoSpec {
     metrics: &[
         ("completed", "children that succeeded"),
         ("failed", "children that returned an error"),
-        ("cancelled", "children cancelled (dropped or aborted) before they finished"),
+        (
+            "cancelled",
+            "children cancelled (dropped or aborted) before they finished",
+        ),
         ("caller_returned_ms", "when the caller had its answer"),
         (
             "left_running",

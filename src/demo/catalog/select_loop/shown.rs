@@ -50,7 +50,7 @@ struct Partial<'a> {
 impl Drop for Partial<'_> {
     fn drop(&mut self) {
         if !self.bytes.is_empty() {
-            self.ctx.mark("item lost: its first half was dropped with the future");
+            self.ctx.mark("item lost with the dropped future");
         }
     }
 }

@@ -53,7 +53,7 @@ fn check(sets: &[&str], (items, every, item, tick): (u64, u64, u64, u64)) {
             Variant::Pinned | Variant::BufferOutside => vec![],
         };
         assert_eq!(
-            testing::mark_times(tl, "item lost: its first half was dropped with the future"),
+            testing::mark_times(tl, "item lost with the dropped future"),
             expected_losses,
             "{variant:?}"
         );
@@ -110,7 +110,7 @@ fn several_ticks_inside_one_item_lose_it_once() {
 fn the_loss_is_marked_on_its_line_of_the_shown_file() {
     let report = run_virtual::<SelectLoop>(&[Variant::Recreated], &[]);
     let tl = &testing::variant(&report, Variant::Recreated).timeline;
-    let label = "item lost: its first half was dropped with the future";
+    let label = "item lost with the dropped future";
     let mark = tl.marks.iter().find(|m| m.label == label).expect("a loss");
     assert_eq!(mark.task, Some(testing::task(tl, "reader").id));
     let line = mark.line.expect("made from the shown file") as usize;
