@@ -40,11 +40,12 @@ variants! {
 
 params! {
     pub struct Config {
-        items: usize = Int(1..=1000), "6", "how many items the sender sends";
-        every_ms: Duration = Ms(1..=60_000), "100", "a new item starts every every_ms";
-        item_ms: Duration = Ms(0..=60_000), "50",
+        // The ranges keep a run under 1,000 s, so at most 100,000 ticks are recorded.
+        items: usize = Int(1..=100), "6", "how many items the sender sends";
+        every_ms: Duration = Ms(1..=10_000), "100", "a new item starts every every_ms";
+        item_ms: Duration = Ms(0..=10_000), "50",
             "an item's first half arrives when it starts, the rest item_ms later";
-        tick_ms: Duration = Ms(1..=60_000), "120",
+        tick_ms: Duration = Ms(10..=60_000), "120",
             "the loop's other branch: a tick every tick_ms";
     }
 }
