@@ -92,7 +92,7 @@ fn leftover_tasks_end_with_the_run_and_nothing_stays_alive() {
     assert_eq!(forever.outcome, Outcome::Cancelled);
     let lazy = run.timeline.task("never polled").expect("lane");
     assert_eq!(lazy.outcome, Outcome::Cancelled);
-    assert_eq!(lazy.detail, "dropped without ever being polled");
+    assert_eq!(lazy.detail, "never started: dropped before its first poll");
     assert!(lazy.polls.is_empty());
 }
 

@@ -24,6 +24,7 @@ mod downloader;
 mod event_loop;
 mod gateway;
 mod gather;
+mod gather_errors;
 mod graceful_shutdown;
 mod http_fanout;
 mod lazy_futures;
@@ -32,6 +33,7 @@ mod pipeline;
 mod rate_limiter;
 mod retry_backoff;
 mod scheduler;
+mod select_loop;
 mod semaphore;
 mod spawn_vs_await;
 mod timeouts;
@@ -46,8 +48,10 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &spawn_vs_await::SpawnVsAwait,
     &semaphore::SemaphoreDemo,
     &Legacy(http_fanout::HttpFanout),
+    &gather_errors::GatherErrors,
     &Legacy(connection_pool::ConnectionPool),
     &timeouts::Timeouts,
+    &select_loop::SelectLoop,
     &circuit_breaker::CircuitBreakerDemo,
     &Legacy(crawler::Crawler),
     &Legacy(pipeline::Pipeline),

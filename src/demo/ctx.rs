@@ -392,7 +392,7 @@ impl<F> Drop for Instrumented<F> {
             let detail = if self.polled {
                 "dropped while waiting: aborted, timed out or its run was cancelled"
             } else {
-                "dropped without ever being polled"
+                "never started: dropped before its first poll"
             };
             self.rec
                 .finish(self.id, Outcome::Cancelled, detail.to_owned());

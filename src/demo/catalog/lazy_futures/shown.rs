@@ -25,7 +25,7 @@ pub async fn lazy(ctx: &Ctx, delay: Duration, work_time: Duration) {
     tokio::time::sleep_until(start + delay).await;
     // Its first poll is now: it runs from delay_ms to delay_ms + work_ms.
     later.await;
-    // Dropped without ever being polled: its body never ran at all.
+    // Dropped without ever being polled: it never started, and its body never ran at all.
     drop(never);
-    ctx.mark("never-awaited future dropped");
+    ctx.mark("never-awaited future dropped: it never started");
 }

@@ -21,7 +21,9 @@ fn check(sets: &[&str], delay: f64, work: f64) {
     assert_eq!(later.outcome, Outcome::Ok);
     let never = tl.task("never awaited").unwrap();
     assert!(never.polls.is_empty());
+    // Cancelled before it ever ran: the lane says it never started.
     assert_eq!(never.outcome, Outcome::Cancelled);
+    assert_eq!(never.detail, "never started: dropped before its first poll");
     assert_eq!(never.finished_ms, Some(delay + work));
     assert_eq!(r.total_ms, delay + work);
     assert_eq!(tl.count(Outcome::Cancelled), 1);
