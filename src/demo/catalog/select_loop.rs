@@ -39,6 +39,7 @@ variants! {
 }
 
 params! {
+    #[derive(Clone)]
     pub struct Config {
         // The ranges keep a run under 1,000 s, so at most 100,000 ticks are recorded.
         items: usize = Int(1..=100), "6", "how many items the sender sends";
