@@ -2,8 +2,11 @@
 //! turns keys into actions, performs the effects (starting a demo run) and feeds results back as
 //! actions; `ui` draws the state.
 
+pub mod key;
 pub mod keymap;
 pub mod practice;
+
+pub use key::{Key, KeyCode};
 
 use crate::demo::timeline::TimelineSnapshot;
 use crate::demo::{self, Clock, Params, RunRequest};

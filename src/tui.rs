@@ -7,11 +7,12 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEvent, KeyEventKind, KeyModifiers,
+    MouseButton, MouseEventKind,
 };
 use crossterm::execute;
 
-use crate::app::{Action, App, Effect, Pane, keymap};
+use crate::app::{Action, App, Effect, Key, KeyCode, Pane, keymap};
 use crate::demo::DemoRun;
 use crate::lesson::LessonSet;
 use crate::ui;
@@ -293,10 +294,36 @@ fn score_prediction(
     crate::practice::score_predict_item(item, typed, &run.measured).map_err(|e| e.to_string())
 }
 
+/// The app's key for a terminal key event; keys the app has no use for are `None`.
+fn key_from(event: &KeyEvent) -> Option<Key> {
+    use crossterm::event::KeyCode as Term;
+    let code = match event.code {
+        Term::Char(c) => KeyCode::Char(c),
+        Term::Enter => KeyCode::Enter,
+        Term::Esc => KeyCode::Esc,
+        Term::Tab => KeyCode::Tab,
+        Term::BackTab => KeyCode::BackTab,
+        Term::Backspace => KeyCode::Backspace,
+        Term::Up => KeyCode::Up,
+        Term::Down => KeyCode::Down,
+        Term::Left => KeyCode::Left,
+        Term::Right => KeyCode::Right,
+        Term::Home => KeyCode::Home,
+        Term::End => KeyCode::End,
+        Term::PageUp => KeyCode::PageUp,
+        Term::PageDown => KeyCode::PageDown,
+        _ => return None,
+    };
+    Some(Key {
+        code,
+        ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
+    })
+}
+
 fn action_for_event(app: &App, event: &Event, areas: &ui::PaneAreas) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
-            keymap::action_for(*key, app.focus(), app.takes_text())
+            keymap::action_for(key_from(key)?, app.focus(), app.takes_text())
         }
         Event::Resize(_, _) => Some(Action::Resize),
         Event::Mouse(m) => {
@@ -317,5 +344,29 @@ fn action_for_event(app: &App, event: &Event, areas: &ui::PaneAreas) -> Option<A
             }
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_keys_become_the_apps_keys() {
+        use crossterm::event::KeyCode as Term;
+        let key = |code, modifiers| key_from(&KeyEvent::new(code, modifiers));
+        assert_eq!(
+            key(Term::Char('c'), KeyModifiers::CONTROL),
+            Some(Key::ctrl(KeyCode::Char('c')))
+        );
+        assert_eq!(
+            key(Term::Char('R'), KeyModifiers::SHIFT),
+            Some(Key::new(KeyCode::Char('R')))
+        );
+        assert_eq!(
+            key(Term::BackTab, KeyModifiers::SHIFT),
+            Some(Key::new(KeyCode::BackTab))
+        );
+        assert_eq!(key(Term::F(1), KeyModifiers::NONE), None);
     }
 }
