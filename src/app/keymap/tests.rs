@@ -60,6 +60,7 @@ fn the_keymap_does_not_know_the_terminal_library() {
     let sources = [
         ("app/keymap.rs", include_str!("../keymap.rs")),
         ("app/key.rs", include_str!("../key.rs")),
+        ("app/action.rs", include_str!("../action.rs")),
     ];
     let library = ["cross", "term"].concat();
     for (path, source) in sources {
