@@ -96,6 +96,8 @@ pub struct App {
     /// Per lesson (same order as `lessons`): its mark in the browser, and the due count.
     pub marks: Vec<(char, usize)>,
     pub practice: Option<practice::PracticeView>,
+    /// The model answer practice is on, rendered once (see `practice_screen`).
+    pub answer: Option<practice_screen::AnswerText>,
 }
 
 impl App {
@@ -121,6 +123,7 @@ impl App {
             progress_version: 0,
             marks: Vec::new(),
             practice: None,
+            answer: None,
         }
         .with_marks()
     }
@@ -195,7 +198,9 @@ impl App {
         if !action.is_news() && !matches!(action, Action::Tick { .. }) {
             self.message = None;
         }
-        self.apply(action)
+        let effect = self.apply(action);
+        self.refresh_answer();
+        effect
     }
 
     fn apply(&mut self, action: Action) -> Effect {

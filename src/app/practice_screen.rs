@@ -1,8 +1,18 @@
-//! The practice screen in the app: starting a review, a lesson quiz or the mock interview, and
-//! routing keys and ticks to the session (`practice`).
+//! The practice screen in the app: starting a review, a lesson quiz or the mock interview,
+//! routing keys and ticks to the session (`practice`), and keeping the model answer it may show
+//! rendered once per lesson rather than per frame.
 
 use super::practice::{self, PracticeEffect, PracticeView, QuizKey};
 use super::{Action, App, Effect, Screen};
+use crate::lesson::LessonId;
+use crate::markdown::MdLine;
+
+/// The model answer of the lesson practice is on, as rendered Markdown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerText {
+    pub lesson: LessonId,
+    pub lines: Vec<MdLine>,
+}
 
 impl App {
     pub(super) fn start_review(&mut self) {
@@ -118,5 +128,39 @@ impl App {
                 Effect::None
             }
         }
+    }
+
+    /// The lesson whose model answer practice may show now: the current item's or question's.
+    fn practice_lesson(&self) -> Option<&LessonId> {
+        match self.practice.as_ref()? {
+            PracticeView::Quiz(q) => q.items.get(q.index).map(|k| k.lesson()),
+            PracticeView::Interview(i) => i.current().map(|q| &q.lesson),
+            PracticeView::Summary(_) => None,
+        }
+    }
+
+    /// Render the model answer when practice moves to another lesson; the pane only reads it.
+    pub(super) fn refresh_answer(&mut self) {
+        let Some(id) = self.practice_lesson() else {
+            return;
+        };
+        if self.answer.as_ref().is_some_and(|a| &a.lesson == id) {
+            return;
+        }
+        let Some(lesson) = self.lessons.iter().find(|l| &l.id == id) else {
+            return;
+        };
+        self.answer = Some(AnswerText {
+            lesson: lesson.id.clone(),
+            lines: crate::markdown::render(&lesson.answer),
+        });
+    }
+
+    /// The rendered model answer of `lesson`, if practice is on it.
+    pub fn answer_lines(&self, lesson: &LessonId) -> &[MdLine] {
+        self.answer
+            .as_ref()
+            .filter(|a| &a.lesson == lesson)
+            .map_or(&[], |a| &a.lines)
     }
 }
