@@ -46,8 +46,16 @@ impl MdLine {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread rendered Markdown: tests check a frame renders none.
+    pub static RENDERS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Parse `source`; every piece of text is sanitised, so no control character reaches a terminal.
 pub fn render(source: &str) -> Vec<MdLine> {
+    #[cfg(test)]
+    RENDERS.with(|n| n.set(n.get() + 1));
     let mut out: Vec<MdLine> = Vec::new();
     let mut line = MdLine::default();
     let mut strong = 0u32;

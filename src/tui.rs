@@ -1,30 +1,37 @@
-//! The terminal edge: raw mode and the alternate screen, the event loop, and the effects the app
-//! asks for (starting and cancelling demo runs). The terminal is restored on quit, on error and on
-//! a panic of this thread; a panic in a demo task never touches the screen (it is recorded in the
-//! demo's timeline instead).
+//! The terminal edge: raw mode and the alternate screen, the event loop, key decoding, and the
+//! effects the app asks for. The terminal is restored on quit, on error and on a panic of this
+//! thread; a panic in a demo task never touches the screen (it is recorded in the demo's timeline
+//! instead). The loop only reads the app's state and feeds it actions; whatever could block —
+//! a demo run, scoring a prediction, writing progress — happens on another thread (`effects`).
 
+mod effects;
+mod saver;
+
+use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEvent, KeyEventKind, KeyModifiers,
+    MouseButton, MouseEventKind,
 };
 use crossterm::execute;
 
-use crate::app::{Action, App, Effect, Pane, keymap};
-use crate::demo::DemoRun;
+use crate::app::{Action, App, Key, KeyCode, Pane, keymap};
 use crate::lesson::LessonSet;
 use crate::ui;
+use effects::{Effects, Step};
 
 /// At most this many frames a second while a demo runs; none at all while idle.
 const FRAME: Duration = Duration::from_millis(16);
 
+/// What wakes the loop.
 enum Incoming {
     Input(Event),
     /// Highlighting finished in the background: redraw with colours.
     Highlighted,
-    /// The number of connected tokio-console clients changed.
-    ConsoleClients(usize),
+    /// News from a worker thread (a scored prediction, a failed save, console clients).
+    Action(Action),
     InputClosed,
 }
 
@@ -49,10 +56,10 @@ pub struct Options {
 
 pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let store = options.data_dir.map(crate::progress::Store::open);
+    let opened = options.data_dir.map(crate::progress::Store::open);
     let mut app = App::new(set, no_color);
     let mut notes: Vec<String> = Vec::new();
-    match &store {
+    match &opened {
         Some(opened) => {
             notes.extend(opened.warnings.iter().map(ToString::to_string));
             if !opened.store.can_save() {
@@ -66,23 +73,38 @@ pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
         None => notes
             .push("no data directory found: progress will not be saved (use --data-dir)".into()),
     }
-    if !notes.is_empty() {
-        app.message = Some(notes.join(" · "));
+    if options.review {
+        let _ = app.update(Action::StartReview);
     }
-    let store = store.map(|o| o.store);
-    let console = options.console;
+    if !notes.is_empty() {
+        notes.extend(app.message.clone());
+        let _ = app.update(Action::Notify(notes.join(" · ")));
+    }
     let (tx, rx) = mpsc::channel();
+    let saver = match opened
+        .map(|o| o.store)
+        .filter(crate::progress::Store::can_save)
+    {
+        Some(store) => Some(saver::Saver::start(store, {
+            let tx = tx.clone();
+            move |err| {
+                let _ = tx.send(Incoming::Action(Action::Notify(err)));
+            }
+        })?),
+        None => None,
+    };
+    let mut effects = Effects::new(tx.clone(), saver, effects::score_prediction);
     warm_highlighting(&app, tx.clone());
     // Before any demo runtime starts, so the console sees every demo task.
-    if let Some(addr) = console {
+    if let Some(addr) = options.console {
         let notify = tx.clone();
         let on_clients = Box::new(move |n| {
-            let _ = notify.send(Incoming::ConsoleClients(n));
+            let _ = notify.send(Incoming::Action(Action::ConsoleClients(n)));
         });
-        match crate::console::serve(addr, on_clients) {
-            Ok(status) => app.console = Some((status.addr.to_string(), 0)),
-            Err(err) => app.message = Some(format!("{err}; continuing without tokio-console")),
-        }
+        let _ = app.update(match crate::console::serve(addr, on_clients) {
+            Ok(status) => Action::ConsoleServing(status.addr.to_string()),
+            Err(err) => Action::Notify(format!("{err}; continuing without tokio-console")),
+        });
     }
 
     let mut terminal = ratatui::init();
@@ -90,26 +112,15 @@ pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
     install_panic_hook();
     execute!(std::io::stdout(), EnableMouseCapture)?;
     spawn_input_thread(tx)?;
-    if options.review {
-        let _ = app.update(Action::StartReview);
-    }
-    let result = event_loop(&mut app, &mut terminal, &rx, store.as_ref());
-    save(&mut app, store.as_ref());
+    let result = event_loop(&mut app, &mut terminal, &rx, &mut effects);
+    shut_down(&app, effects);
     result
 }
 
-/// Save progress if it changed; a failure is shown, never fatal.
-fn save(app: &mut App, store: Option<&crate::progress::Store>) {
-    if !app.progress_dirty {
-        return;
-    }
-    app.progress_dirty = false;
-    if let Some(store) = store
-        && store.can_save()
-        && let Err(err) = store.save(&app.progress)
-    {
-        app.message = Some(err.to_string());
-    }
+/// Quitting still saves: the last change goes to the saver, which finishes writing.
+fn shut_down(app: &App, mut effects: Effects) {
+    effects.save_if_changed(app);
+    effects.finish();
 }
 
 /// ratatui's hook restores the terminal and prints the panic. Keep that for this (the UI)
@@ -175,11 +186,9 @@ fn event_loop(
     app: &mut App,
     terminal: &mut ratatui::DefaultTerminal,
     rx: &Receiver<Incoming>,
-    store: Option<&crate::progress::Store>,
+    effects: &mut Effects,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut run: Option<DemoRun> = None;
-    let mut seen_version = u64::MAX;
     let mut dirty = true;
     let mut areas = ui::PaneAreas::default();
     loop {
@@ -192,7 +201,7 @@ fn event_loop(
         }
         // Idle: block until something happens. Running: wake for the next frame; an interview
         // countdown: wake every second.
-        let wake = if run.is_some() {
+        let wake = if effects.running() {
             Some(FRAME)
         } else if app.needs_ticks() {
             Some(Duration::from_secs(1))
@@ -211,7 +220,7 @@ fn event_loop(
                 Err(_) => return Ok(()),
             }
         };
-        let mut actions = std::collections::VecDeque::new();
+        let mut actions = VecDeque::new();
         if app.needs_ticks() || app.screen == crate::app::Screen::Practice {
             actions.push_back(Action::Tick {
                 at: started.elapsed(),
@@ -220,83 +229,68 @@ fn event_loop(
         match incoming {
             Some(Incoming::Input(e)) => actions.extend(action_for_event(app, &e, &areas)),
             Some(Incoming::Highlighted) => dirty = true,
-            Some(Incoming::ConsoleClients(n)) => {
-                if let Some(c) = &mut app.console {
-                    c.1 = n;
-                }
-                dirty = true;
-            }
+            Some(Incoming::Action(a)) => actions.push_back(a),
             Some(Incoming::InputClosed) => return Ok(()),
             None => {}
         }
-        if let Some(r) = &run {
-            if r.is_finished() {
-                if let Some(done) = run.take() {
-                    let report = done.wait();
-                    let error = report.runs.iter().find_map(|v| v.error.clone());
-                    let runs = report
-                        .runs
-                        .into_iter()
-                        .map(|v| (v.variant, v.timeline, v.total_ms))
-                        .collect();
-                    actions.push_back(Action::DemoFinished { runs, error });
-                }
-            } else if r.version() != seen_version {
-                seen_version = r.version();
-                actions.push_back(Action::DemoProgress(r.snapshots()));
-            }
+        actions.extend(effects.poll_run());
+        dirty |= !actions.is_empty();
+        if dispatch(app, effects, actions) == Flow::Quit {
+            return Ok(());
         }
-        while let Some(action) = actions.pop_front() {
-            if app.message.is_some()
-                && !matches!(action, Action::DemoProgress(_) | Action::Tick { .. })
-            {
-                app.message = None;
-            }
-            dirty = true;
-            match app.update(action) {
-                Effect::None => {}
-                Effect::Quit => return Ok(()),
-                Effect::StartRun(req) => match DemoRun::start(req) {
-                    Ok(r) => {
-                        seen_version = u64::MAX;
-                        run = Some(r);
-                    }
-                    Err(e) => app.message = Some(format!("could not start the demo: {e}")),
-                },
-                Effect::CancelRun => {
-                    if let Some(r) = &run {
-                        r.cancel();
-                    }
-                }
-                Effect::ScorePredict { key, typed } => {
-                    actions.push_back(Action::PredictScored {
-                        result: score_prediction(app, &key, &typed),
-                        key,
-                    });
-                }
-            }
-        }
-        save(app, store);
     }
 }
 
-/// Run a prediction's demo on the virtual clock (it finishes at once) and score the guess.
-fn score_prediction(
-    app: &App,
-    key: &crate::practice::ItemKey,
-    typed: &str,
-) -> Result<crate::practice::PredictScore, String> {
-    let Some((_, Some(item))) = key.resolve(&app.lessons) else {
-        return Err("this quiz item no longer exists".into());
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Quit,
+}
+
+/// Apply `actions` in order and hand each effect to `effects`; an effect's immediate answer
+/// (a run that could not start) is applied in turn. Returns without waiting for any run.
+fn dispatch(app: &mut App, effects: &mut Effects, mut actions: VecDeque<Action>) -> Flow {
+    while let Some(action) = actions.pop_front() {
+        match effects.perform(app.update(action), app) {
+            Step::Continue => {}
+            Step::Then(next) => actions.push_back(next),
+            Step::Quit => return Flow::Quit,
+        }
+    }
+    effects.save_if_changed(app);
+    Flow::Continue
+}
+
+/// The app's key for a terminal key event; keys the app has no use for are `None`.
+fn key_from(event: &KeyEvent) -> Option<Key> {
+    use crossterm::event::KeyCode as Term;
+    let code = match event.code {
+        Term::Char(c) => KeyCode::Char(c),
+        Term::Enter => KeyCode::Enter,
+        Term::Esc => KeyCode::Esc,
+        Term::Tab => KeyCode::Tab,
+        Term::BackTab => KeyCode::BackTab,
+        Term::Backspace => KeyCode::Backspace,
+        Term::Up => KeyCode::Up,
+        Term::Down => KeyCode::Down,
+        Term::Left => KeyCode::Left,
+        Term::Right => KeyCode::Right,
+        Term::Home => KeyCode::Home,
+        Term::End => KeyCode::End,
+        Term::PageUp => KeyCode::PageUp,
+        Term::PageDown => KeyCode::PageDown,
+        _ => return None,
     };
-    let run = crate::practice::run_predict(item).map_err(|e| e.to_string())?;
-    crate::practice::score_predict_item(item, typed, &run.measured).map_err(|e| e.to_string())
+    Some(Key {
+        code,
+        ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
+    })
 }
 
 fn action_for_event(app: &App, event: &Event, areas: &ui::PaneAreas) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
-            keymap::action_for(*key, app.focus(), app.takes_text())
+            keymap::action_for(key_from(key)?, app.focus(), app.takes_text())
         }
         Event::Resize(_, _) => Some(Action::Resize),
         Event::Mouse(m) => {
@@ -319,3 +313,6 @@ fn action_for_event(app: &App, event: &Event, areas: &ui::PaneAreas) -> Option<A
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

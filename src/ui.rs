@@ -231,3 +231,53 @@ fn pane_block(
     block.render(area, buf);
     inner
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Action;
+
+    fn fixture_app() -> App {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+        App::new(
+            crate::lesson::load_dir(&dir, &crate::demo::Registry).expect("fixture lessons"),
+            true,
+        )
+    }
+
+    fn frame(app: &App) -> String {
+        let area = Rect::new(0, 0, 100, 40);
+        let mut buf = Buffer::empty(area);
+        draw(app, area, &mut buf);
+        buf.content().iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn the_practice_pane_renders_the_model_answer_once_not_per_frame() {
+        let renders = || crate::markdown::RENDERS.with(std::cell::Cell::get);
+        let mut a = fixture_app();
+        let _ = a.update(Action::StartInterview);
+        let _ = a.update(Action::Open);
+        let _ = a.update(Action::Open);
+        assert!(
+            matches!(
+                &a.practice,
+                Some(crate::app::practice::PracticeView::Interview(i))
+                    if matches!(i.phase(), crate::practice::Phase::Revealed { .. })
+            ),
+            "the model answer is showing"
+        );
+        let before = renders();
+        let first = frame(&a);
+        for _ in 0..5 {
+            let _ = frame(&a);
+        }
+        assert_eq!(renders(), before, "a frame renders no Markdown");
+        let answer = crate::markdown::render(&a.lessons[0].answer);
+        let opening: String = answer[0].text().chars().take(24).collect();
+        assert!(
+            first.contains(&opening),
+            "the pane shows the answer ({opening:?})"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! Whole screens at 80×24 and 160×48, after scripted actions, with deterministic virtual-clock runs.
 
-use asyncdojo::app::{Action, App, Effect, Pane};
+use asyncdojo::app::{Action, App, Effect, Pane, RunView};
 use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -122,4 +122,110 @@ fn a_real_clock_run_can_also_be_requested() {
     let req =
         RunRequest::build("gather", &[], &["latencies_ms=1".into()], Clock::Real).expect("req");
     assert_eq!(runner::run_blocking(req).expect("run").runs.len(), 2);
+}
+
+/// The app's timeline pane and `run`'s text rasterise lanes with one function: on a recorded run
+/// with long polls, short polls, waits and marks they agree column for column.
+#[test]
+fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
+    use asyncdojo::demo::timeline::Cell;
+    use asyncdojo::ui::timeline_pane::TimelinePane;
+    use ratatui::widgets::Widget;
+
+    // The blocking variant holds the thread (a long poll) while the ticker waits and marks ticks.
+    let req =
+        RunRequest::build("blocking", &["blocking".into()], &[], Clock::Virtual).expect("req");
+    let report = runner::run_blocking(req).expect("run");
+    let run = &report.runs[0];
+    let tasks = &run.timeline.tasks;
+
+    // The pane at 80 columns: 16 for names, a space, 61 lane columns, a space, the outcome.
+    let (pane_w, pane_name_w, cols) = (80u16, 16u16, 61usize);
+    let mut view = RunView::finished(
+        vec![(run.variant, run.timeline.clone(), run.total_ms)],
+        None,
+    );
+    view.cursor_ms = None;
+    let theme = asyncdojo::ui::theme::Theme::new(asyncdojo::app::Palette::Dark, true);
+    let area = ratatui::layout::Rect::new(0, 0, pane_w, 30);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    (&TimelinePane {
+        run: &view,
+        theme: &theme,
+    })
+        .render(area, &mut buf);
+    let pane_cell = |symbol: &str| match symbol {
+        " " => Cell::Absent,
+        "─" => Cell::Waiting,
+        "╎" => Cell::ShortPoll,
+        "█" => Cell::Running,
+        "◆" => Cell::Mark,
+        other => panic!("not a lane glyph in the pane: {other:?}"),
+    };
+    let pane: Vec<Vec<Cell>> = (0..tasks.len() as u16)
+        .map(|row| {
+            (0..cols as u16)
+                .map(|c| pane_cell(buf[(pane_name_w + 1 + c, 1 + row)].symbol()))
+                .collect()
+        })
+        .collect();
+
+    // The text at the width that gives it the same 61 lane columns.
+    let name_w = tasks
+        .iter()
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 24);
+    let text = asyncdojo::cli::ascii_timeline::render(&report, cols + name_w + 14);
+    let header = text
+        .lines()
+        .position(|l| l.starts_with("── "))
+        .expect("variant header");
+    let text_cell = |c: char| match c {
+        ' ' => Cell::Absent,
+        '-' => Cell::Waiting,
+        '|' => Cell::ShortPoll,
+        '#' => Cell::Running,
+        '*' => Cell::Mark,
+        other => panic!("not a lane glyph in the text: {other:?}"),
+    };
+    let ascii: Vec<Vec<Cell>> = text
+        .lines()
+        .skip(header + 1)
+        .take(tasks.len())
+        .map(|l| {
+            l.chars()
+                .skip(name_w + 1)
+                .take(cols)
+                .map(text_cell)
+                .collect()
+        })
+        .collect();
+
+    for (i, task) in tasks.iter().enumerate() {
+        assert_eq!(pane[i], ascii[i], "lane of {}:\n{text}", task.name);
+    }
+    let seen: std::collections::HashSet<Cell> = pane.iter().flatten().copied().collect();
+    for kind in [Cell::Running, Cell::ShortPoll, Cell::Waiting, Cell::Mark] {
+        assert!(
+            seen.contains(&kind),
+            "the run shows no {kind:?} cell:\n{text}"
+        );
+    }
+}
+
+/// The README's legend is the glyph table both outputs use.
+#[test]
+fn the_readme_legend_lists_each_cell_as_both_outputs_draw_it() {
+    use asyncdojo::demo::timeline::Cell;
+    let readme = include_str!("../README.md");
+    let theme = asyncdojo::ui::theme::Theme::new(asyncdojo::app::Palette::Dark, true);
+    for cell in [Cell::Running, Cell::ShortPoll, Cell::Waiting, Cell::Mark] {
+        let (pane, _) = asyncdojo::ui::timeline_pane::glyph(cell, &theme).expect("drawn");
+        let text = asyncdojo::cli::ascii_timeline::glyph(cell).to_string();
+        let text = if text == "|" { "\\|".to_owned() } else { text };
+        let row = format!("| `{pane}` | `{text}` |");
+        assert!(readme.contains(&row), "README.md's legend lacks {row}");
+    }
 }

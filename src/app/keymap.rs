@@ -1,8 +1,7 @@
 //! Keys → actions, as one table. The help overlay and the README's key table are generated from
 //! it, so they cannot drift from what the keys do.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
+use super::key::{Key, KeyCode};
 use super::{Action, Pane};
 
 /// Where a binding applies.
@@ -386,8 +385,8 @@ pub static KEYMAP: &[Binding] = &[
 ];
 
 /// The action a key asks for in `pane`. `filtering` sends text keys to the lesson filter.
-pub fn action_for(key: KeyEvent, pane: Pane, filtering: bool) -> Option<Action> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
+pub fn action_for(key: Key, pane: Pane, filtering: bool) -> Option<Action> {
+    if key.ctrl && key.code == Char('c') {
         return Some(Action::Quit);
     }
     // Digits in practice pick an option or grade: the key itself is the answer.
@@ -451,81 +450,4 @@ pub fn markdown_table() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
-
-    #[test]
-    fn the_same_key_means_what_its_pane_says() {
-        let cases = [
-            (Char('l'), Pane::List, Some(Action::Open)),
-            (Char('l'), Pane::Timeline, Some(Action::Right)),
-            (Char('l'), Pane::Params, Some(Action::Increase)),
-            (Char('+'), Pane::Params, Some(Action::Increase)),
-            (Char('-'), Pane::Params, Some(Action::Decrease)),
-            (Char('r'), Pane::Text, Some(Action::Run)),
-            (Char('r'), Pane::List, None),
-            (Char('q'), Pane::Code, Some(Action::Quit)),
-            (Char('?'), Pane::List, Some(Action::ToggleHelp)),
-            (Tab, Pane::Code, Some(Action::NextPane)),
-            (Esc, Pane::Timeline, Some(Action::Back)),
-            (Char('j'), Pane::Text, Some(Action::Down)),
-            (Char('z'), Pane::Timeline, Some(Action::ZoomIn)),
-            (Char('z'), Pane::Code, None),
-        ];
-        for (code, pane, expected) in cases {
-            assert_eq!(
-                action_for(key(code), pane, false),
-                expected,
-                "{code:?} in {pane:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn filtering_takes_text_keys() {
-        assert_eq!(
-            action_for(key(Char('q')), Pane::List, true),
-            Some(Action::Char('q'))
-        );
-        assert_eq!(action_for(key(Esc), Pane::List, true), Some(Action::Back));
-        let ctrl_c = KeyEvent::new(Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(action_for(ctrl_c, Pane::List, true), Some(Action::Quit));
-    }
-
-    #[test]
-    fn every_binding_shows_in_the_help_overlay() {
-        let area = ratatui::layout::Rect::new(0, 0, 100, 80);
-        let mut buf = ratatui::buffer::Buffer::empty(area);
-        let theme = crate::ui::theme::Theme::new(crate::app::Palette::Dark, true);
-        ratatui::widgets::Widget::render(
-            &crate::ui::help::Help {
-                theme: &theme,
-                scroll: 0,
-            },
-            area,
-            &mut buf,
-        );
-        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
-        for b in KEYMAP {
-            assert!(
-                text.contains(b.help),
-                "`{}` is missing from the help overlay",
-                b.help
-            );
-        }
-    }
-
-    #[test]
-    fn the_readme_key_table_is_the_keymap() {
-        let readme = include_str!("../../README.md");
-        assert!(
-            readme.contains(&markdown_table()),
-            "README.md's key table is out of date; paste this in:\n{}",
-            markdown_table()
-        );
-    }
-}
+mod tests;

@@ -272,7 +272,12 @@ pub fn predict_scored(
     if q.items.get(q.index) != Some(key) {
         return PracticeEffect::None;
     }
-    let ItemState::Predict { result: slot, .. } = &mut q.state else {
+    // Scoring runs off the UI thread: a second Enter may ask twice; the first answer counts.
+    let ItemState::Predict {
+        result: slot @ None,
+        ..
+    } = &mut q.state
+    else {
         return PracticeEffect::None;
     };
     let effect = match &result {

@@ -1,7 +1,7 @@
 //! `update` as a pure function: key → action → state.
 
 use super::*;
-use crate::demo::Registry;
+use crate::demo::{Clock, Registry, RunRequest};
 
 fn app() -> App {
     App::new(
@@ -255,11 +255,12 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
     let run = crate::practice::run_predict(&item).expect("virtual run");
     let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
     assert!(score.within_tolerance, "300 ms is the measured total");
+    let before = a.progress_version;
     let _ = a.update(Action::PredictScored {
         key: key.clone(),
         result: Ok(score),
     });
-    assert!(a.progress_dirty, "a scored answer is saved");
+    assert!(a.progress_version > before, "a scored answer is saved");
     assert!(a.progress.item(&key).is_some());
     // Next: the second prediction, skipped through by answering wrong.
     let _ = a.update(Action::Open);
@@ -361,7 +362,7 @@ fn the_mock_interview_runs_through_update_with_time_passed_in() {
     assert_eq!(s.answers.len(), 1);
     assert_eq!(s.answers[0].grade, Some(crate::practice::Grade::Good));
     assert_eq!(s.answers[0].notes, "gather");
-    assert!(a.progress_dirty);
+    assert!(a.progress_version > 0);
     let _ = a.update(Action::Back);
     assert_eq!(a.screen, Screen::Browser);
 }
@@ -384,4 +385,43 @@ fn review_with_nothing_due_offers_new_items_and_says_so_when_empty() {
             .as_deref()
             .is_some_and(|m| m.contains("nothing to review"))
     );
+}
+
+#[test]
+fn news_from_the_edge_are_actions_and_the_next_key_clears_the_message() {
+    let mut a = app();
+    let _ = a.update(Action::ConsoleServing("127.0.0.1:6669".into()));
+    let _ = a.update(Action::ConsoleClients(2));
+    assert_eq!(a.console, Some(("127.0.0.1:6669".into(), 2)));
+    let _ = a.update(Action::ToggleHelp);
+    let _ = a.update(Action::Notify("cannot save progress".into()));
+    assert!(a.show_help, "news does not close the help");
+    assert_eq!(a.message.as_deref(), Some("cannot save progress"));
+    let _ = a.update(Action::ConsoleClients(1));
+    let _ = a.update(Action::Tick {
+        at: std::time::Duration::from_secs(1),
+    });
+    assert!(a.message.is_some(), "news and ticks leave the message");
+    let _ = a.update(Action::Back);
+    assert_eq!(a.message, None, "a key clears it");
+}
+
+#[test]
+fn a_run_the_edge_could_not_start_leaves_the_timeline_ready_for_another() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    assert!(matches!(a.update(Action::Run), Effect::StartRun(_)));
+    let _ = a.update(Action::RunNotStarted(
+        "could not start the demo: no threads".into(),
+    ));
+    assert_eq!(
+        a.lesson.as_ref().map(|v| v.run.status),
+        Some(RunStatus::Idle)
+    );
+    assert!(
+        a.message
+            .as_deref()
+            .is_some_and(|m| m.contains("no threads"))
+    );
+    assert!(matches!(a.update(Action::Run), Effect::StartRun(_)));
 }

@@ -1,9 +1,13 @@
-//! The run as text: a lane per task (running `#`, an instantaneous poll `|`, waiting `-`), an axis
-//! with units, outcomes, marks and totals. For `asyncdojo run` in a terminal or a pipe.
+//! The run as text: a lane per task, an axis with units, outcomes, marks and totals. For
+//! `asyncdojo run` in a terminal or a pipe. Lanes come from `demo::timeline::lane_cells`, the
+//! rasteriser the app's timeline pane uses too, so both draw the same cells: `#` running, `|` a
+//! short poll, `-` waiting, `*` a mark.
 
 use std::fmt::Write;
 
-use crate::demo::timeline::{Outcome, TaskRecord, TimelineSnapshot};
+use crate::demo::timeline::{
+    Cell, Mark, Outcome, TaskRecord, TimeScale, TimelineSnapshot, fmt_ms, fmt_number,
+};
 use crate::demo::{RunReport, VariantRun};
 
 /// Lanes shown per variant before the rest are summarised: a 100,000-task run stays readable.
@@ -55,6 +59,7 @@ fn render_variant(out: &mut String, run: &VariantRun, span: f64, width: usize) {
         .unwrap_or(4)
         .clamp(4, 24);
     let cols = width.saturating_sub(name_w + 14).max(10);
+    let scale = TimeScale::new(0.0, span, cols);
     let _ = writeln!(out, "── {} ── total {}", run.variant, fmt_ms(run.total_ms));
     if let Some(err) = &run.error {
         let _ = writeln!(out, "   ({})", crate::text::sanitize(&err.to_string()));
@@ -67,7 +72,7 @@ fn render_variant(out: &mut String, run: &VariantRun, span: f64, width: usize) {
         let _ = writeln!(
             out,
             "{name:<name_w$} {} {}",
-            lane(task, span, cols),
+            lane(task, &tl.marks, &scale),
             outcome_word(task)
         );
     }
@@ -84,7 +89,7 @@ fn render_variant(out: &mut String, run: &VariantRun, span: f64, width: usize) {
             .take(12)
             .map(|(t, v)| match v {
                 crate::demo::timeline::SeriesValue::Num(n) => {
-                    format!("{}@{}", trim(*n), fmt_ms(*t))
+                    format!("{}@{}", fmt_number(*n), fmt_ms(*t))
                 }
                 crate::demo::timeline::SeriesValue::Text(s) => format!("{s}@{}", fmt_ms(*t)),
             })
@@ -116,33 +121,23 @@ fn render_variant(out: &mut String, run: &VariantRun, span: f64, width: usize) {
     }
 }
 
-/// One character per column of `span / cols` milliseconds.
-pub fn lane(task: &TaskRecord, span: f64, cols: usize) -> String {
-    let step = span / cols as f64;
-    let end = task.finished_ms.unwrap_or(span);
-    (0..cols)
-        .map(|c| {
-            let a = c as f64 * step;
-            let b = a + step;
-            let last = c + 1 == cols;
-            let holds = |t: f64| (a <= t && t < b) || (last && t <= b + 1e-9 && t >= a);
-            let alive = (task.spawned_ms < b && end > a) || holds(task.spawned_ms);
-            if !alive {
-                return ' ';
-            }
-            let mut instant = false;
-            for &(p0, p1) in &task.polls {
-                if p1 - p0 > 1e-9 {
-                    if p0 < b && p1 > a {
-                        return '#';
-                    }
-                } else if holds(p0) {
-                    instant = true;
-                }
-            }
-            if instant { '|' } else { '-' }
-        })
+/// One character per column of the scale.
+pub fn lane(task: &TaskRecord, marks: &[Mark], scale: &TimeScale) -> String {
+    crate::demo::timeline::lane_cells(task, marks, scale)
+        .into_iter()
+        .map(glyph)
         .collect()
+}
+
+/// The text form of a lane cell; the README's legend lists these.
+pub fn glyph(cell: Cell) -> char {
+    match cell {
+        Cell::Absent => ' ',
+        Cell::Waiting => '-',
+        Cell::ShortPoll => '|',
+        Cell::Running => '#',
+        Cell::Mark => '*',
+    }
 }
 
 fn outcome_word(task: &TaskRecord) -> String {
@@ -201,23 +196,6 @@ fn axis(span: f64, cols: usize) -> (String, String) {
     (line.into_iter().collect(), labels.into_iter().collect())
 }
 
-pub fn fmt_ms(ms: f64) -> String {
-    if ms >= 10_000.0 {
-        format!("{} s", trim(ms / 1000.0))
-    } else {
-        format!("{} ms", trim(ms))
-    }
-}
-
-fn trim(v: f64) -> String {
-    let r = (v * 10.0).round() / 10.0;
-    if (r - r.round()).abs() < 1e-9 {
-        format!("{}", r.round() as i64)
-    } else {
-        format!("{r:.1}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,13 +217,6 @@ mod tests {
     fn lanes_draw_running_waiting_and_absent() {
         // 10 columns of 10 ms: alive 20..80, running 20..40, a zero-length poll at 79.
         let t = task(20.0, 80.0, vec![(20.0, 40.0), (79.0, 79.0)]);
-        assert_eq!(lane(&t, 100.0, 10), "  ##---|  ");
-    }
-
-    #[test]
-    fn times_read_in_ms_then_seconds() {
-        assert_eq!(fmt_ms(300.0), "300 ms");
-        assert_eq!(fmt_ms(333.3333), "333.3 ms");
-        assert_eq!(fmt_ms(12_500.0), "12.5 s");
+        assert_eq!(lane(&t, &[], &TimeScale::new(0.0, 100.0, 10)), "  ##---|  ");
     }
 }

@@ -165,3 +165,215 @@ impl TimelineSnapshot {
         times
     }
 }
+
+/// A time axis cut into `cols` equal columns, from `t0` to `t1` ms: the one scale both timeline
+/// outputs (the app's pane and `run`'s text) draw on, so they agree column for column.
+///
+/// Column `c` covers the half-open slice `[t0 + c·step, t0 + (c+1)·step)`. An instant someone
+/// points at (a mark, the time cursor) at exactly `t1` belongs to the last column, so the end of
+/// a run can be pointed at; a lane's activity is judged on the half-open slices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeScale {
+    pub t0: f64,
+    pub t1: f64,
+    pub cols: usize,
+}
+
+impl TimeScale {
+    /// A scale of at least one column over a window of positive length.
+    pub fn new(t0: f64, t1: f64, cols: usize) -> TimeScale {
+        TimeScale {
+            t0,
+            t1: if t1 > t0 { t1 } else { t0 + 1e-9 },
+            cols: cols.max(1),
+        }
+    }
+
+    /// Milliseconds per column.
+    pub fn col_ms(&self) -> f64 {
+        (self.t1 - self.t0) / self.cols as f64
+    }
+
+    /// The slice column `col` covers: `[start, end)`.
+    pub fn bounds(&self, col: usize) -> (f64, f64) {
+        let step = self.col_ms();
+        let a = self.t0 + col as f64 * step;
+        (a, a + step)
+    }
+
+    /// The column an instant falls in, if it is on the scale (`t1` itself is in the last column).
+    pub fn column(&self, t_ms: f64) -> Option<usize> {
+        if !(self.t0..=self.t1).contains(&t_ms) {
+            return None;
+        }
+        Some((((t_ms - self.t0) / self.col_ms()) as usize).min(self.cols - 1))
+    }
+}
+
+/// What one column of a task's lane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cell {
+    /// Not spawned yet, or already finished.
+    Absent,
+    /// Alive and not being polled.
+    Waiting,
+    /// Polled for less than half the column: a poll too short to see at this scale (on the
+    /// virtual clock every poll takes no time, so every poll is one).
+    ShortPoll,
+    /// Polled for at least half the column.
+    Running,
+    /// One of the task's marks falls in the column (it wins over the rest).
+    Mark,
+}
+
+/// The task's lane on `scale`, one cell per column. The rule, in the README's legend: a column is
+/// `Running` when polls fill at least half of it, `ShortPoll` when a shorter poll (or an instant
+/// one) touches it, `Waiting` while the task is alive otherwise, `Absent` before its spawn and from
+/// its end; a mark of the task (from `marks`) shows in the column its instant falls in.
+pub fn lane_cells(task: &TaskRecord, marks: &[Mark], scale: &TimeScale) -> Vec<Cell> {
+    let mut cells = vec![Cell::Absent; scale.cols];
+    let half = scale.col_ms() / 2.0;
+    let end = task.finished_ms.unwrap_or(f64::INFINITY);
+    // Polls are in time order and do not overlap: skip those that end before the scale, then
+    // walk forward with the columns, so a lane costs its visible polls, not all of them.
+    let mut next = task.polls.partition_point(|&(_, b)| b < scale.t0);
+    for (c, cell) in cells.iter_mut().enumerate() {
+        let (a, b) = scale.bounds(c);
+        let alive = (task.spawned_ms < b && end > a) || (a..b).contains(&task.spawned_ms);
+        if !alive {
+            continue;
+        }
+        while task.polls.get(next).is_some_and(|&(_, p1)| p1 < a) {
+            next += 1;
+        }
+        let mut busy = 0.0;
+        let mut touched = false;
+        for &(p0, p1) in &task.polls[next..] {
+            if p0 >= b {
+                break;
+            }
+            busy += (p1.min(b) - p0.max(a)).max(0.0);
+            touched |= p0 >= a || p1 > a;
+        }
+        *cell = if busy >= half {
+            Cell::Running
+        } else if touched {
+            Cell::ShortPoll
+        } else {
+            Cell::Waiting
+        };
+    }
+    for m in marks.iter().filter(|m| m.task == Some(task.id)) {
+        if let Some(c) = scale.column(m.t_ms) {
+            cells[c] = Cell::Mark;
+        }
+    }
+    cells
+}
+
+/// A duration for people: milliseconds below ten seconds, seconds above, to a tenth.
+pub fn fmt_ms(ms: f64) -> String {
+    if ms >= 10_000.0 {
+        format!("{} s", fmt_number(ms / 1000.0))
+    } else {
+        format!("{} ms", fmt_number(ms))
+    }
+}
+
+/// A number to a tenth, without a trailing `.0`.
+pub fn fmt_number(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if (r - r.round()).abs() < 1e-9 {
+        format!("{}", r.round() as i64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(spawned: f64, finished: Option<f64>, polls: Vec<(f64, f64)>) -> TaskRecord {
+        TaskRecord {
+            id: 1,
+            name: "t".into(),
+            parent: None,
+            spawned_ms: spawned,
+            finished_ms: finished,
+            outcome: Outcome::Ok,
+            detail: String::new(),
+            polls,
+        }
+    }
+
+    fn mark(t_ms: f64, task: TaskId) -> Mark {
+        Mark {
+            t_ms,
+            task: Some(task),
+            label: "m".into(),
+            line: None,
+        }
+    }
+
+    fn letters(cells: &[Cell]) -> String {
+        cells
+            .iter()
+            .map(|c| match c {
+                Cell::Absent => ' ',
+                Cell::Waiting => '-',
+                Cell::ShortPoll => '|',
+                Cell::Running => '#',
+                Cell::Mark => '*',
+            })
+            .collect()
+    }
+
+    #[test]
+    fn half_a_column_of_polling_is_running_and_less_is_a_short_poll() {
+        // Columns of 10 ms. Polls: 4 ms in column 1, exactly 5 ms in column 3, 0 ms at 55.
+        let t = task(
+            0.0,
+            Some(80.0),
+            vec![(12.0, 16.0), (30.0, 35.0), (55.0, 55.0)],
+        );
+        let scale = TimeScale::new(0.0, 100.0, 10);
+        assert_eq!(letters(&lane_cells(&t, &[], &scale)), "-|-#-|--  ");
+    }
+
+    #[test]
+    fn columns_are_half_open_but_marks_at_the_end_stay_on_the_scale() {
+        // A last poll at exactly the end of the scale is outside every [a, b) slice; a mark
+        // there is drawn in the last column.
+        let t = task(0.0, None, vec![(0.0, 0.0), (100.0, 100.0)]);
+        let scale = TimeScale::new(0.0, 100.0, 10);
+        assert_eq!(letters(&lane_cells(&t, &[], &scale)), "|---------");
+        let marks = [mark(100.0, 1), mark(50.0, 2)];
+        assert_eq!(letters(&lane_cells(&t, &marks, &scale)), "|--------*");
+    }
+
+    #[test]
+    fn a_task_that_lives_for_no_time_still_shows_where_it_was() {
+        let t = task(42.0, Some(42.0), vec![(42.0, 42.0)]);
+        let scale = TimeScale::new(0.0, 100.0, 10);
+        assert_eq!(letters(&lane_cells(&t, &[], &scale)), "    |     ");
+    }
+
+    #[test]
+    fn a_window_shows_only_its_own_slice() {
+        // Zoomed to 40..60 ms in 4 columns of 5 ms: the poll 38..47 fills 40..45 and 2 ms of 45..50.
+        let t = task(0.0, Some(100.0), vec![(38.0, 47.0), (90.0, 95.0)]);
+        let scale = TimeScale::new(40.0, 60.0, 4);
+        assert_eq!(letters(&lane_cells(&t, &[], &scale)), "#|--");
+        assert_eq!(scale.column(39.9), None);
+        assert_eq!(scale.column(60.0), Some(3));
+        assert_eq!(scale.bounds(2), (50.0, 55.0));
+    }
+
+    #[test]
+    fn times_read_in_ms_then_seconds() {
+        assert_eq!(fmt_ms(300.0), "300 ms");
+        assert_eq!(fmt_ms(333.3333), "333.3 ms");
+        assert_eq!(fmt_ms(12_500.0), "12.5 s");
+    }
+}

@@ -61,3 +61,31 @@ impl Widget for &Help<'_> {
             .render(popup, buf);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_binding_shows_in_the_help_overlay() {
+        let area = ratatui::layout::Rect::new(0, 0, 100, 80);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        let theme = crate::ui::theme::Theme::new(crate::app::Palette::Dark, true);
+        ratatui::widgets::Widget::render(
+            &crate::ui::help::Help {
+                theme: &theme,
+                scroll: 0,
+            },
+            area,
+            &mut buf,
+        );
+        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+        for b in KEYMAP {
+            assert!(
+                text.contains(b.help),
+                "`{}` is missing from the help overlay",
+                b.help
+            );
+        }
+    }
+}

@@ -26,7 +26,7 @@ impl Widget for &PracticePane<'_> {
             return;
         };
         let (title, lines) = match view {
-            PracticeView::Quiz(q) => quiz(q, &self.app.lessons, t),
+            PracticeView::Quiz(q) => quiz(q, self.app, t),
             PracticeView::Interview(i) => interview(i, self.app, t),
             PracticeView::Summary(s) => summary(s, &self.app.lessons, t),
         };
@@ -45,7 +45,8 @@ fn text(s: &str, style: Style) -> Line<'static> {
     Line::styled(sanitize(s).into_owned(), style)
 }
 
-fn quiz<'a>(q: &QuizSession, lessons: &'a [Lesson], t: &Theme) -> (String, Vec<Line<'a>>) {
+fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>) {
+    let lessons = &app.lessons;
     let title = format!("{} · {}/{}", q.title, q.index + 1, q.items.len());
     let Some((lesson, item)) = q.items.get(q.index).and_then(|k| k.resolve(lessons)) else {
         return (title, vec![text("this item no longer exists", t.dim)]);
@@ -223,7 +224,7 @@ fn quiz<'a>(q: &QuizSession, lessons: &'a [Lesson], t: &Theme) -> (String, Vec<L
             lines.push(text(&lesson.question, t.strong));
             lines.push(Line::default());
             if *revealed {
-                for l in crate::markdown::render(&lesson.answer) {
+                for l in app.answer_lines(&lesson.id) {
                     lines.push(text(&l.text(), t.base));
                 }
                 match graded {
@@ -291,7 +292,7 @@ fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> (String, Vec<Line<'a>>)
                 lines.push(text(&format!("your notes: {}", i.notes()), t.dim));
             }
             lines.push(text("Model answer", t.heading));
-            for l in crate::markdown::render(&lesson.answer) {
+            for l in app.answer_lines(&lesson.id) {
                 lines.push(text(&l.text(), t.base));
             }
             lines.push(text("Key points", t.heading));

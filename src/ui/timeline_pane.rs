@@ -1,6 +1,8 @@
-//! The timeline: a lane per task (█ being polled, ─ waiting), outcome glyphs, marks, series strips,
-//! an axis with units and the time cursor. A frame costs what is visible: only the lanes on screen
-//! are drawn, and each lane's polls are searched, not scanned, for the visible window.
+//! The timeline: a lane per task, outcome glyphs, series strips, an axis with units and the time
+//! cursor. Lanes are `demo::timeline::lane_cells` on the visible window — the rasteriser `run`'s
+//! text output uses too — drawn as █ running, ╎ a short poll, ─ waiting, ◆ a mark. A frame costs
+//! what is visible: only the lanes on screen are drawn, and each lane's polls are searched, not
+//! scanned, for the visible window.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,7 +11,7 @@ use ratatui::widgets::Widget;
 
 use super::theme::Theme;
 use crate::app::{RunStatus, RunView};
-use crate::demo::timeline::{SeriesValue, TaskRecord, TimelineSnapshot};
+use crate::demo::timeline::{Cell, SeriesValue, TaskRecord, TimeScale, TimelineSnapshot, fmt_ms};
 
 pub struct TimelinePane<'a> {
     pub run: &'a RunView,
@@ -49,11 +51,11 @@ impl Widget for &TimelinePane<'_> {
         // Header: variant, totals, cursor.
         header(run, snap, area, buf, t);
 
-        let col_ms = (w1 - w0) / f64::from(lane_w);
+        let scale = TimeScale::new(w0, w1, usize::from(lane_w));
         let cursor_col = run
             .cursor_ms
-            .filter(|&c| c >= w0 && c <= w1)
-            .map(|c| (((c - w0) / col_ms) as u16).min(lane_w - 1));
+            .and_then(|c| scale.column(c))
+            .map(|c| c as u16);
 
         // When lanes overflow, the last row says how many more there are (↑/↓ scroll).
         let overflow = snap.tasks.len() > lanes_h as usize;
@@ -69,13 +71,7 @@ impl Widget for &TimelinePane<'_> {
             let alive_at_cursor = run.cursor_ms.is_some_and(|c| task.is_alive_at(c));
             let name_style = if alive_at_cursor { t.strong } else { t.base };
             buf.set_stringn(area.x, y, name.as_ref(), name_w as usize, name_style);
-            draw_lane(task, w0, col_ms, lane_x, y, lane_w, buf, t);
-            for m in snap.marks.iter().filter(|m| m.task == Some(task.id)) {
-                if m.t_ms >= w0 && m.t_ms <= w1 {
-                    let col = (((m.t_ms - w0) / col_ms) as u16).min(lane_w - 1);
-                    buf.set_string(lane_x + col, y, "◆", t.mark);
-                }
-            }
+            draw_lane(task, snap, &scale, lane_x, y, buf, t);
             if let Some(c) = cursor_col {
                 buf[(lane_x + c, y)].set_style(t.cursor);
             }
@@ -92,7 +88,7 @@ impl Widget for &TimelinePane<'_> {
         for (i, (name, points)) in strips.iter().take(strips_h as usize).enumerate() {
             let y = strips_y + i as u16;
             buf.set_stringn(area.x, y, name.as_str(), name_w as usize, t.dim);
-            draw_strip(snap, name, points, w0, col_ms, lane_x, y, lane_w, buf, t);
+            draw_strip(snap, name, points, &scale, lane_x, y, buf, t);
             if let Some(c) = cursor_col {
                 buf[(lane_x + c, y)].set_style(t.cursor);
             }
@@ -166,55 +162,32 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
     );
 }
 
-#[allow(clippy::too_many_arguments)] // a drawing helper: position, size and what to draw
 fn draw_lane(
     task: &TaskRecord,
-    w0: f64,
-    col_ms: f64,
+    snap: &TimelineSnapshot,
+    scale: &TimeScale,
     x: u16,
     y: u16,
-    width: u16,
     buf: &mut Buffer,
     t: &Theme,
 ) {
-    let end = task.finished_ms.unwrap_or(f64::INFINITY);
-    // Polls are in time order: skip those that end before the window.
-    let start_idx = task.polls.partition_point(|&(_, b)| b < w0);
-    let mut polls = task.polls[start_idx..].iter().peekable();
-    for c in 0..width {
-        let a = w0 + f64::from(c) * col_ms;
-        let b = a + col_ms;
-        let instant_life = task.spawned_ms >= a && task.spawned_ms < b && end <= task.spawned_ms;
-        let alive = (task.spawned_ms < b && end > a) || instant_life;
-        if !alive {
-            continue;
+    let cells = crate::demo::timeline::lane_cells(task, &snap.marks, scale);
+    for (c, cell) in cells.into_iter().enumerate() {
+        if let Some((glyph, style)) = glyph(cell, t) {
+            buf.set_string(x + c as u16, y, glyph, style);
         }
-        while polls.peek().is_some_and(|&&(_, p1)| p1 < a) {
-            polls.next();
-        }
-        // A column is "running" when polls fill at least half of it; shorter polls are drawn
-        // as a thin mark, so microsecond polls on the real clock don't look like busy work.
-        let mut busy = 0.0;
-        let mut instant = false;
-        for &(p0, p1) in polls.clone() {
-            if p0 >= b {
-                break;
-            }
-            busy += (p1.min(b) - p0.max(a)).max(0.0);
-            if p0 >= a || p1 > a {
-                instant = true;
-            }
-        }
-        let running = busy >= col_ms / 2.0;
-        let (glyph, style): (&str, Style) = if running {
-            ("█", t.running)
-        } else if instant {
-            ("╎", t.running)
-        } else {
-            ("─", t.waiting)
-        };
-        buf.set_string(x + c, y, glyph, style);
     }
+}
+
+/// The pane's form of a lane cell (nothing for `Absent`); the README's legend lists these.
+pub fn glyph(cell: Cell, t: &Theme) -> Option<(&'static str, Style)> {
+    Some(match cell {
+        Cell::Absent => return None,
+        Cell::Waiting => ("─", t.waiting),
+        Cell::ShortPoll => ("╎", t.running),
+        Cell::Running => ("█", t.running),
+        Cell::Mark => ("◆", t.mark),
+    })
 }
 
 #[allow(clippy::too_many_arguments)] // a drawing helper: position, size and what to draw
@@ -222,11 +195,9 @@ fn draw_strip(
     snap: &TimelineSnapshot,
     name: &str,
     points: &[(f64, SeriesValue)],
-    w0: f64,
-    col_ms: f64,
+    scale: &TimeScale,
     x: u16,
     y: u16,
-    width: u16,
     buf: &mut Buffer,
     t: &Theme,
 ) {
@@ -238,8 +209,9 @@ fn draw_strip(
             SeriesValue::Text(_) => None,
         })
         .fold(0.0_f64, f64::max);
-    for c in 0..width {
-        let at = w0 + f64::from(c) * col_ms;
+    for c in 0..scale.cols {
+        let (at, _) = scale.bounds(c);
+        let x = x + c as u16;
         let Some(v) = snap.series_at(name, at) else {
             continue;
         };
@@ -251,11 +223,11 @@ fn draw_strip(
                     0
                 };
                 let glyph = if *n <= 0.0 { " " } else { BARS[level.min(7)] };
-                buf.set_string(x + c, y, glyph, t.code);
+                buf.set_string(x, y, glyph, t.code);
             }
             SeriesValue::Text(s) => {
                 let glyph: String = s.chars().next().map_or(String::new(), |ch| ch.to_string());
-                buf.set_string(x + c, y, glyph, t.code);
+                buf.set_string(x, y, glyph, t.code);
             }
         }
     }
@@ -305,10 +277,6 @@ fn value(v: &SeriesValue) -> String {
         SeriesValue::Num(n) => format!("{n:.1}"),
         SeriesValue::Text(s) => crate::text::sanitize(s).into_owned(),
     }
-}
-
-pub fn fmt_ms(ms: f64) -> String {
-    crate::cli::ascii_timeline::fmt_ms(ms)
 }
 
 #[cfg(test)]

@@ -1,0 +1,115 @@
+//! What can happen to the app (`Action`) and what it asks the edge to do in return (`Effect`).
+
+use super::Pane;
+use crate::demo::RunRequest;
+use crate::demo::timeline::TimelineSnapshot;
+
+/// Everything a key, the mouse, a timer or the edge can tell the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Quit,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Open,
+    Back,
+    NextPane,
+    PrevPane,
+    Run,
+    Compare,
+    Cancel,
+    Increase,
+    Decrease,
+    ToggleVariant,
+    NextDemo,
+    ToggleLanguage,
+    ToggleClock,
+    ToggleHelp,
+    ToggleTheme,
+    ZoomIn,
+    ZoomOut,
+    PanLeft,
+    PanRight,
+    StartFilter,
+    Char(char),
+    Backspace,
+    /// Mouse wheel over a pane.
+    Scroll {
+        pane: Pane,
+        down: bool,
+    },
+    /// A click chose a pane (and, in the lesson list, a row).
+    Click {
+        pane: Pane,
+        row: Option<usize>,
+    },
+    /// The running demo recorded something new.
+    DemoProgress(Vec<(&'static str, TimelineSnapshot)>),
+    /// The run ended.
+    DemoFinished {
+        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
+        error: Option<crate::demo::RunError>,
+    },
+    /// The edge could not start the run the app asked for; the text says why.
+    RunNotStarted(String),
+    Resize,
+    /// Practise the due queue (and a few new items).
+    StartReview,
+    /// A five-question mock interview.
+    StartInterview,
+    /// Quiz on the open lesson's items.
+    StartQuiz,
+    /// A second passed (the interview countdown); `at` is time since the app started.
+    Tick {
+        at: std::time::Duration,
+    },
+    /// A prediction's demo ran and was scored (or could not run).
+    PredictScored {
+        key: crate::practice::ItemKey,
+        result: Result<crate::practice::PredictScore, String>,
+    },
+    /// Something the user should read in the status bar (a failed save, a start-up warning).
+    Notify(String),
+    /// tokio-console is being served at this address.
+    ConsoleServing(String),
+    /// The number of connected tokio-console clients changed.
+    ConsoleClients(usize),
+}
+
+impl Action {
+    /// News from the edge rather than the user's doing: applied even under the help overlay, and
+    /// it leaves the status-bar message alone.
+    pub fn is_news(&self) -> bool {
+        matches!(
+            self,
+            Action::DemoProgress(_)
+                | Action::DemoFinished { .. }
+                | Action::RunNotStarted(_)
+                | Action::PredictScored { .. }
+                | Action::Notify(_)
+                | Action::ConsoleServing(_)
+                | Action::ConsoleClients(_)
+        )
+    }
+}
+
+/// What `update` asks the edge to do.
+#[derive(Debug)]
+#[must_use]
+pub enum Effect {
+    None,
+    Quit,
+    StartRun(RunRequest),
+    CancelRun,
+    /// Run a prediction's demo on the virtual clock and score what was typed; the edge answers
+    /// with `Action::PredictScored`.
+    ScorePredict {
+        key: crate::practice::ItemKey,
+        typed: String,
+    },
+}

@@ -1,0 +1,196 @@
+//! The lesson's demo being set up: its parameters, the variants picked for comparison, the clock.
+//! ↑/↓ pick a row, +/- (or ←/→) step a parameter or pick a variant, Space toggles a variant.
+
+use super::Action;
+use crate::demo::{self, Clock, Params, RunRequest};
+use crate::lesson::Lesson;
+
+/// The lesson's demo being set up or watched.
+#[derive(Debug)]
+pub struct DemoPanel {
+    /// Which of the lesson's `demos` entries.
+    pub index: usize,
+    pub demo: &'static dyn demo::Demo,
+    pub params: Params,
+    /// Variant names, and whether each is picked for comparison.
+    pub variants: Vec<(&'static str, bool)>,
+    pub selected_param: usize,
+    pub clock: Clock,
+}
+
+impl DemoPanel {
+    /// The panel for the lesson's `index`th demo, with the lesson's parameter values and variants.
+    pub fn for_lesson(lesson: &Lesson, index: usize) -> Option<DemoPanel> {
+        let r = lesson.demos.get(index)?;
+        let demo = demo::find(&r.demo)?;
+        let spec = demo.spec();
+        // Validation checked these overrides; fall back to defaults rather than fail if not.
+        let params = Params::defaults(spec)
+            .with_lesson_values(spec, &r.params)
+            .unwrap_or_else(|_| Params::defaults(spec));
+        let picked: Vec<&str> = if r.variants.is_empty() {
+            spec.default_variants.to_vec()
+        } else {
+            r.variants.iter().map(String::as_str).collect()
+        };
+        let variants = spec
+            .variants
+            .iter()
+            .map(|v| (v.name, picked.contains(&v.name)))
+            .collect();
+        Some(DemoPanel {
+            index,
+            demo,
+            params,
+            variants,
+            selected_param: 0,
+            // Live by default: the point of the app is to watch it happen.
+            clock: Clock::Real,
+        })
+    }
+
+    /// Parameter keys; a message when a value was refused.
+    pub fn update(&mut self, action: Action) -> Option<String> {
+        let spec = self.demo.spec();
+        let rows = spec.params.len() + self.variants.len();
+        match action {
+            Action::Up => self.selected_param = self.selected_param.saturating_sub(1),
+            Action::Down => {
+                self.selected_param = (self.selected_param + 1).min(rows.saturating_sub(1))
+            }
+            Action::Increase
+            | Action::Decrease
+            | Action::Right
+            | Action::Left
+            | Action::ToggleVariant => {
+                let up = matches!(action, Action::Increase | Action::Right);
+                if self.selected_param >= spec.params.len() {
+                    let i = self.selected_param - spec.params.len();
+                    if let Some(v) = self.variants.get_mut(i) {
+                        v.1 = !v.1;
+                    }
+                    return None;
+                }
+                if action == Action::ToggleVariant {
+                    return None;
+                }
+                let p = &spec.params[self.selected_param];
+                let next = step_param(p, self.params.get(p.name)?, up)?;
+                if let Err(e) = self.params.set(spec, p.name, &next) {
+                    return Some(e.to_string());
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Real ⇄ virtual; says which clock is now chosen.
+    pub fn toggle_clock(&mut self) -> String {
+        self.clock = match self.clock {
+            Clock::Real => Clock::Virtual,
+            Clock::Virtual => Clock::Real,
+        };
+        format!("clock: {}", self.clock.name())
+    }
+
+    /// The run to ask for: the first picked variant, or with `compare` every picked one (all of
+    /// them when fewer than two are picked). Variants that cannot run on the chosen clock are left
+    /// out and named in the note; if none can, the error says to switch clocks.
+    pub fn request(&self, compare: bool) -> Result<(RunRequest, Option<String>), String> {
+        let spec = self.demo.spec();
+        let mut variants: Vec<&'static str> = if compare {
+            self.variants
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| *n)
+                .collect()
+        } else {
+            self.variants
+                .iter()
+                .find(|(_, on)| *on)
+                .map(|(n, _)| vec![*n])
+                .unwrap_or_default()
+        };
+        if compare && variants.len() < 2 {
+            variants = spec.variants.iter().map(|v| v.name).collect();
+        }
+        if variants.is_empty() {
+            variants = spec.default_variants.to_vec();
+        }
+        let clock = self.clock;
+        let (ok, skipped): (Vec<&'static str>, Vec<&'static str>) =
+            variants.into_iter().partition(|name| {
+                spec.variant(name)
+                    .is_some_and(|v| v.clocks.contains(&clock))
+            });
+        if ok.is_empty() {
+            return Err(format!(
+                "{} needs the other clock: press `t` to switch",
+                skipped.join(", ")
+            ));
+        }
+        let note = (!skipped.is_empty()).then(|| {
+            format!(
+                "skipped {} (not on the {} clock)",
+                skipped.join(", "),
+                clock.name()
+            )
+        });
+        let request = RunRequest {
+            demo: self.demo,
+            variants: ok,
+            params: self.params.clone(),
+            clock,
+            os_signals: false,
+        };
+        Ok((request, note))
+    }
+}
+
+/// The next value of a parameter, as `--set` would write it.
+fn step_param(p: &demo::ParamSpec, value: &demo::ParamVal, up: bool) -> Option<String> {
+    use demo::{ParamKind, ParamVal};
+    let nice = |n: u64| -> u64 {
+        // Steps that keep values round: 1, 5, 10, 50, 100 ... depending on size.
+        match n {
+            0..10 => 1,
+            10..50 => 5,
+            50..200 => 10,
+            200..1000 => 50,
+            1000..5000 => 100,
+            _ => 1000,
+        }
+    };
+    Some(match (p.kind, value) {
+        (ParamKind::Int { min, max }, ParamVal::Int(n)) => {
+            (if up { n + 1 } else { n - 1 }).clamp(min, max).to_string()
+        }
+        (ParamKind::Ms { min, max }, ParamVal::Ms(n)) => {
+            let s = nice(if up { *n } else { n.saturating_sub(1) });
+            (if up { n + s } else { n.saturating_sub(s) })
+                .clamp(min, max)
+                .to_string()
+        }
+        (
+            ParamKind::MsList {
+                min_len, max_len, ..
+            },
+            ParamVal::MsList(v),
+        ) => {
+            let mut v = v.clone();
+            if up && v.len() < max_len {
+                v.push(v.last().copied().unwrap_or(100));
+            } else if !up && v.len() > min_len {
+                v.pop();
+            }
+            v.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+        }
+        (ParamKind::Choice(options), ParamVal::Text(t)) => {
+            let i = options.iter().position(|o| o == t).unwrap_or(0);
+            let n = options.len();
+            options[if up { (i + 1) % n } else { (i + n - 1) % n }].to_owned()
+        }
+        _ => return None,
+    })
+}

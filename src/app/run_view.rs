@@ -1,0 +1,183 @@
+//! A demo run as the timeline pane sees it, and the timeline's keys: the time cursor steps
+//! through events, the window zooms and pans, ↑/↓ scroll lanes, PgUp/PgDn and `v` pick a variant.
+
+use super::Action;
+use crate::demo::RunError;
+use crate::demo::timeline::TimelineSnapshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Idle,
+    Running,
+    Finished,
+    Cancelled,
+}
+
+/// A run as the timeline pane sees it.
+#[derive(Debug)]
+pub struct RunView {
+    pub status: RunStatus,
+    pub runs: Vec<(&'static str, TimelineSnapshot)>,
+    pub totals: Vec<(&'static str, f64)>,
+    pub error: Option<String>,
+    /// Which variant's lanes are shown.
+    pub shown: usize,
+    /// The time cursor, once the run has finished.
+    pub cursor_ms: Option<f64>,
+    /// The visible time window; `None` fits the whole run.
+    pub window: Option<(f64, f64)>,
+    pub lane_scroll: usize,
+}
+
+impl RunView {
+    pub fn new() -> RunView {
+        RunView {
+            status: RunStatus::Idle,
+            runs: Vec::new(),
+            totals: Vec::new(),
+            error: None,
+            shown: 0,
+            cursor_ms: None,
+            window: None,
+            lane_scroll: 0,
+        }
+    }
+
+    /// A run that has just been asked for.
+    pub fn running() -> RunView {
+        RunView {
+            status: RunStatus::Running,
+            ..RunView::new()
+        }
+    }
+
+    /// A finished run: the cursor starts at zero, ready to scrub.
+    pub fn finished(
+        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
+        error: Option<RunError>,
+    ) -> RunView {
+        let mut view = RunView::new();
+        view.status = match error {
+            Some(RunError::Cancelled) => RunStatus::Cancelled,
+            _ => RunStatus::Finished,
+        };
+        view.totals = runs.iter().map(|(n, _, t)| (*n, *t)).collect();
+        view.runs = runs.into_iter().map(|(n, s, _)| (n, s)).collect();
+        view.cursor_ms = Some(0.0);
+        view.error = error.map(|e| e.to_string());
+        view
+    }
+
+    pub fn snapshot(&self) -> Option<&TimelineSnapshot> {
+        self.runs.get(self.shown).map(|(_, s)| s)
+    }
+
+    /// The longest run: one scale for every variant.
+    pub fn span_ms(&self) -> f64 {
+        let longest = self
+            .runs
+            .iter()
+            .map(|(_, s)| s.now_ms)
+            .chain(self.totals.iter().map(|(_, t)| *t))
+            .fold(0.0, f64::max);
+        longest.max(1.0)
+    }
+
+    pub fn visible_window(&self) -> (f64, f64) {
+        self.window.unwrap_or((0.0, self.span_ms()))
+    }
+
+    /// New snapshots of the run in progress: the latest variant's lanes show.
+    pub fn progress(&mut self, runs: Vec<(&'static str, TimelineSnapshot)>) {
+        if self.status == RunStatus::Running {
+            self.runs = runs;
+            self.shown = self.runs.len().saturating_sub(1);
+        }
+    }
+
+    /// The run ended; the lanes stay scrolled where they were.
+    pub fn finish(
+        &mut self,
+        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
+        error: Option<RunError>,
+    ) {
+        let lane_scroll = self.lane_scroll;
+        *self = RunView::finished(runs, error);
+        self.lane_scroll = lane_scroll;
+    }
+
+    /// Timeline keys: the cursor steps through events, the window zooms and pans.
+    pub fn update(&mut self, action: Action) {
+        let Some(snap) = self.snapshot() else { return };
+        let times = snap.event_times();
+        let span = self.span_ms();
+        let (w0, w1) = self.visible_window();
+        let width = w1 - w0;
+        match action {
+            Action::Up => self.lane_scroll = self.lane_scroll.saturating_sub(1),
+            Action::Down => self.lane_scroll += 1,
+            Action::PageUp => self.shown = self.shown.saturating_sub(1),
+            Action::PageDown => {
+                self.shown = (self.shown + 1).min(self.runs.len().saturating_sub(1))
+            }
+            Action::ToggleVariant => self.shown = (self.shown + 1) % self.runs.len().max(1),
+            _ if self.status == RunStatus::Running => {}
+            Action::Left | Action::Right => {
+                let now = self.cursor_ms.unwrap_or(0.0);
+                self.cursor_ms = Some(if action == Action::Right {
+                    times
+                        .iter()
+                        .copied()
+                        .find(|&t| t > now + 1e-9)
+                        .unwrap_or(span)
+                } else {
+                    times
+                        .iter()
+                        .rev()
+                        .copied()
+                        .find(|&t| t < now - 1e-9)
+                        .unwrap_or(0.0)
+                });
+            }
+            Action::Home => self.cursor_ms = Some(0.0),
+            Action::End => self.cursor_ms = Some(span),
+            Action::ZoomIn => {
+                let c = self.cursor_ms.unwrap_or((w0 + w1) / 2.0).clamp(w0, w1);
+                let half = (width / 4.0).max(0.001);
+                self.window = Some(clamp_window(c - half, c + half, span));
+            }
+            Action::ZoomOut => {
+                let c = (w0 + w1) / 2.0;
+                let w = (width * 2.0).min(span);
+                self.window = if w >= span {
+                    None
+                } else {
+                    Some(clamp_window(c - w / 2.0, c + w / 2.0, span))
+                };
+            }
+            Action::PanLeft | Action::PanRight if self.window.is_some() => {
+                let d = width / 4.0
+                    * if action == Action::PanRight {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                self.window = Some(clamp_window(w0 + d, w1 + d, span));
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Default for RunView {
+    fn default() -> RunView {
+        RunView::new()
+    }
+}
+
+/// The window `[a, b]` moved (not shrunk) to lie inside `[0, span]`.
+fn clamp_window(a: f64, b: f64, span: f64) -> (f64, f64) {
+    let w = (b - a).min(span);
+    let a = a.clamp(0.0, span - w);
+    (a, a + w)
+}

@@ -1,0 +1,174 @@
+//! The effects the app asks for, performed so the UI thread never waits: a demo runs on its own
+//! thread (the loop polls it once a frame), a prediction is scored on a worker that answers with
+//! an action, and progress goes to the saver thread.
+
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+use super::Incoming;
+use super::saver::Saver;
+use crate::app::{Action, App, Effect};
+use crate::demo::DemoRun;
+use crate::lesson::QuizItem;
+use crate::practice::PredictScore;
+
+/// Runs a prediction's demo and scores what was typed: blocking, so only ever called on a worker.
+type Scorer = dyn Fn(&QuizItem, &str) -> Result<PredictScore, String> + Send + Sync;
+
+/// What the loop does after an effect.
+#[derive(Debug)]
+pub enum Step {
+    Continue,
+    /// Apply this action next (the effect's answer was known at once).
+    Then(Action),
+    Quit,
+}
+
+pub struct Effects {
+    tx: Sender<Incoming>,
+    run: Option<DemoRun>,
+    /// The run's version last sent to the app as progress.
+    seen_version: u64,
+    scorer: Arc<Scorer>,
+    saver: Option<Saver>,
+    /// The app's progress version last handed to the saver.
+    saved_version: u64,
+}
+
+impl Effects {
+    /// `saver` is `None` when progress cannot be saved; `scorer` is `score_prediction` outside
+    /// tests.
+    pub fn new(
+        tx: Sender<Incoming>,
+        saver: Option<Saver>,
+        scorer: impl Fn(&QuizItem, &str) -> Result<PredictScore, String> + Send + Sync + 'static,
+    ) -> Effects {
+        Effects {
+            tx,
+            run: None,
+            seen_version: u64::MAX,
+            scorer: Arc::new(scorer),
+            saver,
+            saved_version: 0,
+        }
+    }
+
+    /// A demo is running: the loop wakes every frame to show it.
+    pub fn running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    pub fn perform(&mut self, effect: Effect, app: &App) -> Step {
+        match effect {
+            Effect::None => Step::Continue,
+            Effect::Quit => Step::Quit,
+            Effect::StartRun(req) => match DemoRun::start(req) {
+                Ok(run) => {
+                    if let Some(old) = self.run.replace(run) {
+                        retire(old);
+                    }
+                    self.seen_version = u64::MAX;
+                    Step::Continue
+                }
+                Err(e) => Step::Then(Action::RunNotStarted(format!(
+                    "could not start the demo: {e}"
+                ))),
+            },
+            Effect::CancelRun => {
+                if let Some(r) = &self.run {
+                    r.cancel();
+                }
+                Step::Continue
+            }
+            Effect::ScorePredict { key, typed } => {
+                let Some((_, Some(item))) = key.resolve(&app.lessons) else {
+                    return Step::Then(Action::PredictScored {
+                        key,
+                        result: Err("this quiz item no longer exists".into()),
+                    });
+                };
+                let item = item.clone();
+                let (tx, scorer) = (self.tx.clone(), Arc::clone(&self.scorer));
+                let answer_key = key.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("score".into())
+                    .spawn(move || {
+                        let result = scorer(&item, &typed);
+                        let _ = tx.send(Incoming::Action(Action::PredictScored {
+                            key: answer_key,
+                            result,
+                        }));
+                    });
+                match spawned {
+                    Ok(_) => Step::Continue,
+                    Err(e) => Step::Then(Action::PredictScored {
+                        key,
+                        result: Err(format!("could not start scoring: {e}")),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// What the running demo has to show: new snapshots, or its end.
+    pub fn poll_run(&mut self) -> Option<Action> {
+        let r = self.run.as_ref()?;
+        if r.is_finished() {
+            // Finished: joining its thread returns at once.
+            let report = self.run.take()?.wait();
+            let error = report.runs.iter().find_map(|v| v.error.clone());
+            let runs = report
+                .runs
+                .into_iter()
+                .map(|v| (v.variant, v.timeline, v.total_ms))
+                .collect();
+            return Some(Action::DemoFinished { runs, error });
+        }
+        let version = r.version();
+        if version == self.seen_version {
+            return None;
+        }
+        self.seen_version = version;
+        Some(Action::DemoProgress(r.snapshots()))
+    }
+
+    /// Hand changed progress to the saver (which writes the latest on its own thread).
+    pub fn save_if_changed(&mut self, app: &App) {
+        if app.progress_version == self.saved_version {
+            return;
+        }
+        self.saved_version = app.progress_version;
+        if let Some(saver) = &self.saver {
+            saver.save(app.progress.clone());
+        }
+    }
+
+    /// Quitting: every save handed over is written; a run still going is cancelled and left to
+    /// end on its own thread rather than held up.
+    pub fn finish(mut self) {
+        if let Some(saver) = self.saver.take() {
+            saver.finish();
+        }
+        if let Some(run) = self.run.take() {
+            retire(run);
+        }
+    }
+}
+
+/// Cancel a run and let it wind down off the UI thread (dropping a `DemoRun` joins its thread,
+/// and a demo that blocks its thread on purpose may take a while).
+fn retire(run: DemoRun) {
+    run.cancel();
+    if run.is_finished() {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("retire-run".into())
+        .spawn(move || drop(run));
+}
+
+/// Run a prediction's demo on the virtual clock and score the guess.
+pub fn score_prediction(item: &QuizItem, typed: &str) -> Result<PredictScore, String> {
+    let run = crate::practice::run_predict(item).map_err(|e| e.to_string())?;
+    crate::practice::score_predict_item(item, typed, &run.measured).map_err(|e| e.to_string())
+}

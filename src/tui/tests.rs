@@ -1,0 +1,127 @@
+//! The loop's promises without a terminal: effects that could block are handed off and the loop
+//! returns first; quitting writes progress; terminal keys decode to the app's keys.
+
+use std::sync::mpsc::{self, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::*;
+use crate::app::practice::{ItemState, PracticeView};
+use crate::lesson::QuizItem;
+
+fn fixture_app() -> App {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    App::new(
+        crate::lesson::load_dir(&dir, &crate::demo::Registry).expect("fixture lessons"),
+        true,
+    )
+}
+
+fn predict_result(app: &App) -> Option<Result<crate::practice::PredictScore, String>> {
+    match &app.practice {
+        Some(PracticeView::Quiz(q)) => match &q.state {
+            ItemState::Predict { result, .. } => result.clone(),
+            other => panic!("not a prediction: {other:?}"),
+        },
+        _ => panic!("not in a quiz"),
+    }
+}
+
+#[test]
+fn scoring_a_prediction_goes_to_a_worker_and_the_loop_returns_before_the_run() {
+    let (tx, rx) = mpsc::channel();
+    let (go, wait_for_go) = mpsc::channel::<()>();
+    let wait_for_go = Mutex::new(wait_for_go);
+    let ran_on = Arc::new(Mutex::new(None));
+    let scorer_ran_on = Arc::clone(&ran_on);
+    // The run is held until the test has seen the loop return. A loop that ran it itself would
+    // sit here until the timeout, and the answer it then applied would be this error.
+    let gated = move |item: &QuizItem, typed: &str| {
+        *scorer_ran_on.lock().expect("lock") = Some(std::thread::current().id());
+        wait_for_go
+            .lock()
+            .map_err(|_| "poisoned".to_owned())?
+            .recv_timeout(Duration::from_secs(30))
+            .map_err(|_| "the loop waited for the run".to_owned())?;
+        effects::score_prediction(item, typed)
+    };
+    let mut effects = Effects::new(tx, None, gated);
+    let mut app = fixture_app();
+    let keys = [
+        Action::Open,
+        Action::StartQuiz,
+        Action::Char('3'),
+        Action::Char('0'),
+        Action::Char('0'),
+        Action::Open,
+    ];
+    assert_eq!(
+        dispatch(&mut app, &mut effects, keys.into()),
+        Flow::Continue
+    );
+    assert_eq!(predict_result(&app), None, "nothing is scored yet");
+    assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+
+    go.send(()).expect("the worker is waiting");
+    let Ok(Incoming::Action(answer @ Action::PredictScored { .. })) =
+        rx.recv_timeout(Duration::from_secs(60))
+    else {
+        panic!("the worker answers with PredictScored");
+    };
+    let worker = *ran_on.lock().expect("lock");
+    assert!(worker.is_some_and(|id| id != std::thread::current().id()));
+    let before = app.progress_version;
+    assert_eq!(
+        dispatch(&mut app, &mut effects, [answer].into()),
+        Flow::Continue
+    );
+    assert!(
+        matches!(predict_result(&app), Some(Ok(s)) if s.within_tolerance),
+        "300 ms is the measured total"
+    );
+    assert!(app.progress_version > before, "the scored answer is saved");
+}
+
+#[test]
+fn quitting_writes_the_latest_progress_through_the_saver() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opened = crate::progress::Store::open(dir.path());
+    assert!(opened.store.can_save());
+    let (tx, _rx) = mpsc::channel();
+    let saver = saver::Saver::start(opened.store, |_| {}).expect("saver thread");
+    let mut effects = Effects::new(tx, Some(saver), effects::score_prediction);
+    let mut app = fixture_app();
+    assert_eq!(
+        dispatch(&mut app, &mut effects, [Action::Open].into()),
+        Flow::Continue
+    );
+    // A change the loop has not handed over yet, then quit.
+    let _ = app.update(Action::Run);
+    assert_eq!(
+        dispatch(&mut app, &mut effects, [Action::Quit].into()),
+        Flow::Quit
+    );
+    shut_down(&app, effects);
+    let saved = crate::progress::Store::open(dir.path()).progress;
+    assert_ne!(saved, crate::progress::Progress::default());
+    assert_eq!(saved, app.progress, "the last change is on disk");
+}
+
+#[test]
+fn terminal_keys_become_the_apps_keys() {
+    use crossterm::event::KeyCode as Term;
+    let key = |code, modifiers| key_from(&KeyEvent::new(code, modifiers));
+    assert_eq!(
+        key(Term::Char('c'), KeyModifiers::CONTROL),
+        Some(Key::ctrl(KeyCode::Char('c')))
+    );
+    assert_eq!(
+        key(Term::Char('R'), KeyModifiers::SHIFT),
+        Some(Key::new(KeyCode::Char('R')))
+    );
+    assert_eq!(
+        key(Term::BackTab, KeyModifiers::SHIFT),
+        Some(Key::new(KeyCode::BackTab))
+    );
+    assert_eq!(key(Term::F(1), KeyModifiers::NONE), None);
+}
