@@ -45,7 +45,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(lazy_futures::LazyFutures),
     &Legacy(spawn_vs_await::SpawnVsAwait),
     &semaphore::SemaphoreDemo,
-    &Legacy(http_fanout::HttpFanout),
+    &http_fanout::HttpFanout,
     &Legacy(connection_pool::ConnectionPool),
     &Legacy(timeouts::Timeouts),
     &Legacy(circuit_breaker::CircuitBreakerDemo),

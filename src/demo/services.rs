@@ -19,6 +19,10 @@
 //!
 //! Nothing here listens on any address but loopback, and every bound is checked: latencies up to
 //! [`MAX_LATENCY_MS`], bodies up to [`MAX_BODY`].
+//!
+//! What cannot be set up (a port that cannot be bound, no temporary directory, no client) comes
+//! back as a [`SetupError`] and nothing here reports it: the demo does, with
+//! [`Ctx::setup_failed`](crate::demo::Ctx::setup_failed), the one path every setup failure takes.
 
 pub mod endpoints;
 pub mod instances;

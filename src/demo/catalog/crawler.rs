@@ -121,10 +121,16 @@ impl LegacyDemo for Crawler {
         let max_pages = params.count("max_pages");
         let workers = params.count("workers").max(1);
         async move {
-            let Ok(server) =
-                Server::start(&ctx, "site server", Options::default(), site.handler()).await
-            else {
-                return; // the server's lane ended with the reason
+            let server = match Server::start(
+                &ctx,
+                "site server",
+                Options::default(),
+                site.handler(),
+            )
+            .await
+            {
+                Ok(server) => server,
+                Err(e) => return ctx.setup_failed("site server", e).await,
             };
             ctx.metric("server_addr", server.addr().to_string());
             let start = match (services::client(), Url::parse(&server.url("/"))) {

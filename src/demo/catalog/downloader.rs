@@ -187,8 +187,9 @@ async fn run_in(ctx: Ctx, cfg: Config, base: PathBuf) {
         conn_series: Some("server_connections"),
         ..Options::default()
     };
-    let Ok(server) = Server::start(&ctx, "file server", options, endpoints::handler()).await else {
-        return; // the server's lane ended with the reason
+    let server = match Server::start(&ctx, "file server", options, endpoints::handler()).await {
+        Ok(server) => server,
+        Err(e) => return ctx.setup_failed("file server", e).await,
     };
     ctx.metric("server_addr", server.addr().to_string());
     if let Err(why) = download_all(&ctx, &cfg, &server, &base).await {
