@@ -46,7 +46,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(spawn_vs_await::SpawnVsAwait),
     &semaphore::SemaphoreDemo,
     &http_fanout::HttpFanout,
-    &Legacy(connection_pool::ConnectionPool),
+    &connection_pool::ConnectionPool,
     &Legacy(timeouts::Timeouts),
     &Legacy(circuit_breaker::CircuitBreakerDemo),
     &Legacy(crawler::Crawler),
