@@ -49,7 +49,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &connection_pool::ConnectionPool,
     &Legacy(timeouts::Timeouts),
     &Legacy(circuit_breaker::CircuitBreakerDemo),
-    &Legacy(crawler::Crawler),
+    &crawler::Crawler,
     &Legacy(pipeline::Pipeline),
     &Legacy(graceful_shutdown::GracefulShutdown),
     &Legacy(rate_limiter::RateLimiterDemo),
