@@ -50,7 +50,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(timeouts::Timeouts),
     &Legacy(circuit_breaker::CircuitBreakerDemo),
     &crawler::Crawler,
-    &Legacy(pipeline::Pipeline),
+    &pipeline::Pipeline,
     &Legacy(graceful_shutdown::GracefulShutdown),
     &Legacy(rate_limiter::RateLimiterDemo),
     &Legacy(downloader::Downloader),
