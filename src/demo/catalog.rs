@@ -51,7 +51,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(circuit_breaker::CircuitBreakerDemo),
     &crawler::Crawler,
     &pipeline::Pipeline,
-    &Legacy(graceful_shutdown::GracefulShutdown),
+    &graceful_shutdown::GracefulShutdown,
     &Legacy(rate_limiter::RateLimiterDemo),
     &Legacy(downloader::Downloader),
     &Legacy(gateway::GatewayDemo),
