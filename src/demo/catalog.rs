@@ -54,7 +54,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &graceful_shutdown::GracefulShutdown,
     &Legacy(rate_limiter::RateLimiterDemo),
     &Legacy(downloader::Downloader),
-    &Legacy(gateway::GatewayDemo),
+    &gateway::GatewayDemo,
     &Legacy(chat::Chat),
     &Legacy(retry_backoff::RetryBackoff),
     &Legacy(blocking::Blocking),
