@@ -55,7 +55,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &Legacy(rate_limiter::RateLimiterDemo),
     &Legacy(downloader::Downloader),
     &gateway::GatewayDemo,
-    &Legacy(chat::Chat),
+    &chat::Chat,
     &Legacy(retry_backoff::RetryBackoff),
     &Legacy(blocking::Blocking),
     &Legacy(loop_lag::LoopLag),
