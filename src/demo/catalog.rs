@@ -53,7 +53,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &pipeline::Pipeline,
     &graceful_shutdown::GracefulShutdown,
     &Legacy(rate_limiter::RateLimiterDemo),
-    &Legacy(downloader::Downloader),
+    &downloader::Downloader,
     &gateway::GatewayDemo,
     &chat::Chat,
     &Legacy(retry_backoff::RetryBackoff),

@@ -56,14 +56,8 @@ fn a_removed_instance_gets_nothing_and_the_others_share_evenly() {
         to_2.iter().all(|(t, _)| *t < removed || *t > back),
         "forwarded to users-2 while removed: {to_2:?}"
     );
-    assert_eq!(
-        tl.series_at("healthy_instances", removed),
-        Some(&2usize.into())
-    );
-    assert_eq!(
-        tl.series_at("healthy_instances", back),
-        Some(&3usize.into())
-    );
+    assert_eq!(testing::series_at(tl, "healthy_instances", removed), 2.0);
+    assert_eq!(testing::series_at(tl, "healthy_instances", back), 3.0);
     // Round-robin: within each phase the healthy instances' shares differ by at most one.
     let end = tl.now_ms;
     let phases = [
