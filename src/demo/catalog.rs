@@ -38,7 +38,7 @@ mod semaphore;
 mod spawn_vs_await;
 mod timeouts;
 
-use super::{Demo, Legacy};
+use super::Demo;
 
 /// In the order of the guide's questions.
 pub(crate) static ALL: &[&dyn Demo] = &[
@@ -47,19 +47,19 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &lazy_futures::LazyFutures,
     &spawn_vs_await::SpawnVsAwait,
     &semaphore::SemaphoreDemo,
-    &Legacy(http_fanout::HttpFanout),
+    &http_fanout::HttpFanout,
     &gather_errors::GatherErrors,
-    &Legacy(connection_pool::ConnectionPool),
+    &connection_pool::ConnectionPool,
     &timeouts::Timeouts,
     &select_loop::SelectLoop,
     &circuit_breaker::CircuitBreakerDemo,
-    &Legacy(crawler::Crawler),
-    &Legacy(pipeline::Pipeline),
-    &Legacy(graceful_shutdown::GracefulShutdown),
+    &crawler::Crawler,
+    &pipeline::Pipeline,
+    &graceful_shutdown::GracefulShutdown,
     &rate_limiter::RateLimiterDemo,
-    &Legacy(downloader::Downloader),
-    &Legacy(gateway::GatewayDemo),
-    &Legacy(chat::Chat),
+    &downloader::Downloader,
+    &gateway::GatewayDemo,
+    &chat::Chat,
     &retry_backoff::RetryBackoff,
     &blocking::Blocking,
     &loop_lag::LoopLag,

@@ -272,6 +272,31 @@ impl Ctx {
             .await;
     }
 
+    /// Setup work that is a lane of its own (opening a database, say): `work` gives the value
+    /// and the lane's detail. A failure ends that lane with the reason and fails the run with it,
+    /// as [`Ctx::setup_failed`] does, and gives `None`.
+    pub async fn setup_lane<T, F>(&self, lane: &str, work: F) -> Option<T>
+    where
+        F: Future<Output = Result<(T, String), SetupError>>,
+    {
+        let mut value = None;
+        let step = async {
+            match work.await {
+                Ok((v, detail)) => {
+                    value = Some(v);
+                    Ended::ok(detail)
+                }
+                Err(error) => {
+                    let why = error.to_string();
+                    self.rec.fail_run(error);
+                    Ended::error(why)
+                }
+            }
+        };
+        self.instrument(lane.to_owned(), step).await;
+        value
+    }
+
     pub fn series(&self, name: &str, value: impl Into<SeriesValue>) {
         self.rec.series(name, value.into());
     }

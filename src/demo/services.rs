@@ -19,6 +19,10 @@
 //!
 //! Nothing here listens on any address but loopback, and every bound is checked: latencies up to
 //! [`MAX_LATENCY_MS`], bodies up to [`MAX_BODY`].
+//!
+//! What cannot be set up (a port that cannot be bound, no temporary directory, no client) comes
+//! back as a [`SetupError`] and nothing here reports it: the demo does, with
+//! [`Ctx::setup_failed`](crate::demo::Ctx::setup_failed), the one path every setup failure takes.
 
 pub mod endpoints;
 pub mod instances;
@@ -157,97 +161,6 @@ pub fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
-}
-
-/// What the I/O demos' tests share.
-// TRANSITION: the I/O demos move onto `demo::testing`, which has the same helpers; then this goes.
-#[cfg(test)]
-pub(crate) mod testing {
-    use crate::demo::runner::{self, RunReport, RunRequest};
-    use crate::demo::timeline::TimelineSnapshot;
-    use crate::demo::{Clock, VariantRun};
-
-    /// Run `demo` headless on the real clock.
-    pub fn run(demo: &str, variants: &[&str], sets: &[&str]) -> RunReport {
-        let variants: Vec<String> = variants.iter().map(|s| s.to_string()).collect();
-        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-        let req = RunRequest::build(demo, &variants, &sets, Clock::Real).expect("valid request");
-        runner::run_blocking(req).expect("the run starts")
-    }
-
-    /// The run ended cleanly: no engine error, nothing left alive.
-    pub fn clean(run: &VariantRun) {
-        assert_eq!(run.error, None, "{}", run.variant);
-        assert_eq!(run.alive_after, 0, "{}: tasks left alive", run.variant);
-    }
-
-    pub fn metric(tl: &TimelineSnapshot, name: &str) -> f64 {
-        tl.metric(name)
-            .unwrap_or_else(|| panic!("metric {name} missing: {:?}", tl.metrics))
-    }
-
-    /// Start a run, cancel it after `after_ms`, and check that it ended with nothing left: no
-    /// task alive and every address in metric `addr_metric` (read while it ran) closed.
-    /// Returns what was recorded up to the cancel.
-    pub fn cancel_midway(
-        demo: &str,
-        variant: &str,
-        sets: &[&str],
-        after_ms: u64,
-        addr_metric: &str,
-    ) -> TimelineSnapshot {
-        use crate::demo::runner::DemoRun;
-        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-        let req = RunRequest::build(demo, &[variant.to_owned()], &sets, Clock::Real)
-            .expect("valid request");
-        let run = DemoRun::start(req).expect("start");
-        std::thread::sleep(std::time::Duration::from_millis(after_ms));
-        let before = run
-            .snapshots()
-            .first()
-            .map(|(_, tl)| tl.clone())
-            .expect("the run has started");
-        let seen = before
-            .metrics
-            .get(addr_metric)
-            .cloned()
-            .expect("the servers are up");
-        assert!(!run.is_finished(), "the run is still going when cancelled");
-        let started = std::time::Instant::now();
-        run.cancel();
-        let report = run.wait();
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(3),
-            "cancel is prompt"
-        );
-        let r = &report.runs[0];
-        assert_eq!(r.error, Some(crate::demo::RunError::Cancelled));
-        assert_eq!(r.alive_after, 0);
-        let mut tl = r.timeline.clone();
-        tl.metrics.insert(addr_metric.to_owned(), seen);
-        ports_closed(&tl, addr_metric);
-        before
-    }
-
-    /// Every address in metric `name` (a string or a list of strings) refuses connections now.
-    pub fn ports_closed(tl: &TimelineSnapshot, name: &str) {
-        let addrs: Vec<String> = match tl.metrics.get(name) {
-            Some(serde_json::Value::String(s)) => vec![s.clone()],
-            Some(serde_json::Value::Array(v)) => v
-                .iter()
-                .filter_map(|a| a.as_str().map(str::to_owned))
-                .collect(),
-            other => panic!("metric {name} is not an address: {other:?}"),
-        };
-        assert!(!addrs.is_empty());
-        for addr in addrs {
-            let addr: std::net::SocketAddr = addr.parse().expect("an address");
-            assert!(addr.ip().is_loopback(), "{addr} is not loopback");
-            let connected =
-                std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500));
-            assert!(connected.is_err(), "{addr} still accepts connections");
-        }
-    }
 }
 
 #[cfg(test)]

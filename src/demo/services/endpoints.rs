@@ -29,6 +29,21 @@ use super::{MAX_BODY, MAX_LATENCY_MS, content, draw, hex};
 /// Most files a manifest lists.
 pub const MAX_FILES: u64 = 50;
 
+/// Why a request's query was refused: answered 400 with this message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadQuery {
+    #[error("{name}={value} is not a whole number")]
+    NotANumber { name: &'static str, value: String },
+    #[error("{name}={n} is over the limit of {max}")]
+    OverLimit {
+        name: &'static str,
+        n: u64,
+        max: u64,
+    },
+    #[error("status={0} is not an HTTP status")]
+    NotAStatus(u64),
+}
+
 /// The handler for `/data` and `/files/...`.
 pub fn handler() -> impl Handler {
     |req: Request| {
@@ -47,7 +62,7 @@ pub fn handler() -> impl Handler {
                     format!("no such endpoint: {path}"),
                 ))
             };
-            result.unwrap_or_else(|bad| text(StatusCode::BAD_REQUEST, bad))
+            result.unwrap_or_else(|bad| text(StatusCode::BAD_REQUEST, bad.to_string()))
         }
         .boxed()
     }
@@ -64,30 +79,39 @@ pub fn parse_query(q: &str) -> HashMap<String, String> {
         .collect()
 }
 
-fn number(q: &HashMap<String, String>, name: &str, default: u64, max: u64) -> Result<u64, String> {
+fn number(
+    q: &HashMap<String, String>,
+    name: &'static str,
+    default: u64,
+    max: u64,
+) -> Result<u64, BadQuery> {
     let Some(v) = q.get(name) else {
         return Ok(default);
     };
-    let n: u64 = v
-        .parse()
-        .map_err(|_| format!("{name}={v} is not a whole number"))?;
+    let n: u64 = v.parse().map_err(|_| BadQuery::NotANumber {
+        name,
+        value: v.clone(),
+    })?;
     if n > max {
-        return Err(format!("{name}={n} is over the limit of {max}"));
+        return Err(BadQuery::OverLimit { name, n, max });
     }
     Ok(n)
 }
 
-async fn data(q: &HashMap<String, String>) -> Result<Response, String> {
+fn status(n: u64) -> Result<StatusCode, BadQuery> {
+    u16::try_from(n)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or(BadQuery::NotAStatus(n))
+}
+
+async fn data(q: &HashMap<String, String>) -> Result<Response, BadQuery> {
     let id = number(q, "id", 0, u64::MAX)?;
     let seed = number(q, "seed", 1, u64::MAX)?;
     let latency = number(q, "latency_ms", 0, MAX_LATENCY_MS)?;
     let fail_pct = number(q, "fail_pct", 0, 100)?;
-    let status = number(q, "status", 200, 599)?;
+    let status = status(number(q, "status", 200, 599)?)?;
     let size = number(q, "size", 0, MAX_BODY)?;
-    let status = u16::try_from(status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .ok_or_else(|| format!("status={status} is not an HTTP status"))?;
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
@@ -149,7 +173,7 @@ pub fn file_sha256(seed: u64, n: u64, size: u64) -> String {
     hex(&Sha256::digest(content(seed, n, size as usize)))
 }
 
-fn manifest(q: &HashMap<String, String>) -> Result<Response, String> {
+fn manifest(q: &HashMap<String, String>) -> Result<Response, BadQuery> {
     let count = number(q, "count", 1, MAX_FILES)?;
     let size = number(q, "size", 1024, MAX_BODY)?;
     let seed = number(q, "seed", 1, u64::MAX)?;
@@ -163,7 +187,7 @@ fn manifest(q: &HashMap<String, String>) -> Result<Response, String> {
     Ok(text(StatusCode::OK, out))
 }
 
-fn file(name: &str, q: &HashMap<String, String>) -> Result<Response, String> {
+fn file(name: &str, q: &HashMap<String, String>) -> Result<Response, BadQuery> {
     let Some(n) = file_number(name) else {
         return Ok(text(StatusCode::NOT_FOUND, format!("no such file: {name}")));
     };
@@ -171,15 +195,11 @@ fn file(name: &str, q: &HashMap<String, String>) -> Result<Response, String> {
     let seed = number(q, "seed", 1, u64::MAX)?;
     let chunk = number(q, "chunk", 16 * 1024, MAX_BODY)?.max(1);
     let chunk_ms = number(q, "chunk_ms", 0, 1000)?;
-    let status = number(q, "status", 200, 599)?;
+    let code = number(q, "status", 200, 599)?;
     let cut_at = number(q, "cut_at", size, u64::MAX)?;
     let corrupt = number(q, "corrupt", 0, 1)? == 1;
-    if status != 200 {
-        let status = u16::try_from(status)
-            .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .ok_or_else(|| format!("status={status} is not an HTTP status"))?;
-        return Ok(text(status, format!("{name}: failing on purpose")));
+    if code != 200 {
+        return Ok(text(status(code)?, format!("{name}: failing on purpose")));
     }
     let mut bytes = content(seed, n, size as usize);
     if corrupt && let Some(b) = bytes.get_mut(size as usize / 2) {
@@ -225,11 +245,23 @@ mod tests {
         assert_eq!(q.get("flag").map(String::as_str), Some(""));
         assert_eq!(number(&q, "size", 0, 100), Ok(10));
         assert_eq!(number(&q, "missing", 3, 100), Ok(3));
-        assert!(
-            number(&q, "size", 0, 5)
-                .unwrap_err()
-                .contains("over the limit")
+        let over = number(&q, "size", 0, 5).unwrap_err();
+        assert_eq!(
+            over,
+            BadQuery::OverLimit {
+                name: "size",
+                n: 10,
+                max: 5
+            }
         );
+        assert_eq!(over.to_string(), "size=10 is over the limit of 5");
+        assert_eq!(
+            number(&parse_query("id=x"), "id", 0, 5)
+                .unwrap_err()
+                .to_string(),
+            "id=x is not a whole number"
+        );
+        assert_eq!(status(42), Err(BadQuery::NotAStatus(42)));
         assert_eq!(file_number("file-12.bin"), Some(12));
         assert_eq!(file_number("file-x.bin"), None);
     }

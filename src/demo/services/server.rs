@@ -115,8 +115,9 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Bind (loopback only) and serve in a lane named `name`. A port that cannot be bound ends
-    /// that lane with an error, and the same message comes back here.
+    /// Bind (loopback only), then serve in a lane named `name`. A port that cannot be bound is
+    /// a [`SetupError`] and starts no lane: the caller reports it, as every setup failure is
+    /// reported, with [`Ctx::setup_failed`].
     pub async fn start(
         ctx: &Ctx,
         name: impl Into<String>,
@@ -129,6 +130,12 @@ impl Server {
                 "the demos' servers listen on loopback only",
             ));
         }
+        let listener = TcpListener::bind(options.addr)
+            .await
+            .map_err(|e| SetupError::new(format!("cannot listen on {}", options.addr), e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| SetupError::new("cannot read the listening address", e))?;
         let stats = Arc::new(Stats::default());
         let stop = CancellationToken::new();
         let (ready_tx, ready_rx) = oneshot::channel();
@@ -136,6 +143,7 @@ impl Server {
             name,
             serve(
                 ctx.clone(),
+                listener,
                 options,
                 Arc::new(handler),
                 Arc::clone(&stats),
@@ -143,24 +151,17 @@ impl Server {
                 ready_tx,
             ),
         );
-        match ready_rx.await {
-            Ok(Ok(addr)) => Ok(Server {
-                addr,
-                stats,
-                _guard: stop.clone().drop_guard(),
-                stop,
-                task: Some(task),
-            }),
-            Ok(Err(e)) => {
-                ctx.recorder().fail_run(e.clone());
-                Err(e)
-            }
-            Err(_) => {
-                let e = SetupError::new("the server task ended", "before it could listen");
-                ctx.recorder().fail_run(e.clone());
-                Err(e)
-            }
-        }
+        // The lane has marked that it listens before any client of the caller's can connect.
+        ready_rx
+            .await
+            .map_err(|_| SetupError::new("the server task ended", "before it could listen"))?;
+        Ok(Server {
+            addr,
+            stats,
+            _guard: stop.clone().drop_guard(),
+            stop,
+            task: Some(task),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -201,32 +202,19 @@ impl Server {
 
 async fn serve(
     ctx: Ctx,
+    listener: TcpListener,
     options: Options,
     handler: Arc<dyn Handler>,
     stats: Arc<Stats>,
     stop: CancellationToken,
-    ready: oneshot::Sender<Result<SocketAddr, SetupError>>,
+    ready: oneshot::Sender<()>,
 ) -> Ended {
-    let listener = match TcpListener::bind(options.addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            let e = SetupError::new(format!("cannot listen on {}", options.addr), e);
-            let _ = ready.send(Err(e.clone()));
-            return Ended::error(e.to_string());
-        }
-    };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => {
-            let e = SetupError::new("cannot read the listening address", e);
-            let _ = ready.send(Err(e.clone()));
-            return Ended::error(e.to_string());
-        }
-    };
-    if ready.send(Ok(addr)).is_err() {
+    // `start` read the address already; this cannot fail on a bound listener.
+    let addr = listener.local_addr().unwrap_or(options.addr);
+    ctx.mark(format!("listening on {addr}"));
+    if ready.send(()).is_err() {
         return Ended::cancelled("nobody waited for the server to start");
     }
-    ctx.mark(format!("listening on {addr}"));
     let mut inline = FuturesUnordered::new();
     let mut lanes = JoinSet::new();
     let mut accept_errors = 0u64;
@@ -365,7 +353,7 @@ mod tests {
     }
 
     #[test]
-    fn a_port_that_cannot_be_bound_ends_the_lane_with_an_error() {
+    fn a_port_that_cannot_be_bound_is_a_setup_error_the_caller_reports_once() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = taken.local_addr().expect("addr");
         with_ctx(|ctx| async move {
@@ -375,16 +363,22 @@ mod tests {
             };
             let err = Server::start(&ctx, "server", options, endpoints::handler())
                 .await
-                .expect_err("the port is taken")
-                .to_string();
+                .expect_err("the port is taken");
+            let text = err.to_string();
             assert!(
-                err.starts_with(&format!("cannot listen on {addr}")),
-                "{err}"
+                text.starts_with(&format!("cannot listen on {addr}")),
+                "{text}"
             );
+            // Nothing started, nothing failed yet: the one report is the caller's.
+            assert!(ctx.recorder().snapshot().tasks.is_empty());
+            assert_eq!(ctx.recorder().run_error(), None);
+            ctx.setup_failed("server", err.clone()).await;
             let snap = ctx.recorder().snapshot();
             let lane = snap.task("server").expect("lane");
             assert_eq!(lane.outcome, Outcome::Error);
-            assert_eq!(lane.detail, err);
+            assert_eq!(lane.detail, text);
+            assert_eq!(snap.tasks.len(), 1);
+            assert_eq!(ctx.recorder().run_error(), Some(err));
         });
     }
 
