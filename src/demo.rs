@@ -289,32 +289,3 @@ impl DemoCatalog for Registry {
         })
     }
 }
-
-// TRANSITION: the demos not yet declared with `variants!` and `params!` run through this adapter;
-// it goes once every demo implements `DemoProgram`.
-pub(crate) trait LegacyDemo: Sync {
-    fn spec(&self) -> &'static DemoSpec;
-    fn run(&self, ctx: Ctx, variant: &'static str, params: Params) -> BoxFuture<'static, ()>;
-}
-
-pub(crate) struct Legacy<T>(pub T);
-
-impl<T: LegacyDemo> Demo for Legacy<T> {
-    fn spec(&self) -> &'static DemoSpec {
-        self.0.spec()
-    }
-
-    fn start(
-        &self,
-        ctx: Ctx,
-        variant: &str,
-        params: &Params,
-    ) -> Result<BoxFuture<'static, ()>, RequestError> {
-        let name = self.0.spec().parse_variant(variant)?.name;
-        Ok(self.0.run(ctx, name, params.clone()))
-    }
-
-    fn check(&self, variant: &str, _params: &Params) -> Result<(), RequestError> {
-        self.0.spec().parse_variant(variant).map(|_| ())
-    }
-}

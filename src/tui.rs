@@ -164,8 +164,7 @@ fn warm_highlighting(app: &App, tx: Sender<Incoming>) {
         }
     }
     for d in crate::demo::registry() {
-        let (_, region) = crate::demo::source::region(d.spec().source);
-        jobs.push((region.to_owned(), crate::lesson::Language::Rust));
+        jobs.push((d.spec().source.to_owned(), crate::lesson::Language::Rust));
     }
     let _ = std::thread::Builder::new()
         .name("highlight".into())

@@ -160,9 +160,8 @@ impl LessonView {
             CodeView::DemoSource => {
                 if let Some(d) = &self.demo {
                     let spec = d.demo.spec();
-                    let (_, region) = crate::demo::source::region(spec.source);
                     return (
-                        region,
+                        spec.source,
                         Language::Rust,
                         format!("Rust · the {} demo, as it runs", spec.id),
                     );

@@ -87,10 +87,6 @@ pub struct Ctx {
     demo_id: &'static str,
     /// The file lessons show (`DemoSpec::source_file`): marks made from it carry their line.
     source_file: &'static str,
-    // TRANSITION: demos not yet split into a shown file show a region of their file; a mark's line
-    // is counted from the region's first line. Both are 0 for a shown file.
-    region_start: u32,
-    region_len: u32,
     os_signals: bool,
 }
 
@@ -103,18 +99,13 @@ impl Ctx {
             spawned: Arc::default(),
             demo_id,
             source_file: "",
-            region_start: 0,
-            region_len: u32::MAX,
             os_signals: false,
         }
     }
 
-    /// Marks made from `source_file` carry their line in it (lines `region.0 + 1 ..= region.0 +
-    /// region.1`, renumbered from 1).
-    pub fn showing(mut self, source_file: &'static str, region: (u32, u32)) -> Ctx {
+    /// Marks made from `source_file` (the file lessons show) carry their line in it.
+    pub fn showing(mut self, source_file: &'static str) -> Ctx {
         self.source_file = source_file;
-        self.region_start = region.0;
-        self.region_len = region.1;
         self
     }
 
@@ -256,9 +247,7 @@ impl Ctx {
         let caller = Location::caller();
         let shown = (!self.source_file.is_empty()
             && Path::new(caller.file()) == Path::new(self.source_file))
-        .then(|| caller.line().checked_sub(self.region_start))
-        .flatten()
-        .filter(|&l| l >= 1 && l <= self.region_len);
+        .then(|| caller.line());
         self.rec.mark(task, label.into(), shown);
     }
 

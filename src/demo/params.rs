@@ -198,54 +198,6 @@ impl Params {
     }
 }
 
-/// The string-keyed getters the demos not yet declared with `params!` still read.
-// TRANSITION: removed once every demo reads its typed config.
-impl Params {
-    /// An integer parameter. Panics if the demo asks for one it did not declare: a programming
-    /// error caught by every demo's tests, never by user input.
-    pub fn int(&self, name: &str) -> i64 {
-        match self.0.get(name) {
-            Some(ParamVal::Int(n)) => *n,
-            other => panic!("parameter {name} is not an integer: {other:?}"),
-        }
-    }
-
-    pub fn count(&self, name: &str) -> usize {
-        usize::try_from(self.int(name)).unwrap_or(0)
-    }
-
-    pub fn ms(&self, name: &str) -> std::time::Duration {
-        match self.0.get(name) {
-            Some(ParamVal::Ms(n)) => std::time::Duration::from_millis(*n),
-            other => panic!("parameter {name} is not a duration: {other:?}"),
-        }
-    }
-
-    pub fn ms_list(&self, name: &str) -> Vec<std::time::Duration> {
-        match self.0.get(name) {
-            Some(ParamVal::MsList(v)) => v
-                .iter()
-                .map(|&n| std::time::Duration::from_millis(n))
-                .collect(),
-            other => panic!("parameter {name} is not a list of durations: {other:?}"),
-        }
-    }
-
-    pub fn text(&self, name: &str) -> &str {
-        match self.0.get(name) {
-            Some(ParamVal::Text(s)) => s,
-            other => panic!("parameter {name} is not text: {other:?}"),
-        }
-    }
-
-    pub fn text_list(&self, name: &str) -> &[String] {
-        match self.0.get(name) {
-            Some(ParamVal::TextList(v)) => v,
-            other => panic!("parameter {name} is not a list: {other:?}"),
-        }
-    }
-}
-
 fn known(spec: &DemoSpec) -> Vec<&'static str> {
     spec.params.iter().map(|p| p.name).collect()
 }

@@ -11,7 +11,7 @@ use super::ctx::{Ctx, Ended, SetupError};
 use super::params::ParamError;
 use super::recorder::Recorder;
 use super::timeline::{Outcome, TimelineSnapshot};
-use super::{Clock, Demo, Flavor, ParamVal, Params, source};
+use super::{Clock, Demo, Flavor, ParamVal, Params};
 
 /// A request that names what does not exist or cannot be combined: the user's mistake, a usage
 /// error (`run` exits 2). The message names the valid choices.
@@ -319,15 +319,13 @@ fn run_variant(
             });
         }
     };
-    let (region_start, region_text) = source::region(spec.source);
-    let region = (region_start, region_text.lines().count() as u32);
     // The recorder reads the clock it is created under: create it inside the runtime.
     let rec = rt.block_on(async { Recorder::new() });
     if let Ok(mut l) = live.lock() {
         l.push((variant, rec.clone()));
     }
     let ctx = Ctx::new(rec.clone(), req.clock, spec.id)
-        .showing(spec.source_file, region)
+        .showing(spec.source_file)
         .with_os_signals(req.os_signals);
     let main = match req.demo.start(ctx.clone(), variant, &req.params) {
         Ok(main) => main,

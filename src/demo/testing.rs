@@ -105,7 +105,6 @@ pub fn mark_times(tl: &TimelineSnapshot, label: &str) -> Vec<f64> {
 /// task alive and every address in metric `addr_metric` (read while it ran) closed.
 /// Returns what was recorded up to the cancel.
 // Used by the I/O demos' tests.
-#[allow(dead_code)]
 pub fn cancel_midway<D: DemoProgram>(
     variant: D::Variant,
     sets: &[&str],
@@ -144,7 +143,6 @@ pub fn cancel_midway<D: DemoProgram>(
 
 /// Every address in metric `name` (a string or a list of strings) refuses connections now.
 // Used by the I/O demos' tests.
-#[allow(dead_code)]
 pub fn ports_closed(tl: &TimelineSnapshot, name: &str) {
     let addrs: Vec<String> = match tl.metrics.get(name) {
         Some(serde_json::Value::String(s)) => vec![s.clone()],

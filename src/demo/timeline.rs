@@ -80,7 +80,7 @@ pub struct Mark {
     pub t_ms: f64,
     pub task: Option<TaskId>,
     pub label: String,
-    /// 1-based line in the demo's shown source region, where the mark was made.
+    /// 1-based line in the demo's shown file (`DemoSpec::source`), where the mark was made.
     pub line: Option<u32>,
 }
 

@@ -38,6 +38,7 @@ variants! {
 }
 
 params! {
+    #[derive(Clone)]
     pub struct Config {
         fast_clients: usize = Int(1..=8), "2",
             "clients that read every line as soon as it comes";
