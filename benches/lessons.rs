@@ -13,6 +13,38 @@ fn load_and_validate_shipped_lessons() -> usize {
     asyncdojo::lesson::load_embedded(&Registry).lessons.len()
 }
 
+/// The shipped lessons parsed from their YAML text through the public `parse_lesson`, on two
+/// threads like the loader: what start-up would cost without any build-time conversion.
+#[divan::bench]
+fn load_shipped_from_yaml() -> usize {
+    parse_all_on_two_threads(|name, text| {
+        asyncdojo::lesson::parse_lesson(name, text.as_bytes(), &Registry).is_ok()
+    })
+}
+
+/// The same through the careful (field by field) path only: a trailing comment with a backslash
+/// escape sends a file down it without changing what it holds.
+#[divan::bench]
+fn load_shipped_careful_path_only() -> usize {
+    parse_all_on_two_threads(|name, text| {
+        let forced = format!("{text}\n# \\q\n");
+        asyncdojo::lesson::parse_lesson(name, forced.as_bytes(), &Registry).is_ok()
+    })
+}
+
+fn parse_all_on_two_threads(parse: impl Fn(&str, &str) -> bool + Sync) -> usize {
+    let files: Vec<(&str, &str)> = asyncdojo::lesson::load::embedded_files()
+        .iter()
+        .map(|f| (f.0, std::str::from_utf8(f.1).expect("utf-8")))
+        .collect();
+    let (a, b) = files.split_at(files.len() / 2);
+    let count = |chunk: &[(&str, &str)]| chunk.iter().filter(|(n, t)| parse(n, t)).count();
+    std::thread::scope(|s| {
+        let other = s.spawn(|| count(b));
+        count(a) + other.join().expect("thread")
+    })
+}
+
 /// One recorded poll: what the instrumentation adds to every poll of every demo task.
 #[divan::bench]
 fn recorder_poll(bencher: divan::Bencher) {
