@@ -118,9 +118,8 @@ pub fn start_interview(
     seed: u64,
 ) -> Interview {
     let config = InterviewConfig {
-        questions: 5,
-        seconds_per_question: 180,
         seed,
+        ..InterviewConfig::default()
     };
     Interview::new(lessons, progress, now, config)
 }
@@ -200,7 +199,7 @@ pub fn quiz_key(
             if let Ok(r) = practice::score_choice(item, *selected + 1) {
                 let outcome = QuizOutcome::Choice(r.clone());
                 q.scores.push(outcome.score());
-                progress.record_quiz(&current, &outcome, now);
+                practice::record_quiz(progress, &current, &outcome, now);
                 *result = Some(r);
                 return PracticeEffect::Save;
             }
@@ -238,7 +237,7 @@ pub fn quiz_key(
             if let Ok(r) = practice::score_spot_item(lesson, item, &lines) {
                 let outcome = QuizOutcome::Spot(r.clone());
                 q.scores.push(outcome.score());
-                progress.record_quiz(&current, &outcome, now);
+                practice::record_quiz(progress, &current, &outcome, now);
                 *result = Some(r);
                 return PracticeEffect::Save;
             }
@@ -251,8 +250,8 @@ pub fn quiz_key(
             },
             QuizKey::Grade(g),
         ) => {
-            progress.record_self_grade(&current, g, now);
-            q.scores.push(grade_value(g));
+            practice::record_self_grade(progress, &current, g, now);
+            q.scores.push(g.score());
             *graded = Some(g);
             return PracticeEffect::Save;
         }
@@ -279,7 +278,7 @@ pub fn predict_scored(
         Ok(score) => {
             let outcome = QuizOutcome::Predict(score.clone());
             q.scores.push(outcome.score());
-            progress.record_quiz(key, &outcome, now);
+            practice::record_quiz(progress, key, &outcome, now);
             PracticeEffect::Save
         }
         Err(_) => PracticeEffect::None,
@@ -298,15 +297,6 @@ fn next_item(q: &mut QuizSession, lessons: &[Lesson]) -> PracticeEffect {
             q.state = state;
             return PracticeEffect::None;
         }
-    }
-}
-
-fn grade_value(g: Grade) -> f64 {
-    match g {
-        Grade::Again => 0.0,
-        Grade::Hard => 0.5,
-        Grade::Good => 0.9,
-        Grade::Easy => 1.0,
     }
 }
 
@@ -366,7 +356,7 @@ fn apply_interview(
     let effect = i.update(action);
     let save = match effect {
         InterviewEffect::Graded(record) => {
-            progress.record_interview(&record, now);
+            practice::record_interview(progress, &record, now);
             PracticeEffect::Save
         }
         _ => PracticeEffect::None,

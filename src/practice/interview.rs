@@ -7,11 +7,9 @@
 
 use std::time::Duration;
 
+use crate::demo::rng::SplitMix64;
 use crate::lesson::{DemoRef, Lesson, LessonId};
-use crate::progress::{Moment, Progress};
-
-use super::ItemKey;
-use super::review::Grade;
+use crate::progress::{Grade, ItemKey, Moment, Progress};
 
 /// How an interview is drawn and timed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +115,7 @@ pub enum InterviewEffect {
         lesson: LessonId,
         timed_out: bool,
     },
-    /// Record this answer (see `Progress::record_interview`) and save: nothing graded is lost if
+    /// Record this answer (see [`record_interview`](super::record::record_interview)) and save: nothing graded is lost if
     /// the process dies later. When it was the last question the interview is now finished.
     Graded(AnswerRecord),
     /// The interview ended (by `Quit`, or a `Skip` of the last question); see
@@ -194,16 +192,6 @@ pub struct Interview {
     answers: Vec<AnswerRecord>,
 }
 
-/// A grade as a 0..1 recall score, for judging how weak a lesson is.
-fn grade_score(g: Grade) -> f64 {
-    match g {
-        Grade::Again => 0.0,
-        Grade::Hard => 0.5,
-        Grade::Good => 0.9,
-        Grade::Easy => 1.0,
-    }
-}
-
 /// A lesson's draw weight: 1, plus 3 when something in it is due, plus up to 3 for weakness (low
 /// last scores, lapses), plus 1 when never practised.
 pub fn lesson_weight(lesson: &Lesson, progress: &Progress, now: &Moment) -> (f64, PickReason) {
@@ -212,12 +200,7 @@ pub fn lesson_weight(lesson: &Lesson, progress: &Progress, now: &Moment) -> (f64
     let mut scores = Vec::new();
     let mut lapses = 0;
     let mut seen = false;
-    let keys = lesson
-        .quiz
-        .iter()
-        .map(|q| ItemKey::quiz(&lesson.id, &q.id))
-        .chain(std::iter::once(ItemKey::interview(&lesson.id)));
-    for key in keys {
+    for key in ItemKey::all_items(lesson) {
         let Some(item) = progress.item(&key) else {
             continue;
         };
@@ -228,7 +211,7 @@ pub fn lesson_weight(lesson: &Lesson, progress: &Progress, now: &Moment) -> (f64
         }
         if let Some(last) = item.attempts.last() {
             seen = true;
-            scores.push(last.score.unwrap_or_else(|| grade_score(last.grade)));
+            scores.push(last.score.unwrap_or_else(|| last.grade.score()));
         }
     }
     let due_w = if due { 3.0 } else { 0.0 };
@@ -253,7 +236,8 @@ pub fn lesson_weight(lesson: &Lesson, progress: &Progress, now: &Moment) -> (f64
 }
 
 /// Draw `count` distinct lessons, each with probability proportional to its [`lesson_weight`],
-/// from a seeded generator.
+/// from the crate's seeded generator (the demos' [`SplitMix64`]): the same seed, lessons and
+/// progress give the same questions on every platform.
 pub fn pick_questions(
     lessons: &[Lesson],
     progress: &Progress,
@@ -272,11 +256,11 @@ pub fn pick_questions(
             }
         })
         .collect();
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut picked = Vec::new();
     while picked.len() < count && !pool.is_empty() {
         let total: f64 = pool.iter().map(|q| q.weight).sum();
-        let mut r = rng.f64() * total;
+        let mut r = unit_interval(&mut rng) * total;
         let mut chosen = pool.len() - 1;
         for (i, q) in pool.iter().enumerate() {
             if r < q.weight {
@@ -288,6 +272,12 @@ pub fn pick_questions(
         picked.push(pool.remove(chosen));
     }
     picked
+}
+
+/// A number in `0.0..1.0`, evenly spread: the top 53 bits of the generator's next value (as many
+/// as an `f64` holds exactly).
+fn unit_interval(rng: &mut SplitMix64) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl Interview {

@@ -9,7 +9,7 @@ use crate::demo::{Clock, Outcome, RunReport, RunRequest, VariantRun, runner};
 use crate::lesson::{BugHunt, Lesson, Measure, ParamValue, QuizItem, QuizKind};
 
 use super::PracticeError;
-use super::review::Grade;
+use crate::progress::Grade;
 
 /// How far off (percent of the measured value) a numeric prediction may be and still count, when
 /// the item does not say.
