@@ -32,8 +32,9 @@ pub use score::{
 };
 pub use stats::{LessonMark, LessonStats, Stats, Streak, stats, streak};
 
-/// Something practice could not do with an item: the wrong kind, a lesson that lacks a field
-/// validation should have required, or a demo run that failed.
+/// Something practice could not do with an item: the wrong kind, an answer that does not fit
+/// it, or a demo run that failed. (An incomplete item cannot get here: validation types every
+/// quiz item by kind.)
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PracticeError {
     #[error("quiz item `{item}` is a {actual} item, not {expected}")]
@@ -42,8 +43,6 @@ pub enum PracticeError {
         expected: &'static str,
         actual: &'static str,
     },
-    #[error("quiz item `{item}` has no {field}")]
-    Incomplete { item: String, field: &'static str },
     #[error("option {chosen} does not exist (the item has {options})")]
     NoSuchOption { chosen: usize, options: usize },
     #[error("quiz item `{item}` refers to exercise `{exercise}`, which the lesson does not have")]

@@ -69,14 +69,12 @@ fn choice_right_and_wrong_with_the_explanation() {
     );
     assert_eq!(QuizOutcome::Choice(r).grade(), Grade::Again);
 
+    let options = q.as_choice().unwrap().options.len();
     assert_eq!(
         score_choice(q, 0),
-        Err(PracticeError::NoSuchOption {
-            chosen: 0,
-            options: q.options.len()
-        })
+        Err(PracticeError::NoSuchOption { chosen: 0, options })
     );
-    assert!(score_choice(q, q.options.len() + 1).is_err());
+    assert!(score_choice(q, options + 1).is_err());
     let predict = item(lesson(&ls, "q01-sync-vs-async"), "concurrent-total");
     assert!(matches!(
         score_choice(predict, 1),
@@ -87,7 +85,7 @@ fn choice_right_and_wrong_with_the_explanation() {
 #[test]
 fn every_choice_item_scores_its_own_answer_right() {
     for l in lessons() {
-        for q in l.quiz.iter().filter(|q| q.kind == QuizKind::Choice) {
+        for q in l.quiz.iter().filter(|q| q.kind() == QuizKind::Choice) {
             let r = score_choice(q, q.choice_answer().unwrap()).unwrap();
             assert!(r.correct, "{}/{}", l.id, q.id);
         }
@@ -102,7 +100,7 @@ fn every_choice_item_scores_its_own_answer_right() {
 fn every_predict_item_measures_its_answer_on_the_virtual_clock_and_scores_it() {
     let mut checked = 0;
     for l in lessons() {
-        for q in l.quiz.iter().filter(|q| q.kind == QuizKind::Predict) {
+        for q in l.quiz.iter().filter(|q| q.kind() == QuizKind::Predict) {
             let run = run_predict(q).unwrap_or_else(|e| panic!("{}/{}: {e}", l.id, q.id));
             let expected = expected_answer(q).unwrap();
             // The lesson's answer typed as the prediction scores full marks against the run.
@@ -316,7 +314,7 @@ fn spot_the_bug_on_a_shipped_exercise() {
 #[test]
 fn every_spot_item_scores_full_marks_for_its_bug_lines() {
     for l in lessons() {
-        for q in l.quiz.iter().filter(|q| q.kind == QuizKind::SpotTheBug) {
+        for q in l.quiz.iter().filter(|q| q.kind() == QuizKind::SpotTheBug) {
             let hunt = asyncdojo::practice::score::exercise(&l, q).unwrap();
             let lines: Vec<u32> = hunt.bugs.iter().flat_map(|b| b.lines.clone()).collect();
             let r = score_spot(hunt, &lines);

@@ -126,7 +126,7 @@ pub fn start_interview(
 
 fn initial_state(key: &ItemKey, lessons: &[Lesson]) -> Option<ItemState> {
     let (_, item) = key.resolve(lessons)?;
-    Some(match item.map(|i| i.kind) {
+    Some(match item.map(|i| i.kind()) {
         None => ItemState::Recall {
             revealed: false,
             graded: None,
@@ -183,11 +183,15 @@ pub fn quiz_key(
     match (&mut q.state, key) {
         (ItemState::Choice { selected, .. }, QuizKey::Up) => *selected = selected.saturating_sub(1),
         (ItemState::Choice { selected, .. }, QuizKey::Down) => {
-            let n = item.map_or(0, |i| i.options.len());
+            let n = item
+                .and_then(|i| i.as_choice())
+                .map_or(0, |c| c.options.len());
             *selected = (*selected + 1).min(n.saturating_sub(1));
         }
         (ItemState::Choice { selected, .. }, QuizKey::Char(c)) if c.is_ascii_digit() => {
-            let n = item.map_or(0, |i| i.options.len());
+            let n = item
+                .and_then(|i| i.as_choice())
+                .map_or(0, |c| c.options.len());
             if let Some(d) = c.to_digit(10).filter(|&d| d >= 1 && d as usize <= n) {
                 *selected = d as usize - 1;
             }
@@ -305,11 +309,11 @@ pub fn spot_code<'a>(
     lesson: &'a Lesson,
     item: Option<&crate::lesson::QuizItem>,
 ) -> Option<&'a str> {
-    let ex = item?.exercise.as_deref()?;
+    let ex = &item?.as_spot()?.exercise;
     lesson
         .spot_the_bug
         .iter()
-        .find(|h| h.id == ex)
+        .find(|h| &h.id == ex)
         .map(|h| h.code.as_str())
 }
 
