@@ -167,6 +167,10 @@ fn progress_survives_lesson_reordering() {
 
 const WRITER_ENV: &str = "ASYNCDOJO_TEST_KILL_WRITER_DIR";
 
+/// How a test runs one of the `#[ignore]`d child tests in a process of its own: only that one,
+/// although it is ignored. A plain `cargo test` runs the parents, so it covers the children.
+const CHILD_ARGS: [&str; 4] = ["--ignored", "--exact", "--test-threads", "1"];
+
 fn filler(generation: u32) -> String {
     // About 110 KB: a save takes long enough to be killed in the middle of it, and short enough
     // for many saves per run.
@@ -185,13 +189,14 @@ fn generation(p: &Progress) -> Option<u32> {
     Some(g)
 }
 
-/// Not a test by itself: the child process of the kill test. It saves new generations in a loop
-/// until it is killed.
+/// Not a test by itself: the child process of the kill test, which runs it by name with
+/// `--ignored`. It saves new generations in a loop until it is killed.
 #[test]
+#[ignore = "the writer a_writer_killed_at_random_instants_always_leaves_a_valid_file kills"]
 fn kill_test_writer_child() {
-    let Some(dir) = std::env::var_os(WRITER_ENV) else {
-        return;
-    };
+    let dir = std::env::var_os(WRITER_ENV).unwrap_or_else(|| {
+        panic!("the kill test runs this writer with {WRITER_ENV} set; it does nothing alone")
+    });
     let opened = Store::open(PathBuf::from(dir));
     assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
     let mut p = opened.progress;
@@ -230,7 +235,8 @@ fn a_writer_killed_at_random_instants_always_leaves_a_valid_file() {
     const ROUNDS: usize = 80;
     for round in 0..ROUNDS {
         let child = Command::new(&exe)
-            .args(["--exact", "kill_test_writer_child", "--test-threads", "1"])
+            .args(CHILD_ARGS)
+            .arg("kill_test_writer_child")
             .env(WRITER_ENV, &dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -555,13 +561,16 @@ fn check_corrupt_in_read_only(dir: &Path) {
 
 const CORRUPT: &[u8] = b"{ not progress";
 
-/// Not a test by itself: the read-only checks, run by the next test as an unprivileged user.
+/// Not a test by itself: the read-only checks, run by the next test (by name, with `--ignored`)
+/// as an unprivileged user.
 #[test]
+#[ignore = "run as `nobody` by a_read_only_data_dir_loads_and_refuses_to_save"]
 fn read_only_child() {
-    if let Some(dir) = std::env::var_os(READONLY_ENV) {
-        check_read_only(&Path::new(&dir).join("data"));
-        check_corrupt_in_read_only(&Path::new(&dir).join("corrupt"));
-    }
+    let dir = std::env::var_os(READONLY_ENV).unwrap_or_else(|| {
+        panic!("the read-only test runs these checks with {READONLY_ENV} set; they need its files")
+    });
+    check_read_only(&Path::new(&dir).join("data"));
+    check_corrupt_in_read_only(&Path::new(&dir).join("corrupt"));
 }
 
 /// The effective uid, from /proc (no libc, no unsafe).
@@ -593,13 +602,8 @@ fn a_read_only_data_dir_loads_and_refuses_to_save() {
         mode(&dir.join(FILE_NAME), 0o644);
         mode(&corrupt.join(FILE_NAME), 0o644);
         let out = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "read_only_child",
-                "--test-threads",
-                "1",
-                "--nocapture",
-            ])
+            .args(CHILD_ARGS)
+            .args(["read_only_child", "--nocapture"])
             .env(READONLY_ENV, tmp.path())
             .uid(65534)
             .gid(65534)
