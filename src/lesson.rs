@@ -1,7 +1,7 @@
 //! Lessons: the data types, loading (embedded set or a directory) and validation.
 //!
 //! - here: the run-time types, and in [`Lesson`] the one list of a lesson's fields;
-//! - [`file`]: what that list generates (the file as written, and how it is read);
+//! - [`mod@file`]: what that list generates (the file as written, and how it is read);
 //! - [`quiz`]: quiz items as written and, once validated, typed by kind;
 //! - [`parse`]: one file from bytes to a lesson or its problems; the one place lesson YAML is
 //!   parsed at run time, so the YAML crate can be swapped in one file;
@@ -127,7 +127,7 @@ file::lesson_fields! {
     /// One validated lesson. Built only by [`parse`], after [`validate`] found no problem.
     ///
     /// The list of a lesson file's fields: each one here is a field of `Lesson`, a field the
-    /// file may (`Optional`) or must (`Required`) have, and read on every path (see [`file`]).
+    /// file may (`Optional`) or must (`Required`) have, and read on every path (see [`mod@file`]).
     /// `file` (where it came from), `quiz` and the file's `format_version` are added by the macro.
     pub struct Lesson {
         pub id: LessonId = Required,

@@ -1,10 +1,10 @@
 //! A lesson file's fields, listed once.
 //!
-//! [`lesson_fields!`] takes the list of a lesson's fields (in `lesson.rs`) and makes from it
-//! the run-time [`Lesson`](super::Lesson), the file as written (`LessonFile`, every field
-//! optional: what the build-time JSON decodes into in one pass), the careful reader that fills a
-//! `LessonFile` field by field so each problem is reported at its own path, and the step to a
-//! [`Draft`] that validation turns into a `Lesson`. So adding a field is one line in one list.
+//! `lesson_fields!` takes the list of a lesson's fields (in `lesson.rs`) and makes from it the
+//! run-time [`Lesson`], the file as written (`LessonFile`, every field optional: what the
+//! build-time JSON decodes into in one pass), the careful reader that fills a `LessonFile` field
+//! by field so each problem is reported at its own path, and the step to a `Draft` that
+//! validation turns into a `Lesson`. So adding a field is one line in one list.
 //! Two fields every lesson file has are not in the list because their form differs between the
 //! file and the lesson: `format_version` (checked, then dropped) and `quiz` (flat items in the
 //! file, typed items in the lesson: see [`quiz`](super::quiz)).

@@ -1,7 +1,7 @@
 //! Quiz items, in two forms. As a lesson file writes one ([`QuizItemFile`]): one flat record
 //! whatever its kind, so a wrong field is reported at its own path. As the rest of asyncdojo sees
 //! one after validation ([`QuizItem`]): a typed [`QuizTask`] whose kind carries exactly the fields
-//! it uses, so an incomplete item cannot reach practice. [`check_item`] is the only way from the
+//! it uses, so an incomplete item cannot reach practice. `check_item` is the only way from the
 //! first to the second.
 
 use std::collections::{BTreeMap, HashMap};
@@ -84,8 +84,8 @@ impl From<Measure> for String {
 }
 
 /// A quiz item as a lesson file writes it. Kept flat, not a tagged enum, so a wrong field is
-/// reported at its own path; [`check_item`] checks that each kind has exactly the fields it uses
-/// and turns it into a [`QuizItem`].
+/// reported at its own path; validation (`check_item`) checks that each kind has exactly the
+/// fields it uses and turns it into a [`QuizItem`].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuizItemFile {
