@@ -146,7 +146,7 @@ impl App {
 
     /// Browser marks and due counts come from progress: recomputed when it changes, not per frame.
     fn refresh_marks(&mut self) {
-        let stats = crate::progress::stats(&self.lessons, &self.progress, &self.now);
+        let stats = crate::practice::stats(&self.lessons, &self.progress, &self.now);
         self.marks = stats
             .lessons
             .iter()

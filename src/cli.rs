@@ -133,7 +133,7 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             let set = load(cli.lessons.as_deref(), catalog)?;
             let opened = open_progress(cli.data_dir.as_deref());
             let now = crate::progress::Moment::now();
-            let stats = crate::progress::stats(&set.lessons, &opened.progress, &now);
+            let stats = crate::practice::stats(&set.lessons, &opened.progress, &now);
             write!(std::io::stdout().lock(), "{stats}")?;
             Ok(ExitCode::SUCCESS)
         }

@@ -1,9 +1,19 @@
 //! Lessons: the data types, loading (embedded set or a directory) and validation.
 //!
-//! A lesson file is parsed in exactly one place, [`load`], so the YAML crate can be swapped in one
-//! file. Everything here is plain data: nothing knows about the terminal.
+//! - here: the run-time types, and in [`Lesson`] the one list of a lesson's fields;
+//! - [`mod@file`]: what that list generates (the file as written, and how it is read);
+//! - [`quiz`]: quiz items as written and, once validated, typed by kind;
+//! - [`parse`]: one file from bytes to a lesson or its problems; the one place lesson YAML is
+//!   parsed at run time, so the YAML crate can be swapped in one file;
+//! - [`validate`]: the problems a lesson can have, found in one pass and placed;
+//! - [`load`]: the embedded set or a directory; [`spans`]: where each value stands.
+//!
+//! Everything here is plain data: nothing knows about the terminal.
 
+pub mod file;
 pub mod load;
+pub mod parse;
+pub mod quiz;
 pub mod spans;
 pub mod validate;
 
@@ -12,7 +22,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{LessonSet, LoadError, load_dir, load_embedded, parse_lesson};
+pub use load::{LessonSet, LoadError, load_dir, load_embedded};
+pub use parse::parse_lesson;
+pub use quiz::{
+    ChoiceItem, Measure, PredictAnswer, PredictItem, QuizItem, QuizKind, QuizTask, SpotItem,
+};
 pub use validate::{Problem, ProblemKind};
 
 /// The lesson format this build understands. A file with another version is refused with a
@@ -21,7 +35,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// A lesson's stable identifier (`q05-concurrent-http`). Progress and cross-references use it, so
 /// reordering or renumbering lessons never breaks them.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct LessonId(pub String);
 
@@ -32,17 +46,23 @@ impl fmt::Display for LessonId {
 }
 
 /// Interview question or code challenge: they are numbered separately in the guide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum LessonKind {
+    #[default]
     Question,
     Challenge,
 }
 
 /// The guide's sections, in the guide's own order. Lessons list in this order, then by number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Section {
+    #[default]
     CoreConcepts,
     TechnicalDeepDive,
     ProductionScenarios,
@@ -103,25 +123,27 @@ impl Language {
     }
 }
 
-/// One validated lesson. Built only by [`load`], after [`validate`] found no problem.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Lesson {
-    pub id: LessonId,
-    /// The file it came from (`q05-concurrent-http.yaml`), for messages.
-    pub file: String,
-    pub kind: LessonKind,
-    pub number: u32,
-    pub section: Section,
-    pub title: String,
-    pub question: String,
-    /// Markdown (a small subset: paragraphs, lists, emphasis, inline and fenced code).
-    pub answer: String,
-    pub key_points: Vec<String>,
-    pub code: Vec<Snippet>,
-    pub mapping: Vec<MappingRow>,
-    pub demos: Vec<DemoRef>,
-    pub spot_the_bug: Vec<BugHunt>,
-    pub quiz: Vec<QuizItem>,
+file::lesson_fields! {
+    /// One validated lesson. Built only by [`parse`], after [`validate`] found no problem.
+    ///
+    /// The list of a lesson file's fields: each one here is a field of `Lesson`, a field the
+    /// file may (`Optional`) or must (`Required`) have, and read on every path (see [`mod@file`]).
+    /// `file` (where it came from), `quiz` and the file's `format_version` are added by the macro.
+    pub struct Lesson {
+        pub id: LessonId = Required,
+        pub kind: LessonKind = Required,
+        pub number: u32 = Required,
+        pub section: Section = Required,
+        pub title: String = Required,
+        pub question: String = Required,
+        /// Markdown (a small subset: paragraphs, lists, emphasis, inline and fenced code).
+        pub answer: String = Required,
+        pub key_points: Vec<String> = Required,
+        pub code: Vec<Snippet> = Required,
+        pub mapping: Vec<MappingRow> = Required,
+        pub demos: Vec<DemoRef> = Optional,
+        pub spot_the_bug: Vec<BugHunt> = Required,
+    }
 }
 
 impl Lesson {
@@ -255,104 +277,4 @@ pub struct Bug {
     /// 1-based line numbers in the exercise's `code` that carry this bug.
     pub lines: Vec<u32>,
     pub why: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum QuizKind {
-    /// Multiple choice: `options` and a 1-based `answer`.
-    Choice,
-    /// Predict, then run: commit to a number or a name, then the demo runs and measures it.
-    Predict,
-    /// Mark the wrong lines of one of the lesson's `spot_the_bug` exercises.
-    SpotTheBug,
-}
-
-/// What a predict item measures in the demo's run. Written as one string in a lesson:
-/// `total_ms`, `first_finished`, `outcome:rejected`, `metric:max_in_flight`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum Measure {
-    /// The run's total time in milliseconds.
-    TotalMs,
-    /// The name of the task that finished first.
-    FirstFinished,
-    /// How many tasks ended with this outcome (`rejected`, `timeout`, ...).
-    OutcomeCount(String),
-    /// A value from the run's `metrics`.
-    Metric(String),
-}
-
-/// A quiz item. Kept flat, not a tagged enum, so a wrong field is reported at its own path;
-/// validation checks that each kind has exactly the fields it uses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuizItem {
-    pub id: String,
-    pub kind: QuizKind,
-    pub prompt: String,
-    /// Choice: the options, shown in order.
-    #[serde(default)]
-    pub options: Vec<String>,
-    /// Choice: the 1-based number of the right option. Predict: the value the demo measures.
-    #[serde(default)]
-    pub answer: Option<ParamValue>,
-    /// Predict: the demo, its variant and parameters.
-    #[serde(default)]
-    pub demo: Option<String>,
-    #[serde(default)]
-    pub variant: Option<String>,
-    #[serde(default)]
-    pub params: BTreeMap<String, ParamValue>,
-    #[serde(default)]
-    pub measure: Option<Measure>,
-    /// Predict: how far off (percent of the answer) a numeric prediction may be and still count.
-    #[serde(default)]
-    pub tolerance_pct: Option<u32>,
-    /// Spot-the-bug: the id of the lesson's exercise.
-    #[serde(default)]
-    pub exercise: Option<String>,
-    pub explanation: String,
-}
-
-impl TryFrom<String> for Measure {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        match text.as_str() {
-            "total_ms" => return Ok(Measure::TotalMs),
-            "first_finished" => return Ok(Measure::FirstFinished),
-            _ => {}
-        }
-        if let Some(outcome) = text.strip_prefix("outcome:") {
-            return Ok(Measure::OutcomeCount(outcome.to_owned()));
-        }
-        if let Some(metric) = text.strip_prefix("metric:") {
-            return Ok(Measure::Metric(metric.to_owned()));
-        }
-        Err(format!(
-            "unknown measure `{text}` (expected total_ms, first_finished, outcome:NAME or metric:NAME)"
-        ))
-    }
-}
-
-impl From<Measure> for String {
-    fn from(measure: Measure) -> String {
-        match measure {
-            Measure::TotalMs => "total_ms".into(),
-            Measure::FirstFinished => "first_finished".into(),
-            Measure::OutcomeCount(o) => format!("outcome:{o}"),
-            Measure::Metric(m) => format!("metric:{m}"),
-        }
-    }
-}
-
-impl QuizItem {
-    /// The right option of a choice item, 1-based, when the answer is a plain number.
-    pub fn choice_answer(&self) -> Option<usize> {
-        match self.answer {
-            Some(ParamValue::Int(n)) if n >= 1 => usize::try_from(n).ok(),
-            _ => None,
-        }
-    }
 }

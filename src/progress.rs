@@ -1,24 +1,26 @@
 //! What the learner did: lessons read, demos run, quiz results, review state and notes, keyed by
 //! lesson id and item id (never positions), so editing or reordering lessons never loses it.
 //!
-//! [`Progress`] is plain data with recording methods; [`store`] reads and writes it (versioned
-//! JSON in the platform data directory, written atomically); [`mod@stats`] summarises it.
-//! Progress for a lesson or item that no longer exists is kept in the file, just not shown.
+//! Stored data only: [`Progress`] keeps what practice computed (an answer's grade and score, the
+//! review card its scheduler gave the item), never grades or schedules anything itself; [`item`]
+//! holds the stored shapes of an item (key, grade, review card), [`moment`] the time every record
+//! carries, and [`store`] reads and writes the file (versioned JSON in the platform data
+//! directory, written atomically). Progress for a lesson or item that no longer exists is kept in
+//! the file, just not shown.
 
-pub mod stats;
+pub mod item;
+pub mod moment;
 pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, FixedOffset, Local, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::lesson::{LessonId, QuizKind};
-use crate::practice::interview::AnswerRecord;
-use crate::practice::review::{Grade, ReviewCard, Scheduler};
-use crate::practice::{ItemKey, QuizOutcome};
 
-pub use stats::{LessonMark, LessonStats, Stats, Streak, stats, streak};
+pub use item::{CardState, Grade, ItemKey, ReviewCard};
+pub use moment::Moment;
 pub use store::{
     DATA_ENV, FILE_NAME, FORMAT_VERSION, Opened, SaveError, SetAsideReason, Store, Warning,
     default_data_dir, resolve_data_dir,
@@ -26,43 +28,6 @@ pub use store::{
 
 /// How many attempts are kept per item (the newest), so the file stays small.
 pub const MAX_ATTEMPTS: usize = 20;
-
-/// An instant and the learner's UTC offset at it, passed in wherever time matters so nothing
-/// here reads the clock. The offset decides the local day (for "due today" and streaks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Moment {
-    pub at: DateTime<Utc>,
-    pub offset: FixedOffset,
-}
-
-impl Moment {
-    /// The clock now, in the local time zone. For the TUI and CLI; logic takes a `Moment`.
-    pub fn now() -> Moment {
-        let local = Local::now();
-        Moment {
-            at: local.with_timezone(&Utc),
-            offset: *local.offset(),
-        }
-    }
-
-    /// An instant in UTC (offset 0): tests.
-    pub fn utc(at: DateTime<Utc>) -> Moment {
-        Moment {
-            at,
-            offset: FixedOffset::east_opt(0).expect("0 is a valid offset"),
-        }
-    }
-
-    /// The local day of this moment.
-    pub fn day(&self) -> NaiveDate {
-        self.local_day(self.at)
-    }
-
-    /// The local day (in this moment's offset) of another instant.
-    pub fn local_day(&self, t: DateTime<Utc>) -> NaiveDate {
-        t.with_timezone(&self.offset).date_naive()
-    }
-}
 
 /// All progress: what the file holds (besides its version).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -223,64 +188,11 @@ impl Progress {
         self.touch(now);
     }
 
-    /// Record a scored quiz answer and schedule the item from its score
-    /// ([`Grade::from_score`]). Returns the grade given.
-    pub fn record_quiz(&mut self, key: &ItemKey, outcome: &QuizOutcome, now: &Moment) -> Grade {
-        let grade = outcome.grade();
-        self.record(
-            key,
-            Attempt {
-                at: now.at,
-                kind: outcome.kind().into(),
-                score: Some(outcome.score()),
-                grade,
-                answer_seconds: None,
-                notes: None,
-            },
-            now,
-        );
-        grade
-    }
-
-    /// Record a self-grade (or an override of a measured grade) and schedule the item from it.
-    pub fn record_self_grade(&mut self, key: &ItemKey, grade: Grade, now: &Moment) {
-        self.record(
-            key,
-            Attempt {
-                at: now.at,
-                kind: AttemptKind::SelfGrade,
-                score: None,
-                grade,
-                answer_seconds: None,
-                notes: None,
-            },
-            now,
-        );
-    }
-
-    /// Record a graded interview answer (skipped ones only count as activity).
-    pub fn record_interview(&mut self, answer: &AnswerRecord, now: &Moment) {
-        let Some(grade) = answer.grade else {
-            self.touch(now);
-            return;
-        };
-        self.record(
-            &answer.key(),
-            Attempt {
-                at: now.at,
-                kind: AttemptKind::SelfGrade,
-                score: None,
-                grade,
-                answer_seconds: Some(answer.answer_time.as_secs()),
-                notes: (!answer.notes.trim().is_empty()).then(|| answer.notes.clone()),
-            },
-            now,
-        );
-    }
-
-    fn record(&mut self, key: &ItemKey, attempt: Attempt, now: &Moment) {
+    /// Keep an answer and the review card the scheduler gave the item for it (practice grades
+    /// the answer and schedules the item; this only stores the result).
+    pub fn record(&mut self, key: &ItemKey, attempt: Attempt, card: ReviewCard, now: &Moment) {
         let item = self.item_mut(key);
-        item.card = Some(Scheduler::new().review(item.card.as_ref(), attempt.grade, now.at));
+        item.card = Some(card);
         item.attempts.push(attempt);
         if item.attempts.len() > MAX_ATTEMPTS {
             let extra = item.attempts.len() - MAX_ATTEMPTS;

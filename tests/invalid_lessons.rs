@@ -247,3 +247,65 @@ fn ten_thousand_levels_of_nesting_are_refused() {
         err[0]
     );
 }
+
+#[test]
+fn an_incomplete_quiz_item_is_reported_and_never_loaded() {
+    // After validation a quiz item is typed by kind (`QuizTask`), so an item without what its
+    // kind needs cannot be built: the loader reports it and passes on no lesson.
+    let valid = std::fs::read_to_string(fixture_dir("valid").join("q01-sync-vs-async.yaml"))
+        .expect("fixture");
+    let cases = [
+        (
+            "    demo: gather\n",
+            "quiz[0]",
+            "a predict item needs `demo`",
+        ),
+        (
+            "    measure: total_ms\n",
+            "quiz[0]",
+            "a predict item needs `measure`",
+        ),
+        (
+            "    answer: 300\n",
+            "quiz[0]",
+            "a predict item needs `answer`",
+        ),
+        (
+            "    answer: 2\n",
+            "quiz[2].answer",
+            "missing field `answer`",
+        ),
+        (
+            "    options: [\"Yes\", \"No: one thread interleaves them at await points\"]\n",
+            "quiz[2].options",
+            "a choice item needs at least 2 options",
+        ),
+        (
+            "    exercise: sleep-blocks\n",
+            "quiz[3]",
+            "a spot-the-bug item needs `exercise`",
+        ),
+    ];
+    for (line, path, message) in cases {
+        assert!(valid.contains(line), "the fixture has `{}`", line.trim());
+        let incomplete = valid.replacen(line, "", 1);
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("q01-sync-vs-async.yaml"), incomplete).expect("write");
+        let set = lesson::load_dir(dir.path(), &Registry).expect("load");
+        assert!(
+            set.lessons.is_empty(),
+            "without `{}` the lesson still loaded",
+            line.trim()
+        );
+        assert!(
+            set.problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::MissingField
+                    && p.path == path
+                    && p.message.starts_with(message)),
+            "without `{}`: {:#?}",
+            line.trim(),
+            set.problems
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! what the demo really measures on the virtual clock.
 
 use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
-use asyncdojo::lesson::{self, Measure, ParamValue, QuizKind};
+use asyncdojo::lesson::{self, Measure, PredictAnswer, QuizKind};
 
 #[test]
 fn every_shipped_lesson_loads_and_validates() {
@@ -28,7 +28,7 @@ fn every_lesson_has_the_promised_content() {
         assert!(!l.spot_the_bug.is_empty(), "{}: no spot-the-bug", l.id);
         assert!(!l.demos.is_empty(), "{}: no demo", l.id);
         assert!(l.mapping.len() >= 3, "{}: thin mapping", l.id);
-        let kinds: std::collections::HashSet<_> = l.quiz.iter().map(|q| q.kind).collect();
+        let kinds: std::collections::HashSet<_> = l.quiz.iter().map(|q| q.kind()).collect();
         assert!(
             kinds.contains(&QuizKind::Choice),
             "{}: no choice item",
@@ -53,17 +53,10 @@ fn every_predict_answer_is_what_the_demo_measures() {
     let mut wrong = Vec::new();
     let mut checked = 0;
     for l in &set.lessons {
-        for item in l.quiz.iter().filter(|q| q.kind == QuizKind::Predict) {
-            let (Some(demo), Some(measure), Some(answer)) =
-                (&item.demo, &item.measure, &item.answer)
-            else {
-                panic!(
-                    "{}: {} is incomplete (validation should have caught it)",
-                    l.id, item.id
-                );
-            };
-            let variants: Vec<String> = item.variant.iter().cloned().collect();
-            let sets: Vec<String> = item
+        for (item, predict) in l.quiz.iter().filter_map(|q| Some((q, q.as_predict()?))) {
+            let (demo, measure, answer) = (&predict.demo, &predict.measure, &predict.answer);
+            let variants: Vec<String> = predict.variant.iter().cloned().collect();
+            let sets: Vec<String> = predict
                 .params
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
@@ -74,16 +67,18 @@ fn every_predict_answer_is_what_the_demo_measures() {
             let run = &report.runs[0];
             let tl = &run.timeline;
             let ok = match (measure, answer) {
-                (Measure::TotalMs, ParamValue::Int(n)) => (run.total_ms - *n as f64).abs() < 1.0,
-                (Measure::FirstFinished, ParamValue::Text(name)) => {
+                (Measure::TotalMs, PredictAnswer::Number(n)) => {
+                    (run.total_ms - *n as f64).abs() < 1.0
+                }
+                (Measure::FirstFinished, PredictAnswer::Name(name)) => {
                     tl.first_finished().map(|t| t.name.as_str()) == Some(name.as_str())
                 }
-                (Measure::OutcomeCount(o), ParamValue::Int(n)) => {
+                (Measure::OutcomeCount(o), PredictAnswer::Number(n)) => {
                     let outcome = asyncdojo::demo::Outcome::parse(o)
                         .unwrap_or_else(|| panic!("{}: unknown outcome {o}", l.id));
-                    tl.count(outcome) as i64 == *n
+                    tl.count(outcome) as u64 == *n
                 }
-                (Measure::Metric(m), ParamValue::Int(n)) => {
+                (Measure::Metric(m), PredictAnswer::Number(n)) => {
                     tl.metric(m).is_some_and(|v| (v - *n as f64).abs() < 1.0)
                 }
                 _ => false,
@@ -115,9 +110,10 @@ fn every_exercise_is_reachable_from_a_quiz_item() {
     for l in lesson::load_embedded(&Registry).lessons {
         for hunt in &l.spot_the_bug {
             exercises += 1;
-            let reached = l.quiz.iter().any(|q| {
-                q.kind == QuizKind::SpotTheBug && q.exercise.as_deref() == Some(hunt.id.as_str())
-            });
+            let reached = l
+                .quiz
+                .iter()
+                .any(|q| q.as_spot().is_some_and(|s| s.exercise == hunt.id));
             if !reached {
                 unreachable.push(format!("{}: {}", l.id, hunt.id));
             }

@@ -13,13 +13,13 @@ use asyncdojo::demo::Registry;
 use asyncdojo::lesson::{self, Lesson, LessonId};
 use asyncdojo::practice::score::score_spot_item;
 use asyncdojo::practice::{
-    Grade, Interview, InterviewAction as A, InterviewConfig, InterviewEffect, ItemKey, QuizOutcome,
-    due_queue, run_predict, score_choice,
+    Grade, Interview, InterviewAction as A, InterviewConfig, InterviewEffect, ItemKey, LessonMark,
+    QuizOutcome, due_queue, record_interview, record_quiz, record_self_grade, run_predict,
+    score_choice, stats, streak,
 };
 use asyncdojo::progress::store::{decode, encode, is_temp_name, resolve_data_dir_from};
 use asyncdojo::progress::{
-    FILE_NAME, FORMAT_VERSION, LessonMark, Moment, Progress, SetAsideReason, Store, Warning, stats,
-    streak,
+    FILE_NAME, FORMAT_VERSION, Moment, Progress, SetAsideReason, Store, Warning,
 };
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 
@@ -48,7 +48,8 @@ fn rich_progress(ls: &[Lesson]) -> Progress {
     p.record_demo_run(&q01.id, "gather", &now);
     p.record_demo_run(&q01.id, "gather", &now);
     let choice = q01.quiz.iter().find(|q| q.id == "parallel-or-not").unwrap();
-    p.record_quiz(
+    record_quiz(
+        &mut p,
         &ItemKey::quiz(&q01.id, &choice.id),
         &QuizOutcome::Choice(score_choice(choice, 1).unwrap()),
         &now,
@@ -57,21 +58,28 @@ fn rich_progress(ls: &[Lesson]) -> Progress {
     let measured = run_predict(predict).unwrap().measured;
     let s =
         asyncdojo::practice::score::score_predict_item(predict, "request 2", &measured).unwrap();
-    p.record_quiz(
+    record_quiz(
+        &mut p,
         &ItemKey::quiz(&q01.id, &predict.id),
         &QuizOutcome::Predict(s),
         &now,
     );
     let spot = q01.quiz.iter().find(|q| q.id == "spot-guide-q1").unwrap();
-    p.record_quiz(
+    record_quiz(
+        &mut p,
         &ItemKey::quiz(&q01.id, &spot.id),
         &QuizOutcome::Spot(score_spot_item(q01, spot, &[6, 3]).unwrap()),
         &at(1, 9, 0),
     );
-    p.record_self_grade(&ItemKey::interview(&q01.id), Grade::Hard, &at(1, 9, 5));
+    record_self_grade(
+        &mut p,
+        &ItemKey::interview(&q01.id),
+        Grade::Hard,
+        &at(1, 9, 5),
+    );
     p.set_notes(&q01.id, "gather ≠ parallel\n\tnotes keep tabs".into(), &now);
     let gone = LessonId("q99-removed".into());
-    p.record_self_grade(&ItemKey::quiz(&gone, "old-item"), Grade::Good, &now);
+    record_self_grade(&mut p, &ItemKey::quiz(&gone, "old-item"), Grade::Good, &now);
     p
 }
 
@@ -143,7 +151,7 @@ fn progress_survives_lesson_reordering() {
     let now = at(1, 12, 0);
     let a = stats(&ls, &p, &now);
     let b = stats(&reversed, &p, &now);
-    let find = |s: &asyncdojo::progress::Stats| {
+    let find = |s: &asyncdojo::practice::Stats| {
         s.lessons
             .iter()
             .find(|l| l.id.0 == "q01-sync-vs-async")
@@ -158,6 +166,10 @@ fn progress_survives_lesson_reordering() {
 // ---------------------------------------------------------------------------------------------
 
 const WRITER_ENV: &str = "ASYNCDOJO_TEST_KILL_WRITER_DIR";
+
+/// How a test runs one of the `#[ignore]`d child tests in a process of its own: only that one,
+/// although it is ignored. A plain `cargo test` runs the parents, so it covers the children.
+const CHILD_ARGS: [&str; 4] = ["--ignored", "--exact", "--test-threads", "1"];
 
 fn filler(generation: u32) -> String {
     // About 110 KB: a save takes long enough to be killed in the middle of it, and short enough
@@ -177,13 +189,14 @@ fn generation(p: &Progress) -> Option<u32> {
     Some(g)
 }
 
-/// Not a test by itself: the child process of the kill test. It saves new generations in a loop
-/// until it is killed.
+/// Not a test by itself: the child process of the kill test, which runs it by name with
+/// `--ignored`. It saves new generations in a loop until it is killed.
 #[test]
+#[ignore = "the writer a_writer_killed_at_random_instants_always_leaves_a_valid_file kills"]
 fn kill_test_writer_child() {
-    let Some(dir) = std::env::var_os(WRITER_ENV) else {
-        return;
-    };
+    let dir = std::env::var_os(WRITER_ENV).unwrap_or_else(|| {
+        panic!("the kill test runs this writer with {WRITER_ENV} set; it does nothing alone")
+    });
     let opened = Store::open(PathBuf::from(dir));
     assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
     let mut p = opened.progress;
@@ -216,13 +229,14 @@ fn a_writer_killed_at_random_instants_always_leaves_a_valid_file() {
     let dir = tmp.path().join("data");
     let exe = std::env::current_exe().unwrap();
     let seed = 0x5eed_u64;
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut rng = asyncdojo::demo::rng::SplitMix64::new(seed);
     let mut last = 0;
     let mut advanced = 0;
     const ROUNDS: usize = 80;
     for round in 0..ROUNDS {
         let child = Command::new(&exe)
-            .args(["--exact", "kill_test_writer_child", "--test-threads", "1"])
+            .args(CHILD_ARGS)
+            .arg("kill_test_writer_child")
             .env(WRITER_ENV, &dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -230,7 +244,7 @@ fn a_writer_killed_at_random_instants_always_leaves_a_valid_file() {
             .spawn()
             .unwrap();
         let mut child = KillOnDrop(child);
-        std::thread::sleep(Duration::from_millis(rng.u64(5..250)));
+        std::thread::sleep(Duration::from_millis(5 + rng.below(245)));
         // SIGKILL: no destructor, no flush, no clean-up runs in the writer.
         child.0.kill().unwrap();
         let status = child.0.wait().unwrap();
@@ -547,13 +561,16 @@ fn check_corrupt_in_read_only(dir: &Path) {
 
 const CORRUPT: &[u8] = b"{ not progress";
 
-/// Not a test by itself: the read-only checks, run by the next test as an unprivileged user.
+/// Not a test by itself: the read-only checks, run by the next test (by name, with `--ignored`)
+/// as an unprivileged user.
 #[test]
+#[ignore = "run as `nobody` by a_read_only_data_dir_loads_and_refuses_to_save"]
 fn read_only_child() {
-    if let Some(dir) = std::env::var_os(READONLY_ENV) {
-        check_read_only(&Path::new(&dir).join("data"));
-        check_corrupt_in_read_only(&Path::new(&dir).join("corrupt"));
-    }
+    let dir = std::env::var_os(READONLY_ENV).unwrap_or_else(|| {
+        panic!("the read-only test runs these checks with {READONLY_ENV} set; they need its files")
+    });
+    check_read_only(&Path::new(&dir).join("data"));
+    check_corrupt_in_read_only(&Path::new(&dir).join("corrupt"));
 }
 
 /// The effective uid, from /proc (no libc, no unsafe).
@@ -585,13 +602,8 @@ fn a_read_only_data_dir_loads_and_refuses_to_save() {
         mode(&dir.join(FILE_NAME), 0o644);
         mode(&corrupt.join(FILE_NAME), 0o644);
         let out = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "read_only_child",
-                "--test-threads",
-                "1",
-                "--nocapture",
-            ])
+            .args(CHILD_ARGS)
+            .args(["read_only_child", "--nocapture"])
             .env(READONLY_ENV, tmp.path())
             .uid(65534)
             .gid(65534)
@@ -618,6 +630,91 @@ fn a_read_only_data_dir_loads_and_refuses_to_save() {
     }
     mode(&dir, 0o755);
     mode(&corrupt, 0o755);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module graph
+// ---------------------------------------------------------------------------------------------
+
+/// The code of every source file of a module (`src/NAME.rs` and everything under `src/NAME/`),
+/// with comments removed: what it names there, it imports.
+fn module_code(name: &str) -> Vec<(PathBuf, String)> {
+    fn walk(path: &Path, out: &mut Vec<PathBuf>) {
+        if path.is_dir() {
+            for entry in fs::read_dir(path).unwrap() {
+                walk(&entry.unwrap().path(), out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path.to_path_buf());
+        }
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src.join(format!("{name}.rs")), &mut files);
+    walk(&src.join(name), &mut files);
+    assert!(!files.is_empty(), "no sources for module {name}");
+    files
+        .into_iter()
+        .map(|path| {
+            let text = fs::read_to_string(&path).unwrap();
+            let code: String = text
+                .lines()
+                .map(|line| line.find("//").map_or(line, |i| &line[..i]))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (path, code)
+        })
+        .collect()
+}
+
+/// Does `code` use the identifier `word` (as a whole word, e.g. a path segment)?
+fn names(code: &str, word: &str) -> bool {
+    code.match_indices(word).any(|(i, _)| {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let before = code[..i].chars().next_back().is_none_or(|c| !ident(c));
+        let after = code[i + word.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !ident(c));
+        before && after
+    })
+}
+
+#[test]
+fn progress_is_stored_data_that_never_imports_practice_or_the_scheduler() {
+    // practice imports progress (to store what it computed); the reverse would be a circle.
+    for (path, code) in module_code("progress") {
+        for word in ["practice", "rs_fsrs"] {
+            assert!(
+                !names(&code, word),
+                "{} names `{word}`: progress keeps what practice computed and imports neither \
+                 practice nor the scheduler",
+                path.display()
+            );
+        }
+    }
+    // The scheduler crate is practice's alone.
+    for module in ["lesson", "progress", "demo", "app", "ui", "cli", "tui"] {
+        for (path, code) in module_code(module) {
+            assert!(
+                !names(&code, "rs_fsrs"),
+                "{} uses rs_fsrs; scheduling belongs in practice",
+                path.display()
+            );
+        }
+    }
+    // Lessons are the leaf both build on.
+    for (path, code) in module_code("lesson") {
+        for word in ["practice", "progress"] {
+            assert!(!names(&code, word), "{} names `{word}`", path.display());
+        }
+    }
+    // The check itself can fail: practice does name progress.
+    assert!(
+        module_code("practice")
+            .iter()
+            .any(|(_, code)| names(code, "progress"))
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -747,7 +844,7 @@ fn a_five_question_interview_is_graded_quit_and_due_the_next_day() {
         let InterviewEffect::Graded(answer) = iv.update(A::Grade { grade, at: t }) else {
             panic!("graded")
         };
-        progress.record_interview(&answer, &day0);
+        record_interview(&mut progress, &answer, &day0);
         store.save(&progress).unwrap();
     }
     assert!(iv.is_finished());

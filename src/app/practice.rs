@@ -118,16 +118,15 @@ pub fn start_interview(
     seed: u64,
 ) -> Interview {
     let config = InterviewConfig {
-        questions: 5,
-        seconds_per_question: 180,
         seed,
+        ..InterviewConfig::default()
     };
     Interview::new(lessons, progress, now, config)
 }
 
 fn initial_state(key: &ItemKey, lessons: &[Lesson]) -> Option<ItemState> {
     let (_, item) = key.resolve(lessons)?;
-    Some(match item.map(|i| i.kind) {
+    Some(match item.map(|i| i.kind()) {
         None => ItemState::Recall {
             revealed: false,
             graded: None,
@@ -184,11 +183,15 @@ pub fn quiz_key(
     match (&mut q.state, key) {
         (ItemState::Choice { selected, .. }, QuizKey::Up) => *selected = selected.saturating_sub(1),
         (ItemState::Choice { selected, .. }, QuizKey::Down) => {
-            let n = item.map_or(0, |i| i.options.len());
+            let n = item
+                .and_then(|i| i.as_choice())
+                .map_or(0, |c| c.options.len());
             *selected = (*selected + 1).min(n.saturating_sub(1));
         }
         (ItemState::Choice { selected, .. }, QuizKey::Char(c)) if c.is_ascii_digit() => {
-            let n = item.map_or(0, |i| i.options.len());
+            let n = item
+                .and_then(|i| i.as_choice())
+                .map_or(0, |c| c.options.len());
             if let Some(d) = c.to_digit(10).filter(|&d| d >= 1 && d as usize <= n) {
                 *selected = d as usize - 1;
             }
@@ -200,7 +203,7 @@ pub fn quiz_key(
             if let Ok(r) = practice::score_choice(item, *selected + 1) {
                 let outcome = QuizOutcome::Choice(r.clone());
                 q.scores.push(outcome.score());
-                progress.record_quiz(&current, &outcome, now);
+                practice::record_quiz(progress, &current, &outcome, now);
                 *result = Some(r);
                 return PracticeEffect::Save;
             }
@@ -238,7 +241,7 @@ pub fn quiz_key(
             if let Ok(r) = practice::score_spot_item(lesson, item, &lines) {
                 let outcome = QuizOutcome::Spot(r.clone());
                 q.scores.push(outcome.score());
-                progress.record_quiz(&current, &outcome, now);
+                practice::record_quiz(progress, &current, &outcome, now);
                 *result = Some(r);
                 return PracticeEffect::Save;
             }
@@ -251,8 +254,8 @@ pub fn quiz_key(
             },
             QuizKey::Grade(g),
         ) => {
-            progress.record_self_grade(&current, g, now);
-            q.scores.push(grade_value(g));
+            practice::record_self_grade(progress, &current, g, now);
+            q.scores.push(g.score());
             *graded = Some(g);
             return PracticeEffect::Save;
         }
@@ -284,7 +287,7 @@ pub fn predict_scored(
         Ok(score) => {
             let outcome = QuizOutcome::Predict(score.clone());
             q.scores.push(outcome.score());
-            progress.record_quiz(key, &outcome, now);
+            practice::record_quiz(progress, key, &outcome, now);
             PracticeEffect::Save
         }
         Err(_) => PracticeEffect::None,
@@ -306,25 +309,16 @@ fn next_item(q: &mut QuizSession, lessons: &[Lesson]) -> PracticeEffect {
     }
 }
 
-fn grade_value(g: Grade) -> f64 {
-    match g {
-        Grade::Again => 0.0,
-        Grade::Hard => 0.5,
-        Grade::Good => 0.9,
-        Grade::Easy => 1.0,
-    }
-}
-
 /// The code of a spot-the-bug item's exercise.
 pub fn spot_code<'a>(
     lesson: &'a Lesson,
     item: Option<&crate::lesson::QuizItem>,
 ) -> Option<&'a str> {
-    let ex = item?.exercise.as_deref()?;
+    let ex = &item?.as_spot()?.exercise;
     lesson
         .spot_the_bug
         .iter()
-        .find(|h| h.id == ex)
+        .find(|h| &h.id == ex)
         .map(|h| h.code.as_str())
 }
 
@@ -371,7 +365,7 @@ fn apply_interview(
     let effect = i.update(action);
     let save = match effect {
         InterviewEffect::Graded(record) => {
-            progress.record_interview(&record, now);
+            practice::record_interview(progress, &record, now);
             PracticeEffect::Save
         }
         _ => PracticeEffect::None,

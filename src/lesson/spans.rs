@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::{Event, Marker, Parser};
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -151,9 +151,13 @@ impl SpanIndex {
         let mut stack: Vec<Frame> = Vec::new();
         for item in Parser::new_from_str(text) {
             let Ok((event, span)) = item else { break };
-            let pos = Position {
-                line: span.start.line(),
-                col: span.start.col() + 1,
+            let pos = if has_properties(&event) {
+                content_start(text, span.start)
+            } else {
+                Position {
+                    line: span.start.line(),
+                    col: span.start.col() + 1,
+                }
             };
             match event {
                 Event::Scalar(value, _, anchor, _) => {
@@ -238,6 +242,72 @@ impl SpanIndex {
     }
 }
 
+/// Does the node carry an anchor or a tag? saphyr-parser 0.3 starts such a node's span at its
+/// properties; problems are reported where its content starts, as they always were.
+fn has_properties(event: &Event<'_>) -> bool {
+    match event {
+        Event::Scalar(_, _, anchor, tag) => *anchor != 0 || tag.is_some(),
+        Event::MappingStart(anchor, tag) | Event::SequenceStart(anchor, tag) => {
+            *anchor != 0 || tag.is_some()
+        }
+        _ => false,
+    }
+}
+
+/// Where the content of a node starts, from the start of its properties: past anchors, tags,
+/// spaces, line breaks and comments; for a block scalar (`|`, `>`), the first character of its
+/// first non-blank line.
+fn content_start(text: &str, start: Marker) -> Position {
+    let fallback = Position {
+        line: start.line(),
+        col: start.col() + 1,
+    };
+    // Markers count characters, not bytes.
+    let Some((offset, _)) = text.char_indices().nth(start.index()) else {
+        return fallback;
+    };
+    let mut chars = text[offset..].chars().peekable();
+    let (mut line, mut col) = (start.line(), start.col());
+    loop {
+        match chars.peek().copied() {
+            Some('\n') => {
+                chars.next();
+                line += 1;
+                col = 0;
+            }
+            Some(' ' | '\t' | '\r') => {
+                chars.next();
+                col += 1;
+            }
+            Some('#') => while chars.next_if(|&c| c != '\n').is_some() {},
+            Some('&' | '!') => {
+                while chars.next_if(|c| !c.is_whitespace()).is_some() {
+                    col += 1;
+                }
+            }
+            Some('|' | '>') => {
+                while chars.next_if(|&c| c != '\n').is_some() {}
+                let mut content = Position { line, col: 1 };
+                for c in chars {
+                    match c {
+                        '\n' => {
+                            content = Position {
+                                line: content.line + 1,
+                                col: 1,
+                            }
+                        }
+                        ' ' if content.line > line => content.col += 1,
+                        _ if content.line > line => return content,
+                        _ => {}
+                    }
+                }
+                return content;
+            }
+            _ => return Position { line, col: col + 1 },
+        }
+    }
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
@@ -300,6 +370,17 @@ mod tests {
             })
             .count();
         assert!(clean >= 15, "only {clean} shipped lessons skip the index");
+    }
+
+    #[test]
+    fn anchored_and_tagged_nodes_are_placed_where_their_content_starts() {
+        let doc = "a: &x 1\nb: !t [1]\nc: &m\n  k: v\nd: &s # note\n  - 1\ne: &b |\n\n  text\n";
+        let idx = SpanIndex::build(doc);
+        assert_eq!(idx.value("a"), Position { line: 1, col: 7 });
+        assert_eq!(idx.value("b"), Position { line: 2, col: 7 });
+        assert_eq!(idx.value("c"), Position { line: 4, col: 3 });
+        assert_eq!(idx.value("d"), Position { line: 6, col: 3 });
+        assert_eq!(idx.value("e"), Position { line: 9, col: 3 });
     }
 
     #[test]

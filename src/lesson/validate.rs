@@ -3,8 +3,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
+use super::file::Draft;
+use super::quiz::check_quiz;
 use super::spans::{LazySpans, Position};
-use super::{FORMAT_VERSION, Lesson, LessonKind, Measure, ParamValue, QuizItem, QuizKind};
+use super::{FORMAT_VERSION, Lesson, LessonKind, ParamValue};
 
 /// What kind of problem: tests and callers match on this; the message says the details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,20 +144,26 @@ impl Reporter<'_> {
         );
     }
 
-    fn text(&mut self, path: &str, text: &str) {
+    /// Text that must say something.
+    pub fn text(&mut self, path: &str, text: &str) {
         if text.trim().is_empty() {
             self.value(path, ProblemKind::EmptyText, "must not be empty");
         }
     }
 }
 
-/// The checks that need the whole, well-typed lesson.
+/// The checks that need the whole, well-typed lesson. The lesson, its quiz items typed, when
+/// there was no problem (in `r`, also those reported before).
 pub(crate) fn check_lesson(
-    lesson: &Lesson,
-    format_version: u32,
+    draft: Draft,
     r: &mut Reporter<'_>,
     catalog: &(dyn DemoCatalog + Sync),
-) {
+) -> Option<Lesson> {
+    let Draft {
+        mut lesson,
+        format_version,
+        quiz,
+    } = draft;
     if format_version != FORMAT_VERSION {
         let msg = if format_version > FORMAT_VERSION {
             format!(
@@ -167,7 +175,7 @@ pub(crate) fn check_lesson(
         };
         r.value("format_version", ProblemKind::UnsupportedVersion, msg);
     }
-    check_id(lesson, r);
+    check_id(&lesson, r);
     if lesson.number == 0 {
         r.value("number", ProblemKind::OutOfRange, "numbers start at 1");
     }
@@ -184,7 +192,7 @@ pub(crate) fn check_lesson(
     for (i, point) in lesson.key_points.iter().enumerate() {
         r.text(&format!("key_points[{i}]"), point);
     }
-    check_code(lesson, r);
+    check_code(&lesson, r);
     for (i, row) in lesson.mapping.iter().enumerate() {
         r.text(&format!("mapping[{i}].asyncio"), &row.asyncio);
         r.text(&format!("mapping[{i}].tokio"), &row.tokio);
@@ -206,8 +214,14 @@ pub(crate) fn check_lesson(
             catalog.check_ref(&demo.demo, &demo.variants, &demo.params),
         );
     }
-    check_bug_hunts(lesson, r);
-    check_quiz(lesson, r, catalog);
+    check_bug_hunts(&lesson, r);
+    let quiz = check_quiz(&lesson, &quiz, r, catalog);
+    if !r.problems.is_empty() {
+        return None;
+    }
+    // Every item left out was reported, so with no problem every item is here.
+    lesson.quiz = quiz.into_iter().collect::<Option<_>>()?;
+    Some(lesson)
 }
 
 fn check_id(lesson: &Lesson, r: &mut Reporter<'_>) {
@@ -320,203 +334,12 @@ fn check_bug_hunts(lesson: &Lesson, r: &mut Reporter<'_>) {
     }
 }
 
-/// Each lesson needs this many quiz items, so a practice session has something to draw.
-const MIN_QUIZ_ITEMS: usize = 4;
-
-fn check_quiz(lesson: &Lesson, r: &mut Reporter<'_>, catalog: &dyn DemoCatalog) {
-    if lesson.quiz.len() < MIN_QUIZ_ITEMS {
-        r.value(
-            "quiz",
-            ProblemKind::MissingField,
-            format!(
-                "has {} item(s); a lesson needs at least {MIN_QUIZ_ITEMS}",
-                lesson.quiz.len()
-            ),
-        );
-    }
-    let mut ids = HashMap::new();
-    for (i, item) in lesson.quiz.iter().enumerate() {
-        let base = format!("quiz[{i}]");
-        if let Some(first) = ids.insert(item.id.as_str(), i) {
-            r.value(
-                &format!("{base}.id"),
-                ProblemKind::Duplicate,
-                format!("id `{}` is already used by quiz[{first}]", item.id),
-            );
-        }
-        r.text(&format!("{base}.id"), &item.id);
-        r.text(&format!("{base}.prompt"), &item.prompt);
-        r.text(&format!("{base}.explanation"), &item.explanation);
-        match item.kind {
-            QuizKind::Choice => check_choice(item, &base, r),
-            QuizKind::Predict => check_predict(item, &base, r, catalog),
-            QuizKind::SpotTheBug => check_spot(lesson, item, &base, r),
-        }
-    }
-}
-
-/// Fields each quiz kind must not carry: a stray field is almost always a mistake.
-fn forbid(item: &QuizItem, base: &str, fields: &[&str], r: &mut Reporter<'_>) {
-    let kind = match item.kind {
-        QuizKind::Choice => "choice",
-        QuizKind::Predict => "predict",
-        QuizKind::SpotTheBug => "spot-the-bug",
-    };
-    for &field in fields {
-        let present = match field {
-            "options" => !item.options.is_empty(),
-            "answer" => item.answer.is_some(),
-            "demo" => item.demo.is_some(),
-            "variant" => item.variant.is_some(),
-            "params" => !item.params.is_empty(),
-            "measure" => item.measure.is_some(),
-            "tolerance_pct" => item.tolerance_pct.is_some(),
-            "exercise" => item.exercise.is_some(),
-            _ => false,
-        };
-        if present {
-            r.key(
-                &format!("{base}.{field}"),
-                ProblemKind::Inconsistent,
-                format!("a {kind} item does not use `{field}`"),
-            );
-        }
-    }
-}
-
-fn check_choice(item: &QuizItem, base: &str, r: &mut Reporter<'_>) {
-    forbid(
-        item,
-        base,
-        &[
-            "demo",
-            "variant",
-            "params",
-            "measure",
-            "tolerance_pct",
-            "exercise",
-        ],
-        r,
-    );
-    let n = item.options.len();
-    if n < 2 {
-        r.value(
-            &format!("{base}.options"),
-            ProblemKind::MissingField,
-            format!("a choice item needs at least 2 options (has {n})"),
-        );
-    }
-    for (j, option) in item.options.iter().enumerate() {
-        r.text(&format!("{base}.options[{j}]"), option);
-    }
-    let path = format!("{base}.answer");
-    match &item.answer {
-        None => r.key(&path, ProblemKind::MissingField, "missing field `answer`"),
-        Some(ParamValue::Int(a)) => {
-            if *a < 1 || *a as usize > n {
-                r.value(
-                    &path,
-                    ProblemKind::OutOfRange,
-                    format!("option {a} does not exist ({n} options)"),
-                );
-            }
-        }
-        Some(other) => r.value(
-            &path,
-            ProblemKind::WrongType,
-            format!(
-                "`{other}` is not an option number; give the 1-based number of the right option"
-            ),
-        ),
-    }
-}
-
-fn check_predict(item: &QuizItem, base: &str, r: &mut Reporter<'_>, catalog: &dyn DemoCatalog) {
-    forbid(item, base, &["options", "exercise"], r);
-    let Some(demo) = &item.demo else {
-        r.value(
-            base,
-            ProblemKind::MissingField,
-            "a predict item needs `demo`",
-        );
-        return;
-    };
-    let variants: Vec<String> = item.variant.iter().cloned().collect();
-    let problems = catalog.check_ref(demo, &variants, &item.params);
-    let clean = problems.is_empty();
-    report_ref(r, base, "variant", problems);
-    if clean && let Some(msg) = catalog.check_predictable(demo, item.variant.as_deref()) {
-        let path = if item.variant.is_some() {
-            format!("{base}.variant")
-        } else {
-            format!("{base}.demo")
-        };
-        r.value(&path, ProblemKind::UnknownVariant, msg);
-    }
-    let Some(measure) = &item.measure else {
-        r.value(
-            base,
-            ProblemKind::MissingField,
-            "a predict item needs `measure`",
-        );
-        return;
-    };
-    let path = format!("{base}.answer");
-    match (measure, &item.answer) {
-        (_, None) => r.value(
-            base,
-            ProblemKind::MissingField,
-            "a predict item needs `answer`: the value the run measures",
-        ),
-        (Measure::FirstFinished, Some(ParamValue::Text(_))) => {}
-        (Measure::FirstFinished, Some(_)) => r.value(
-            &path,
-            ProblemKind::WrongType,
-            "first_finished is answered with a task name",
-        ),
-        (_, Some(ParamValue::Int(n))) if *n >= 0 => {}
-        (_, Some(_)) => r.value(
-            &path,
-            ProblemKind::WrongType,
-            "this measure is answered with a whole number (0 or more)",
-        ),
-    }
-}
-
-fn check_spot(lesson: &Lesson, item: &QuizItem, base: &str, r: &mut Reporter<'_>) {
-    forbid(
-        item,
-        base,
-        &[
-            "options",
-            "answer",
-            "demo",
-            "variant",
-            "params",
-            "measure",
-            "tolerance_pct",
-        ],
-        r,
-    );
-    match &item.exercise {
-        None => r.value(
-            base,
-            ProblemKind::MissingField,
-            "a spot-the-bug item needs `exercise`: the id of one of this lesson's spot_the_bug entries",
-        ),
-        Some(ex) if !lesson.spot_the_bug.iter().any(|h| &h.id == ex) => {
-            let known: Vec<&str> = lesson.spot_the_bug.iter().map(|h| h.id.as_str()).collect();
-            r.value(
-                &format!("{base}.exercise"),
-                ProblemKind::UnknownField,
-                format!("no spot_the_bug exercise `{ex}` in this lesson (have: {})", known.join(", ")),
-            );
-        }
-        Some(_) => {}
-    }
-}
-
-fn report_ref(r: &mut Reporter<'_>, base: &str, variant_field: &str, problems: Vec<RefProblem>) {
+pub(crate) fn report_ref(
+    r: &mut Reporter<'_>,
+    base: &str,
+    variant_field: &str,
+    problems: Vec<RefProblem>,
+) {
     for problem in problems {
         match problem {
             RefProblem::UnknownDemo(msg) => {

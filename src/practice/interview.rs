@@ -5,13 +5,14 @@
 //! [`InterviewEffect`]. Time is never read here: every timed action carries `at`, the time since
 //! any fixed origin the caller picks (an `Instant` at start-up, say), so tests drive the clock.
 
+mod draw;
+
 use std::time::Duration;
 
 use crate::lesson::{DemoRef, Lesson, LessonId};
-use crate::progress::{Moment, Progress};
+use crate::progress::{Grade, ItemKey, Moment, Progress};
 
-use super::ItemKey;
-use super::review::Grade;
+pub use draw::{PickReason, Question, lesson_weight, pick_questions};
 
 /// How an interview is drawn and timed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,28 +33,6 @@ impl Default for InterviewConfig {
             seed: 0,
         }
     }
-}
-
-/// Why a lesson was drawn: the largest part of its weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PickReason {
-    /// Its interview question or a quiz item is due for review.
-    Due,
-    /// Low scores or lapses.
-    Weak,
-    /// Never practised.
-    New,
-    /// None of the above: the base weight every lesson has.
-    Random,
-}
-
-/// A drawn question: a lesson, whose `question` is asked and whose `answer` is the model answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Question {
-    pub lesson: LessonId,
-    pub reason: PickReason,
-    /// The weight it was drawn with.
-    pub weight: f64,
 }
 
 /// Where the interview is.
@@ -117,7 +96,7 @@ pub enum InterviewEffect {
         lesson: LessonId,
         timed_out: bool,
     },
-    /// Record this answer (see `Progress::record_interview`) and save: nothing graded is lost if
+    /// Record this answer (see [`record_interview`](super::record::record_interview)) and save: nothing graded is lost if
     /// the process dies later. When it was the last question the interview is now finished.
     Graded(AnswerRecord),
     /// The interview ended (by `Quit`, or a `Skip` of the last question); see
@@ -192,102 +171,6 @@ pub struct Interview {
     phase: Phase,
     notes: String,
     answers: Vec<AnswerRecord>,
-}
-
-/// A grade as a 0..1 recall score, for judging how weak a lesson is.
-fn grade_score(g: Grade) -> f64 {
-    match g {
-        Grade::Again => 0.0,
-        Grade::Hard => 0.5,
-        Grade::Good => 0.9,
-        Grade::Easy => 1.0,
-    }
-}
-
-/// A lesson's draw weight: 1, plus 3 when something in it is due, plus up to 3 for weakness (low
-/// last scores, lapses), plus 1 when never practised.
-pub fn lesson_weight(lesson: &Lesson, progress: &Progress, now: &Moment) -> (f64, PickReason) {
-    const BASE: f64 = 1.0;
-    let mut due = false;
-    let mut scores = Vec::new();
-    let mut lapses = 0;
-    let mut seen = false;
-    let keys = lesson
-        .quiz
-        .iter()
-        .map(|q| ItemKey::quiz(&lesson.id, &q.id))
-        .chain(std::iter::once(ItemKey::interview(&lesson.id)));
-    for key in keys {
-        let Some(item) = progress.item(&key) else {
-            continue;
-        };
-        if let Some(card) = &item.card {
-            seen = true;
-            due |= card.is_due(now);
-            lapses += card.lapses;
-        }
-        if let Some(last) = item.attempts.last() {
-            seen = true;
-            scores.push(last.score.unwrap_or_else(|| grade_score(last.grade)));
-        }
-    }
-    let due_w = if due { 3.0 } else { 0.0 };
-    let weakness = if scores.is_empty() {
-        0.0
-    } else {
-        1.0 - scores.iter().sum::<f64>() / scores.len() as f64
-    };
-    let lapse_weakness = f64::from(lapses.min(3)) / 3.0;
-    let weak_w = 3.0 * weakness.max(lapse_weakness);
-    let new_w = if seen { 0.0 } else { 1.0 };
-    let reason = [
-        (due_w, PickReason::Due),
-        (weak_w, PickReason::Weak),
-        (new_w, PickReason::New),
-    ]
-    .into_iter()
-    .filter(|(w, _)| *w > 0.0)
-    .max_by(|a, b| a.0.total_cmp(&b.0))
-    .map_or(PickReason::Random, |(_, r)| r);
-    (BASE + due_w + weak_w + new_w, reason)
-}
-
-/// Draw `count` distinct lessons, each with probability proportional to its [`lesson_weight`],
-/// from a seeded generator.
-pub fn pick_questions(
-    lessons: &[Lesson],
-    progress: &Progress,
-    now: &Moment,
-    count: usize,
-    seed: u64,
-) -> Vec<Question> {
-    let mut pool: Vec<Question> = lessons
-        .iter()
-        .map(|l| {
-            let (weight, reason) = lesson_weight(l, progress, now);
-            Question {
-                lesson: l.id.clone(),
-                reason,
-                weight,
-            }
-        })
-        .collect();
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut picked = Vec::new();
-    while picked.len() < count && !pool.is_empty() {
-        let total: f64 = pool.iter().map(|q| q.weight).sum();
-        let mut r = rng.f64() * total;
-        let mut chosen = pool.len() - 1;
-        for (i, q) in pool.iter().enumerate() {
-            if r < q.weight {
-                chosen = i;
-                break;
-            }
-            r -= q.weight;
-        }
-        picked.push(pool.remove(chosen));
-    }
-    picked
 }
 
 impl Interview {

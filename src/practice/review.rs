@@ -1,5 +1,5 @@
-//! Spaced review: FSRS through the `rs-fsrs` crate (no scheduler of our own), a stored card per
-//! item, and the "due now" queue.
+//! Spaced review: FSRS through the `rs-fsrs` crate (no scheduler of our own, and the only place
+//! that crate is used), the stored card per item it reads and writes, and the "due now" queue.
 //!
 //! The scheduler runs in FSRS's long-term mode (no same-day learning steps, fuzz off): an item
 //! comes back after whole days, which suits practice done once or twice a day, and the same history
@@ -8,89 +8,18 @@
 
 use chrono::{DateTime, Utc};
 use rs_fsrs::{Card, FSRS, Parameters, Rating, Seed, State};
-use serde::{Deserialize, Serialize};
 
-use super::ItemKey;
 use crate::lesson::Lesson;
-use crate::progress::{Moment, Progress};
+use crate::progress::{CardState, Grade, ItemKey, Moment, Progress, ReviewCard};
 
-/// How well an item was recalled: FSRS's four ratings. Self-grades use them directly; measured
-/// answers get one from their score ([`Grade::from_score`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Grade {
-    Again,
-    Hard,
-    Good,
-    Easy,
-}
-
-impl Grade {
-    pub const ALL: [Grade; 4] = [Grade::Again, Grade::Hard, Grade::Good, Grade::Easy];
-
-    /// A measured score's rating: 0.9 and over is Good, 0.5 and over Hard, below that Again.
-    /// A score never earns Easy: that is the learner's own call.
-    pub fn from_score(score: f64) -> Grade {
-        if score >= 0.9 {
-            Grade::Good
-        } else if score >= 0.5 {
-            Grade::Hard
-        } else {
-            Grade::Again
-        }
+/// The scheduler crate's rating for a grade.
+fn rating(grade: Grade) -> Rating {
+    match grade {
+        Grade::Again => Rating::Again,
+        Grade::Hard => Rating::Hard,
+        Grade::Good => Rating::Good,
+        Grade::Easy => Rating::Easy,
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Grade::Again => "again",
-            Grade::Hard => "hard",
-            Grade::Good => "good",
-            Grade::Easy => "easy",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Grade::Again => "Again",
-            Grade::Hard => "Hard",
-            Grade::Good => "Good",
-            Grade::Easy => "Easy",
-        }
-    }
-
-    fn rating(self) -> Rating {
-        match self {
-            Grade::Again => Rating::Again,
-            Grade::Hard => Rating::Hard,
-            Grade::Good => Rating::Good,
-            Grade::Easy => Rating::Easy,
-        }
-    }
-}
-
-/// FSRS's card states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CardState {
-    New,
-    Learning,
-    Review,
-    Relearning,
-}
-
-/// An item's FSRS memory state, as stored in the progress file. Our own type (not the crate's
-/// `Card`) so the file format does not change when the crate does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReviewCard {
-    pub due: DateTime<Utc>,
-    pub stability: f64,
-    pub difficulty: f64,
-    pub elapsed_days: i64,
-    pub scheduled_days: i64,
-    pub reps: i32,
-    pub lapses: i32,
-    pub state: CardState,
-    pub last_review: DateTime<Utc>,
 }
 
 impl From<&ReviewCard> for Card {
@@ -132,13 +61,6 @@ impl From<Card> for ReviewCard {
             },
             last_review: c.last_review,
         }
-    }
-}
-
-impl ReviewCard {
-    /// Is it due on `now`'s local day (or earlier)?
-    pub fn is_due(&self, now: &Moment) -> bool {
-        now.local_day(self.due) <= now.day()
     }
 }
 
@@ -186,7 +108,7 @@ impl Scheduler {
             },
             Card::from,
         );
-        self.fsrs.next(card, now, grade.rating()).card.into()
+        self.fsrs.next(card, now, rating(grade)).card.into()
     }
 
     /// What each grade would do, for showing "Good: in 3 days" next to the buttons.
@@ -220,12 +142,7 @@ pub struct DueItem {
 pub fn due_queue(lessons: &[Lesson], progress: &Progress, now: &Moment) -> Vec<DueItem> {
     let mut due = Vec::new();
     for lesson in lessons {
-        let keys = lesson
-            .quiz
-            .iter()
-            .map(|q| ItemKey::quiz(&lesson.id, &q.id))
-            .chain(std::iter::once(ItemKey::interview(&lesson.id)));
-        for key in keys {
+        for key in ItemKey::all_items(lesson) {
             let Some(card) = progress.item(&key).and_then(|i| i.card.as_ref()) else {
                 continue;
             };
@@ -275,7 +192,7 @@ pub fn review_queue(
         .collect();
     let new = lessons
         .iter()
-        .flat_map(|l| l.quiz.iter().map(|q| ItemKey::quiz(&l.id, &q.id)))
+        .flat_map(ItemKey::quiz_items)
         .filter(|k| progress.item(k).is_none_or(|i| i.is_new()))
         .take(new_limit)
         .map(|key| QueueEntry {

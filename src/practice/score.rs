@@ -6,33 +6,38 @@
 //! [`score_prediction`] is the pure comparison.
 
 use crate::demo::{Clock, Outcome, RunReport, RunRequest, VariantRun, runner};
-use crate::lesson::{BugHunt, Lesson, Measure, ParamValue, QuizItem, QuizKind};
+use crate::lesson::{
+    BugHunt, ChoiceItem, Lesson, Measure, PredictAnswer, PredictItem, QuizItem, QuizKind, SpotItem,
+};
 
 use super::PracticeError;
-use super::review::Grade;
+use crate::progress::Grade;
 
 /// How far off (percent of the measured value) a numeric prediction may be and still count, when
 /// the item does not say.
 pub const DEFAULT_TOLERANCE_PCT: u32 = 10;
 
-fn kind_name(kind: QuizKind) -> &'static str {
-    match kind {
-        QuizKind::Choice => "choice",
-        QuizKind::Predict => "predict",
-        QuizKind::SpotTheBug => "spot-the-bug",
+fn wrong_kind(item: &QuizItem, expected: QuizKind) -> PracticeError {
+    PracticeError::WrongKind {
+        item: item.id.clone(),
+        expected: expected.name(),
+        actual: item.kind().name(),
     }
 }
 
-fn expect_kind(item: &QuizItem, kind: QuizKind) -> Result<(), PracticeError> {
-    if item.kind == kind {
-        Ok(())
-    } else {
-        Err(PracticeError::WrongKind {
-            item: item.id.clone(),
-            expected: kind_name(kind),
-            actual: kind_name(item.kind),
-        })
-    }
+fn choice(item: &QuizItem) -> Result<&ChoiceItem, PracticeError> {
+    item.as_choice()
+        .ok_or_else(|| wrong_kind(item, QuizKind::Choice))
+}
+
+fn predict(item: &QuizItem) -> Result<&PredictItem, PracticeError> {
+    item.as_predict()
+        .ok_or_else(|| wrong_kind(item, QuizKind::Predict))
+}
+
+fn spot(item: &QuizItem) -> Result<&SpotItem, PracticeError> {
+    item.as_spot()
+        .ok_or_else(|| wrong_kind(item, QuizKind::SpotTheBug))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -59,23 +64,17 @@ impl ChoiceResult {
 
 /// Check a choice (1-based, as shown) against a choice item.
 pub fn score_choice(item: &QuizItem, chosen: usize) -> Result<ChoiceResult, PracticeError> {
-    expect_kind(item, QuizKind::Choice)?;
-    let answer = item
-        .choice_answer()
-        .ok_or_else(|| PracticeError::Incomplete {
-            item: item.id.clone(),
-            field: "answer",
-        })?;
-    if chosen == 0 || chosen > item.options.len() {
+    let choice = choice(item)?;
+    if chosen == 0 || chosen > choice.options.len() {
         return Err(PracticeError::NoSuchOption {
             chosen,
-            options: item.options.len(),
+            options: choice.options.len(),
         });
     }
     Ok(ChoiceResult {
         chosen,
-        answer,
-        correct: chosen == answer,
+        answer: choice.answer,
+        correct: chosen == choice.answer,
         explanation: item.explanation.clone(),
     })
 }
@@ -175,7 +174,9 @@ pub struct PredictScore {
 
 /// The item's tolerance, or [`DEFAULT_TOLERANCE_PCT`].
 pub fn tolerance_pct(item: &QuizItem) -> u32 {
-    item.tolerance_pct.unwrap_or(DEFAULT_TOLERANCE_PCT)
+    item.as_predict()
+        .and_then(|p| p.tolerance_pct)
+        .unwrap_or(DEFAULT_TOLERANCE_PCT)
 }
 
 fn normalise_name(s: &str) -> String {
@@ -246,16 +247,10 @@ pub fn score_prediction(
 
 /// The request that runs a predict item's demo: its variant and parameters, on the virtual clock.
 pub fn predict_request(item: &QuizItem) -> Result<RunRequest, PracticeError> {
-    expect_kind(item, QuizKind::Predict)?;
-    let demo = item
-        .demo
-        .as_deref()
-        .ok_or_else(|| PracticeError::Incomplete {
-            item: item.id.clone(),
-            field: "demo",
-        })?;
-    let variants: Vec<String> = item.variant.iter().cloned().collect();
-    let sets: Vec<String> = item
+    let predict = predict(item)?;
+    let demo = predict.demo.as_str();
+    let variants: Vec<String> = predict.variant.iter().cloned().collect();
+    let sets: Vec<String> = predict
         .params
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -300,13 +295,7 @@ pub struct PredictRun {
 /// virtual-clock runs finish at once) and measure it.
 pub fn run_predict(item: &QuizItem) -> Result<PredictRun, PracticeError> {
     let req = predict_request(item)?;
-    let measure = item
-        .measure
-        .as_ref()
-        .ok_or_else(|| PracticeError::Incomplete {
-            item: item.id.clone(),
-            field: "measure",
-        })?;
+    let measure = &predict(item)?.measure;
     let report = runner::run_blocking(req).map_err(|e| PracticeError::Demo(e.to_string()))?;
     let run = report
         .runs
@@ -323,26 +312,18 @@ pub fn score_predict_item(
     typed: &str,
     measured: &Measured,
 ) -> Result<PredictScore, PracticeError> {
-    expect_kind(item, QuizKind::Predict)?;
-    let measure = item
-        .measure
-        .as_ref()
-        .ok_or_else(|| PracticeError::Incomplete {
-            item: item.id.clone(),
-            field: "measure",
-        })?;
+    let measure = &predict(item)?.measure;
     let predicted = Prediction::parse(measure, typed)?;
     Ok(score_prediction(&predicted, measured, tolerance_pct(item)))
 }
 
 /// The lesson's own answer for a predict item, as a measurement (what the test suite checks the
-/// demo really produces).
+/// demo really produces); `None` for another kind of item.
 pub fn expected_answer(item: &QuizItem) -> Option<Measured> {
-    match item.answer.as_ref()? {
-        ParamValue::Int(n) => Some(Measured::Number(*n as f64)),
-        ParamValue::Text(s) => Some(Measured::Name(s.clone())),
-        ParamValue::List(_) => None,
-    }
+    Some(match &item.as_predict()?.answer {
+        PredictAnswer::Number(n) => Measured::Number(*n as f64),
+        PredictAnswer::Name(s) => Measured::Name(s.clone()),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,21 +396,14 @@ pub fn score_spot(hunt: &BugHunt, marked: &[u32]) -> SpotResult {
 
 /// The exercise a spot-the-bug item refers to.
 pub fn exercise<'a>(lesson: &'a Lesson, item: &QuizItem) -> Result<&'a BugHunt, PracticeError> {
-    expect_kind(item, QuizKind::SpotTheBug)?;
-    let id = item
-        .exercise
-        .as_deref()
-        .ok_or_else(|| PracticeError::Incomplete {
-            item: item.id.clone(),
-            field: "exercise",
-        })?;
+    let id = &spot(item)?.exercise;
     lesson
         .spot_the_bug
         .iter()
-        .find(|h| h.id == id)
+        .find(|h| &h.id == id)
         .ok_or_else(|| PracticeError::NoSuchExercise {
             item: item.id.clone(),
-            exercise: id.to_owned(),
+            exercise: id.clone(),
         })
 }
 

@@ -47,7 +47,7 @@ impl Widget for &LessonList<'_> {
                 lines.push((Line::styled(l.section.title(), t.heading), None));
             }
             let demos = if l.demos.is_empty() { "" } else { " ▶" };
-            // Progress: ! due, ✓ mastered, · started (see `progress::LessonMark`).
+            // Progress: ! due, ✓ mastered, · started (see `practice::LessonMark`).
             let (mark, due) = app.marks.get(i).copied().unwrap_or((' ', 0));
             let due = if due > 0 {
                 format!("  ({due} due)")

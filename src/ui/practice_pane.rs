@@ -59,7 +59,12 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
         (ItemState::Choice { selected, result }, Some(item)) => {
             lines.push(text(&item.prompt, t.strong));
             lines.push(Line::default());
-            for (i, option) in item.options.iter().enumerate() {
+            for (i, option) in item
+                .as_choice()
+                .into_iter()
+                .flat_map(|c| &c.options)
+                .enumerate()
+            {
                 let marker = match result {
                     Some(r) if r.answer == i + 1 => "✓",
                     Some(r) if r.chosen == i + 1 => "✗",
@@ -94,14 +99,14 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
         }
         (ItemState::Predict { input, result }, Some(item)) => {
             lines.push(text(&item.prompt, t.strong));
-            let demo = item.demo.as_deref().unwrap_or("");
-            let variant = item
-                .variant
-                .as_deref()
+            let predict = item.as_predict();
+            let demo = predict.map_or("", |p| p.demo.as_str());
+            let variant = predict
+                .and_then(|p| p.variant.as_deref())
                 .map_or(String::new(), |v| format!(" --variant {v}"));
-            let params: String = item
-                .params
-                .iter()
+            let params: String = predict
+                .into_iter()
+                .flat_map(|p| &p.params)
                 .map(|(k, v)| format!(" --set {k}={v}"))
                 .collect();
             lines.push(text(&format!("demo: {demo}{variant}{params}"), t.code));

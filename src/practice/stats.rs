@@ -1,5 +1,6 @@
 //! What `asyncdojo stats` prints and the lesson browser marks: progress per lesson, due items and
-//! streaks, all computed from a passed-in moment.
+//! streaks, all computed from a passed-in moment. Scheduling logic over the stored progress, so
+//! it lives with the scheduler, not with the store.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -7,9 +8,9 @@ use std::fmt;
 use chrono::{Days, NaiveDate};
 
 use crate::lesson::{Lesson, LessonId};
-use crate::practice::review::{DueItem, Grade, due_queue};
+use crate::progress::{Grade, Moment, Progress};
 
-use super::{Moment, Progress};
+use super::review::{DueItem, due_queue};
 
 /// Consecutive days with activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
