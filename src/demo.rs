@@ -2,6 +2,7 @@
 //! task. This module holds what a demo declares (parameters, variants, clocks) and the registry;
 //! `runner` runs them, `recorder` watches, `timeline` is the pure data the UI and CLI draw.
 
+pub mod asyncio;
 pub mod catalog;
 pub mod ctx;
 pub mod params;

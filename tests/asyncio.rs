@@ -1,0 +1,751 @@
+//! The asyncio twins against the tokio demos, and the tracer on its own.
+//!
+//! Every test here needs Python 3.11 or later. Without one a test prints why and passes, unless
+//! `CI` or `ASYNCDOJO_REQUIRE_PYTHON` is set (CI sets it): then it fails, so CI never passes
+//! without having run them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use asyncdojo::demo::Clock;
+use asyncdojo::demo::asyncio::{self, Mapping, Python, TwinReport};
+use asyncdojo::demo::runner::{self, RunReport, RunRequest, VariantRun};
+use asyncdojo::demo::timeline::{Outcome, SeriesValue};
+
+/// The interpreter the tests use, or `None` (with a message) when there is none and that is
+/// allowed.
+fn python() -> Option<&'static Python> {
+    static PY: OnceLock<Result<Python, String>> = OnceLock::new();
+    let found = PY.get_or_init(|| {
+        let py = Python::choose(None);
+        py.probe().map(|_| py).map_err(|e| e.to_string())
+    });
+    match found {
+        Ok(py) => Some(py),
+        Err(e) => {
+            let required = ["CI", "ASYNCDOJO_REQUIRE_PYTHON"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+            assert!(
+                !required,
+                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
+            );
+            eprintln!("skipping an asyncio test: {e}");
+            None
+        }
+    }
+}
+
+fn sets(s: &[&str]) -> Vec<String> {
+    s.iter().map(|s| s.to_string()).collect()
+}
+
+fn request(demo: &str, variants: &[&str], set: &[&str], clock: Clock) -> RunRequest {
+    let variants: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
+    RunRequest::build(demo, &variants, &sets(set), clock).unwrap()
+}
+
+/// The same request on both runtimes.
+fn both(
+    py: &Python,
+    demo: &str,
+    variants: &[&str],
+    set: &[&str],
+    clock: Clock,
+) -> (RunReport, TwinReport) {
+    let req = request(demo, variants, set, clock);
+    let twin = asyncio::run_twin(&req, py).unwrap();
+    let tokio = runner::run_blocking(req).unwrap();
+    for r in &twin.report.runs {
+        assert_eq!(
+            r.error, None,
+            "{demo} {} on asyncio failed; Python said:\n{}",
+            r.variant, twin.stderr
+        );
+    }
+    (tokio, twin)
+}
+
+/// A task as conformance sees it: everything but ids and polls.
+#[derive(Debug, PartialEq)]
+struct TaskView {
+    name: String,
+    parent: Option<String>,
+    outcome: Outcome,
+    spawned_ms: f64,
+    finished_ms: Option<f64>,
+}
+
+#[derive(Debug, PartialEq)]
+struct View {
+    total_ms: f64,
+    tasks: Vec<TaskView>,
+    /// (t_ms, task, label)
+    marks: Vec<(f64, Option<String>, String)>,
+    series: BTreeMap<String, Vec<(f64, SeriesValue)>>,
+    /// Numbers compared as numbers (3 and 3.0 are the same metric).
+    metrics: BTreeMap<String, serde_json::Value>,
+    error: Option<String>,
+}
+
+fn view(run: &VariantRun) -> View {
+    let tl = &run.timeline;
+    let name = |id: Option<u32>| {
+        id.and_then(|id| tl.tasks.iter().find(|t| t.id == id))
+            .map(|t| t.name.clone())
+    };
+    View {
+        total_ms: run.total_ms,
+        tasks: tl
+            .tasks
+            .iter()
+            .map(|t| TaskView {
+                name: t.name.clone(),
+                parent: name(t.parent),
+                outcome: t.outcome,
+                spawned_ms: t.spawned_ms,
+                finished_ms: t.finished_ms,
+            })
+            .collect(),
+        marks: tl
+            .marks
+            .iter()
+            .map(|m| (m.t_ms, name(m.task), m.label.clone()))
+            .collect(),
+        series: tl.series.clone(),
+        metrics: tl
+            .metrics
+            .iter()
+            .map(|(k, v)| {
+                let v = v
+                    .as_f64()
+                    .map_or_else(|| v.clone(), |n| serde_json::json!(n));
+                (k.clone(), v)
+            })
+            .collect(),
+        error: run.error.clone(),
+    }
+}
+
+/// The variants that are the same program on both runtimes and run on the virtual clock.
+fn shared_variants(demo: &str) -> Vec<&'static str> {
+    let twin = asyncio::twin(demo).unwrap();
+    let spec = asyncdojo::demo::find(demo).unwrap().spec();
+    twin.variants
+        .iter()
+        .filter(|v| matches!(v.mapping, Mapping::Same { .. }))
+        .filter(|v| {
+            spec.variant(v.name)
+                .is_some_and(|s| s.clocks.contains(&Clock::Virtual))
+        })
+        .map(|v| v.name)
+        .collect()
+}
+
+/// On the virtual clock, every shared variant agrees exactly with tokio for every parameter set.
+fn conforms(demo: &str, param_sets: &[&[&str]]) {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let variants = shared_variants(demo);
+    assert!(!variants.is_empty(), "{demo} shares no variant");
+    for set in param_sets {
+        let (tokio, twin) = both(py, demo, &variants, set, Clock::Virtual);
+        for v in &variants {
+            let t = view(tokio.run(v).unwrap());
+            let a = view(twin.report.run(v).unwrap());
+            assert_eq!(t.error, None, "{demo} {v} {set:?} on tokio");
+            assert_eq!(a, t, "{demo} {v} {set:?}: asyncio (left) vs tokio (right)");
+        }
+    }
+}
+
+// ---- conformance ---------------------------------------------------------------------------
+
+#[test]
+fn gather_conforms() {
+    conforms(
+        "gather",
+        &[
+            &[],
+            &["latencies_ms=50,20,80,20"],
+            &["latencies_ms=1000,1,250,250,7"],
+        ],
+    );
+}
+
+#[test]
+fn semaphore_conforms() {
+    conforms(
+        "semaphore",
+        &[
+            &[],
+            &["tasks=10", "permits=4", "work_ms=250"],
+            &["tasks=2", "permits=5"],
+            &["tasks=6", "permits=1", "work_ms=30"],
+        ],
+    );
+}
+
+#[test]
+fn timeouts_conform() {
+    conforms(
+        "timeouts",
+        &[
+            &[],
+            &["latencies_ms=50,20,80", "timeout_ms=100"],
+            &["latencies_ms=500,700", "timeout_ms=0"],
+            &["latencies_ms=10,400,90,1000", "timeout_ms=300"],
+        ],
+    );
+}
+
+#[test]
+fn event_loop_conforms() {
+    conforms(
+        "event-loop",
+        &[
+            &[],
+            &["tasks=5", "steps=2", "work_ms=30", "wait_ms=10"],
+            &["tasks=2", "steps=4", "work_ms=0", "wait_ms=40"],
+            &["work_ms=100", "wait_ms=0"],
+        ],
+    );
+}
+
+#[test]
+fn spawn_vs_await_conforms() {
+    conforms(
+        "spawn-vs-await",
+        &[
+            &[],
+            &["work_ms=100", "main_ms=300", "abort_after_ms=300"],
+            &["work_ms=200", "abort_after_ms=200"],
+            &["work_ms=50", "main_ms=10", "abort_after_ms=1"],
+        ],
+    );
+}
+
+// ---- where the runtimes differ, each side pinned ---------------------------------------------
+
+/// Names of the tasks with `outcome`, in id order.
+fn with_outcome(run: &VariantRun, outcome: Outcome) -> Vec<&str> {
+    run.timeline
+        .tasks
+        .iter()
+        .filter(|t| t.outcome == outcome)
+        .map(|t| t.name.as_str())
+        .collect()
+}
+
+/// An operation answering exactly at the limit: tokio's timeout, biased select! and the
+/// deadline set count it on time; asyncio.timeout, wait_for and as_completed(timeout=) time it
+/// out, because the deadline's timer was set before the operation's and fires first.
+#[test]
+fn a_deadline_hit_exactly_is_on_time_for_tokio_and_late_for_asyncio() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let set = &["latencies_ms=250,100,400,250", "timeout_ms=250"];
+    let variants = ["timeout", "select", "deadline-set"];
+    let (tokio, twin) = both(py, "timeouts", &variants, set, Clock::Virtual);
+    for (v, late) in [
+        ("timeout", Outcome::Timeout),
+        ("select", Outcome::Timeout),
+        ("deadline-set", Outcome::Cancelled),
+    ] {
+        let t = tokio.run(v).unwrap();
+        let a = twin.report.run(v).unwrap();
+        assert_eq!(
+            with_outcome(t, Outcome::Ok),
+            ["main", "op 1", "op 2", "op 4"],
+            "{v}"
+        );
+        assert_eq!(with_outcome(t, late), ["op 3"], "{v}");
+        assert_eq!(with_outcome(a, Outcome::Ok), ["main", "op 2"], "{v}");
+        assert_eq!(with_outcome(a, late), ["op 1", "op 3", "op 4"], "{v}");
+        assert_eq!(t.timeline.metric("completed"), Some(3.0), "{v}");
+        assert_eq!(a.timeline.metric("completed"), Some(1.0), "{v}");
+        // Everything ends at the limit on both.
+        assert_eq!(t.total_ms, 250.0);
+        assert_eq!(a.total_ms, 250.0);
+    }
+}
+
+/// A zero-length sleep: tokio's completes on its first poll without yielding; asyncio.sleep(0)
+/// always yields to the loop once, so every other ready task runs first.
+#[test]
+fn a_zero_sleep_yields_in_asyncio_and_not_in_tokio() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let (tokio, twin) = both(
+        py,
+        "gather",
+        &["join-all"],
+        &["latencies_ms=300,0,300,50"],
+        Clock::Virtual,
+    );
+    let (t, a) = (
+        tokio.run("join-all").unwrap(),
+        twin.report.run("join-all").unwrap(),
+    );
+    // In tokio request 2 is done before request 3 starts; in asyncio all four start first.
+    assert_eq!(t.timeline.metric("max_in_flight"), Some(3.0));
+    assert_eq!(a.timeline.metric("max_in_flight"), Some(4.0));
+    let (mut vt, mut va) = (view(t), view(a));
+    vt.metrics.clear();
+    va.metrics.clear();
+    assert_eq!(va, vt, "apart from the metric, the runs agree");
+
+    let set = &["work_ms=0", "main_ms=0", "abort_after_ms=0"];
+    let (tokio, twin) = both(py, "spawn-vs-await", &["spawn"], set, Clock::Virtual);
+    let labels = |r: &VariantRun| -> Vec<String> {
+        r.timeline.marks.iter().map(|m| m.label.clone()).collect()
+    };
+    assert_eq!(
+        labels(tokio.run("spawn").unwrap()),
+        ["main's work done: join the child", "child starts"]
+    );
+    assert_eq!(
+        labels(twin.report.run("spawn").unwrap()),
+        ["child starts", "main's work done: join the child"]
+    );
+}
+
+/// A coroutine never awaited: both drop it without running a line of it; Python also warns
+/// "coroutine ... was never awaited", which the tracer records as a mark where it was dropped.
+#[test]
+fn a_never_awaited_coroutine_warns_in_python() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    for set in [
+        &[][..],
+        &["delay_ms=50", "work_ms=100"],
+        &["delay_ms=0", "work_ms=0"],
+    ] {
+        let (tokio, twin) = both(py, "lazy-futures", &["lazy"], set, Clock::Virtual);
+        let (t, a) = (tokio.run("lazy").unwrap(), twin.report.run("lazy").unwrap());
+        let (vt, mut va) = (view(t), view(a));
+        let warning = va
+            .marks
+            .iter()
+            .position(|m| m.2 == "RuntimeWarning: coroutine 'work' was never awaited")
+            .expect("the warning is a mark");
+        let (at, task, _) = va.marks.remove(warning);
+        assert_eq!(task.as_deref(), Some("main"));
+        assert_eq!(
+            Some(at),
+            t.timeline.task("never awaited").unwrap().finished_ms
+        );
+        assert_eq!(va, vt, "{set:?}: apart from the warning, the runs agree");
+        // The warning points at the line that dropped the coroutine, and was not printed.
+        let twin_src = asyncio::twin_source("lazy-futures").unwrap();
+        let line = a.timeline.marks[warning].line.unwrap();
+        let text = twin_src.lines().nth(line as usize - 1).unwrap();
+        assert!(text.contains("del never"), "line {line}: {text}");
+        assert!(!twin.stderr.contains("never awaited"), "{}", twin.stderr);
+        assert_eq!(a.timeline.task("never awaited").unwrap().polls.len(), 0);
+    }
+}
+
+// ---- the real clock ------------------------------------------------------------------------
+
+/// Within ±15 ms: the real clock on a shared machine.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 15.0
+}
+
+/// Real-clock runs measure time, so the tests in this file take turns: one Python at a time.
+static REAL_CLOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    REAL_CLOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The real-clock run of `variant` against its virtual-clock run: names, parents, outcomes,
+/// marks in order and metrics exact; `Err` names the first time more than 15 ms off.
+fn check_real(demo: &str, v: &str, real: &VariantRun, exact: &VariantRun) -> Result<(), String> {
+    let (r, x) = (view(real), view(exact));
+    assert_eq!(r.tasks.len(), x.tasks.len(), "{demo} {v}");
+    for (rt, xt) in r.tasks.iter().zip(&x.tasks) {
+        assert_eq!(
+            (&rt.name, &rt.parent, rt.outcome),
+            (&xt.name, &xt.parent, xt.outcome),
+            "{demo} {v}"
+        );
+    }
+    let labels = |v: &View| -> Vec<(Option<String>, String)> {
+        v.marks.iter().map(|m| (m.1.clone(), m.2.clone())).collect()
+    };
+    assert_eq!(labels(&r), labels(&x), "{demo} {v}");
+    assert_eq!(r.metrics, x.metrics, "{demo} {v}");
+    let mut times = vec![("total".to_owned(), r.total_ms, x.total_ms)];
+    for (rt, xt) in r.tasks.iter().zip(&x.tasks) {
+        times.push((format!("{} spawned", rt.name), rt.spawned_ms, xt.spawned_ms));
+        let (rf, xf) = (
+            rt.finished_ms.unwrap_or(f64::NAN),
+            xt.finished_ms.unwrap_or(0.0),
+        );
+        times.push((format!("{} finished", rt.name), rf, xf));
+    }
+    for (rm, xm) in r.marks.iter().zip(&x.marks) {
+        times.push((format!("mark {}", rm.2), rm.0, xm.0));
+    }
+    match times.into_iter().find(|(_, a, b)| !close(*a, *b)) {
+        Some((what, a, b)) => Err(format!("{demo} {v} {what}: {a:.1} ms, expected {b} ms")),
+        None => Ok(()),
+    }
+}
+
+#[test]
+fn real_clock_runs_keep_counts_orders_and_states_and_times_within_15_ms() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "gather",
+            &["sequential", "join-set"],
+            &["latencies_ms=40,80,120"],
+        ),
+        (
+            "semaphore",
+            &["fifo"],
+            &["tasks=5", "permits=2", "work_ms=60"],
+        ),
+        (
+            "timeouts",
+            &["timeout"],
+            &["latencies_ms=30,200", "timeout_ms=100"],
+        ),
+    ];
+    for &(demo, variants, set) in cases {
+        let virt = asyncio::run_twin(&request(demo, variants, set, Clock::Virtual), py).unwrap();
+        // A shared machine can stall any process for a moment: a time off by more than 15 ms
+        // gets one more run; counts, orders and states must hold every time.
+        let mut last = Ok(());
+        for _attempt in 0..2 {
+            let twin = asyncio::run_twin(&request(demo, variants, set, Clock::Real), py).unwrap();
+            assert_eq!(twin.report.clock, Clock::Real);
+            last = variants.iter().try_for_each(|v| {
+                let real = twin.report.run(v).unwrap();
+                assert_eq!(real.error, None, "{demo} {v}: {}", twin.stderr);
+                check_real(demo, v, real, virt.report.run(v).unwrap())
+            });
+            if last.is_ok() {
+                break;
+            }
+        }
+        if let Err(e) = last {
+            panic!("{e}");
+        }
+    }
+}
+
+// ---- the tracer on its own -------------------------------------------------------------------
+
+/// Run a Python program under the tracer, as asyncdojo does, and return its run document.
+fn trace(py: &Python, program: &str, args: serde_json::Value) -> (serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dojo.py"), asyncio::tracer_source()).unwrap();
+    let twin = dir.path().join("probe.py");
+    std::fs::write(&twin, program).unwrap();
+    let out = Command::new(&py.program)
+        .args(["-I", "-S", "-B"])
+        .arg(dir.path().join("dojo.py"))
+        .arg(&twin)
+        .arg(args.to_string())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (doc, stderr)
+}
+
+fn task<'a>(run: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    run["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no task {name} in {run}"))
+}
+
+const PROBE: &str = r#"
+import asyncio
+import dojo
+
+
+async def awaits(n):
+    for _ in range(n):
+        await asyncio.sleep(0.01)
+    return f"{n} awaits"
+
+
+async def raises():
+    await asyncio.sleep(0.005)
+    raise ValueError("bad input")
+
+
+async def sleeps():
+    await asyncio.sleep(10)
+
+
+async def slow():
+    async with asyncio.timeout(0.02):
+        await asyncio.sleep(1)
+
+
+async def turned_away():
+    raise dojo.Rejected("breaker open")
+
+
+async def idle():
+    await asyncio.sleep(0)
+
+
+async def main(variant="probe", n=3):
+    gauge = dojo.gauge("busy")
+    steps = asyncio.create_task(awaits(n), name="awaits")
+    doomed = asyncio.create_task(sleeps(), name="cancelled")
+    failing = asyncio.create_task(raises(), name="raises")
+    late = asyncio.create_task(slow(), name="times out")
+    rejected = asyncio.create_task(turned_away(), name="rejected")
+    await asyncio.sleep(0)
+    doomed.cancel()
+    await asyncio.wait([steps, doomed, failing, late, rejected])
+    forgotten = idle()
+    del forgotten
+    with gauge:
+        dojo.block(7)
+    await dojo.lane("in place", awaits(1))
+    dojo.mark("end")
+    for t in (failing, late, rejected):
+        t.exception()
+
+
+if __name__ == "__main__":
+    dojo.run(main)
+"#;
+
+#[test]
+fn the_tracer_records_steps_outcomes_and_warnings() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let n = 4;
+    let (doc, stderr) = trace(py, PROBE, serde_json::json!({ "params": { "n": n } }));
+    assert_eq!(doc["runtime"], "asyncio");
+    let run = &doc["runs"][0];
+    assert_eq!(run["runtime"], "asyncio");
+    // A task that awaits N times is stepped N + 1 times.
+    let awaits = task(run, "awaits");
+    assert_eq!(awaits["polls"].as_array().unwrap().len(), n + 1);
+    assert_eq!(awaits["outcome"], "ok");
+    assert_eq!(awaits["detail"], "4 awaits");
+    assert_eq!(awaits["parent"], task(run, "main")["id"]);
+    assert_eq!(awaits["finished_ms"], 40.0);
+    // The rest of the outcomes.
+    assert_eq!(task(run, "raises")["outcome"], "error");
+    assert_eq!(task(run, "raises")["detail"], "ValueError: bad input");
+    assert_eq!(task(run, "raises")["finished_ms"], 5.0);
+    assert_eq!(task(run, "times out")["outcome"], "timeout");
+    assert_eq!(task(run, "times out")["finished_ms"], 20.0);
+    assert_eq!(task(run, "rejected")["outcome"], "rejected");
+    assert_eq!(task(run, "rejected")["detail"], "breaker open");
+    assert_eq!(task(run, "cancelled")["outcome"], "cancelled");
+    assert_eq!(task(run, "cancelled")["finished_ms"], 0.0);
+    // The coroutine awaited in place has a lane because it asked for one; the never-awaited one
+    // has none, and its warning is a mark, not text on stderr.
+    assert_eq!(task(run, "in place")["polls"].as_array().unwrap().len(), 2);
+    let names: Vec<&str> = run["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "main",
+            "awaits",
+            "cancelled",
+            "raises",
+            "times out",
+            "rejected",
+            "in place"
+        ]
+    );
+    let marks = run["marks"].as_array().unwrap();
+    let warning = marks
+        .iter()
+        .find(|m| m["label"] == "RuntimeWarning: coroutine 'idle' was never awaited")
+        .expect("the warning is a mark");
+    let line = warning["line"].as_u64().unwrap() as usize;
+    assert!(
+        PROBE
+            .lines()
+            .nth(line - 1)
+            .unwrap()
+            .contains("del forgotten")
+    );
+    assert!(!stderr.contains("never awaited"), "{stderr}");
+    // dojo.block holds the thread: 7 ms pass inside one step; the gauge went 1 then 0.
+    assert_eq!(
+        run["series"]["busy"],
+        serde_json::json!([[0.0, 0.0], [40.0, 1.0], [47.0, 0.0]])
+    );
+    // A mark names the line that made it.
+    let end = marks.iter().find(|m| m["label"] == "end").unwrap();
+    let line = end["line"].as_u64().unwrap() as usize;
+    assert!(
+        PROBE
+            .lines()
+            .nth(line - 1)
+            .unwrap()
+            .contains("dojo.mark(\"end\")")
+    );
+    assert_eq!(end["t_ms"], 57.0);
+    assert_eq!(run["total_ms"], 57.0);
+}
+
+#[test]
+fn a_run_by_hand_uses_mains_defaults_and_prints_one_document() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    for twin in asyncio::twins() {
+        let spec = asyncdojo::demo::find(twin.demo).unwrap().spec();
+        if !spec.clocks().contains(&Clock::Virtual) {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("dojo.py"), asyncio::tracer_source()).unwrap();
+        std::fs::write(dir.path().join(twin.file), twin.source).unwrap();
+        // As a learner would: `python3 gather.py`, with dojo.py beside it.
+        let out = Command::new(&py.program)
+            .arg(twin.file)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let defaults = serde_json::to_value(asyncdojo::demo::Params::defaults(spec)).unwrap();
+        assert_eq!(
+            doc["params"], defaults,
+            "{}: main's defaults are the demo's",
+            twin.file
+        );
+        assert_eq!(
+            doc["runs"][0]["variant"], spec.default_variants[0],
+            "{}",
+            twin.file
+        );
+    }
+}
+
+#[test]
+fn every_twin_mark_line_is_a_dojo_mark_call() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    for twin in asyncio::twins() {
+        let spec = asyncdojo::demo::find(twin.demo).unwrap().spec();
+        if !spec.clocks().contains(&Clock::Virtual) {
+            continue;
+        }
+        let variants: Vec<&str> = shared_variants(twin.demo);
+        let report =
+            asyncio::run_twin(&request(twin.demo, &variants, &[], Clock::Virtual), py).unwrap();
+        let lines = twin.mark_lines();
+        for run in &report.report.runs {
+            for m in &run.timeline.marks {
+                if m.label.starts_with("RuntimeWarning") {
+                    continue;
+                }
+                let line = m
+                    .line
+                    .unwrap_or_else(|| panic!("{}: `{}` has no line", twin.file, m.label));
+                assert!(
+                    lines.contains(&line),
+                    "{}: `{}` at line {line}",
+                    twin.file,
+                    m.label
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_command_line_runs_both_runtimes_into_one_document() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let out = Command::new(env!("CARGO_BIN_EXE_asyncdojo"))
+        .args(["run", "gather", "--runtime", "both", "--json", "--python"])
+        .arg(&py.program)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["runtime"], "both");
+    let runs: Vec<(String, String)> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["variant"].as_str().unwrap().into(),
+                r["runtime"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = runs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(
+        pairs,
+        [
+            ("sequential", "tokio"),
+            ("sequential", "asyncio"),
+            ("join-all", "tokio"),
+            ("join-all", "asyncio")
+        ]
+    );
+    for r in doc["runs"].as_array().unwrap() {
+        assert_eq!(
+            r["total_ms"],
+            if r["variant"] == "sequential" {
+                600.0
+            } else {
+                300.0
+            }
+        );
+    }
+}
+
+#[test]
+fn a_python_that_cannot_run_is_one_clear_line_and_tokio_still_runs() {
+    let missing = Path::new("/nonexistent/python3");
+    let out = Command::new(env!("CARGO_BIN_EXE_asyncdojo"))
+        .args(["run", "gather", "--runtime", "both", "--python"])
+        .arg(missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/nonexistent/python3"), "{stderr}");
+    assert!(
+        stderr.contains("--python PATH or ASYNCDOJO_PYTHON"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("── join-all ──"), "tokio ran: {stdout}");
+}
