@@ -227,6 +227,112 @@ fn spawn_vs_await_conforms() {
     );
 }
 
+#[test]
+fn circuit_breaker_conforms() {
+    conforms(
+        "circuit-breaker",
+        &[
+            &[],
+            &["threshold=2", "reset_ms=300"],
+            &[
+                "random_calls=40",
+                "failure_pct=35",
+                "seed=9",
+                "reset_ms=250",
+            ],
+            &["calls=0:fail,0:fail,0:fail:50,10:ok,1010:ok:20,1015:fail,1030:fail"],
+        ],
+    );
+}
+
+#[test]
+fn rate_limiter_conforms() {
+    conforms(
+        "rate-limiter",
+        &[
+            &[],
+            &[
+                "rate=5",
+                "window_ms=700",
+                "burst=2",
+                "requests=12",
+                "arrival_gap_ms=90",
+            ],
+            &["rate=1", "window_ms=250", "burst=4", "requests=6"],
+            &["rate=7", "requests=20", "arrival_gap_ms=33"],
+        ],
+    );
+}
+
+#[test]
+fn retry_backoff_conforms() {
+    conforms(
+        "retry-backoff",
+        &[
+            &[],
+            &["jitter=none"],
+            &[
+                "jitter=equal",
+                "failures=10",
+                "max_attempts=6",
+                "op_ms=30",
+                "seed=3",
+            ],
+            &["failures=0"],
+            &[
+                "base_ms=700",
+                "max_delay_ms=1000",
+                "jitter=none",
+                "failures=9",
+            ],
+        ],
+    );
+}
+
+#[test]
+fn blocking_conforms() {
+    conforms(
+        "blocking",
+        &[
+            &[],
+            &[
+                "tick_ms=50",
+                "block_ms=330",
+                "ticks=8",
+                "block_after_ticks=3",
+            ],
+            &["block_ms=0"],
+            &["ticks=3", "block_after_ticks=9"],
+        ],
+    );
+}
+
+#[test]
+fn loop_lag_conforms() {
+    conforms(
+        "loop-lag",
+        &[
+            &[],
+            &["tick_ms=20", "heavy_ms=95", "threshold_ms=10", "run_ms=300"],
+            &["run_ms=60"],
+            &["heavy_ms=0"],
+        ],
+    );
+}
+
+#[test]
+fn scheduler_conforms() {
+    conforms(
+        "scheduler",
+        &[
+            &[],
+            &["interval_ms=50", "job_ms=80", "cancel_at_ms=430"],
+            &["once_delay_ms=2000"],
+            &["job_ms=0", "interval_ms=30", "cancel_at_ms=95"],
+        ],
+    );
+}
+
 // ---- where the runtimes differ, each side pinned ---------------------------------------------
 
 /// Names of the tasks with `outcome`, in id order.
@@ -441,6 +547,39 @@ fn real_clock_runs_keep_counts_orders_and_states_and_times_within_15_ms() {
             panic!("{e}");
         }
     }
+}
+
+/// tokio's blocking pool and asyncio.to_thread do the same job: the blocking call leaves the
+/// loop's thread free, so the ticker never misses a tick.
+#[test]
+fn to_thread_keeps_the_ticker_on_time_like_the_blocking_pool() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let set = &["tick_ms=50", "block_ms=200", "ticks=6"];
+    let twin = asyncio::run_twin(
+        &request("blocking", &["spawn-blocking"], set, Clock::Real),
+        py,
+    )
+    .unwrap();
+    let run = twin.report.run("spawn-blocking").unwrap();
+    assert_eq!(run.error, None, "{}", twin.stderr);
+    let names: Vec<&str> = run.timeline.tasks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["main", "ticker", "blocker"]);
+    assert_eq!(run.timeline.count(Outcome::Ok), 3);
+    let labels: Vec<&str> = run
+        .timeline
+        .marks
+        .iter()
+        .map(|m| m.label.as_str())
+        .collect();
+    assert_eq!(&labels[..3], ["tick 1", "tick 2", "sleep"]);
+    assert!(
+        labels.contains(&"awake") && labels.contains(&"tick 6"),
+        "{labels:?}"
+    );
+    // Every gap is the period, give or take the machine; the blocked variant's is 200 ms.
+    let gap = run.timeline.metric("max_tick_gap_ms").unwrap();
+    assert!((50.0..=65.0).contains(&gap), "longest gap {gap} ms");
 }
 
 // ---- the tracer on its own -------------------------------------------------------------------

@@ -39,7 +39,7 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
 
-__all__ = ["Gauge", "Rejected", "block", "gauge", "lane", "mark", "metric", "polls", "run", "series"]
+__all__ = ["Gauge", "Rejected", "SplitMix64", "block", "gauge", "lane", "mark", "metric", "polls", "run", "series"]
 
 
 class Rejected(Exception):
@@ -72,10 +72,14 @@ class _VirtualClock:
         """Nothing is ready and the next timer is `timeout` seconds away: go there at once.
         Like the platform selectors (epoll waits in whole milliseconds) and tokio's timer wheel,
         a wait ends on a whole millisecond, rounded up."""
-        ns = round(timeout * 1e9)
-        target = self.ns + ns
-        whole_ms = -(-target // 1_000_000) * 1_000_000
-        self.advance_ns(max(whole_ms - self.ns, 1))
+        target = self.ns + round(timeout * 1e9)
+        # 100 ns of slack: float seconds put a deadline a hair past the instant it stands for.
+        whole_ms = -(-(target - 100) // 1_000_000) * 1_000_000
+        if whole_ms > self.ns:
+            self.advance_ns(whole_ms - self.ns)
+        else:
+            # Due now up to float noise: let the loop see it due without moving the clock.
+            self.s += timeout
 
 
 class _VirtualSelector(selectors.DefaultSelector):
@@ -512,6 +516,27 @@ def block(ms):
         _clock.advance_ns(round(ms * 1_000_000))
     else:
         time.sleep(ms / 1000)
+
+
+class SplitMix64:
+    """The seeded generator the Rust demos use (SplitMix64): the same seed gives the same
+    numbers on both runtimes."""
+
+    _MASK = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.state = seed & self._MASK
+
+    def next_u64(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & self._MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self._MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self._MASK
+        return z ^ (z >> 31)
+
+    def up_to(self, top):
+        """A whole number in 0..=top."""
+        return self.next_u64() % (top + 1)
 
 
 # ---------------------------------------------------------------------------------------------

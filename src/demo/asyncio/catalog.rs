@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::Mapping::{Missing, Same};
+use super::Mapping::{Analogue, Missing, Same};
 use super::{Twin, TwinVariant};
 
 /// The tracer every twin runs under.
@@ -102,6 +102,99 @@ pub(super) static TWINS: &[Twin] = &[
         ],
         run_bound: |p| max(p, "latencies_ms") + num(p, "timeout_ms"),
     },
+    Twin {
+        demo: "circuit-breaker",
+        file: "circuit-breaker.py",
+        source: include_str!("../../../twins/circuit-breaker.py"),
+        variants: &[same(
+            "breaker",
+            "a closed / open / half-open breaker shared by every call task",
+        )],
+        run_bound: |p| {
+            // The latest scripted call's start plus its length, or the random calls' span.
+            let scripted = texts(p, "calls")
+                .iter()
+                .map(|c| c.split(':').filter_map(|n| n.parse::<f64>().ok()).sum())
+                .fold(0.0, f64::max);
+            scripted + 100.0 * num(p, "random_calls")
+        },
+    },
+    Twin {
+        demo: "rate-limiter",
+        file: "rate-limiter.py",
+        source: include_str!("../../../twins/rate-limiter.py"),
+        variants: &[
+            same(
+                "sliding-window",
+                "a deque of grant times, behind a FIFO asyncio.Lock",
+            ),
+            same(
+                "token-bucket",
+                "tokens as refill time, behind a FIFO asyncio.Lock",
+            ),
+            same(
+                "gcra",
+                "one theoretical arrival time, behind a FIFO asyncio.Lock",
+            ),
+        ],
+        run_bound: |p| num(p, "requests") * (num(p, "arrival_gap_ms") + num(p, "window_ms")),
+    },
+    Twin {
+        demo: "retry-backoff",
+        file: "retry-backoff.py",
+        source: include_str!("../../../twins/retry-backoff.py"),
+        variants: &[same(
+            "exponential",
+            "a retry loop: each attempt a lane, asyncio.sleep between them",
+        )],
+        run_bound: |p| num(p, "max_attempts") * (num(p, "op_ms") + num(p, "max_delay_ms")),
+    },
+    Twin {
+        demo: "blocking",
+        file: "blocking.py",
+        source: include_str!("../../../twins/blocking.py"),
+        variants: &[
+            same(
+                "blocking",
+                "time.sleep inside a coroutine (dojo.block): the loop's only thread stops",
+            ),
+            same(
+                "async-sleep",
+                "await asyncio.sleep: the loop runs the ticker meanwhile",
+            ),
+            TwinVariant {
+                name: "spawn-blocking",
+                mapping: Analogue {
+                    asyncio: "await asyncio.to_thread(time.sleep, ...): the call runs on a \
+                              worker thread of the loop's default executor (real clock only)",
+                },
+            },
+        ],
+        run_bound: |p| num(p, "ticks") * num(p, "tick_ms") + num(p, "block_ms"),
+    },
+    Twin {
+        demo: "loop-lag",
+        file: "loop-lag.py",
+        source: include_str!("../../../twins/loop-lag.py"),
+        variants: &[same(
+            "monitor",
+            "a lag monitor task and a heavy task on one event loop",
+        )],
+        run_bound: |p| num(p, "run_ms") + num(p, "heavy_ms") + num(p, "tick_ms"),
+    },
+    Twin {
+        demo: "scheduler",
+        file: "scheduler.py",
+        source: include_str!("../../../twins/scheduler.py"),
+        variants: &[
+            same(
+                "fixed-rate",
+                "sleep until start + k * interval (late runs start at once)",
+            ),
+            same("fixed-delay", "run, then asyncio.sleep(interval)"),
+        ],
+        run_bound: |p| num(p, "cancel_at_ms") + num(p, "job_ms"),
+    },
 ];
 
 fn get<'a>(p: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
@@ -119,6 +212,17 @@ fn list(p: &serde_json::Value, name: &str) -> Vec<f64> {
     get(p, name)
         .and_then(serde_json::Value::as_array)
         .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+fn texts(p: &serde_json::Value, name: &str) -> Vec<String> {
+    get(p, name)
+        .and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
