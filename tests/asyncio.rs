@@ -549,6 +549,131 @@ fn real_clock_runs_keep_counts_orders_and_states_and_times_within_15_ms() {
     }
 }
 
+/// The I/O demos run on the real clock against real sockets and files: both runtimes must end
+/// every task the same way, make the same marks in the same order and report the same counts;
+/// each task's own length agrees within 15 ms. Connection handlers (`request n`, named in accept
+/// order, which the kernel decides) are compared as a group. Metrics naming a port, a directory
+/// or a measured time are left out.
+fn io_conforms(demo: &str, set: &[&str], measured: &[&str]) -> Option<(RunReport, TwinReport)> {
+    let py = python()?;
+    let _turn = exclusive();
+    let variant = shared_variants_on(demo, Clock::Real)[0];
+    let mut req = request(demo, &[variant], set, Clock::Real);
+    // As a headless run (where both listen for SIGINT/SIGTERM).
+    req.os_signals = true;
+    let twin = asyncio::run_twin(&req, py).unwrap();
+    let tokio = runner::run_blocking(req).unwrap();
+    let (t, a) = (
+        tokio.run(variant).unwrap(),
+        twin.report.run(variant).unwrap(),
+    );
+    assert_eq!(a.error, None, "{demo}: Python said:\n{}", twin.stderr);
+    assert_eq!(t.error, None, "{demo} on tokio");
+    let split = |r: &VariantRun| {
+        let (conns, rest): (Vec<_>, Vec<_>) = view(r)
+            .tasks
+            .into_iter()
+            .partition(|task| task.name.starts_with("request "));
+        let mut conn_outcomes: Vec<String> =
+            conns.iter().map(|c| c.outcome.name().to_owned()).collect();
+        conn_outcomes.sort();
+        (rest, conn_outcomes)
+    };
+    let ((t_tasks, t_conns), (a_tasks, a_conns)) = (split(t), split(a));
+    assert_eq!(a_conns, t_conns, "{demo}: connection handlers' outcomes");
+    let shape = |v: &[TaskView]| -> Vec<(String, Option<String>, Outcome)> {
+        v.iter()
+            .map(|t| (t.name.clone(), t.parent.clone(), t.outcome))
+            .collect()
+    };
+    assert_eq!(shape(&a_tasks), shape(&t_tasks), "{demo}: tasks");
+    for (at, tt) in a_tasks.iter().zip(&t_tasks) {
+        let len = |t: &TaskView| t.finished_ms.unwrap_or(f64::NAN) - t.spawned_ms;
+        if len(tt) < 1000.0 {
+            assert!(
+                close(len(at), len(tt)),
+                "{demo} {}: {} vs {} ms",
+                at.name,
+                len(at),
+                len(tt)
+            );
+        }
+    }
+    let labels = |r: &VariantRun| -> Vec<String> {
+        r.timeline.marks.iter().map(|m| m.label.clone()).collect()
+    };
+    assert_eq!(labels(a), labels(t), "{demo}: marks");
+    let metrics = |r: &VariantRun| -> BTreeMap<String, serde_json::Value> {
+        let mut m = view(r).metrics;
+        m.retain(|k, _| !["dir", "port"].contains(&k.as_str()) && !measured.contains(&k.as_str()));
+        m
+    };
+    assert_eq!(metrics(a), metrics(t), "{demo}: metrics");
+    let values = |r: &VariantRun| -> BTreeMap<String, Vec<SeriesValue>> {
+        r.timeline
+            .series
+            .iter()
+            .map(|(k, v)| (k.clone(), v.iter().map(|p| p.1.clone()).collect()))
+            .collect()
+    };
+    assert_eq!(values(a), values(t), "{demo}: series values in order");
+    Some((tokio, twin))
+}
+
+/// Parents of the tasks named `request n`.
+fn connection_parents(r: &VariantRun) -> Vec<Option<String>> {
+    let v = view(r);
+    v.tasks
+        .into_iter()
+        .filter(|t| t.name.starts_with("request "))
+        .map(|t| t.parent)
+        .collect()
+}
+
+fn shared_variants_on(demo: &str, clock: Clock) -> Vec<&'static str> {
+    let twin = asyncio::twin(demo).unwrap();
+    let spec = asyncdojo::demo::find(demo).unwrap().spec();
+    twin.runnable()
+        .filter(|v| {
+            spec.variant(v.name)
+                .is_some_and(|s| s.clocks.contains(&clock))
+        })
+        .map(|v| v.name)
+        .collect()
+}
+
+#[test]
+fn graceful_shutdown_conforms_on_the_real_clock() {
+    // (parameters, grace, the shortest the shutdown can take: the grace when a request outlives it)
+    let sets: [(&[&str], f64, f64); 2] = [
+        (&[], 700.0, 700.0),
+        (
+            &["request_ms=100,300", "shutdown_at_ms=150", "grace_ms=400"],
+            400.0,
+            150.0,
+        ),
+    ];
+    for (set, grace, least) in sets {
+        let Some((tokio, twin)) = io_conforms("graceful-shutdown", set, &["shutdown_ms"]) else {
+            return;
+        };
+        let (t, a) = (&tokio.runs[0], &twin.report.runs[0]);
+        // From the signal to the last resource closed: the grace period and a little.
+        for r in [t, a] {
+            let ms = r.timeline.metric("shutdown_ms").unwrap();
+            assert!(
+                ms >= least - 15.0 && ms <= grace + 250.0,
+                "{set:?}: {ms} ms"
+            );
+        }
+        // tokio's accept loop spawns each connection's handler from the server task; asyncio's
+        // start_server has the event loop start it, outside any task.
+        let n = set.first().map_or(4, |_| 2);
+        assert_eq!(connection_parents(t), vec![Some("server".to_owned()); n]);
+        assert_eq!(connection_parents(a), vec![None; n]);
+    }
+}
+
 /// tokio's blocking pool and asyncio.to_thread do the same job: the blocking call leaves the
 /// loop's thread free, so the ticker never misses a tick.
 #[test]
@@ -756,9 +881,11 @@ fn a_run_by_hand_uses_mains_defaults_and_prints_one_document() {
     let _turn = exclusive();
     for twin in asyncio::twins() {
         let spec = asyncdojo::demo::find(twin.demo).unwrap().spec();
-        if !spec.clocks().contains(&Clock::Virtual) {
-            continue;
-        }
+        let clock = if spec.clocks().contains(&Clock::Virtual) {
+            "virtual"
+        } else {
+            "real"
+        };
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("dojo.py"), asyncio::tracer_source()).unwrap();
         std::fs::write(dir.path().join(twin.file), twin.source).unwrap();
@@ -782,6 +909,13 @@ fn a_run_by_hand_uses_mains_defaults_and_prints_one_document() {
         );
         assert_eq!(
             doc["runs"][0]["variant"], spec.default_variants[0],
+            "{}",
+            twin.file
+        );
+        assert_eq!(doc["clock"], clock, "{}", twin.file);
+        assert_eq!(
+            doc["runs"][0]["error"],
+            serde_json::Value::Null,
             "{}",
             twin.file
         );

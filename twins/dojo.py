@@ -388,9 +388,11 @@ class _Lane(collections.abc.Coroutine):
 
 
 class _Through(collections.abc.Coroutine):
-    """The helper task `asyncio.wait_for` makes on Python 3.11 (3.12 and later await in place):
-    its steps count as steps of the task that called wait_for, so both versions draw the same
-    lanes and marks made inside belong to the caller."""
+    """A Task that is asyncio's plumbing rather than the program's: the helper task
+    `asyncio.wait_for` makes on Python 3.11 (3.12 and later await in place), or the loop's own
+    work such as accepting a connection. It gets no lane; its steps count as steps of the task
+    that started it (if any), so marks and tasks made inside belong there and every Python
+    version draws the same lanes."""
 
     __slots__ = ("_coro", "_rec", "_run")
 
@@ -442,6 +444,14 @@ def _made_by_wait_for():
 
 
 _TASKS_FILE = asyncio.tasks.__file__
+_ASYNCIO_DIR = os.path.dirname(_TASKS_FILE) + os.sep
+
+
+def _is_plumbing(coro):
+    """A Task the event loop starts for its own work (accepting a connection for start_server):
+    not part of the program, so no lane of its own."""
+    code = getattr(coro, "cr_code", None)
+    return code is not None and code.co_filename.startswith(_ASYNCIO_DIR)
 
 
 def _task_factory(loop, coro, **kwargs):
@@ -449,7 +459,7 @@ def _task_factory(loop, coro, **kwargs):
     if run_ is not None and run_.recording:
         if isinstance(coro, _Lane):
             return asyncio.Task(coro, loop=loop, **kwargs)
-        if run_.current is not None and _made_by_wait_for():
+        if _is_plumbing(coro) or (run_.current is not None and _made_by_wait_for()):
             return asyncio.Task(_Through(coro, run_.current, run_), loop=loop, **kwargs)
         parent = run_.current.id if run_.current is not None else None
         rec = run_.new_record(kwargs.get("name"), parent)
@@ -663,8 +673,10 @@ def _watch_parent():
 _ARGS = None  # set by `main()` when asyncdojo launches a twin
 
 
-def run(main):
-    """Run `main(variant, **params)` once per variant and write the run document to stdout."""
+def run(main, clock="virtual"):
+    """Run `main(variant, **params)` once per variant and write the run document to stdout.
+    `clock` is the default when no arguments say otherwise: "real" for twins that talk to real
+    sockets and files, which a virtual clock would race past."""
     twin_file = main.__code__.co_filename
     args = _ARGS
     if args is None:
@@ -673,7 +685,7 @@ def run(main):
     variants = args.get("variants") or [defaults.get("variant", "default")]
     params = {k: _plain(v) for k, v in defaults.items() if k != "variant"}
     params.update(args.get("params") or {})
-    clock_name = args.get("clock", "virtual")
+    clock_name = args.get("clock", clock)
     out = sys.stdout
     # Anything the twin prints goes to stderr: stdout carries only the document.
     sys.stdout = sys.stderr

@@ -449,9 +449,15 @@ mod tests {
             let spec = demo.spec();
             let names: Vec<&str> = twin.variants.iter().map(|v| v.name).collect();
             assert_eq!(names, spec.variant_names(), "{}", twin.demo);
+            // Twins of real-clock-only demos default to the real clock when run by hand.
+            let run_line = if spec.clocks().contains(&Clock::Virtual) {
+                "dojo.run(main)"
+            } else {
+                "dojo.run(main, clock=\"real\")"
+            };
             assert!(
-                twin.source.contains("dojo.run(main)"),
-                "{} does not end with dojo.run(main)",
+                twin.source.contains(run_line),
+                "{} does not end with {run_line}",
                 twin.file
             );
             assert_eq!(twin.file, format!("{}.py", twin.demo));

@@ -195,6 +195,17 @@ pub(super) static TWINS: &[Twin] = &[
         ],
         run_bound: |p| num(p, "cancel_at_ms") + num(p, "job_ms"),
     },
+    Twin {
+        demo: "graceful-shutdown",
+        file: "graceful-shutdown.py",
+        source: include_str!("../../../twins/graceful-shutdown.py"),
+        variants: &[same(
+            "cancellation-token",
+            "an asyncio.Event as the signal, start_server, asyncio.wait(timeout=grace) then \
+             cancel (real clock)",
+        )],
+        run_bound: |p| num(p, "shutdown_at_ms") + num(p, "grace_ms") + num(p, "flush_every_ms"),
+    },
 ];
 
 fn get<'a>(p: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
