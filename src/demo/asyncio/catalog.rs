@@ -206,6 +206,17 @@ pub(super) static TWINS: &[Twin] = &[
         )],
         run_bound: |p| num(p, "shutdown_at_ms") + num(p, "grace_ms") + num(p, "flush_every_ms"),
     },
+    Twin {
+        demo: "pipeline",
+        file: "pipeline.py",
+        source: include_str!("../../../twins/pipeline.py"),
+        variants: &[same(
+            "mpsc",
+            "asyncio.Queue(maxsize=capacity) shared by the workers, a None per worker to end \
+             (real clock)",
+        )],
+        run_bound: |p| num(p, "items") * num(p, "work_ms"),
+    },
 ];
 
 fn get<'a>(p: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
