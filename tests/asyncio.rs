@@ -549,12 +549,38 @@ fn real_clock_runs_keep_counts_orders_and_states_and_times_within_15_ms() {
     }
 }
 
+/// What an I/O comparison leaves to the machine: measurements, and what depends on timing.
+struct Measured<'a> {
+    /// Metrics that are measurements (a time, a count that depends on timing).
+    metrics: &'a [&'a str],
+    /// Series that are measurements.
+    series: &'a [&'a str],
+    /// Marks, by label prefix, whose number depends on timing.
+    marks: &'a [&'a str],
+    /// Compare each task's length (those under 1 s) within 15 ms.
+    lengths: bool,
+    /// Compare the order of the marks made once (the milestones).
+    milestones_in_order: bool,
+}
+
+const EXACT: Measured<'static> = Measured {
+    metrics: &[],
+    series: &[],
+    marks: &[],
+    lengths: true,
+    milestones_in_order: true,
+};
+
 /// The I/O demos run on the real clock against real sockets and files: both runtimes must end
-/// every task the same way, make the same marks in the same order and report the same counts;
-/// each task's own length agrees within 15 ms. Connection handlers (`request n`, named in accept
-/// order, which the kernel decides) are compared as a group. Metrics naming a port, a directory
-/// or a measured time are left out.
-fn io_conforms(demo: &str, set: &[&str], measured: &[&str]) -> Option<(RunReport, TwinReport)> {
+/// every task the same way, make the same marks and report the same counts; each task's own
+/// length agrees within 15 ms. Connection handlers (`request n`, `conn n`, named in accept
+/// order, which the kernel decides) are compared as a group. Metrics naming a port or a
+/// directory, and whatever `measured` names, are left out.
+fn io_conforms(
+    demo: &str,
+    set: &[&str],
+    measured: &Measured<'_>,
+) -> Option<(RunReport, TwinReport)> {
     let py = python()?;
     let _turn = exclusive();
     let variant = shared_variants_on(demo, Clock::Real)[0];
@@ -587,26 +613,35 @@ fn io_conforms(demo: &str, set: &[&str], measured: &[&str]) -> Option<(RunReport
             .collect()
     };
     assert_eq!(shape(&a_tasks), shape(&t_tasks), "{demo}: tasks");
-    for (at, tt) in a_tasks.iter().zip(&t_tasks) {
-        let len = |t: &TaskView| t.finished_ms.unwrap_or(f64::NAN) - t.spawned_ms;
-        if len(tt) < 1000.0 {
-            assert!(
-                close(len(at), len(tt)),
-                "{demo} {}: {} vs {} ms",
-                at.name,
-                len(at),
-                len(tt)
-            );
+    if measured.lengths {
+        for (at, tt) in a_tasks.iter().zip(&t_tasks) {
+            let len = |t: &TaskView| t.finished_ms.unwrap_or(f64::NAN) - t.spawned_ms;
+            if len(tt) < 1000.0 {
+                assert!(
+                    close(len(at), len(tt)),
+                    "{demo} {}: {} vs {} ms",
+                    at.name,
+                    len(at),
+                    len(tt)
+                );
+            }
         }
     }
-    // The same marks, and those made once (the milestones) in the same order; a repeated mark
-    // may fall a moment before or after another task's.
+    // The same marks; those made once (the milestones) in the same order: a repeated mark may
+    // fall a moment before or after another task's.
     let labels = |r: &VariantRun| -> (Vec<String>, Vec<String>) {
-        let all: Vec<String> = r.timeline.marks.iter().map(|m| m.label.clone()).collect();
+        let all: Vec<String> = r
+            .timeline
+            .marks
+            .iter()
+            .map(|m| m.label.clone())
+            .filter(|l| !measured.marks.iter().any(|p| l.starts_with(p)))
+            .collect();
         let once = all
             .iter()
             .filter(|l| all.iter().filter(|m| m == l).count() == 1)
             .cloned()
+            .filter(|_| measured.milestones_in_order)
             .collect();
         let mut sorted = all;
         sorted.sort();
@@ -615,7 +650,9 @@ fn io_conforms(demo: &str, set: &[&str], measured: &[&str]) -> Option<(RunReport
     assert_eq!(labels(a), labels(t), "{demo}: marks");
     let metrics = |r: &VariantRun| -> BTreeMap<String, serde_json::Value> {
         let mut m = view(r).metrics;
-        m.retain(|k, _| !["dir", "port"].contains(&k.as_str()) && !measured.contains(&k.as_str()));
+        m.retain(|k, _| {
+            !["dir", "port"].contains(&k.as_str()) && !measured.metrics.contains(&k.as_str())
+        });
         m
     };
     assert_eq!(metrics(a), metrics(t), "{demo}: metrics");
@@ -623,6 +660,7 @@ fn io_conforms(demo: &str, set: &[&str], measured: &[&str]) -> Option<(RunReport
         r.timeline
             .series
             .iter()
+            .filter(|(k, _)| !measured.series.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.iter().map(|p| p.1.clone()).collect()))
             .collect()
     };
@@ -632,7 +670,9 @@ fn io_conforms(demo: &str, set: &[&str], measured: &[&str]) -> Option<(RunReport
 
 /// A task serving one accepted connection: named in accept order, which the kernel decides.
 fn is_connection(name: &str) -> bool {
-    name.starts_with("request ") || name.starts_with("service conn ")
+    ["request ", "service conn ", "conn "]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 /// Parents of the connection handlers.
@@ -669,7 +709,11 @@ fn graceful_shutdown_conforms_on_the_real_clock() {
         ),
     ];
     for (set, grace, least) in sets {
-        let Some((tokio, twin)) = io_conforms("graceful-shutdown", set, &["shutdown_ms"]) else {
+        let measured = Measured {
+            metrics: &["shutdown_ms"],
+            ..EXACT
+        };
+        let Some((tokio, twin)) = io_conforms("graceful-shutdown", set, &measured) else {
             return;
         };
         let (t, a) = (&tokio.runs[0], &twin.report.runs[0]);
@@ -715,7 +759,10 @@ fn pipeline_conforms_on_the_real_clock() {
         ),
     ];
     for (set, workers) in sets {
-        let measured = ["producer_blocked_ms"];
+        let measured = Measured {
+            metrics: &["producer_blocked_ms"],
+            ..EXACT
+        };
         let Some((tokio, twin)) = io_conforms("pipeline", set, &measured) else {
             return;
         };
@@ -729,6 +776,82 @@ fn pipeline_conforms_on_the_real_clock() {
             assert_eq!(r.timeline.metric("missing"), Some(0.0));
             assert_eq!(r.timeline.metric("duplicates"), Some(0.0));
         }
+    }
+}
+
+/// A per-client count from a metric object; 0 when the client is not in it.
+fn count(r: &VariantRun, metric: &str, who: &str) -> u64 {
+    r.timeline.metrics[metric]
+        .get(who)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// How many messages a slow client loses depends on its socket buffers and the machine: both
+/// runtimes must count every loss, tell the client, and deliver everything else in order (the
+/// clients check the order themselves and fail otherwise).
+#[test]
+fn chat_conforms_on_the_real_clock() {
+    let sets: [(&[&str], u64, u64, u64); 2] = [
+        (&[], 60, 20, 5),
+        (
+            &[
+                "messages=30",
+                "room_capacity=256",
+                "slow_read_ms=2",
+                "history=0",
+                "leave_after=5",
+            ],
+            30,
+            5,
+            0,
+        ),
+    ];
+    for (set, messages, leave_after, history) in sets {
+        let measured = Measured {
+            metrics: &["lost", "lost_told", "received", "history_seqs"],
+            series: &["lost"],
+            marks: &["slow lagged"],
+            // The talker's pauses are a few ms each, and each runtime rounds them its own way.
+            lengths: false,
+            milestones_in_order: false,
+        };
+        let Some((tokio, twin)) = io_conforms("chat", set, &measured) else {
+            return;
+        };
+        for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+            for who in ["fast 1", "fast 2"] {
+                assert_eq!(count(r, "received", who), messages, "{runtime} {who}");
+                assert_eq!(count(r, "lost", who), 0, "{runtime} {who}");
+            }
+            assert_eq!(count(r, "received", "leaver"), leave_after, "{runtime}");
+            let lost = count(r, "lost", "slow");
+            assert_eq!(count(r, "lost_told", "slow"), lost, "{runtime}");
+            assert_eq!(count(r, "received", "slow") + lost, messages, "{runtime}");
+            let seqs: Vec<u64> =
+                serde_json::from_value(r.timeline.metrics["history_seqs"].clone()).unwrap();
+            assert_eq!(seqs.len() as u64, history, "{runtime}");
+            assert!(
+                seqs.windows(2).all(|w| w[1] == w[0] + 1),
+                "{runtime} {seqs:?}"
+            );
+            let last = seqs.last().copied().unwrap_or(0);
+            if history > 0 {
+                assert_eq!(count(r, "received", "late"), messages - last, "{runtime}");
+            }
+        }
+        let (t, a) = (&tokio.runs[0], &twin.report.runs[0]);
+        assert!(
+            count(t, "lost", "slow") > 0 || history == 0,
+            "tokio's slow client lost"
+        );
+        assert!(
+            count(a, "lost", "slow") > 0 || history == 0,
+            "asyncio's slow client lost"
+        );
+        let n = 6;
+        assert_eq!(connection_parents(t), vec![Some("server".to_owned()); n]);
+        assert_eq!(connection_parents(a), vec![None; n]);
     }
 }
 

@@ -217,6 +217,20 @@ pub(super) static TWINS: &[Twin] = &[
         )],
         run_bound: |p| num(p, "items") * num(p, "work_ms"),
     },
+    Twin {
+        demo: "chat",
+        file: "chat.py",
+        source: include_str!("../../../twins/chat.py"),
+        variants: &[same(
+            "broadcast",
+            "asyncio streams and start_server; StreamWriter.write never waits, so a member too \
+             far behind misses new messages and is told (real clock)",
+        )],
+        // Each client's reads time out after 10 s of silence.
+        run_bound: |p| {
+            num(p, "messages") * (num(p, "send_every_ms") + num(p, "slow_read_ms")) + 10_000.0
+        },
+    },
 ];
 
 fn get<'a>(p: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
