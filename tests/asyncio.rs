@@ -639,9 +639,9 @@ fn io_conforms(
             .collect();
         let once = all
             .iter()
+            .filter(|_| measured.milestones_in_order)
             .filter(|l| all.iter().filter(|m| m == l).count() == 1)
             .cloned()
-            .filter(|_| measured.milestones_in_order)
             .collect();
         let mut sorted = all;
         sorted.sort();
