@@ -200,6 +200,7 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
                     both: runtime == RuntimeArg::Both,
                     python: crate::demo::asyncio::Python::choose(python.as_deref()),
                     json,
+                    trace,
                     width: width.unwrap_or_else(terminal_width).clamp(40, 400),
                 };
                 let clock =

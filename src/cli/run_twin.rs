@@ -2,6 +2,7 @@
 //! the tokio run on one time axis; and what `demos` says about the twins.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -16,6 +17,8 @@ pub struct How {
     pub both: bool,
     pub python: Python,
     pub json: bool,
+    /// Also write the run(s) in Chrome trace-event format.
+    pub trace: Option<PathBuf>,
     pub width: usize,
 }
 
@@ -82,6 +85,20 @@ pub fn run(
         None
     };
 
+    if let Some(path) = &how.trace {
+        let traced = match (&tokio, &twin) {
+            (Some(tokio), Some(twin)) => Some(side_by_side(tokio, &twin.report)),
+            (Some(tokio), None) => Some(tokio.clone()),
+            (None, Some(twin)) => Some(twin.report.clone()),
+            (None, None) => None,
+        };
+        if let Some(report) = traced {
+            let doc = crate::demo::trace::to_chrome_trace(&report);
+            std::fs::write(path, serde_json::to_vec(&doc)?).map_err(|e| {
+                anyhow::anyhow!("cannot write the trace to {}: {e}", path.display())
+            })?;
+        }
+    }
     let mut out = std::io::stdout().lock();
     match (&tokio, &twin) {
         (Some(tokio), Some(twin)) => {
