@@ -888,6 +888,49 @@ fn to_thread_keeps_the_ticker_on_time_like_the_blocking_pool() {
     assert!((50.0..=65.0).contains(&gap), "longest gap {gap} ms");
 }
 
+/// The app's way in: a run on its own thread, drawn as its variants finish, cancellable.
+#[test]
+fn a_twin_run_can_be_watched_and_cancelled() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let run = asyncio::TwinRun::start(
+        request("gather", &["sequential", "join-all"], &[], Clock::Virtual),
+        py.clone(),
+    )
+    .unwrap();
+    while !run.is_finished() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let drawn: Vec<&str> = run.snapshots().iter().map(|(v, _)| *v).collect();
+    assert_eq!(drawn, ["sequential", "join-all"]);
+    let twin = run.wait().unwrap();
+    let totals: Vec<(&str, f64)> = twin
+        .report
+        .runs
+        .iter()
+        .map(|r| (r.variant, r.total_ms))
+        .collect();
+    assert_eq!(totals, [("sequential", 600.0), ("join-all", 300.0)]);
+
+    // Ten seconds of real-clock waiting, cancelled early.
+    let set = &["latencies_ms=50,10000"];
+    let req = request("gather", &["join-all", "sequential"], set, Clock::Real);
+    let started = std::time::Instant::now();
+    let run = asyncio::TwinRun::start(req, py.clone()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(run.snapshots().is_empty(), "join-all takes 10 s");
+    run.cancel();
+    let twin = run.wait().unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    for r in &twin.report.runs {
+        assert_eq!(r.error.as_deref(), Some("cancelled"), "{}", r.variant);
+    }
+}
+
 // ---- the tracer on its own -------------------------------------------------------------------
 
 /// Run a Python program under the tracer, as asyncdojo does, and return its run document.
