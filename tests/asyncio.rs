@@ -1099,6 +1099,23 @@ fn the_tracer_records_steps_outcomes_and_warnings() {
     assert_eq!(run["total_ms"], 57.0);
 }
 
+/// On the virtual clock a twin whose tasks all wait for something no one will do ends at once
+/// with the reason, instead of hanging until its deadline.
+#[test]
+fn a_virtual_deadlock_fails_the_run_at_once() {
+    let Some(py) = python() else { return };
+    let program = "import asyncio\nimport dojo\n\n\nasync def main(variant='stuck'):\n    \
+                   await asyncio.Event().wait()\n\n\nif __name__ == '__main__':\n    \
+                   dojo.run(main)\n";
+    let started = std::time::Instant::now();
+    let (doc, _) = trace(py, program, serde_json::json!({}));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let error = doc["runs"][0]["error"].as_str().unwrap();
+    assert!(error.contains("deadlock"), "{error}");
+    // main never finished: it is cancelled with whatever else was left.
+    assert_eq!(task(&doc["runs"][0], "main")["outcome"], "cancelled");
+}
+
 #[test]
 fn a_run_by_hand_uses_mains_defaults_and_prints_one_document() {
     let Some(py) = python() else { return };

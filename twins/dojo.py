@@ -15,7 +15,8 @@ event loop jumps straight to the next timer, so a run is instant, exact and repe
 
 import sys
 
-# Checked before anything newer than Python 3.6 is parsed, so an old interpreter gets a clear line.
+# This file keeps to syntax Python 3.6 can parse, so on an older interpreter this check runs and
+# says so in one line (the twins themselves are compiled only after it).
 if sys.version_info < (3, 11):
     sys.stderr.write(
         "ASYNCDOJO_PYTHON_TOO_OLD %s\n" % sys.version.split()[0]
@@ -40,7 +41,10 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
 
-__all__ = ["Gauge", "Rejected", "SplitMix64", "block", "gauge", "lane", "mark", "metric", "polls", "run", "series"]
+__all__ = [
+    "Gauge", "Rejected", "SplitMix64", "block", "gauge", "lane", "mark", "metric", "polls", "run",
+    "series",
+]
 
 
 class Rejected(Exception):
@@ -99,7 +103,13 @@ class _VirtualSelector(selectors.DefaultSelector):
         if ready or timeout == 0:
             return ready
         if timeout is None:
-            # No timer at all: only I/O (or another thread) can wake the loop.
+            # No timer at all: only I/O or another thread can wake the loop. With neither (only
+            # the loop's own wake-up pipe registered, no thread but ours), nothing ever will.
+            others = [t for t in threading.enumerate() if t.name != _WATCHER]
+            if len(self.get_map()) <= 1 and len(others) <= 1:
+                raise RuntimeError(
+                    "deadlock: every task is waiting and no timer is set, so nothing can wake them"
+                )
             return super().select(None)
         self._clock.wait(timeout)
         return []
@@ -654,6 +664,9 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
+_WATCHER = "dojo-parent-watch"
+
+
 def _watch_parent():
     """asyncdojo keeps our stdin open while it waits for us: when it goes away, so do we."""
 
@@ -667,7 +680,7 @@ def _watch_parent():
             pass
         os._exit(70)
 
-    threading.Thread(target=watch, name="dojo-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name=_WATCHER, daemon=True).start()
 
 
 _ARGS = None  # set by `main()` when asyncdojo launches a twin
