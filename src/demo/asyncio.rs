@@ -368,13 +368,24 @@ fn run_with(
         deadline,
     };
     let out = child::run(&launch, cancel, on_line)?;
-    if out.lines.is_empty()
-        && let Some(found) = too_old(&out.stderr)
-    {
-        return Err(AsyncioError::PythonTooOld {
-            python: python.describe(),
-            found,
-        });
+    if out.lines.is_empty() {
+        if let Some(found) = too_old(&out.stderr) {
+            return Err(AsyncioError::PythonTooOld {
+                python: python.describe(),
+                found,
+            });
+        }
+        // Refused before running a line of ours (Python 2 does not know `-I`): not a Python
+        // the twins can use. A traceback means ours ran and failed: that is the run's error.
+        if let child::Ending::Exited(status) = out.ending
+            && !status.success()
+            && !out.stderr.contains("Traceback")
+        {
+            return Err(AsyncioError::PythonBroken {
+                python: python.describe(),
+                reason: first_line(&out.stderr).unwrap_or_else(|| status.to_string()),
+            });
+        }
     }
     let mut runs: Vec<VariantRun> = Vec::new();
     let mut unreadable = None;
@@ -431,6 +442,13 @@ fn too_old(stderr: &str) -> Option<String> {
         l.strip_prefix("ASYNCDOJO_PYTHON_TOO_OLD ")
             .map(|v| v.trim().to_owned())
     })
+}
+
+fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_owned)
 }
 
 fn last_line(text: &str) -> Option<&str> {
