@@ -1197,12 +1197,14 @@ fn every_twin_mark_line_is_a_dojo_mark_call() {
     let _turn = exclusive();
     for twin in asyncio::twins() {
         let spec = asyncdojo::demo::find(twin.demo).unwrap().spec();
-        if !spec.clocks().contains(&Clock::Virtual) {
-            continue;
-        }
-        let variants: Vec<&str> = shared_variants(twin.demo);
-        let report =
-            asyncio::run_twin(&request(twin.demo, &variants, &[], Clock::Virtual), py).unwrap();
+        let clock = if spec.clocks().contains(&Clock::Virtual) {
+            Clock::Virtual
+        } else {
+            Clock::Real
+        };
+        let variants: Vec<&str> = shared_variants_on(twin.demo, clock);
+        let report = asyncio::run_twin(&request(twin.demo, &variants, &[], clock), py).unwrap();
+        assert!(report.succeeded(), "{}: {}", twin.file, report.stderr);
         let lines = twin.mark_lines();
         for run in &report.report.runs {
             for m in &run.timeline.marks {
