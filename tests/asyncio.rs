@@ -1317,6 +1317,15 @@ fn an_old_python_is_named_in_one_line() {
 }
 
 #[test]
+fn resolving_points_at_the_interpreter_itself() {
+    let Some(py) = python() else { return };
+    let (resolved, info) = py.resolve().unwrap();
+    assert_eq!(resolved.program, info.executable);
+    assert_eq!(resolved.origin, py.origin);
+    assert_eq!(resolved.probe().unwrap().version, info.version);
+}
+
+#[test]
 fn a_python_that_cannot_run_is_one_clear_line_and_tokio_still_runs() {
     let missing = Path::new("/nonexistent/python3");
     let out = Command::new(env!("CARGO_BIN_EXE_asyncdojo"))

@@ -117,6 +117,24 @@ impl Python {
         })
     }
 
+    /// Probe once and point at the interpreter itself (`sys.executable`): a pyenv-style shim
+    /// costs its own start-up (~90 ms here) on every run; the app resolves once per session.
+    pub fn resolve(&self) -> Result<(Python, PythonInfo), AsyncioError> {
+        let info = self.probe()?;
+        let program = if info.executable.as_os_str().is_empty() {
+            self.program.clone()
+        } else {
+            info.executable.clone()
+        };
+        Ok((
+            Python {
+                program,
+                origin: self.origin,
+            },
+            info,
+        ))
+    }
+
     pub(super) fn check_version(&self, version: &str) -> Result<(), AsyncioError> {
         match parse_version(version) {
             Some(v) if v >= MIN_VERSION => Ok(()),
