@@ -784,7 +784,10 @@ fn pipeline_conforms_on_the_real_clock() {
     ];
     for (set, workers) in sets {
         let measured = Measured {
-            metrics: &["producer_blocked_ms"],
+            // How often the producer finds the queue full depends on how soon the workers have
+            // connected: a race on both runtimes (checked below against the marks).
+            metrics: &["producer_blocked_ms", "producer_waits"],
+            marks: &["queue full"],
             // Every task here lasts as long as the pipeline's throughput, which a debug build of
             // tokio and CPython reach differently: counts, orders and states are compared.
             lengths: false,
@@ -802,6 +805,13 @@ fn pipeline_conforms_on_the_real_clock() {
         for r in [t, a] {
             assert_eq!(r.timeline.metric("missing"), Some(0.0));
             assert_eq!(r.timeline.metric("duplicates"), Some(0.0));
+            let full = r
+                .timeline
+                .marks
+                .iter()
+                .filter(|m| m.label.starts_with("queue full"))
+                .count();
+            assert_eq!(r.timeline.metric("producer_waits"), Some(full as f64));
         }
     }
 }
