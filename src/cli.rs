@@ -1,6 +1,7 @@
 //! The command line: clap definitions and the headless commands.
 
 pub mod ascii_timeline;
+mod run_twin;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -93,7 +94,21 @@ pub enum Command {
         /// Width of the text timeline in columns (default: the terminal's, or 100)
         #[arg(long, value_name = "COLUMNS")]
         width: Option<usize>,
+        /// tokio: the Rust demo; asyncio: its Python twin on python3 (3.11+); both: each variant
+        /// on both, on one time axis
+        #[arg(long, value_enum, default_value = "tokio")]
+        runtime: RuntimeArg,
+        /// The Python the asyncio twins run on (default: $ASYNCDOJO_PYTHON, else python3)
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RuntimeArg {
+    Tokio,
+    Asyncio,
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -176,9 +191,23 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             json,
             trace,
             width,
+            runtime,
+            python,
         } => {
             if cli.console {
                 serve_console_headless(cli.console_addr);
+            }
+            if runtime != RuntimeArg::Tokio {
+                let how = run_twin::How {
+                    both: runtime == RuntimeArg::Both,
+                    python: crate::demo::asyncio::Python::choose(python.as_deref()),
+                    json,
+                    trace,
+                    width: width.unwrap_or_else(terminal_width).clamp(40, 400),
+                };
+                let clock =
+                    clock.map_or_else(|| natural_clock(&demo, &variants), crate::demo::Clock::from);
+                return run_twin::run(&demo, &variants, &sets, clock, &how);
             }
             run_demo(&demo, &variants, &sets, clock, json, trace, width)
         }
@@ -515,7 +544,11 @@ fn run_demo(
     }
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        let doc = run_twin::WithRuntime {
+            report: &report,
+            runtime: crate::demo::asyncio::Runtime::Tokio,
+        };
+        serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
         let width = width.unwrap_or_else(terminal_width).clamp(40, 400);
@@ -574,6 +607,7 @@ fn demos_json() -> serde_json::Value {
                     "help": p.help,
                 })).collect::<Vec<_>>(),
                 "metrics": s.metrics.iter().map(|(k, v)| serde_json::json!({"name": k, "help": v})).collect::<Vec<_>>(),
+                "asyncio_twin": run_twin::twin_json(s.id),
             })
         })
         .collect();
@@ -623,6 +657,7 @@ fn print_demos(out: &mut impl Write) -> std::io::Result<()> {
         for (m, help) in s.metrics {
             writeln!(out, "  metric {m:<17} {help}")?;
         }
+        run_twin::print_twin(out, s.id)?;
     }
     Ok(())
 }

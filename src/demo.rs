@@ -7,6 +7,7 @@
 //! hands the typed variant and parameters to the code in `catalog/<demo>/shown.rs`: the whole
 //! file the lessons show beside the timeline, so what you read is what runs.
 
+pub mod asyncio;
 pub mod catalog;
 pub mod ctx;
 pub mod params;

@@ -1,0 +1,235 @@
+//! Running the interpreter on a twin: a private temp dir holding the tracer and the twin (built
+//! into the binary: nothing from a lesson file is ever executed), a deadline, and nothing left
+//! running afterwards.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::python::Python;
+use super::{AsyncioError, catalog};
+
+/// Keep this much of the interpreter's stderr (its end, where the traceback is).
+const STDERR_KEEP: usize = 8 * 1024;
+
+/// What to run.
+pub(super) struct Launch<'a> {
+    pub python: &'a Python,
+    pub twin_file: &'a str,
+    pub twin_source: &'a str,
+    pub args: serde_json::Value,
+    pub deadline: Duration,
+}
+
+/// How the interpreter's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ending {
+    Exited(ExitStatus),
+    /// Killed at the deadline.
+    Deadline(Duration),
+    /// Killed because the caller cancelled the run.
+    Cancelled,
+}
+
+pub(super) struct Output {
+    /// stdout, one JSON run per line.
+    pub lines: Vec<String>,
+    /// The end of stderr, sanitised for a terminal.
+    pub stderr: String,
+    pub ending: Ending,
+}
+
+/// Run the twin; `on_line` sees each line of stdout as it arrives.
+pub(super) fn run(
+    launch: &Launch<'_>,
+    cancel: &AtomicBool,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<Output, AsyncioError> {
+    let dir = tempfile::Builder::new()
+        .prefix("asyncdojo-twin-")
+        .tempdir()
+        .map_err(AsyncioError::TempDir)?;
+    let dojo = dir.path().join("dojo.py");
+    let twin = dir.path().join(launch.twin_file);
+    std::fs::write(&dojo, catalog::DOJO).map_err(AsyncioError::TempDir)?;
+    std::fs::write(&twin, launch.twin_source).map_err(AsyncioError::TempDir)?;
+
+    let mut cmd = launch.python.command();
+    cmd.arg(&dojo)
+        .arg(&twin)
+        .arg(launch.args.to_string())
+        .current_dir(dir.path())
+        // Held open until the end: the tracer exits when it sees this pipe close, so even a
+        // killed asyncdojo leaves no interpreter behind.
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own process group, so the deadline can end everything it started.
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().map_err(|e| launch.python.cannot_start(&e))?;
+    let stdin = child.stdin.take();
+    let (line_tx, line_rx) = mpsc::channel::<String>();
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::Builder::new()
+            .name("twin-stdout".into())
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if line_tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(AsyncioError::Spawn)?;
+    }
+    let (err_tx, err_rx) = mpsc::channel::<Vec<u8>>();
+    if let Some(mut stderr) = child.stderr.take() {
+        std::thread::Builder::new()
+            .name("twin-stderr".into())
+            .spawn(move || {
+                let mut kept = Vec::new();
+                let mut buf = [0_u8; 4096];
+                while let Ok(n) = stderr.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    kept.extend_from_slice(&buf[..n]);
+                    if kept.len() > 2 * STDERR_KEEP {
+                        kept.drain(..kept.len() - STDERR_KEEP);
+                    }
+                }
+                let _ = err_tx.send(kept);
+            })
+            .map_err(AsyncioError::Spawn)?;
+    }
+
+    let started = Instant::now();
+    let mut lines = Vec::new();
+    let ending = loop {
+        if cancel.load(Ordering::Relaxed) {
+            kill_group(&mut child);
+            break Ending::Cancelled;
+        }
+        let left = launch.deadline.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            kill_group(&mut child);
+            break Ending::Deadline(launch.deadline);
+        }
+        match line_rx.recv_timeout(left.min(Duration::from_millis(20))) {
+            Ok(line) => {
+                on_line(&line);
+                lines.push(line);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // stdout closed: the interpreter is exiting.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                break wait_until(
+                    &mut child,
+                    started + launch.deadline,
+                    cancel,
+                    launch.deadline,
+                );
+            }
+        }
+    };
+    drop(stdin);
+    // Reap it (after a kill too), so no zombie is left.
+    let status = child.wait().map_err(AsyncioError::Spawn)?;
+    let ending = match ending {
+        Ending::Exited(_) => Ending::Exited(status),
+        other => other,
+    };
+    // The reader ends when the pipe closes; don't wait long for one a stray grandchild holds.
+    let raw = err_rx
+        .recv_timeout(Duration::from_millis(500))
+        .unwrap_or_default();
+    let stderr = tail(&String::from_utf8_lossy(&raw));
+    drop(dir);
+    Ok(Output {
+        lines,
+        stderr,
+        ending,
+    })
+}
+
+/// stdout has closed: give the process until the deadline to exit.
+fn wait_until(
+    child: &mut Child,
+    until: Instant,
+    cancel: &AtomicBool,
+    deadline: Duration,
+) -> Ending {
+    let mut pause = Duration::from_micros(200);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ending::Exited(status),
+            Ok(None) => {}
+            Err(_) => {
+                kill_group(child);
+                return Ending::Cancelled;
+            }
+        }
+        if cancel.load(Ordering::Relaxed) {
+            kill_group(child);
+            return Ending::Cancelled;
+        }
+        if Instant::now() >= until {
+            kill_group(child);
+            return Ending::Deadline(deadline);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// SIGKILL to the whole process group (the twin and anything it started), then to the child
+/// itself in case the group could not be signalled.
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        // `kill` the program: signalling a group from Rust needs libc, which this crate's
+        // `forbid(unsafe_code)` rules out.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
+}
+
+/// The last `STDERR_KEEP` bytes of `text` (cut on a line), sanitised.
+fn tail(text: &str) -> String {
+    let text = text.trim_end();
+    let cut = if text.len() > STDERR_KEEP {
+        let mut at = text.len() - STDERR_KEEP;
+        while !text.is_char_boundary(at) {
+            at += 1;
+        }
+        let rest = &text[at..];
+        rest.find('\n').map_or(rest, |i| &rest[i + 1..])
+    } else {
+        text
+    };
+    crate::text::sanitize(cut).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stderr_keeps_its_end_and_is_sanitised() {
+        let long = format!("{}\nlast line \x1b[31m\n", "x".repeat(3 * STDERR_KEEP));
+        let t = tail(&long);
+        assert!(t.len() <= STDERR_KEEP);
+        assert!(t.ends_with("last line \\u{1b}[31m"), "{t}");
+    }
+}

@@ -1,0 +1,123 @@
+"""A circuit breaker: the asyncio twin of the `circuit-breaker` demo."""
+
+import asyncio
+
+import dojo
+
+
+class CircuitOpenError(dojo.Rejected):
+    """The breaker turned the call away without running it."""
+
+
+def now_ms():
+    """The event loop's clock in milliseconds (monotonic: immune to wall-clock jumps)."""
+    return round(asyncio.get_running_loop().time() * 1000, 3)
+
+
+class Breaker:
+    """closed: calls go through and failures in a row are counted; open: calls are rejected
+    until reset_ms has passed; half-open: one trial call decides, the others are rejected."""
+
+    def __init__(self, threshold, reset_ms):
+        self.threshold, self.reset_ms = threshold, reset_ms
+        self.state, self.failures, self.opened_at = "closed", 0, 0.0
+        self.rejected = self.trials = self.opened = 0
+        dojo.series("state", "closed")
+
+    def admit(self):
+        """Let a call run ("call", or the half-open "trial"), or raise CircuitOpenError."""
+        if self.state == "closed":
+            return "call"
+        if self.state == "open" and now_ms() - self.opened_at >= self.reset_ms:
+            # The first call after the reset period becomes the one trial.
+            self.switch("half-open")
+            self.trials += 1
+            return "trial"
+        self.rejected += 1
+        if self.state == "open":
+            raise CircuitOpenError("breaker open")
+        raise CircuitOpenError("half-open: the trial call is still running")
+
+    def record(self, admitted, ok):
+        """How an admitted call ended."""
+        if self.state == "half-open" and admitted == "trial":
+            if ok:
+                self.failures = 0
+                self.switch("closed")
+            else:
+                self.open()
+        elif self.state == "closed" and admitted == "call":
+            self.failures = 0 if ok else self.failures + 1
+            if self.failures >= self.threshold:
+                self.open()
+        # Otherwise the call was let in before the breaker last changed state: stale.
+
+    def open(self):
+        self.opened += 1
+        self.opened_at = now_ms()
+        self.switch("open")
+
+    def switch(self, to):
+        """Every change of state shows on the timeline: the `state` series and a mark."""
+        was, self.state = self.state, to
+        dojo.series("state", to)
+        dojo.mark(f"{was} -> {to}")
+
+
+async def call(breaker, ok, duration_ms):
+    """One call through the breaker; a rejected one fails fast, the service never sees it."""
+    admitted = breaker.admit()
+    if duration_ms:
+        await asyncio.sleep(duration_ms / 1000)  # the protected service at work
+    breaker.record(admitted, ok)
+    trial = "trial " if admitted == "trial" else ""
+    if not ok:
+        raise ConnectionError(f"{trial}call failed")
+    return f"{trial}call succeeded"
+
+
+async def run_calls(breaker, script):
+    """Start each call at its time, as its own task, then wait for them all."""
+    start = now_ms()
+    tasks = []
+    for k, at_ms, ok, duration_ms in sorted(script, key=lambda c: (c[1], c[0])):
+        if (wait_ms := start + at_ms - now_ms()) > 0:
+            await asyncio.sleep(wait_ms / 1000)
+        tasks.append(asyncio.create_task(call(breaker, ok, duration_ms), name=f"call {k}"))
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def scripted(calls):
+    """`AT_MS:ok|fail[:DURATION_MS]` items, numbered from 1 in list order."""
+    script = []
+    for k, item in enumerate(calls, 1):
+        at, result, *duration = item.split(":")
+        script.append((k, int(at), result == "ok", int(duration[0]) if duration else 0))
+    return script
+
+
+def random_script(n, failure_pct, seed):
+    """`n` instant calls 100 ms apart, each failing with probability failure_pct %."""
+    rng = dojo.SplitMix64(seed)
+    return [(k, 100 * (k - 1), rng.next_u64() % 100 >= failure_pct, 0) for k in range(1, n + 1)]
+
+
+async def main(
+    variant="breaker",
+    threshold=3,
+    reset_ms=1000,
+    calls=("0:fail", "100:fail", "200:fail", "300:ok", "600:ok", "1200:ok:100", "1250:ok", "1400:ok"),
+    failure_pct=0,
+    seed=1,
+    random_calls=0,
+):
+    script = random_script(random_calls, failure_pct, seed) if random_calls else scripted(calls)
+    breaker = Breaker(threshold, reset_ms)
+    await run_calls(breaker, script)
+    dojo.metric("rejected", breaker.rejected)
+    dojo.metric("trials", breaker.trials)
+    dojo.metric("opened", breaker.opened)
+
+
+if __name__ == "__main__":
+    dojo.run(main)

@@ -1,0 +1,141 @@
+"""Rate limiters: sliding window, token bucket, GCRA. The asyncio twin of `rate-limiter`."""
+
+import asyncio
+import collections
+
+import dojo
+
+# Limiter time is kept in ticks of 1/rate ns since the start: window / rate (1000 ms / 3) is
+# rarely a whole number of nanoseconds; in ticks it is exactly window_ns, so nothing rounds.
+
+
+class SlidingWindow:
+    """At most `rate` grants in any window: remember when each recent grant happened."""
+
+    def __init__(self, rate, window):
+        self.rate, self.window, self.grants = rate, window, collections.deque()
+
+    def expire(self, now):
+        """Grants a whole window old no longer count."""
+        while self.grants and self.grants[0] + self.window <= now:
+            self.grants.popleft()
+
+    def check(self, now):
+        """None if a request may go at `now`, else the tick it may go at."""
+        self.expire(now)
+        # Full: a slot frees when the oldest grant leaves the window.
+        if len(self.grants) >= self.rate:
+            return self.grants[0] + self.window
+        return None
+
+    def take(self, at):
+        self.expire(at)
+        self.grants.append(at)
+
+
+class TokenBucket:
+    """Up to `burst` tokens, refilled continuously at `rate` per window; a request takes one.
+    The level is kept as refill time: one token is `per_token` ticks of refilling."""
+
+    def __init__(self, per_token, burst):
+        self.per_token, self.capacity = per_token, per_token * burst
+        self.level, self.last = self.capacity, 0  # starts full
+
+    def level_at(self, now):
+        return min(self.level + (now - self.last), self.capacity)
+
+    def check(self, now):
+        level = self.level_at(now)
+        # Short of one token: wait for the rest of it to drip in.
+        return now + (self.per_token - level) if level < self.per_token else None
+
+    def take(self, at):
+        self.level = max(self.level_at(at) - self.per_token, 0)
+        self.last = at
+
+    def tokens(self):
+        return self.level / self.per_token
+
+
+class Gcra:
+    """GCRA: one "theoretical arrival time" (tat) instead of tokens. Each grant pushes it one
+    interval later; a request may go once tat is at most `tolerance` ahead of now. With
+    tolerance = (burst - 1) * interval it grants exactly like the token bucket."""
+
+    def __init__(self, interval, burst):
+        self.interval, self.tolerance, self.tat = interval, interval * (burst - 1), 0
+
+    def check(self, now):
+        return self.tat - self.tolerance if self.tat > now + self.tolerance else None
+
+    def take(self, at):
+        self.tat = max(self.tat, at) + self.interval
+
+
+class Fair:
+    """First come, first served: asyncio.Lock queues waiters in arrival order and is held
+    across check, sleep and take, so only the head of the line sleeps and nobody overtakes."""
+
+    def __init__(self, limiter, rate):
+        self.limiter, self.rate, self.lock = limiter, rate, asyncio.Lock()
+        self.epoch = asyncio.get_running_loop().time()
+
+    def now(self):
+        return round((asyncio.get_running_loop().time() - self.epoch) * 1e9) * self.rate
+
+    async def acquire(self):
+        """Wait for a grant; returns the tick it was granted at."""
+        async with self.lock:
+            now = self.now()
+            at = self.limiter.check(now)
+            if at is None:
+                at = now
+            else:
+                # Sleep until tick `at`, rounded up to a whole nanosecond: never early.
+                await asyncio.sleep((-(-at // self.rate) - now // self.rate) / 1e9)
+            self.limiter.take(at)
+            if isinstance(self.limiter, TokenBucket):
+                dojo.series("tokens", self.limiter.tokens())
+            return at
+
+
+async def request(limiter, waiting, grants):
+    waiting.enter()
+    granted = await limiter.acquire()
+    waiting.leave()
+    dojo.mark("granted")
+    grants.append(granted)
+    return f"granted at {granted / limiter.rate / 1e6:.3f} ms"
+
+
+async def run_requests(limiter, n, gap_ms, grants):
+    """Request k arrives (k-1) * gap_ms after the start and waits for its grant."""
+    waiting = dojo.gauge("waiting")
+    tasks = []
+    for k in range(1, n + 1):
+        if gap_ms and k > 1:
+            await asyncio.sleep(gap_ms / 1000)
+        tasks.append(asyncio.create_task(request(limiter, waiting, grants), name=f"request {k}"))
+    await asyncio.gather(*tasks)
+    dojo.metric("max_waiting", waiting.max)
+
+
+async def main(
+    variant="sliding-window", rate=3, window_ms=1000, burst=3, requests=8, arrival_gap_ms=0
+):
+    per_token = window_ms * 1_000_000  # one emission interval, window / rate, in ticks
+    match variant:
+        case "sliding-window":
+            limiter = SlidingWindow(rate, per_token * rate)
+        case "token-bucket":
+            limiter = TokenBucket(per_token, burst)
+            dojo.series("tokens", float(burst))
+        case "gcra":
+            limiter = Gcra(per_token, burst)
+    grants = []
+    await run_requests(Fair(limiter, rate), requests, arrival_gap_ms, grants)
+    dojo.metric("last_grant_ms", max(grants, default=0) // (rate * 1_000_000))
+
+
+if __name__ == "__main__":
+    dojo.run(main)
