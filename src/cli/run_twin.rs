@@ -58,7 +58,7 @@ pub fn run(
     let mut req = match RunRequest::build(demo, variants, sets, clock) {
         Ok(req) => req,
         Err(msg) => {
-            eprintln!("error: {}", crate::text::sanitize(&msg));
+            eprintln!("error: {}", crate::text::sanitize(&msg.to_string()));
             return Ok(ExitCode::from(2));
         }
     };
@@ -131,7 +131,7 @@ pub fn run(
                     "error: {} {}: {}",
                     runtime.name(),
                     r.variant,
-                    crate::text::sanitize(e)
+                    crate::text::sanitize(&e.to_string())
                 );
             }
         }

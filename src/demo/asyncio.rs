@@ -34,7 +34,7 @@ use serde::Serialize;
 
 pub use python::{MIN_VERSION, PYTHON_ENV, Python, PythonInfo, PythonOrigin};
 
-use super::runner::{RunReport, RunRequest, VariantRun};
+use super::runner::{RunError, RunReport, RunRequest, VariantRun};
 use super::timeline::TimelineSnapshot;
 use super::{Clock, Demo};
 
@@ -397,20 +397,21 @@ fn run_with(
             }
         }
     }
+    let twin_failed = |reason: String| RunError::Twin { reason };
     let why_missing = match out.ending {
-        child::Ending::Deadline(d) => format!(
+        child::Ending::Deadline(d) => twin_failed(format!(
             "the asyncio twin did not finish within {} s and was stopped",
             d.as_secs()
-        ),
-        child::Ending::Cancelled => "cancelled".to_owned(),
-        child::Ending::Exited(status) => match (&unreadable, last_line(&out.stderr)) {
+        )),
+        child::Ending::Cancelled => RunError::Cancelled,
+        child::Ending::Exited(status) => twin_failed(match (&unreadable, last_line(&out.stderr)) {
             (Some(why), _) => format!("the twin wrote a run asyncdojo cannot read: {why}"),
             (None, Some(line)) if !status.success() => {
                 format!("Python stopped ({status}): {line}")
             }
             _ if !status.success() => format!("Python stopped ({status})"),
             _ => "the twin wrote no run for this variant".to_owned(),
-        },
+        }),
     };
     let runs = variants
         .iter()

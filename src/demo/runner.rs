@@ -68,6 +68,10 @@ pub enum RunError {
     /// A request built by hand (not by [`RunRequest::build`]) that the demo refused.
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// An asyncio twin's run that failed: Python raised, the twin hung past its deadline, or it
+    /// wrote no run for the variant. The reason is the tracer's or the supervisor's sentence.
+    #[error("{reason}")]
+    Twin { reason: String },
 }
 
 /// The run document carries the message.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::demo::runner::VariantRun;
+use crate::demo::runner::{RunError, VariantRun};
 use crate::demo::timeline::{Mark, Outcome, SeriesValue, TaskRecord, TimelineSnapshot};
 
 #[derive(Debug, Deserialize)]
@@ -133,7 +133,7 @@ pub(super) fn parse_run(line: &str, variants: &[&'static str]) -> Result<Variant
         variant,
         total_ms: run.total_ms,
         timeline,
-        error: run.error,
+        error: run.error.map(|reason| RunError::Twin { reason }),
         alive_after: 0,
     })
 }
