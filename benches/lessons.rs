@@ -1,7 +1,7 @@
 //! Loading and validating every shipped lesson (budget: under 5 ms median in a release build; and
 //! the same from YAML alone, which is why start-up reads build-time JSON), and the demo engine's
 //! budgets: recorder cost per poll, a 100,000-task gather on the virtual clock, serialising a
-//! 10,000-task run.
+//! 10,000-task run; and refusing a lesson nested 10,000 levels deep.
 
 use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
 
@@ -110,4 +110,15 @@ fn parts_span_index() -> usize {
         }
     }
     n
+}
+
+/// A hostile lesson nested 10,000 levels deep is refused (budget: 100 ms).
+#[divan::bench(sample_count = 20)]
+fn refuse_10k_deep_nesting(bencher: divan::Bencher) {
+    let deep = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    bencher.bench_local(|| {
+        asyncdojo::lesson::parse_lesson("deep.yaml", deep.as_bytes(), &Registry)
+            .expect_err("refused")
+            .len()
+    });
 }

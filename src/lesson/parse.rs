@@ -13,6 +13,7 @@
 //!   YAML holds something the JSON would hide (an anchor, an escape), and the careful path takes
 //!   over, so this only makes clean files cheaper; it never changes what is reported.
 
+use saphyr_parser::{Event, Parser};
 use serde::de::DeserializeOwned;
 use yaml_serde::Value;
 
@@ -25,8 +26,8 @@ use super::{Lesson, LessonFile};
 /// 1 MiB leaves room for long lessons while keeping a hostile 50 MB file from being buffered.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-/// yaml_serde refuses nesting deeper than 128 levels on its own; the lesson schema never needs
-/// more than 6, so anything past this is reported instead of walked.
+/// The lesson schema never needs more than 6 levels; anything past this is refused before the
+/// YAML is deserialized (see [`too_deep`]).
 pub const MAX_DEPTH: usize = 16;
 
 /// One file's result: the lesson with where its id and number stand, or every problem found.
@@ -72,6 +73,17 @@ pub fn parse_lesson(file: &str, bytes: &[u8], catalog: &(dyn DemoCatalog + Sync)
 
 /// Field by field and element by element, so every problem is found and placed.
 fn parse_carefully(file: &str, text: &str, catalog: &(dyn DemoCatalog + Sync)) -> Parsed {
+    if let Some(pos) = too_deep(text) {
+        return Err(vec![Problem::at(
+            file,
+            pos,
+            "",
+            ProblemKind::TooDeep,
+            format!(
+                "nested more than {MAX_DEPTH} levels deep here; lessons allow at most {MAX_DEPTH}"
+            ),
+        )]);
+    }
     let value: Value = match yaml_serde::from_str(text) {
         Ok(v) => v,
         Err(err) => return Err(vec![yaml_problem(file, text, &err)]),
@@ -90,14 +102,6 @@ fn parse_carefully(file: &str, text: &str, catalog: &(dyn DemoCatalog + Sync)) -
             ProblemKind::AliasNotAllowed,
             "YAML anchors and aliases are not allowed in lessons; write the text out",
         ));
-        return Err(r.problems);
-    }
-    if let Err((path, depth)) = check_depth(&value, String::new(), 0) {
-        r.value(
-            &path,
-            ProblemKind::TooDeep,
-            format!("nested {depth} levels deep; lessons allow at most {MAX_DEPTH}"),
-        );
         return Err(r.problems);
     }
     check_text(&value, "", &mut r);
@@ -264,27 +268,48 @@ fn reader_position(text: &str, message: &str) -> Option<Position> {
     (offset <= text.len()).then(|| position_of_byte(text.as_bytes(), offset))
 }
 
-fn check_depth(value: &Value, path: String, depth: usize) -> Result<(), (String, usize)> {
-    if depth > MAX_DEPTH {
-        return Err((path, depth));
+/// Where the first node nested deeper than [`MAX_DEPTH`] starts (the top-level mapping is depth
+/// 0), found by walking parser events and stopping right there. It runs before yaml_serde because
+/// libyaml scans a whole flow collection before the deserializer's own recursion limit applies,
+/// and that scan is quadratic in the nesting: 10,000 levels of `[` took half a second to refuse.
+/// A syntax error ends the walk; yaml_serde then reports it with its place.
+fn too_deep(text: &str) -> Option<Position> {
+    let mut open = 0usize;
+    for item in Parser::new_from_str(text) {
+        let (event, span) = match item {
+            Ok(found) => found,
+            // The scanner has a flow-nesting limit of its own (255 levels), reached long before
+            // anything slow happens; any other error is yaml_serde's to report.
+            Err(e) if e.info() == "recursion limit exceeded" => {
+                return Some(Position {
+                    line: e.marker().line(),
+                    col: e.marker().col() + 1,
+                });
+            }
+            Err(_) => return None,
+        };
+        let starts_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        );
+        // A node's depth is the number of collections open around it: the fields of the
+        // top-level mapping are at depth 1.
+        if starts_node && open > MAX_DEPTH {
+            return Some(Position {
+                line: span.start.line(),
+                col: span.start.col() + 1,
+            });
+        }
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => open += 1,
+            Event::MappingEnd | Event::SequenceEnd => open = open.saturating_sub(1),
+            _ => {}
+        }
     }
-    match value {
-        Value::Sequence(items) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, v)| check_depth(v, format!("{path}[{i}]"), depth + 1)),
-        Value::Mapping(map) => map.iter().try_for_each(|(k, v)| {
-            let key = k.as_str().unwrap_or("?");
-            let p = if path.is_empty() {
-                key.to_owned()
-            } else {
-                format!("{path}.{key}")
-            };
-            check_depth(v, p, depth + 1)
-        }),
-        Value::Tagged(t) => check_depth(&t.value, path, depth + 1),
-        _ => Ok(()),
-    }
+    None
 }
 
 /// Text in a lesson reaches a terminal: refuse escape sequences and other invisible controls
