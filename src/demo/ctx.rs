@@ -5,7 +5,6 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location};
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -245,9 +244,9 @@ impl Ctx {
     pub fn mark(&self, label: impl Into<String>) {
         let task = CURRENT.with(Cell::get);
         let caller = Location::caller();
-        let shown = (!self.source_file.is_empty()
-            && Path::new(caller.file()) == Path::new(self.source_file))
-        .then(|| caller.line());
+        // Both paths are as rustc was given them, relative to the crate: plain text equality.
+        let shown = (!self.source_file.is_empty() && caller.file() == self.source_file)
+            .then(|| caller.line());
         self.rec.mark(task, label.into(), shown);
     }
 

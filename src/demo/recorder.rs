@@ -64,10 +64,16 @@ impl Recorder {
 
     fn stamp(inner: &mut Inner) -> f64 {
         let t = if tokio::runtime::Handle::try_current().is_ok() {
-            elapsed_ms(inner.start).max(inner.snapshot.now_ms)
+            elapsed_ms(inner.start)
         } else {
             inner.snapshot.now_ms
         };
+        Self::advance(inner, t)
+    }
+
+    /// The run's time only moves forward, whatever order threads take the lock in.
+    fn advance(inner: &mut Inner, t: f64) -> f64 {
+        let t = t.max(inner.snapshot.now_ms);
         inner.snapshot.now_ms = t;
         inner.version += 1;
         t
@@ -90,11 +96,15 @@ impl Recorder {
         id
     }
 
-    /// Record one poll. `start` was read before the poll began.
+    /// Record one poll. `start` was read before the poll began. Polls only happen inside the
+    /// run's runtime (its tasks and its blocking pool), so the clock read here is the run's and
+    /// needs no check for a runtime; and it is read before the lock is taken, to hold it briefly.
     pub fn poll(&self, task: TaskId, start: Instant) {
+        let end = Instant::now();
         let mut inner = self.lock();
         let begin = ms_between(inner.start, start);
-        let end = Self::stamp(&mut inner);
+        let end = ms_between(inner.start, end);
+        let end = Self::advance(&mut inner, end);
         if let Some(t) = inner.snapshot.tasks.get_mut(task as usize - 1) {
             t.polls.push((begin, end));
         }
@@ -128,7 +138,13 @@ impl Recorder {
     pub fn series(&self, name: &str, value: SeriesValue) {
         let mut inner = self.lock();
         let t = Self::stamp(&mut inner);
-        let points = inner.snapshot.series.entry(name.to_owned()).or_default();
+        // Look the series up before making an owned key: a new series is rare, a point is not.
+        if !inner.snapshot.series.contains_key(name) {
+            inner.snapshot.series.insert(name.to_owned(), Vec::new());
+        }
+        let Some(points) = inner.snapshot.series.get_mut(name) else {
+            return;
+        };
         if let Some(last) = points.last_mut()
             && last.0 == t
         {
