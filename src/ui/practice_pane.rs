@@ -45,6 +45,16 @@ fn text(s: &str, style: Style) -> Line<'static> {
     Line::styled(sanitize(s).into_owned(), style)
 }
 
+/// Lesson prose (a question, a prompt, an explanation): one line per paragraph, its own line
+/// breaks read as spaces (see [`crate::text::paragraphs`]).
+fn prose(lines: &mut Vec<Line<'_>>, s: &str, style: Style) {
+    lines.extend(
+        crate::text::paragraphs(s)
+            .into_iter()
+            .map(|p| Line::styled(p, style)),
+    );
+}
+
 fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>) {
     let lessons = &app.lessons;
     let title = format!("{} · {}/{}", q.title, q.index + 1, q.items.len());
@@ -57,7 +67,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
     ];
     match (&q.state, item) {
         (ItemState::Choice { selected, result }, Some(item)) => {
-            lines.push(text(&item.prompt, t.strong));
+            prose(&mut lines, &item.prompt, t.strong);
             lines.push(Line::default());
             for (i, option) in item
                 .as_choice()
@@ -76,7 +86,10 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                 } else {
                     t.base
                 };
-                lines.push(text(&format!(" {marker} {}. {option}", i + 1), style));
+                lines.push(text(
+                    &format!(" {marker} {}. {}", i + 1, crate::text::one_line(option)),
+                    style,
+                ));
             }
             if let Some(r) = result {
                 lines.push(Line::default());
@@ -86,7 +99,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                     ("Not quite.", t.error)
                 };
                 lines.push(text(verdict.0, verdict.1));
-                lines.push(text(&r.explanation, t.base));
+                prose(&mut lines, &r.explanation, t.base);
                 lines.push(Line::default());
                 lines.push(text("Enter: next", t.dim));
             } else {
@@ -98,7 +111,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
             }
         }
         (ItemState::Predict { input, result }, Some(item)) => {
-            lines.push(text(&item.prompt, t.strong));
+            prose(&mut lines, &item.prompt, t.strong);
             let predict = item.as_predict();
             let demo = predict.map_or("", |p| p.demo.as_str());
             let variant = predict
@@ -153,7 +166,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                             t.error
                         },
                     ));
-                    lines.push(text(&item.explanation, t.base));
+                    prose(&mut lines, &item.explanation, t.base);
                     lines.push(Line::default());
                     lines.push(text("Enter: next", t.dim));
                 }
@@ -172,7 +185,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
             item,
         ) => {
             if let Some(item) = item {
-                lines.push(text(&item.prompt, t.strong));
+                prose(&mut lines, &item.prompt, t.strong);
             }
             lines.push(Line::default());
             let code = spot_code(lesson, item).unwrap_or("");
@@ -216,17 +229,18 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                     ));
                     for b in &r.bugs {
                         let lines_s: Vec<String> = b.lines.iter().map(u32::to_string).collect();
-                        lines.push(text(
+                        prose(
+                            &mut lines,
                             &format!("line {}: {}", lines_s.join(", "), b.why),
                             t.base,
-                        ));
+                        );
                     }
                     lines.push(text("Enter: next", t.dim));
                 }
             }
         }
         (ItemState::Recall { revealed, graded }, _) => {
-            lines.push(text(&lesson.question, t.strong));
+            prose(&mut lines, &lesson.question, t.strong);
             lines.push(Line::default());
             if *revealed {
                 for l in app.answer_lines(&lesson.id) {
@@ -264,7 +278,7 @@ fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> (String, Vec<Line<'a>>)
         text(&format!("{} · {}", lesson.label(), lesson.title), t.dim),
         Line::default(),
     ];
-    lines.push(text(&lesson.question, t.heading));
+    prose(&mut lines, &lesson.question, t.heading);
     lines.push(Line::default());
     match i.phase() {
         Phase::Ready => {
@@ -302,7 +316,7 @@ fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> (String, Vec<Line<'a>>)
             }
             lines.push(text("Key points", t.heading));
             for p in &lesson.key_points {
-                lines.push(text(&format!("• {p}"), t.base));
+                lines.push(text(&format!("• {}", crate::text::one_line(p)), t.base));
             }
             if let Some(d) = lesson.demos.first() {
                 lines.push(text(
