@@ -205,9 +205,10 @@ impl App {
 
     fn apply(&mut self, action: Action) -> Effect {
         if self.show_help && !action.is_news() && action != Action::Resize {
-            // Any key closes the help; `?` and Esc are the documented ones.
+            // `?` and Esc close the help; quitting still quits.
             match action {
-                Action::ToggleHelp | Action::Back | Action::Quit => self.show_help = false,
+                Action::Quit => return Effect::Quit,
+                Action::ToggleHelp | Action::Back => self.show_help = false,
                 Action::Down | Action::PageDown => self.help_scroll += 1,
                 Action::Up | Action::PageUp => {
                     self.help_scroll = self.help_scroll.saturating_sub(1)
