@@ -181,6 +181,15 @@ pub fn quiz_key(
         return PracticeEffect::None;
     }
     match (&mut q.state, key) {
+        // Space skips what is not answered yet (the status bar says so), except where it marks a
+        // line. In a prediction it is text, so it skips only while nothing is typed: a task name
+        // may have a space in it.
+        (ItemState::Predict { input, .. }, QuizKey::Char(' ')) if input.is_empty() => {
+            return next_item(q, lessons);
+        }
+        (ItemState::Choice { .. } | ItemState::Recall { .. }, QuizKey::Toggle) => {
+            return next_item(q, lessons);
+        }
         (ItemState::Choice { selected, .. }, QuizKey::Up) => *selected = selected.saturating_sub(1),
         (ItemState::Choice { selected, .. }, QuizKey::Down) => {
             let n = item

@@ -105,7 +105,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
             } else {
                 lines.push(Line::default());
                 lines.push(text(
-                    "↑/↓ or 1-9 choose · Enter answers · Esc leaves",
+                    "↑/↓ or 1-9 choose · Enter answers · Space skips · Esc leaves",
                     t.dim,
                 ));
             }
@@ -132,7 +132,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                 None => {
                     lines.push(Line::default());
                     lines.push(text(
-                        "type a number (ms) or a task name · Enter runs the demo and scores it",
+                        "type a number (ms) or a task name · Enter runs the demo and scores it · Space before typing skips",
                         t.dim,
                     ));
                 }
@@ -255,7 +255,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                 }
             } else {
                 lines.push(text(
-                    "Answer it out loud, then Enter shows the model answer.",
+                    "Answer it out loud, then Enter shows the model answer. Space skips.",
                     t.dim,
                 ));
             }
