@@ -98,6 +98,8 @@ pub struct App {
     pub practice: Option<practice::PracticeView>,
     /// The model answer practice is on, rendered once (see `practice_screen`).
     pub answer: Option<practice_screen::AnswerText>,
+    /// The run practice shows next to the current item or question (see `practice_screen`).
+    pub practice_run: Option<practice_screen::ShownRun>,
 }
 
 impl App {
@@ -124,6 +126,7 @@ impl App {
             marks: Vec::new(),
             practice: None,
             answer: None,
+            practice_run: None,
         }
         .with_marks()
     }
@@ -199,7 +202,7 @@ impl App {
             self.message = None;
         }
         let effect = self.apply(action);
-        self.refresh_answer();
+        self.refresh_practice();
         effect
     }
 

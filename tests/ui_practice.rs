@@ -2,9 +2,10 @@
 //! interview, at the sizes people use.
 
 use asyncdojo::app::practice::{self, PracticeView};
-use asyncdojo::app::{Action, App, Screen};
+use asyncdojo::app::{Action, App, Effect, Screen};
 use asyncdojo::demo::Registry;
-use asyncdojo::practice::{InterviewConfig, ItemKey, Question};
+use asyncdojo::practice::evidence::{run_shown, score_with_run};
+use asyncdojo::practice::{InterviewConfig, ItemKey, Question, RunPurpose};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -18,6 +19,44 @@ fn screen(app: &App, w: u16, h: u16) -> String {
         .draw(|f| asyncdojo::ui::render(app, f))
         .expect("draw");
     terminal.backend().to_string()
+}
+
+/// Does what the app asked, as the terminal loop's workers do, and feeds the answers back.
+fn perform(app: &mut App, effect: Effect) {
+    match effect {
+        Effect::ScorePredict { key, typed } => {
+            let item = key
+                .resolve(&app.lessons)
+                .and_then(|(_, item)| item)
+                .expect("the item")
+                .clone();
+            let (result, run) = match score_with_run(&item, &typed) {
+                Ok(scored) => (Ok(scored.score), Some(scored.run)),
+                Err(e) => (Err(e.to_string()), None),
+            };
+            let _ = app.update(Action::PredictScored {
+                key: key.clone(),
+                result,
+            });
+            if let Some(run) = run {
+                let _ = app.update(Action::PracticeRan {
+                    purpose: RunPurpose::Predict(key),
+                    result: Ok(run),
+                });
+            }
+        }
+        Effect::RunPractice { purpose, request } => {
+            let result = run_shown(request).map_err(|e| e.to_string());
+            let _ = app.update(Action::PracticeRan { purpose, result });
+        }
+        _ => {}
+    }
+}
+
+fn type_in(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let _ = app.update(Action::Char(c));
+    }
 }
 
 /// The screen's text with the frame and padding taken out, so wrapped text reads as one string.
@@ -86,4 +125,85 @@ fn the_interview_question_keeps_the_spaces_at_its_line_breaks() {
         text.contains("and that stays correct"),
         "C1's question: {text}"
     );
+}
+
+/// Q1's sequential total, guessed at 300 ms; the run measures 400.
+fn predict_revealed() -> App {
+    let mut a = app();
+    quiz(&mut a, "q1", &["sequential-total"]);
+    type_in(&mut a, "300");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    a
+}
+
+#[test]
+fn predict_reveal_80x24() {
+    insta::assert_snapshot!(screen(&predict_revealed(), 80, 24));
+}
+
+#[test]
+fn predict_reveal_120x40() {
+    insta::assert_snapshot!(screen(&predict_revealed(), 120, 40));
+}
+
+#[test]
+fn predict_reveal_160x48() {
+    insta::assert_snapshot!(screen(&predict_revealed(), 160, 48));
+}
+
+/// Q2's report task that freezes the ticker, its bug found; the evidence runs on the virtual clock.
+fn spot_revealed() -> App {
+    let mut a = app();
+    quiz(&mut a, "q2", &["spot-thread-sleep"]);
+    for _ in 0..11 {
+        let _ = a.update(Action::Down);
+    }
+    let _ = a.update(Action::ToggleVariant);
+    let effect = a.update(Action::Open);
+    assert!(
+        matches!(effect, Effect::RunPractice { .. }),
+        "checking the answer asks for the evidence run"
+    );
+    perform(&mut a, effect);
+    a
+}
+
+#[test]
+fn spot_the_bug_reveal_80x24() {
+    insta::assert_snapshot!(screen(&spot_revealed(), 80, 24));
+}
+
+#[test]
+fn spot_the_bug_reveal_120x40() {
+    insta::assert_snapshot!(screen(&spot_revealed(), 120, 40));
+}
+
+#[test]
+fn spot_the_bug_reveal_160x48() {
+    insta::assert_snapshot!(screen(&spot_revealed(), 160, 48));
+}
+
+/// Q4's interview question revealed: its demo (await, spawn, abort) runs on one axis.
+fn interview_revealed() -> App {
+    let mut a = app();
+    interview(&mut a, "q4");
+    let _ = a.update(Action::Open);
+    let effect = a.update(Action::Open);
+    assert!(
+        matches!(effect, Effect::RunPractice { .. }),
+        "the reveal asks for the lesson's demo"
+    );
+    perform(&mut a, effect);
+    a
+}
+
+#[test]
+fn interview_reveal_80x24() {
+    insta::assert_snapshot!(screen(&interview_revealed(), 80, 24));
+}
+
+#[test]
+fn interview_reveal_160x48() {
+    insta::assert_snapshot!(screen(&interview_revealed(), 160, 48));
 }

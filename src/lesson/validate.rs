@@ -351,11 +351,7 @@ fn check_evidence(
         match problem {
             RefProblem::UnknownVariant(i, msg) => {
                 let field = if i == 0 { "buggy" } else { "fixed" };
-                r.value(
-                    &format!("{base}.{field}"),
-                    ProblemKind::UnknownVariant,
-                    msg,
-                );
+                r.value(&format!("{base}.{field}"), ProblemKind::UnknownVariant, msg);
             }
             other => report_ref(r, base, "variants", vec![other]),
         }
