@@ -364,6 +364,109 @@ fn scores_map_to_fsrs_grades() {
     assert_eq!(Grade::from_score(0.0), Grade::Again);
 }
 
+/// Every exercise's evidence runs its buggy and its fixed variant, and the runs differ: in total
+/// time or in a metric. (Real-clock evidence takes a second or two.)
+#[test]
+fn every_evidence_runs_both_variants_and_they_differ() {
+    use asyncdojo::practice::evidence::{evidence_request, run_shown};
+    let mut shown = 0;
+    for l in lessons() {
+        for hunt in &l.spot_the_bug {
+            let Some(e) = &hunt.evidence else { continue };
+            let at = format!("{}/{}", l.id, hunt.id);
+            let run = run_shown(evidence_request(e).expect(&at)).expect(&at);
+            assert_eq!(run.error, None, "{at}");
+            let names: Vec<&str> = run.runs.iter().map(|r| r.0).collect();
+            assert_eq!(names, [e.buggy.as_str(), e.fixed.as_str()], "{at}");
+            let (bug, fix) = (&run.runs[0], &run.runs[1]);
+            let metric_differs = bug.1.metrics.keys().any(
+                |m| matches!((bug.1.metric(m), fix.1.metric(m)), (Some(a), Some(b)) if a != b),
+            );
+            assert!(
+                metric_differs || (bug.2 - fix.2).abs() >= 1.0,
+                "{at}: the buggy and fixed runs look the same"
+            );
+            shown += 1;
+        }
+    }
+    assert!(
+        shown >= 8,
+        "evidence on the exercises a demo shows ({shown})"
+    );
+}
+
+/// What the virtual-clock evidence captions claim is what the runs measure.
+#[test]
+fn evidence_captions_say_what_the_runs_measure() {
+    use asyncdojo::practice::evidence::{evidence_request, run_shown};
+    let ls = lessons();
+    // (lesson, exercise, metric or "total", buggy value, fixed value)
+    let claims = [
+        ("q02-event-loop", "thread-sleep", "total", 800.0, 500.0),
+        (
+            "q02-event-loop",
+            "thread-sleep",
+            "max_tick_gap_ms",
+            500.0,
+            100.0,
+        ),
+        (
+            "q04-tasks-vs-coroutines",
+            "lazy-background",
+            "total",
+            400.0,
+            300.0,
+        ),
+        (
+            "q05-concurrent-http",
+            "gather-leftovers",
+            "left_running",
+            2.0,
+            0.0,
+        ),
+        (
+            "q05-concurrent-http",
+            "gather-leftovers",
+            "cancelled",
+            0.0,
+            2.0,
+        ),
+        ("q07-timeouts", "select-loses-frame", "items_lost", 2.0, 0.0),
+        (
+            "c3-task-scheduler",
+            "guide-scheduler",
+            "recurring_runs",
+            8.0,
+            10.0,
+        ),
+    ];
+    for (lesson_id, exercise, what, bug, fix) in claims {
+        let l = lesson(&ls, lesson_id);
+        let hunt = l
+            .spot_the_bug
+            .iter()
+            .find(|h| h.id == exercise)
+            .expect("exercise");
+        let e = hunt.evidence.as_ref().expect("evidence");
+        let req = evidence_request(e).expect("request");
+        assert_eq!(req.clock, asyncdojo::demo::Clock::Virtual, "{exercise}");
+        let run = run_shown(req).expect("run");
+        let value = |i: usize| {
+            let (_, snap, total) = &run.runs[i];
+            if what == "total" {
+                Some(*total)
+            } else {
+                snap.metric(what)
+            }
+        };
+        assert_eq!(
+            (value(0), value(1)),
+            (Some(bug), Some(fix)),
+            "{lesson_id}/{exercise}: {what}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Spaced review
 // ---------------------------------------------------------------------------------------------

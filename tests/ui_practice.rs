@@ -2,6 +2,7 @@
 //! interview, at the sizes people use.
 
 use asyncdojo::app::practice::{self, PracticeView};
+use asyncdojo::app::practice_screen::ShownRunState;
 use asyncdojo::app::{Action, App, Effect, Screen};
 use asyncdojo::demo::Registry;
 use asyncdojo::practice::evidence::{run_shown, score_with_run};
@@ -206,4 +207,83 @@ fn interview_reveal_80x24() {
 #[test]
 fn interview_reveal_160x48() {
     insta::assert_snapshot!(screen(&interview_revealed(), 160, 48));
+}
+
+fn shown_view(app: &App) -> &asyncdojo::app::RunView {
+    match app.practice_run.as_ref().map(|r| &r.state) {
+        Some(ShownRunState::Done { view, .. }) => view,
+        other => panic!("no finished run shown: {other:?}"),
+    }
+}
+
+#[test]
+fn a_guessed_task_is_marked_on_its_lane() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["first-done"]);
+    type_in(&mut a, "request 1");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let lanes: Vec<String> = shown_view(&a)
+        .snapshot()
+        .expect("the run")
+        .tasks
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    assert!(lanes.contains(&"▸ request 1".to_owned()), "{lanes:?}");
+    assert!(lanes.contains(&"  request 2".to_owned()), "{lanes:?}");
+    let text = screen(&a, 120, 40);
+    assert!(text.contains("your guess ▸ request 1 · first to finish: request 2"));
+    assert!(text.contains("▸ request 1"), "{text}");
+}
+
+#[test]
+fn a_guess_past_the_end_of_the_run_widens_the_axis_to_show_it() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["sequential-total"]);
+    type_in(&mut a, "1s");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let view = shown_view(&a);
+    assert_eq!(view.cursor_ms, Some(1000.0), "the guess is the time cursor");
+    assert_eq!(view.window, Some((0.0, 1000.0)));
+    let text = screen(&a, 80, 24);
+    assert!(
+        text.contains("your guess ▲ 1000 ms · measured 400 ms"),
+        "{text}"
+    );
+    assert!(text.contains('▲'));
+}
+
+#[test]
+fn a_run_that_comes_back_for_an_item_no_longer_shown_is_dropped() {
+    let mut a = app();
+    quiz(&mut a, "q2", &["spot-thread-sleep", "spot-cpu-loop"]);
+    let effect = a.update(Action::Open);
+    let Effect::RunPractice { purpose, request } = effect else {
+        panic!("the evidence run is asked for")
+    };
+    assert!(matches!(
+        a.practice_run.as_ref().map(|r| &r.state),
+        Some(ShownRunState::Running)
+    ));
+    assert!(screen(&a, 80, 24).contains("running blocking on the virtual clock…"));
+    // On to the next item before the run is back: its answer has nowhere to go.
+    let _ = a.update(Action::Open);
+    assert!(a.practice_run.is_none());
+    let result = run_shown(request).map_err(|e| e.to_string());
+    let _ = a.update(Action::PracticeRan { purpose, result });
+    assert!(a.practice_run.is_none(), "a stale run is not shown");
+}
+
+#[test]
+fn a_prediction_that_could_not_be_scored_stops_waiting_for_its_run() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["sequential-total"]);
+    type_in(&mut a, "soon");
+    let effect = a.update(Action::Open);
+    assert!(a.practice_run.is_some(), "the run is on its way");
+    perform(&mut a, effect);
+    assert!(a.practice_run.is_none());
+    assert!(screen(&a, 80, 24).contains("is not a number"));
 }

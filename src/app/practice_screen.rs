@@ -27,10 +27,13 @@ pub enum ShownRunState {
     Running,
     Failed(String),
     /// Ready for the timeline pane. When several variants share its one axis, `tags` say which
-    /// lanes are whose: (the tag before their names, the variant).
+    /// lanes are whose: (the tag before their names, the variant). `changed` lists, for a bug's
+    /// evidence, the metrics the fix changes (`max_tick_gap_ms 500 → 100`): some bugs show in
+    /// a count more than in the lanes.
     Done {
         view: RunView,
         tags: Vec<(&'static str, &'static str)>,
+        changed: Vec<String>,
     },
 }
 
@@ -309,6 +312,10 @@ fn shown_run(
     guess: Option<(Measure, Prediction)>,
 ) -> ShownRunState {
     let error = run.error.clone();
+    let changed = match (purpose, run.runs.as_slice()) {
+        (RunPurpose::Evidence(_), [bug, fix, ..]) => changed_metrics(&bug.1, &fix.1),
+        _ => Vec::new(),
+    };
     let totals: Vec<(&'static str, f64)> = run.runs.iter().map(|(n, _, t)| (*n, *t)).collect();
     let span = run.span_ms();
     let tags: Vec<(&'static str, &'static str)> = match purpose {
@@ -353,5 +360,26 @@ fn shown_run(
         }
         _ => None,
     };
-    ShownRunState::Done { view, tags }
+    ShownRunState::Done {
+        view,
+        tags,
+        changed,
+    }
+}
+
+/// The numeric metrics both runs report and the second changes, at most three, in name order.
+fn changed_metrics(
+    bug: &crate::demo::timeline::TimelineSnapshot,
+    fix: &crate::demo::timeline::TimelineSnapshot,
+) -> Vec<String> {
+    use crate::demo::timeline::fmt_number;
+    bug.metrics
+        .keys()
+        .filter_map(|name| {
+            let (b, f) = (bug.metric(name)?, fix.metric(name)?);
+            (fmt_number(b) != fmt_number(f))
+                .then(|| format!("{name} {} → {}", fmt_number(b), fmt_number(f)))
+        })
+        .take(3)
+        .collect()
 }

@@ -100,12 +100,12 @@ fn rows(lines: &[Line<'_>], width: u16) -> usize {
 
 /// Where the text and the run go, and how much of the caption shows. A finished run goes beside
 /// the text on a wide terminal, else under it, taking what it needs but leaving the text at least
-/// two fifths of the height; short of room, the lanes matter more than the sentence about them,
-/// so only the caption's first line stays.
+/// a third of the height; short of room, the lanes matter more than the sentence about them,
+/// so only the caption's essential lines stay.
 fn split<'a>(
     inner: Rect,
     run: &ShownRun,
-    mut caption: Vec<Line<'a>>,
+    (mut caption, essential): (Vec<Line<'a>>, usize),
 ) -> (Rect, Rect, Vec<Line<'a>>) {
     let done = matches!(run.state, ShownRunState::Done { .. });
     let side = done && inner.width >= SIDE_BY_SIDE_WIDTH;
@@ -114,12 +114,12 @@ fn split<'a>(
         let run_x = inner.x + text_w + 1;
         (run_x, inner.right() - run_x, inner.height)
     } else {
-        let text_min = (inner.height * 2 / 5).max(6);
+        let text_min = (inner.height / 3).max(6);
         (inner.x, inner.width, inner.height.saturating_sub(text_min))
     };
     let lanes = timeline_rows(run);
     if rows(&caption, run_w) as u16 + lanes > room {
-        caption.truncate(1);
+        caption.truncate(essential);
     }
     let run_h = (rows(&caption, run_w) as u16 + lanes).min(room);
     if side {
@@ -173,29 +173,33 @@ fn clock_name(clock: Clock) -> &'static str {
     }
 }
 
-/// The lines over the run: what ran, what to look at, and for a prediction the guess against
-/// what was measured.
-fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> Vec<Line<'a>> {
+/// The lines over the run: what ran, for a prediction the guess against what was measured, for
+/// a bug what the fix changes, and what to look at; with how many of them are essential (the
+/// rest is prose that gives way on a small terminal).
+fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line<'a>>, usize) {
     let clock = clock_name(run.clock);
-    let tags = match &run.state {
+    let (tags, changed) = match &run.state {
         ShownRunState::Running => {
             let wait = if run.clock == Clock::Real {
                 " (a few seconds at most)"
             } else {
                 ""
             };
-            return vec![text(
+            let line = text(
                 &format!("running {} on the {clock}…{wait}", run.demo),
                 t.dim,
-            )];
+            );
+            return (vec![line], 1);
         }
         ShownRunState::Failed(e) => {
-            return vec![text(&format!("could not run {}: {e}", run.demo), t.error)];
+            let line = text(&format!("could not run {}: {e}", run.demo), t.error);
+            return (vec![line], 1);
         }
-        ShownRunState::Done { tags, .. } => tags,
+        ShownRunState::Done { tags, changed, .. } => (tags, changed),
     };
     let legend: Vec<String> = tags.iter().map(|(tag, v)| format!("{tag} = {v}")).collect();
     let mut lines = Vec::new();
+    let mut essential = 1;
     match &run.purpose {
         RunPurpose::Predict(_) => {
             let mut spans = vec![Span::styled(
@@ -216,6 +220,10 @@ fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> Vec<Line<'a>> {
                 ),
                 t.strong,
             ));
+            if !changed.is_empty() {
+                lines.push(text(&format!("bug → fix: {}", changed.join(" · ")), t.base));
+                essential = 2;
+            }
             let caption = key
                 .resolve(&app.lessons)
                 .and_then(|(lesson, item)| crate::practice::score::exercise(lesson, item?).ok())
@@ -245,7 +253,7 @@ fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> Vec<Line<'a>> {
             }
         }
     }
-    lines
+    (lines, essential)
 }
 
 /// "your guess ▲ 250 ms · measured 300 ms": the answered prediction against the run.
@@ -458,8 +466,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
                 Some(r) => {
                     let verdict = spot_verdict(r, t);
                     lines.extend(verdict.iter().cloned());
-                    // Small terminal: the verdict first, then only the lines that carry a mark,
-                    // with one line either side.
+                    // Small terminal: the verdict first, then only the lines that carry a mark.
                     let mut short = head;
                     short.extend(verdict);
                     short.extend(compact_listing(listing));
@@ -535,22 +542,20 @@ fn spot_listing<'a>(
         .collect()
 }
 
-/// Only the listing's lines with a mark, one line of context either side, gaps shown as `⋮`.
+/// Only the listing's lines that carry a mark (a hit, a false mark, a missed bug), with `⋮`
+/// between those that are not next to each other.
 fn compact_listing<'a>(listing: Vec<(bool, Line<'a>)>) -> Vec<Line<'a>> {
-    let near = |i: usize| {
-        (i.saturating_sub(1)..=i + 1).any(|j| listing.get(j).is_some_and(|(keep, _)| *keep))
-    };
-    let keep: Vec<bool> = (0..listing.len()).map(near).collect();
     let mut out = Vec::new();
-    let mut gap = false;
-    for (i, (_, line)) in listing.into_iter().enumerate() {
-        if keep[i] {
-            out.push(line);
-            gap = false;
-        } else if !gap {
-            out.push(Line::raw("   ⋮"));
-            gap = true;
+    let mut last = None;
+    for (i, (keep, line)) in listing.into_iter().enumerate() {
+        if !keep {
+            continue;
         }
+        if last.is_some_and(|l: usize| l + 1 < i) {
+            out.push(Line::raw("   ⋮"));
+        }
+        out.push(line);
+        last = Some(i);
     }
     out
 }
