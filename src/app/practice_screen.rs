@@ -130,6 +130,23 @@ impl App {
             self.practice_ran(purpose, result);
             return Effect::None;
         }
+        // Once a run is shown the answer is in, so ↑/↓ (and the wheel) are free: they scroll its
+        // lanes, as the timeline says when some do not fit.
+        if let Some(ShownRun {
+            state: ShownRunState::Done { view, .. },
+            ..
+        }) = self.practice_run.as_mut()
+        {
+            let lanes = match action {
+                Action::Up | Action::Scroll { down: false, .. } => Some(Action::Up),
+                Action::Down | Action::Scroll { down: true, .. } => Some(Action::Down),
+                _ => None,
+            };
+            if let Some(step) = lanes {
+                view.update(step);
+                return Effect::None;
+            }
+        }
         let (effect, summary) = match (view, &action, key) {
             (PracticeView::Quiz(q), Action::PredictScored { key, result }, _) => (
                 practice::predict_scored(q, key, result.clone(), &mut self.progress, &self.now),

@@ -169,7 +169,7 @@ fn draw_run(run: &ShownRun, caption: Vec<Line<'_>>, area: Rect, buf: &mut Buffer
 fn clock_name(clock: Clock) -> &'static str {
     match clock {
         Clock::Virtual => "virtual clock",
-        Clock::Real => "real clock, measured",
+        Clock::Real => "real clock (measured)",
     }
 }
 
@@ -186,7 +186,11 @@ fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line<'a>>, usiz
                 ""
             };
             let line = text(
-                &format!("running {} on the {clock}…{wait}", run.demo),
+                &format!(
+                    "running {} on the {} clock…{wait}",
+                    run.demo,
+                    run.clock.name()
+                ),
                 t.dim,
             );
             return (vec![line], 1);
