@@ -98,6 +98,8 @@ pub struct App {
     pub practice: Option<practice::PracticeView>,
     /// The model answer practice is on, rendered once (see `practice_screen`).
     pub answer: Option<practice_screen::AnswerText>,
+    /// The run practice shows next to the current item or question (see `practice_screen`).
+    pub practice_run: Option<practice_screen::ShownRun>,
 }
 
 impl App {
@@ -124,6 +126,7 @@ impl App {
             marks: Vec::new(),
             practice: None,
             answer: None,
+            practice_run: None,
         }
         .with_marks()
     }
@@ -199,15 +202,16 @@ impl App {
             self.message = None;
         }
         let effect = self.apply(action);
-        self.refresh_answer();
+        self.refresh_practice();
         effect
     }
 
     fn apply(&mut self, action: Action) -> Effect {
         if self.show_help && !action.is_news() && action != Action::Resize {
-            // Any key closes the help; `?` and Esc are the documented ones.
+            // `?` and Esc close the help; quitting still quits.
             match action {
-                Action::ToggleHelp | Action::Back | Action::Quit => self.show_help = false,
+                Action::Quit => return Effect::Quit,
+                Action::ToggleHelp | Action::Back => self.show_help = false,
                 Action::Down | Action::PageDown => self.help_scroll += 1,
                 Action::Up | Action::PageUp => {
                     self.help_scroll = self.help_scroll.saturating_sub(1)

@@ -269,6 +269,28 @@ pub struct BugHunt {
     pub bugs: Vec<Bug>,
     /// How the corrected code differs, in prose (Markdown).
     pub fix: String,
+    /// A demo that shows this bug: practice runs it when the exercise is answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// A demo whose variants show a spot-the-bug exercise's bug: one variant behaves as the buggy
+/// code does, the other as the fix. Practice runs both with the same parameters and draws them on
+/// one time axis, on the virtual clock when both variants support it, else on the real one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// A demo id (`asyncdojo demos`).
+    pub demo: String,
+    /// The variant that behaves like the buggy code.
+    pub buggy: String,
+    /// The variant that behaves like the fix.
+    pub fixed: String,
+    /// Parameter overrides for both runs, checked against the demo's declared parameters.
+    #[serde(default)]
+    pub params: BTreeMap<String, ParamValue>,
+    /// One sentence telling the learner what to look at.
+    pub caption: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

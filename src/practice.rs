@@ -4,6 +4,8 @@
 //!
 //! - [`score`]: multiple choice, predict-then-run (scored against a measured run on the virtual
 //!   clock) and spot-the-bug, each giving a 0..1 score that maps to an FSRS [`Grade`].
+//! - [`evidence`]: the runs practice shows: a prediction's run, a bug's buggy and fixed variants,
+//!   an interview question's demo.
 //! - [`interview`]: the mock interview as a state machine driven by [`interview::Interview::update`].
 //! - [`review`]: FSRS scheduling (through the `rs-fsrs` crate) and the "due now" queue.
 //! - [`record`]: an answer graded and scheduled, then handed to progress to keep.
@@ -12,6 +14,7 @@
 //! What the learner did is stored by [`crate::progress`] (which never imports this module), keyed
 //! by lesson and item ids; its stored types are re-exported here for convenience.
 
+pub mod evidence;
 pub mod interview;
 pub mod record;
 pub mod review;
@@ -19,6 +22,7 @@ pub mod score;
 pub mod stats;
 
 pub use crate::progress::{CardState, Grade, ItemKey, ReviewCard};
+pub use evidence::{PracticeRun, RunPurpose, ScoredPrediction};
 pub use interview::{
     AnswerRecord, Interview, InterviewAction, InterviewConfig, InterviewEffect, Phase, PickReason,
     Question, Summary,

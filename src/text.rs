@@ -30,6 +30,38 @@ pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Lesson text that is not Markdown (a question, a prompt, an explanation, a bug's why) as the
+/// paragraphs to show, each sanitised. Authors write these as YAML block scalars, which keep the
+/// line breaks of the source: inside a paragraph a line break is a space (as in Markdown), and a
+/// blank line ends the paragraph. A renderer that drew the raw text would drop the line breaks
+/// and glue the words on either side together.
+pub fn paragraphs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&sanitize(line));
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// [`paragraphs`] joined into one line: for text shown on a single line (a key point, a note).
+pub fn one_line(text: &str) -> String {
+    paragraphs(text).join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +77,20 @@ mod tests {
     fn ordinary_text_is_untouched() {
         let text = "tabs\tand\nnewlines, ünïcode → fine";
         assert!(matches!(sanitize(text), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn line_breaks_in_prose_are_spaces_and_blank_lines_end_paragraphs() {
+        let question = "Implement an async rate limiter that allows at most N operations per time window, and that\nstays correct when hundreds of coroutines call `acquire()` at the same moment.\n";
+        assert_eq!(
+            paragraphs(question),
+            [
+                "Implement an async rate limiter that allows at most N operations per time window, and that stays correct when hundreds of coroutines call `acquire()` at the same moment."
+            ]
+        );
+        assert_eq!(paragraphs("one\ntwo  \n\n\nthree\n"), ["one two", "three"]);
+        assert_eq!(one_line("a\nb\n\nc"), "a b c");
+        assert!(paragraphs("  \n").is_empty());
+        assert_eq!(paragraphs("esc \x1b[31m\nred"), ["esc \\u{1b}[31m red"]);
     }
 }

@@ -99,6 +99,11 @@ const EXPECTED: &[(&str, ProblemKind, &str)] = &[
         "36:11: demos[0].demo: unknown demo `gathr` (demos: ",
     ),
     (
+        "unknown-evidence-variant.yaml",
+        ProblemKind::UnknownVariant,
+        "57:14: spot_the_bug[0].evidence.fixed: demo `blocking` has no variant `asleep` (variants: blocking, async-sleep, spawn-blocking)",
+    ),
+    (
         "unknown-field.yaml",
         ProblemKind::UnknownField,
         "7:1: difficulty: unknown field `difficulty`, expected one of: answer, code, demos, format_version, id, key_points, kind, mapping, number, question, quiz, section, spot_the_bug, title",
@@ -314,6 +319,56 @@ fn an_incomplete_quiz_item_is_reported_and_never_loaded() {
             "without `{}`: {:#?}",
             line.trim(),
             set.problems
+        );
+    }
+}
+
+/// Evidence is checked like a demo reference, each mistake at its own place.
+#[test]
+fn every_evidence_mistake_is_reported_at_its_place() {
+    let valid = std::fs::read_to_string(fixture_dir("valid").join("q01-sync-vs-async.yaml"))
+        .expect("the valid fixture");
+    let good = "      demo: blocking\n      buggy: blocking\n      fixed: async-sleep\n      params: { ticks: 5 }\n";
+    assert!(valid.contains(good), "the fixture has evidence");
+    let cases = [
+        (
+            "      demo: blockng\n      buggy: blocking\n      fixed: async-sleep\n      params: { ticks: 5 }\n",
+            ProblemKind::UnknownDemo,
+            "55:13: spot_the_bug[0].evidence.demo: unknown demo `blockng`",
+        ),
+        (
+            "      demo: blocking\n      buggy: blockng\n      fixed: async-sleep\n      params: { ticks: 5 }\n",
+            ProblemKind::UnknownVariant,
+            "56:14: spot_the_bug[0].evidence.buggy: demo `blocking` has no variant `blockng`",
+        ),
+        (
+            "      demo: blocking\n      buggy: blocking\n      fixed: blocking\n      params: { ticks: 5 }\n",
+            ProblemKind::Inconsistent,
+            "57:14: spot_the_bug[0].evidence.fixed: `blocking` is also the buggy variant; evidence compares two different variants",
+        ),
+        (
+            "      demo: blocking\n      buggy: blocking\n      fixed: async-sleep\n      params: { tick: 5 }\n",
+            ProblemKind::BadParam,
+            "58:23: spot_the_bug[0].evidence.params.tick: demo `blocking` has no parameter `tick`",
+        ),
+        (
+            "      demo: blocking\n      buggy: blocking\n      fixed: async-sleep\n      variants: [blocking]\n",
+            ProblemKind::UnknownField,
+            "58:7: spot_the_bug[0].evidence.variants: unknown field `variants`, expected one of",
+        ),
+    ];
+    for (evidence, kind, tail) in cases {
+        let text = valid.replace(good, evidence);
+        let problems = lesson::parse_lesson("q01-sync-vs-async.yaml", text.as_bytes(), &Registry)
+            .expect_err("a mistake in the evidence is a problem");
+        let line = problems
+            .iter()
+            .find(|p| p.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} problem; got {problems:#?}"))
+            .to_string();
+        assert!(
+            line.starts_with(&format!("q01-sync-vs-async.yaml:{tail}")),
+            "expected `{tail}`, got `{line}`"
         );
     }
 }

@@ -343,6 +343,7 @@ fn spot_scoring_is_found_over_bugs_plus_false_marks() {
             },
         ],
         fix: "fix".into(),
+        evidence: None,
     };
     let r = score_spot(&hunt, &[4, 9]);
     assert_eq!(r.hits, vec![4]);
@@ -361,6 +362,109 @@ fn scores_map_to_fsrs_grades() {
     assert_eq!(Grade::from_score(0.5), Grade::Hard);
     assert_eq!(Grade::from_score(0.49), Grade::Again);
     assert_eq!(Grade::from_score(0.0), Grade::Again);
+}
+
+/// Every exercise's evidence runs its buggy and its fixed variant, and the runs differ: in total
+/// time or in a metric. (Real-clock evidence takes a second or two.)
+#[test]
+fn every_evidence_runs_both_variants_and_they_differ() {
+    use asyncdojo::practice::evidence::{evidence_request, run_shown};
+    let mut shown = 0;
+    for l in lessons() {
+        for hunt in &l.spot_the_bug {
+            let Some(e) = &hunt.evidence else { continue };
+            let at = format!("{}/{}", l.id, hunt.id);
+            let run = run_shown(evidence_request(e).expect(&at)).expect(&at);
+            assert_eq!(run.error, None, "{at}");
+            let names: Vec<&str> = run.runs.iter().map(|r| r.0).collect();
+            assert_eq!(names, [e.buggy.as_str(), e.fixed.as_str()], "{at}");
+            let (bug, fix) = (&run.runs[0], &run.runs[1]);
+            let metric_differs = bug.1.metrics.keys().any(
+                |m| matches!((bug.1.metric(m), fix.1.metric(m)), (Some(a), Some(b)) if a != b),
+            );
+            assert!(
+                metric_differs || (bug.2 - fix.2).abs() >= 1.0,
+                "{at}: the buggy and fixed runs look the same"
+            );
+            shown += 1;
+        }
+    }
+    assert!(
+        shown >= 8,
+        "evidence on the exercises a demo shows ({shown})"
+    );
+}
+
+/// What the virtual-clock evidence captions claim is what the runs measure.
+#[test]
+fn evidence_captions_say_what_the_runs_measure() {
+    use asyncdojo::practice::evidence::{evidence_request, run_shown};
+    let ls = lessons();
+    // (lesson, exercise, metric or "total", buggy value, fixed value)
+    let claims = [
+        ("q02-event-loop", "thread-sleep", "total", 800.0, 500.0),
+        (
+            "q02-event-loop",
+            "thread-sleep",
+            "max_tick_gap_ms",
+            500.0,
+            100.0,
+        ),
+        (
+            "q04-tasks-vs-coroutines",
+            "lazy-background",
+            "total",
+            400.0,
+            300.0,
+        ),
+        (
+            "q05-concurrent-http",
+            "gather-leftovers",
+            "left_running",
+            2.0,
+            0.0,
+        ),
+        (
+            "q05-concurrent-http",
+            "gather-leftovers",
+            "cancelled",
+            0.0,
+            2.0,
+        ),
+        ("q07-timeouts", "select-loses-frame", "items_lost", 2.0, 0.0),
+        (
+            "c3-task-scheduler",
+            "guide-scheduler",
+            "recurring_runs",
+            8.0,
+            10.0,
+        ),
+    ];
+    for (lesson_id, exercise, what, bug, fix) in claims {
+        let l = lesson(&ls, lesson_id);
+        let hunt = l
+            .spot_the_bug
+            .iter()
+            .find(|h| h.id == exercise)
+            .expect("exercise");
+        let e = hunt.evidence.as_ref().expect("evidence");
+        let req = evidence_request(e).expect("request");
+        assert_eq!(req.clock, asyncdojo::demo::Clock::Virtual, "{exercise}");
+        let run = run_shown(req).expect("run");
+        let value = |i: usize| {
+            let (_, snap, total) = &run.runs[i];
+            if what == "total" {
+                Some(*total)
+            } else {
+                snap.metric(what)
+            }
+        };
+        assert_eq!(
+            (value(0), value(1)),
+            (Some(bug), Some(fix)),
+            "{lesson_id}/{exercise}: {what}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -718,6 +822,40 @@ fn an_interview_runs_through_update() {
 }
 
 #[test]
+fn a_revealed_question_can_be_skipped_instead_of_graded() {
+    let ls = lessons();
+    let config = InterviewConfig {
+        questions: 2,
+        seconds_per_question: 180,
+        seed: 3,
+    };
+    let mut iv = Interview::new(&ls, &Progress::default(), &at(0, 9, 0), config);
+    iv.update(A::Start { at: secs(10) });
+    iv.update(A::Reveal { at: secs(40) });
+    assert!(matches!(iv.phase(), Phase::Revealed { .. }));
+    assert_eq!(iv.update(A::Skip { at: secs(55) }), InterviewEffect::None);
+    assert_eq!(
+        (iv.phase(), iv.index()),
+        (Phase::Ready, 1),
+        "on to question 2"
+    );
+    let skipped = &iv.answers()[0];
+    assert_eq!(skipped.grade, None, "a skip grades nothing");
+    assert_eq!(
+        (skipped.answer_time, skipped.total_time),
+        (secs(30), secs(45))
+    );
+    // Skipping the last revealed question ends the interview.
+    iv.update(A::Start { at: secs(60) });
+    iv.update(A::Reveal { at: secs(61) });
+    assert_eq!(
+        iv.update(A::Skip { at: secs(62) }),
+        InterviewEffect::Finished
+    );
+    assert_eq!(iv.summary().grade_counts, [0, 0, 0, 0]);
+}
+
+#[test]
 fn an_untimed_interview_and_an_early_quit() {
     let ls = lessons();
     let config = InterviewConfig {
@@ -749,4 +887,122 @@ fn an_untimed_interview_and_an_early_quit() {
 
     let empty = Interview::new(&[], &Progress::default(), &at(0, 9, 0), config);
     assert!(empty.is_finished());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The practice screen's keys, through the keymap and `App::update`
+// ---------------------------------------------------------------------------------------------
+
+mod keys {
+    use asyncdojo::app::keymap::action_for;
+    use asyncdojo::app::practice::{self, ItemState, PracticeView};
+    use asyncdojo::app::{App, Effect, Key, KeyCode, Screen};
+    use asyncdojo::practice::{InterviewConfig, ItemKey, Phase, PickReason, Question};
+
+    fn app() -> App {
+        App::new(asyncdojo::lesson::load_embedded(&super::Registry), true)
+    }
+
+    /// Press a key as the terminal loop does: through the keymap, in the focused pane.
+    fn press(app: &mut App, code: KeyCode) -> Effect {
+        match action_for(Key::new(code), app.focus(), app.takes_text()) {
+            Some(action) => app.update(action),
+            None => Effect::None,
+        }
+    }
+
+    fn quiz(app: &mut App, lesson: &str, items: &[&str]) {
+        let id = asyncdojo::lesson::LessonId(lesson.into());
+        let keys = items.iter().map(|i| ItemKey::quiz(&id, i)).collect();
+        let q = practice::start_quiz("Quiz".into(), keys, &app.lessons).expect("items");
+        app.practice = Some(PracticeView::Quiz(q));
+        app.screen = Screen::Practice;
+    }
+
+    fn quiz_state(app: &App) -> (usize, ItemState) {
+        match &app.practice {
+            Some(PracticeView::Quiz(q)) => (q.index, q.state.clone()),
+            other => panic!("not in a quiz: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn space_skips_a_prediction_before_anything_is_typed() {
+        let mut a = app();
+        quiz(
+            &mut a,
+            "q01-sync-vs-async",
+            &["sequential-total", "first-done", "parallel-or-not"],
+        );
+        assert!(a.takes_text(), "a prediction takes text");
+        let _ = press(&mut a, KeyCode::Char(' '));
+        let (index, state) = quiz_state(&a);
+        assert_eq!(index, 1, "Space skipped the first prediction");
+        assert!(
+            matches!(state, ItemState::Predict { ref input, result: None } if input.is_empty())
+        );
+        // Once typing, Space is part of the answer: task names have spaces.
+        for c in "request".chars() {
+            let _ = press(&mut a, KeyCode::Char(c));
+        }
+        let _ = press(&mut a, KeyCode::Char(' '));
+        let _ = press(&mut a, KeyCode::Char('2'));
+        let (index, state) = quiz_state(&a);
+        assert_eq!(index, 1);
+        assert!(
+            matches!(state, ItemState::Predict { ref input, .. } if input == "request 2"),
+            "{state:?}"
+        );
+        let first = ItemKey::quiz(
+            &asyncdojo::lesson::LessonId("q01-sync-vs-async".into()),
+            "sequential-total",
+        );
+        assert!(a.progress.item(&first).is_none(), "a skip records nothing");
+    }
+
+    #[test]
+    fn space_skips_a_choice_and_marks_a_line_in_spot_the_bug() {
+        let mut a = app();
+        quiz(
+            &mut a,
+            "q01-sync-vs-async",
+            &["parallel-or-not", "spot-guide-q1"],
+        );
+        let _ = press(&mut a, KeyCode::Char(' '));
+        let (index, state) = quiz_state(&a);
+        assert_eq!(index, 1);
+        let _ = press(&mut a, KeyCode::Char(' '));
+        let (_, state_after) = quiz_state(&a);
+        assert!(matches!(state, ItemState::Spot { ref marked, .. } if marked.is_empty()));
+        assert!(matches!(state_after, ItemState::Spot { ref marked, .. } if marked.len() == 1));
+    }
+
+    #[test]
+    fn space_after_an_interview_reveal_skips_to_the_next_question() {
+        let mut a = app();
+        let question = |lesson: &str| Question {
+            lesson: asyncdojo::lesson::LessonId(lesson.into()),
+            reason: PickReason::New,
+            weight: 1.0,
+        };
+        let i = asyncdojo::practice::Interview::with_questions(
+            vec![question("q01-sync-vs-async"), question("q02-event-loop")],
+            InterviewConfig::default(),
+        );
+        a.practice = Some(PracticeView::Interview(i));
+        a.screen = Screen::Practice;
+        let phase = |a: &App| match &a.practice {
+            Some(PracticeView::Interview(i)) => (i.index(), i.phase()),
+            other => panic!("not in the interview: {other:?}"),
+        };
+        let _ = press(&mut a, KeyCode::Enter);
+        let _ = press(&mut a, KeyCode::Enter);
+        assert!(matches!(phase(&a), (0, Phase::Revealed { .. })));
+        let _ = press(&mut a, KeyCode::Char(' '));
+        assert_eq!(
+            phase(&a),
+            (1, Phase::Ready),
+            "Space skipped the revealed question"
+        );
+    }
 }

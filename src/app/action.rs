@@ -73,6 +73,11 @@ pub enum Action {
         key: crate::practice::ItemKey,
         result: Result<crate::practice::PredictScore, String>,
     },
+    /// A run practice asked for ended (or could not run): see `Effect::RunPractice`.
+    PracticeRan {
+        purpose: crate::practice::RunPurpose,
+        result: Result<crate::practice::PracticeRun, String>,
+    },
     /// Something the user should read in the status bar (a failed save, a start-up warning).
     Notify(String),
     /// tokio-console is being served at this address.
@@ -91,6 +96,7 @@ impl Action {
                 | Action::DemoFinished { .. }
                 | Action::RunNotStarted(_)
                 | Action::PredictScored { .. }
+                | Action::PracticeRan { .. }
                 | Action::Notify(_)
                 | Action::ConsoleServing(_)
                 | Action::ConsoleClients(_)
@@ -107,9 +113,15 @@ pub enum Effect {
     StartRun(RunRequest),
     CancelRun,
     /// Run a prediction's demo on the virtual clock and score what was typed; the edge answers
-    /// with `Action::PredictScored`.
+    /// with `Action::PredictScored`, then `Action::PracticeRan` with the run.
     ScorePredict {
         key: crate::practice::ItemKey,
         typed: String,
+    },
+    /// Run a demo for practice to show (a bug's evidence, an interview question's demo) to its
+    /// end, off the UI thread; the edge answers with `Action::PracticeRan`.
+    RunPractice {
+        purpose: crate::practice::RunPurpose,
+        request: RunRequest,
     },
 }

@@ -3,13 +3,13 @@
 
 use crate::lesson::Lesson;
 use crate::markdown::{self, MdLine, Run, TextStyle};
-use crate::text::sanitize;
+use crate::text::{one_line, paragraphs, sanitize};
 
 pub fn build(lesson: &Lesson) -> Vec<MdLine> {
-    let mut out = vec![MdLine::plain(
-        sanitize(&lesson.question).into_owned(),
-        TextStyle::Strong,
-    )];
+    let mut out: Vec<MdLine> = paragraphs(&lesson.question)
+        .into_iter()
+        .map(|p| MdLine::plain(p, TextStyle::Strong))
+        .collect();
     out.push(MdLine::default());
     out.extend(markdown::render(&lesson.answer));
     out.push(MdLine::default());
@@ -19,7 +19,7 @@ pub fn build(lesson: &Lesson) -> Vec<MdLine> {
         l.indent = 2;
         l.runs.push(Run {
             style: TextStyle::Plain,
-            text: sanitize(p).into_owned(),
+            text: one_line(p),
         });
         out.push(l);
     }
@@ -39,10 +39,29 @@ pub fn build(lesson: &Lesson) -> Vec<MdLine> {
         if !row.note.is_empty() {
             l.runs.push(Run {
                 style: TextStyle::Emphasis,
-                text: format!("  {}", sanitize(&row.note)),
+                text: format!("  {}", one_line(&row.note)),
             });
         }
         out.push(l);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_multi_line_question_keeps_the_space_at_its_line_break() {
+        let set = crate::lesson::load_embedded(&crate::demo::Registry);
+        let c1 = set
+            .lessons
+            .iter()
+            .find(|l| l.is_named_by("c1"))
+            .expect("C1 ships");
+        assert!(
+            c1.question.contains("and that\nstays"),
+            "the YAML breaks the line"
+        );
+        let text: String = super::build(c1).iter().map(|l| l.text()).collect();
+        assert!(text.contains("and that stays correct"), "{text}");
+    }
 }

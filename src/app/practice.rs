@@ -4,10 +4,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::demo::RunRequest;
 use crate::lesson::{Lesson, QuizKind};
 use crate::practice::{
     self, ChoiceResult, Grade, Interview, InterviewAction, InterviewConfig, InterviewEffect,
-    ItemKey, PredictScore, QuizOutcome, SpotResult, Summary,
+    ItemKey, PredictScore, QuizOutcome, RunPurpose, SpotResult, Summary,
 };
 use crate::progress::{Moment, Progress};
 
@@ -85,7 +86,7 @@ impl PracticeView {
 }
 
 /// What practice asks the edge to do.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum PracticeEffect {
     None,
     /// Progress changed: save it.
@@ -94,6 +95,12 @@ pub enum PracticeEffect {
     ScorePredict {
         key: ItemKey,
         typed: String,
+    },
+    /// Run a demo to show next to the answer (saving progress first when `save`).
+    Run {
+        purpose: RunPurpose,
+        request: RunRequest,
+        save: bool,
     },
     /// Leave practice.
     Close,
@@ -181,6 +188,15 @@ pub fn quiz_key(
         return PracticeEffect::None;
     }
     match (&mut q.state, key) {
+        // Space skips what is not answered yet (the status bar says so), except where it marks a
+        // line. In a prediction it is text, so it skips only while nothing is typed: a task name
+        // may have a space in it.
+        (ItemState::Predict { input, .. }, QuizKey::Char(' ')) if input.is_empty() => {
+            return next_item(q, lessons);
+        }
+        (ItemState::Choice { .. } | ItemState::Recall { .. }, QuizKey::Toggle) => {
+            return next_item(q, lessons);
+        }
         (ItemState::Choice { selected, .. }, QuizKey::Up) => *selected = selected.saturating_sub(1),
         (ItemState::Choice { selected, .. }, QuizKey::Down) => {
             let n = item
@@ -243,7 +259,19 @@ pub fn quiz_key(
                 q.scores.push(outcome.score());
                 practice::record_quiz(progress, &current, &outcome, now);
                 *result = Some(r);
-                return PracticeEffect::Save;
+                // The answer is in; where a demo shows the bug, its run backs the reveal.
+                let evidence = practice::score::exercise(lesson, item)
+                    .ok()
+                    .and_then(|hunt| hunt.evidence.as_ref())
+                    .and_then(|e| practice::evidence::evidence_request(e).ok());
+                return match evidence {
+                    Some(request) => PracticeEffect::Run {
+                        purpose: RunPurpose::Evidence(current),
+                        request,
+                        save: true,
+                    },
+                    None => PracticeEffect::Save,
+                };
             }
         }
         (ItemState::Recall { revealed, .. }, QuizKey::Submit) => *revealed = true,
@@ -327,6 +355,7 @@ pub fn interview_key(
     i: &mut Interview,
     key: QuizKey,
     at: Duration,
+    lessons: &[Lesson],
     progress: &mut Progress,
     now: &Moment,
 ) -> (PracticeEffect, Option<Summary>) {
@@ -344,32 +373,45 @@ pub fn interview_key(
         }
         _ => return (PracticeEffect::None, None),
     };
-    apply_interview(i, action, progress, now)
+    apply_interview(i, action, lessons, progress, now)
 }
 
 pub fn interview_tick(
     i: &mut Interview,
     at: Duration,
+    lessons: &[Lesson],
     progress: &mut Progress,
     now: &Moment,
 ) -> (PracticeEffect, Option<Summary>) {
-    apply_interview(i, InterviewAction::Tick { at }, progress, now)
+    apply_interview(i, InterviewAction::Tick { at }, lessons, progress, now)
 }
 
 fn apply_interview(
     i: &mut Interview,
     action: InterviewAction,
+    lessons: &[Lesson],
     progress: &mut Progress,
     now: &Moment,
 ) -> (PracticeEffect, Option<Summary>) {
-    let effect = i.update(action);
-    let save = match effect {
+    let index = i.index();
+    let effect = match i.update(action) {
         InterviewEffect::Graded(record) => {
             practice::record_interview(progress, &record, now);
             PracticeEffect::Save
         }
+        // The reveal (by the learner, or when time ran out) runs the lesson's demo to show it.
+        InterviewEffect::Revealed { lesson, .. } => lessons
+            .iter()
+            .find(|l| l.id == lesson)
+            .and_then(|l| practice::interview::Reveal::of(l).demo)
+            .and_then(|d| practice::evidence::demo_request(d).ok())
+            .map_or(PracticeEffect::None, |request| PracticeEffect::Run {
+                purpose: RunPurpose::Interview { index, lesson },
+                request,
+                save: false,
+            }),
         _ => PracticeEffect::None,
     };
     let summary = i.is_finished().then(|| i.summary());
-    (save, summary)
+    (effect, summary)
 }

@@ -1,11 +1,44 @@
 //! The practice screen in the app: starting a review, a lesson quiz or the mock interview,
-//! routing keys and ticks to the session (`practice`), and keeping the model answer it may show
-//! rendered once per lesson rather than per frame.
+//! routing keys and ticks to the session (`practice`), keeping the model answer it may show
+//! rendered once per lesson rather than per frame, and the run it shows as evidence: asked of the
+//! edge, which runs it on a worker, and shaped for the timeline pane once, when it arrives.
 
-use super::practice::{self, PracticeEffect, PracticeView, QuizKey};
-use super::{Action, App, Effect, Screen};
-use crate::lesson::LessonId;
+use super::practice::{self, ItemState, PracticeEffect, PracticeView, QuizKey};
+use super::{Action, App, Effect, RunView, Screen};
+use crate::demo::Clock;
+use crate::lesson::{LessonId, Measure};
 use crate::markdown::MdLine;
+use crate::practice::evidence::{mark_lane, one_axis};
+use crate::practice::{PracticeRun, Prediction, RunPurpose};
+
+/// A run practice asked for, shown next to the item or question it is for, and only while that
+/// one is on screen.
+#[derive(Debug)]
+pub struct ShownRun {
+    pub purpose: RunPurpose,
+    pub demo: &'static str,
+    pub clock: Clock,
+    pub state: ShownRunState,
+}
+
+#[derive(Debug)]
+pub enum ShownRunState {
+    /// On a worker; the edge answers with `Action::PracticeRan`.
+    Running,
+    Failed(String),
+    /// Ready for the timeline pane. When several variants share its one axis, `tags` say which
+    /// lanes are whose: (the tag before their names, the variant). `changed` lists, for a bug's
+    /// evidence, the metrics the fix changes (`max_tick_gap_ms 500 → 100`): some bugs show in
+    /// a count more than in the lanes.
+    Done {
+        view: RunView,
+        tags: Vec<(&'static str, &'static str)>,
+        changed: Vec<String>,
+    },
+}
+
+/// Lane tags of an interview demo's variants, in run order.
+const VARIANT_TAGS: [&str; 6] = ["①", "②", "③", "④", "⑤", "⑥"];
 
 /// The model answer of the lesson practice is on, as rendered Markdown.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +126,27 @@ impl App {
             _ => None,
         };
         let at = self.elapsed;
+        if let Action::PracticeRan { purpose, result } = action {
+            self.practice_ran(purpose, result);
+            return Effect::None;
+        }
+        // Once a run is shown the answer is in, so ↑/↓ (and the wheel) are free: they scroll its
+        // lanes, as the timeline says when some do not fit.
+        if let Some(ShownRun {
+            state: ShownRunState::Done { view, .. },
+            ..
+        }) = self.practice_run.as_mut()
+        {
+            let lanes = match action {
+                Action::Up | Action::Scroll { down: false, .. } => Some(Action::Up),
+                Action::Down | Action::Scroll { down: true, .. } => Some(Action::Down),
+                _ => None,
+            };
+            if let Some(step) = lanes {
+                view.update(step);
+                return Effect::None;
+            }
+        }
         let (effect, summary) = match (view, &action, key) {
             (PracticeView::Quiz(q), Action::PredictScored { key, result }, _) => (
                 practice::predict_scored(q, key, result.clone(), &mut self.progress, &self.now),
@@ -103,10 +157,10 @@ impl App {
                 None,
             ),
             (PracticeView::Interview(i), Action::Tick { at }, _) => {
-                practice::interview_tick(i, *at, &mut self.progress, &self.now)
+                practice::interview_tick(i, *at, &self.lessons, &mut self.progress, &self.now)
             }
             (PracticeView::Interview(i), _, Some(k)) => {
-                practice::interview_key(i, k, at, &mut self.progress, &self.now)
+                practice::interview_key(i, k, at, &self.lessons, &mut self.progress, &self.now)
             }
             (PracticeView::Summary(_), _, Some(QuizKey::Back | QuizKey::Submit)) => {
                 (PracticeEffect::Close, None)
@@ -116,18 +170,94 @@ impl App {
         if let Some(summary) = summary {
             self.practice = Some(PracticeView::Summary(summary));
         }
+        // A prediction that could not be scored brings no run: stop waiting for one.
+        if let Action::PredictScored {
+            key,
+            result: Err(_),
+        } = &action
+            && self
+                .practice_run
+                .as_ref()
+                .is_some_and(|r| r.purpose == RunPurpose::Predict(key.clone()))
+        {
+            self.practice_run = None;
+        }
         match effect {
             PracticeEffect::None => Effect::None,
             PracticeEffect::Save => {
                 self.progress_changed();
                 Effect::None
             }
-            PracticeEffect::ScorePredict { key, typed } => Effect::ScorePredict { key, typed },
+            PracticeEffect::ScorePredict { key, typed } => {
+                let demo = key
+                    .resolve(&self.lessons)
+                    .and_then(|(_, item)| item?.as_predict())
+                    .and_then(|p| crate::demo::find(&p.demo))
+                    .map_or("demo", |d| d.spec().id);
+                self.practice_run = Some(ShownRun {
+                    purpose: RunPurpose::Predict(key.clone()),
+                    demo,
+                    clock: Clock::Virtual,
+                    state: ShownRunState::Running,
+                });
+                Effect::ScorePredict { key, typed }
+            }
+            PracticeEffect::Run {
+                purpose,
+                request,
+                save,
+            } => {
+                if save {
+                    self.progress_changed();
+                }
+                self.practice_run = Some(ShownRun {
+                    purpose: purpose.clone(),
+                    demo: request.demo.spec().id,
+                    clock: request.clock,
+                    state: ShownRunState::Running,
+                });
+                Effect::RunPractice { purpose, request }
+            }
             PracticeEffect::Close => {
                 self.close_practice();
                 Effect::None
             }
         }
+    }
+
+    /// A run came back. Kept only if practice still shows what it was for, shaped for the
+    /// timeline pane here, once.
+    fn practice_ran(&mut self, purpose: RunPurpose, result: Result<PracticeRun, String>) {
+        let Some(shown) = self.practice_run.as_mut().filter(|r| r.purpose == purpose) else {
+            return;
+        };
+        shown.state = match result {
+            Err(e) => ShownRunState::Failed(e),
+            Ok(run) => {
+                shown.demo = run.demo;
+                shown.clock = run.clock;
+                let guess = match (&purpose, &self.practice) {
+                    (RunPurpose::Predict(key), Some(PracticeView::Quiz(q))) => {
+                        let measure = key
+                            .resolve(&self.lessons)
+                            .and_then(|(_, item)| item?.as_predict())
+                            .map(|p| p.measure.clone());
+                        match (&q.state, measure) {
+                            (
+                                ItemState::Predict {
+                                    result: Some(Ok(score)),
+                                    ..
+                                },
+                                Some(m),
+                            ) => Some((m, score.predicted.clone())),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                shown_run(&purpose, run, guess)
+            }
+        };
     }
 
     /// The lesson whose model answer practice may show now: the current item's or question's.
@@ -139,8 +269,33 @@ impl App {
         }
     }
 
-    /// Render the model answer when practice moves to another lesson; the pane only reads it.
-    pub(super) fn refresh_answer(&mut self) {
+    /// Is `purpose` what practice shows now: the current item, or the revealed question?
+    fn run_is_current(&self, purpose: &RunPurpose) -> bool {
+        match (self.practice.as_ref(), purpose) {
+            (Some(PracticeView::Quiz(q)), RunPurpose::Predict(k) | RunPurpose::Evidence(k)) => {
+                q.items.get(q.index) == Some(k)
+            }
+            (Some(PracticeView::Interview(i)), RunPurpose::Interview { index, .. }) => {
+                i.index() == *index && matches!(i.phase(), crate::practice::Phase::Revealed { .. })
+            }
+            _ => false,
+        }
+    }
+
+    /// After every update: a run for an item or question no longer shown is dropped, and the
+    /// model answer is rendered when practice moves to another lesson; the pane only reads them.
+    pub(super) fn refresh_practice(&mut self) {
+        if self
+            .practice_run
+            .as_ref()
+            .is_some_and(|r| !self.run_is_current(&r.purpose))
+        {
+            self.practice_run = None;
+        }
+        self.refresh_answer();
+    }
+
+    fn refresh_answer(&mut self) {
         let Some(id) = self.practice_lesson() else {
             return;
         };
@@ -163,4 +318,85 @@ impl App {
             .filter(|a| &a.lesson == lesson)
             .map_or(&[], |a| &a.lines)
     }
+}
+
+/// A finished run shaped for the timeline pane: a prediction's run with the guess marked (the
+/// time cursor at a guessed total, the marker on a guessed lane), a bug's buggy and fixed
+/// variants on one axis, an interview demo's variants on one axis.
+fn shown_run(
+    purpose: &RunPurpose,
+    run: PracticeRun,
+    guess: Option<(Measure, Prediction)>,
+) -> ShownRunState {
+    let error = run.error.clone();
+    let changed = match (purpose, run.runs.as_slice()) {
+        (RunPurpose::Evidence(_), [bug, fix, ..]) => changed_metrics(&bug.1, &fix.1),
+        _ => Vec::new(),
+    };
+    let totals: Vec<(&'static str, f64)> = run.runs.iter().map(|(n, _, t)| (*n, *t)).collect();
+    let span = run.span_ms();
+    let tags: Vec<(&'static str, &'static str)> = match purpose {
+        RunPurpose::Evidence(_) => ["bug", "fix"]
+            .into_iter()
+            .zip(run.runs.iter().map(|r| r.0))
+            .collect(),
+        _ if run.runs.len() > 1 => VARIANT_TAGS
+            .into_iter()
+            .zip(run.runs.iter().map(|r| r.0))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut view = if tags.is_empty() {
+        let mut runs = run.runs;
+        if let (Some((Measure::FirstFinished, Prediction::Name(name))), Some(first)) =
+            (&guess, runs.first_mut())
+        {
+            first.1 = mark_lane(&first.1, name, '▸');
+        }
+        RunView::finished(runs, None)
+    } else {
+        let snaps: Vec<(&str, &crate::demo::timeline::TimelineSnapshot)> = tags
+            .iter()
+            .zip(&run.runs)
+            .map(|((tag, _), r)| (*tag, &r.1))
+            .collect();
+        let merged = one_axis(&snaps);
+        let mut view = RunView::finished(vec![(run.demo, merged, span)], None);
+        view.totals = totals;
+        view
+    };
+    view.error = error;
+    // The time cursor marks a guessed total on the axis (and what ran at that instant); nothing
+    // else has a time to point at.
+    view.cursor_ms = match guess {
+        Some((Measure::TotalMs, Prediction::Number(ms))) if ms >= 0.0 => {
+            if ms > span {
+                view.window = Some((0.0, ms));
+            }
+            Some(ms)
+        }
+        _ => None,
+    };
+    ShownRunState::Done {
+        view,
+        tags,
+        changed,
+    }
+}
+
+/// The numeric metrics both runs report and the second changes, at most three, in name order.
+fn changed_metrics(
+    bug: &crate::demo::timeline::TimelineSnapshot,
+    fix: &crate::demo::timeline::TimelineSnapshot,
+) -> Vec<String> {
+    use crate::demo::timeline::fmt_number;
+    bug.metrics
+        .keys()
+        .filter_map(|name| {
+            let (b, f) = (bug.metric(name)?, fix.metric(name)?);
+            (fmt_number(b) != fmt_number(f))
+                .then(|| format!("{name} {} → {}", fmt_number(b), fmt_number(f)))
+        })
+        .take(3)
+        .collect()
 }

@@ -224,6 +224,21 @@ fn help_opens_and_any_documented_key_closes_it() {
 }
 
 #[test]
+fn q_and_ctrl_c_quit_with_the_help_open() {
+    let mut a = app();
+    let _ = a.update(Action::ToggleHelp);
+    assert!(a.show_help);
+    // `q` and Ctrl-C are both `Quit` (see keymap::action_for).
+    assert!(matches!(a.update(Action::Quit), Effect::Quit));
+    let _ = a.update(Action::Back);
+    assert!(!a.show_help, "Esc closes it");
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::ToggleHelp);
+    assert!(a.show_help && a.screen == Screen::Lesson);
+    assert!(matches!(a.update(Action::Quit), Effect::Quit));
+}
+
+#[test]
 fn q_quits_from_anywhere() {
     let mut a = app();
     assert!(matches!(a.update(Action::Quit), Effect::Quit));

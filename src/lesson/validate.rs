@@ -214,7 +214,7 @@ pub(crate) fn check_lesson(
             catalog.check_ref(&demo.demo, &demo.variants, &demo.params),
         );
     }
-    check_bug_hunts(&lesson, r);
+    check_bug_hunts(&lesson, r, catalog);
     let quiz = check_quiz(&lesson, &quiz, r, catalog);
     if !r.problems.is_empty() {
         return None;
@@ -282,7 +282,7 @@ fn check_code(lesson: &Lesson, r: &mut Reporter<'_>) {
     }
 }
 
-fn check_bug_hunts(lesson: &Lesson, r: &mut Reporter<'_>) {
+fn check_bug_hunts(lesson: &Lesson, r: &mut Reporter<'_>, catalog: &dyn DemoCatalog) {
     if lesson.spot_the_bug.is_empty() {
         r.value(
             "spot_the_bug",
@@ -311,6 +311,9 @@ fn check_bug_hunts(lesson: &Lesson, r: &mut Reporter<'_>) {
                 "list at least one bug",
             );
         }
+        if let Some(evidence) = &hunt.evidence {
+            check_evidence(evidence, &format!("{base}.evidence"), r, catalog);
+        }
         let line_count = hunt.code.lines().count();
         for (j, bug) in hunt.bugs.iter().enumerate() {
             r.text(&format!("{base}.bugs[{j}].why"), &bug.why);
@@ -331,6 +334,37 @@ fn check_bug_hunts(lesson: &Lesson, r: &mut Reporter<'_>) {
                 }
             }
         }
+    }
+}
+
+/// Evidence is checked like a `demos` reference: the demo, both variants and the parameters
+/// must exist, and the two variants must differ.
+fn check_evidence(
+    evidence: &super::Evidence,
+    base: &str,
+    r: &mut Reporter<'_>,
+    catalog: &dyn DemoCatalog,
+) {
+    r.text(&format!("{base}.caption"), &evidence.caption);
+    let variants = [evidence.buggy.clone(), evidence.fixed.clone()];
+    for problem in catalog.check_ref(&evidence.demo, &variants, &evidence.params) {
+        match problem {
+            RefProblem::UnknownVariant(i, msg) => {
+                let field = if i == 0 { "buggy" } else { "fixed" };
+                r.value(&format!("{base}.{field}"), ProblemKind::UnknownVariant, msg);
+            }
+            other => report_ref(r, base, "variants", vec![other]),
+        }
+    }
+    if evidence.buggy == evidence.fixed {
+        r.value(
+            &format!("{base}.fixed"),
+            ProblemKind::Inconsistent,
+            format!(
+                "`{}` is also the buggy variant; evidence compares two different variants",
+                evidence.fixed
+            ),
+        );
     }
 }
 

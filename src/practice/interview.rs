@@ -77,7 +77,8 @@ pub enum InterviewAction {
         grade: Grade,
         at: Duration,
     },
-    /// Pass on the current question (no grade, nothing scheduled).
+    /// Pass on the current question (no grade, nothing scheduled): before, while or after its
+    /// answer is revealed.
     Skip {
         at: Duration,
     },
@@ -327,12 +328,25 @@ impl Interview {
                 self.advance();
                 InterviewEffect::Graded(record)
             }
-            (A::Skip { at }, Phase::Ready | Phase::Answering { .. }) => {
-                let spent = match self.phase {
-                    Phase::Answering { started } => at.saturating_sub(started),
-                    _ => Duration::ZERO,
+            (A::Skip { at }, phase) => {
+                // Skipped before, during or after the reveal: no grade, the time is kept.
+                let (answer_time, total_time, timed_out) = match phase {
+                    Phase::Answering { started } => {
+                        let spent = at.saturating_sub(started);
+                        (spent, spent, false)
+                    }
+                    Phase::Revealed {
+                        started,
+                        revealed,
+                        timed_out,
+                    } => (
+                        revealed.saturating_sub(started),
+                        at.saturating_sub(started),
+                        timed_out,
+                    ),
+                    _ => (Duration::ZERO, Duration::ZERO, false),
                 };
-                self.push_answer(None, spent, spent, false);
+                self.push_answer(None, answer_time, total_time, timed_out);
                 self.advance();
                 if self.is_finished() {
                     InterviewEffect::Finished

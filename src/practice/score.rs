@@ -188,7 +188,7 @@ fn normalise_name(s: &str) -> String {
 
 /// Does the typed name mean the measured one? Case and spacing are ignored, and a bare number
 /// names the task whose name ends with that number (`2` for `request 2`).
-fn names_match(predicted: &str, measured: &str) -> bool {
+pub(crate) fn names_match(predicted: &str, measured: &str) -> bool {
     let (p, m) = (normalise_name(predicted), normalise_name(measured));
     if p == m {
         return true;

@@ -10,10 +10,10 @@ use super::saver::Saver;
 use crate::app::{Action, App, Effect};
 use crate::demo::DemoRun;
 use crate::lesson::QuizItem;
-use crate::practice::PredictScore;
+use crate::practice::{RunPurpose, ScoredPrediction};
 
 /// Runs a prediction's demo and scores what was typed: blocking, so only ever called on a worker.
-type Scorer = dyn Fn(&QuizItem, &str) -> Result<PredictScore, String> + Send + Sync;
+type Scorer = dyn Fn(&QuizItem, &str) -> Result<ScoredPrediction, String> + Send + Sync;
 
 /// What the loop does after an effect.
 #[derive(Debug)]
@@ -41,7 +41,7 @@ impl Effects {
     pub fn new(
         tx: Sender<Incoming>,
         saver: Option<Saver>,
-        scorer: impl Fn(&QuizItem, &str) -> Result<PredictScore, String> + Send + Sync + 'static,
+        scorer: impl Fn(&QuizItem, &str) -> Result<ScoredPrediction, String> + Send + Sync + 'static,
     ) -> Effects {
         Effects {
             tx,
@@ -93,17 +93,47 @@ impl Effects {
                 let spawned = std::thread::Builder::new()
                     .name("score".into())
                     .spawn(move || {
-                        let result = scorer(&item, &typed);
+                        let (result, run) = match scorer(&item, &typed) {
+                            Ok(scored) => (Ok(scored.score), Some(scored.run)),
+                            Err(e) => (Err(e), None),
+                        };
                         let _ = tx.send(Incoming::Action(Action::PredictScored {
-                            key: answer_key,
+                            key: answer_key.clone(),
                             result,
                         }));
+                        if let Some(run) = run {
+                            let _ = tx.send(Incoming::Action(Action::PracticeRan {
+                                purpose: RunPurpose::Predict(answer_key),
+                                result: Ok(run),
+                            }));
+                        }
                     });
                 match spawned {
                     Ok(_) => Step::Continue,
                     Err(e) => Step::Then(Action::PredictScored {
                         key,
                         result: Err(format!("could not start scoring: {e}")),
+                    }),
+                }
+            }
+            Effect::RunPractice { purpose, request } => {
+                let tx = self.tx.clone();
+                let answer = purpose.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("practice-run".into())
+                    .spawn(move || {
+                        let result = crate::practice::evidence::run_shown(request)
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(Incoming::Action(Action::PracticeRan {
+                            purpose: answer,
+                            result,
+                        }));
+                    });
+                match spawned {
+                    Ok(_) => Step::Continue,
+                    Err(e) => Step::Then(Action::PracticeRan {
+                        purpose,
+                        result: Err(format!("could not start the run: {e}")),
                     }),
                 }
             }
@@ -167,8 +197,7 @@ fn retire(run: DemoRun) {
         .spawn(move || drop(run));
 }
 
-/// Run a prediction's demo on the virtual clock and score the guess.
-pub fn score_prediction(item: &QuizItem, typed: &str) -> Result<PredictScore, String> {
-    let run = crate::practice::run_predict(item).map_err(|e| e.to_string())?;
-    crate::practice::score_predict_item(item, typed, &run.measured).map_err(|e| e.to_string())
+/// Run a prediction's demo on the virtual clock and score the guess; the run comes back too.
+pub fn score_prediction(item: &QuizItem, typed: &str) -> Result<ScoredPrediction, String> {
+    crate::practice::evidence::score_with_run(item, typed).map_err(|e| e.to_string())
 }

@@ -83,6 +83,46 @@ fn scoring_a_prediction_goes_to_a_worker_and_the_loop_returns_before_the_run() {
 }
 
 #[test]
+fn a_practice_run_goes_to_a_worker_and_comes_back_as_an_action() {
+    use crate::practice::RunPurpose;
+    let (tx, rx) = mpsc::channel();
+    let mut effects = Effects::new(tx, None, effects::score_prediction);
+    let app = fixture_app();
+    // The real clock: the run takes over a second, so an answer already waiting when `perform`
+    // returns would mean the loop had run it itself.
+    let request = crate::demo::RunRequest::build(
+        "blocking",
+        &["blocking".into(), "async-sleep".into()],
+        &["ticks=3".into(), "block_ms=300".into()],
+        crate::demo::Clock::Real,
+    )
+    .expect("request");
+    let purpose = RunPurpose::Evidence(crate::practice::ItemKey::quiz(
+        &app.lessons[0].id,
+        "spot-sleep",
+    ));
+    let effect = crate::app::Effect::RunPractice {
+        purpose: purpose.clone(),
+        request,
+    };
+    assert!(matches!(
+        effects.perform(effect, &app),
+        effects::Step::Continue
+    ));
+    assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+    let Ok(Incoming::Action(Action::PracticeRan {
+        purpose: back,
+        result,
+    })) = rx.recv_timeout(Duration::from_secs(60))
+    else {
+        panic!("the worker answers with PracticeRan");
+    };
+    assert_eq!(back, purpose);
+    let run = result.expect("the run");
+    assert_eq!(run.runs.len(), 2, "the buggy and the fixed variant");
+}
+
+#[test]
 fn quitting_writes_the_latest_progress_through_the_saver() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opened = crate::progress::Store::open(dir.path());

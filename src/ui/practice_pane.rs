@@ -1,5 +1,8 @@
 //! Practice: a quiz item (choice, predict, spot the bug, recall), the mock interview with its
-//! countdown, and the interview summary.
+//! countdown, and the interview summary. Once an answer is in, the run that backs it is drawn
+//! beside the text (wide terminals) or under it, by the timeline pane's own widget: a prediction's
+//! run with the guess marked, a bug's buggy and fixed variants on one axis, an interview
+//! question's demo.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,10 +11,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::theme::Theme;
+use super::timeline_pane::TimelinePane;
 use crate::app::App;
 use crate::app::practice::{ItemState, PracticeView, QuizSession, spot_code};
-use crate::lesson::Lesson;
-use crate::practice::{Interview, Phase, Summary};
+use crate::app::practice_screen::{ShownRun, ShownRunState};
+use crate::demo::Clock;
+use crate::demo::timeline::fmt_ms;
+use crate::lesson::{Lesson, Measure};
+use crate::practice::{Interview, Phase, Prediction, RunPurpose, SpotResult, Summary};
 use crate::text::sanitize;
 
 pub struct PracticePane<'a> {
@@ -19,45 +26,304 @@ pub struct PracticePane<'a> {
     pub theme: &'a Theme,
 }
 
+/// Inner width from which the run goes beside the text rather than under it.
+const SIDE_BY_SIDE_WIDTH: u16 = 140;
+
+/// What the text side shows: all of it, and a shorter form for when that does not fit.
+struct Page<'a> {
+    title: String,
+    lines: Vec<Line<'a>>,
+    /// The essentials first, for a small terminal; `None`: the full text is all there is.
+    compact: Option<Vec<Line<'a>>>,
+}
+
+impl<'a> Page<'a> {
+    fn new(title: String, lines: Vec<Line<'a>>) -> Page<'a> {
+        Page {
+            title,
+            lines,
+            compact: None,
+        }
+    }
+
+    /// The full text if it fits `area`, else without its blank lines, else the compact form.
+    fn fitted(self, area: Rect) -> Vec<Line<'a>> {
+        let fits = |lines: &[Line<'_>]| rows(lines, area.width) <= usize::from(area.height);
+        if fits(&self.lines) {
+            return self.lines;
+        }
+        let squeezed: Vec<Line<'a>> = self.lines.into_iter().filter(|l| l.width() > 0).collect();
+        match self.compact {
+            Some(compact) if !fits(&squeezed) => compact,
+            _ => squeezed,
+        }
+    }
+}
+
 impl Widget for &PracticePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let Some(view) = &self.app.practice else {
+        let app = self.app;
+        let Some(view) = &app.practice else {
             return;
         };
-        let (title, lines) = match view {
-            PracticeView::Quiz(q) => quiz(q, self.app, t),
-            PracticeView::Interview(i) => interview(i, self.app, t),
-            PracticeView::Summary(s) => summary(s, &self.app.lessons, t),
+        let page = match view {
+            PracticeView::Quiz(q) => quiz(q, app, t),
+            PracticeView::Interview(i) => interview(i, app, t),
+            PracticeView::Summary(s) => summary(s, &app.lessons, t),
         };
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(t.border_focused)
-            .title(Span::styled(format!(" {title} "), t.title));
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block)
-            .render(area, buf);
+            .title(Span::styled(format!(" {} ", page.title), t.title));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let Some(run) = app.practice_run.as_ref() else {
+            paragraph(page.lines).render(inner, buf);
+            return;
+        };
+        let (text_area, run_area, caption) = split(inner, run, run_caption(run, app, t));
+        paragraph(page.fitted(text_area)).render(text_area, buf);
+        draw_run(run, caption, run_area, buf, t);
     }
+}
+
+fn paragraph(lines: Vec<Line<'_>>) -> Paragraph<'_> {
+    Paragraph::new(lines).wrap(Wrap { trim: false })
+}
+
+/// Rows `lines` take wrapped at `width` (at least: word wrapping may need a few more).
+fn rows(lines: &[Line<'_>], width: u16) -> usize {
+    let width = usize::from(width.max(1));
+    lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
+}
+
+/// Where the text and the run go, and how much of the caption shows. A finished run goes beside
+/// the text on a wide terminal, else under it, taking what it needs but leaving the text at least
+/// a third of the height; short of room, the lanes matter more than the sentence about them,
+/// so only the caption's essential lines stay.
+fn split<'a>(
+    inner: Rect,
+    run: &ShownRun,
+    (mut caption, essential): (Vec<Line<'a>>, usize),
+) -> (Rect, Rect, Vec<Line<'a>>) {
+    let done = matches!(run.state, ShownRunState::Done { .. });
+    let side = done && inner.width >= SIDE_BY_SIDE_WIDTH;
+    let (run_x, run_w, room) = if side {
+        let text_w = (inner.width - 1) / 2;
+        let run_x = inner.x + text_w + 1;
+        (run_x, inner.right() - run_x, inner.height)
+    } else {
+        let text_min = (inner.height / 3).max(6);
+        (inner.x, inner.width, inner.height.saturating_sub(text_min))
+    };
+    let lanes = timeline_rows(run);
+    if rows(&caption, run_w) as u16 + lanes > room {
+        caption.truncate(essential);
+    }
+    let run_h = (rows(&caption, run_w) as u16 + lanes).min(room);
+    if side {
+        let text = Rect::new(inner.x, inner.y, run_x - 1 - inner.x, inner.height);
+        return (text, Rect::new(run_x, inner.y, run_w, run_h), caption);
+    }
+    let text_h = inner.height - run_h;
+    (
+        Rect::new(inner.x, inner.y, inner.width, text_h),
+        Rect::new(inner.x, inner.y + text_h, inner.width, run_h),
+        caption,
+    )
+}
+
+/// Rows the timeline needs to show every lane: a header, the lanes, the series strips the pane
+/// draws (at most three) and the axis with its labels.
+fn timeline_rows(run: &ShownRun) -> u16 {
+    match &run.state {
+        ShownRunState::Done { view, .. } => view.snapshot().map_or(0, |s| {
+            let lanes = u16::try_from(s.tasks.len()).unwrap_or(u16::MAX);
+            1u16.saturating_add(lanes)
+                .saturating_add(s.series.len().min(3) as u16)
+                .saturating_add(2)
+        }),
+        _ => 0,
+    }
+}
+
+fn draw_run(run: &ShownRun, caption: Vec<Line<'_>>, area: Rect, buf: &mut Buffer, t: &Theme) {
+    let caption_h = (rows(&caption, area.width) as u16).min(area.height);
+    paragraph(caption).render(Rect::new(area.x, area.y, area.width, caption_h), buf);
+    if let ShownRunState::Done { view, .. } = &run.state {
+        let lanes = Rect::new(
+            area.x,
+            area.y + caption_h,
+            area.width,
+            area.height - caption_h,
+        );
+        (&TimelinePane {
+            run: view,
+            theme: t,
+        })
+            .render(lanes, buf);
+    }
+}
+
+fn clock_name(clock: Clock) -> &'static str {
+    match clock {
+        Clock::Virtual => "virtual clock",
+        Clock::Real => "real clock (measured)",
+    }
+}
+
+/// The lines over the run: what ran, for a prediction the guess against what was measured, for
+/// a bug what the fix changes, and what to look at; with how many of them are essential (the
+/// rest is prose that gives way on a small terminal).
+fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line<'a>>, usize) {
+    let clock = clock_name(run.clock);
+    let (tags, changed) = match &run.state {
+        ShownRunState::Running => {
+            let wait = if run.clock == Clock::Real {
+                " (a few seconds at most)"
+            } else {
+                ""
+            };
+            let line = text(
+                &format!(
+                    "running {} on the {} clock…{wait}",
+                    run.demo,
+                    run.clock.name()
+                ),
+                t.dim,
+            );
+            return (vec![line], 1);
+        }
+        ShownRunState::Failed(e) => {
+            let line = text(&format!("could not run {}: {e}", run.demo), t.error);
+            return (vec![line], 1);
+        }
+        ShownRunState::Done { tags, changed, .. } => (tags, changed),
+    };
+    let legend: Vec<String> = tags.iter().map(|(tag, v)| format!("{tag} = {v}")).collect();
+    let mut lines = Vec::new();
+    let mut essential = 1;
+    match &run.purpose {
+        RunPurpose::Predict(_) => {
+            let mut spans = vec![Span::styled(
+                format!("The run · {} · {clock}", run.demo),
+                t.strong,
+            )];
+            if let Some(guess) = predict_guess(app) {
+                spans.push(Span::styled(format!(" · {guess}"), t.base));
+            }
+            lines.push(Line::from(spans));
+        }
+        RunPurpose::Evidence(key) => {
+            lines.push(text(
+                &format!(
+                    "Evidence · {} · {clock} · lanes: {}",
+                    run.demo,
+                    legend.join(", ")
+                ),
+                t.strong,
+            ));
+            if !changed.is_empty() {
+                lines.push(text(&format!("bug → fix: {}", changed.join(" · ")), t.base));
+                essential = 2;
+            }
+            let caption = key
+                .resolve(&app.lessons)
+                .and_then(|(lesson, item)| crate::practice::score::exercise(lesson, item?).ok())
+                .and_then(|hunt| hunt.evidence.as_ref())
+                .map(|e| e.caption.as_str());
+            if let Some(c) = caption {
+                prose(&mut lines, c, t.dim);
+            }
+        }
+        RunPurpose::Interview { lesson, .. } => {
+            let lanes = if legend.is_empty() {
+                String::new()
+            } else {
+                format!(" · lanes: {}", legend.join(", "))
+            };
+            lines.push(text(
+                &format!("Demo · {} · {clock}{lanes}", run.demo),
+                t.heading,
+            ));
+            let demo = app
+                .lessons
+                .iter()
+                .find(|l| &l.id == lesson)
+                .and_then(|l| l.demos.first());
+            if let Some(d) = demo {
+                prose(&mut lines, &d.caption, t.dim);
+            }
+        }
+    }
+    (lines, essential)
+}
+
+/// "your guess ▲ 250 ms · measured 300 ms": the answered prediction against the run.
+fn predict_guess(app: &App) -> Option<String> {
+    let Some(PracticeView::Quiz(q)) = &app.practice else {
+        return None;
+    };
+    let ItemState::Predict {
+        result: Some(Ok(score)),
+        ..
+    } = &q.state
+    else {
+        return None;
+    };
+    let (_, item) = q.items.get(q.index)?.resolve(&app.lessons)?;
+    let measure = &item?.as_predict()?.measure;
+    let measured = &score.measured;
+    Some(match (measure, &score.predicted, measured) {
+        (Measure::TotalMs, Prediction::Number(g), crate::practice::Measured::Number(m)) => {
+            format!("your guess ▲ {} · measured {}", fmt_ms(*g), fmt_ms(*m))
+        }
+        (Measure::FirstFinished, Prediction::Name(g), _) => {
+            format!("your guess ▸ {} · first to finish: {measured}", sanitize(g))
+        }
+        (m, g, _) => format!(
+            "your guess {g} · measured {measured} ({})",
+            String::from(m.clone())
+        ),
+    })
 }
 
 fn text(s: &str, style: Style) -> Line<'static> {
     Line::styled(sanitize(s).into_owned(), style)
 }
 
-fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>) {
+/// Lesson prose (a question, a prompt, an explanation): one line per paragraph, its own line
+/// breaks read as spaces (see [`crate::text::paragraphs`]).
+fn prose(lines: &mut Vec<Line<'_>>, s: &str, style: Style) {
+    lines.extend(
+        crate::text::paragraphs(s)
+            .into_iter()
+            .map(|p| Line::styled(p, style)),
+    );
+}
+
+fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
     let lessons = &app.lessons;
     let title = format!("{} · {}/{}", q.title, q.index + 1, q.items.len());
     let Some((lesson, item)) = q.items.get(q.index).and_then(|k| k.resolve(lessons)) else {
-        return (title, vec![text("this item no longer exists", t.dim)]);
+        return Page::new(title, vec![text("this item no longer exists", t.dim)]);
     };
     let mut lines = vec![
-        text(&format!("{} · {}", lesson.label(), lesson.title), t.dim),
+        text(
+            &format!(
+                "{} · {}",
+                lesson.label(),
+                crate::text::one_line(&lesson.title)
+            ),
+            t.dim,
+        ),
         Line::default(),
     ];
+    let mut compact = None;
     match (&q.state, item) {
         (ItemState::Choice { selected, result }, Some(item)) => {
-            lines.push(text(&item.prompt, t.strong));
+            prose(&mut lines, &item.prompt, t.strong);
             lines.push(Line::default());
             for (i, option) in item
                 .as_choice()
@@ -76,7 +342,10 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                 } else {
                     t.base
                 };
-                lines.push(text(&format!(" {marker} {}. {option}", i + 1), style));
+                lines.push(text(
+                    &format!(" {marker} {}. {}", i + 1, crate::text::one_line(option)),
+                    style,
+                ));
             }
             if let Some(r) = result {
                 lines.push(Line::default());
@@ -86,49 +355,60 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                     ("Not quite.", t.error)
                 };
                 lines.push(text(verdict.0, verdict.1));
-                lines.push(text(&r.explanation, t.base));
+                prose(&mut lines, &r.explanation, t.base);
                 lines.push(Line::default());
                 lines.push(text("Enter: next", t.dim));
             } else {
                 lines.push(Line::default());
                 lines.push(text(
-                    "↑/↓ or 1-9 choose · Enter answers · Esc leaves",
+                    "↑/↓ or 1-9 choose · Enter answers · Space skips · Esc leaves",
                     t.dim,
                 ));
             }
         }
         (ItemState::Predict { input, result }, Some(item)) => {
-            lines.push(text(&item.prompt, t.strong));
+            prose(&mut lines, &item.prompt, t.strong);
             let predict = item.as_predict();
-            let demo = predict.map_or("", |p| p.demo.as_str());
-            let variant = predict
-                .and_then(|p| p.variant.as_deref())
-                .map_or(String::new(), |v| format!(" --variant {v}"));
-            let params: String = predict
-                .into_iter()
-                .flat_map(|p| &p.params)
-                .map(|(k, v)| format!(" --set {k}={v}"))
-                .collect();
-            lines.push(text(&format!("demo: {demo}{variant}{params}"), t.code));
+            let time = predict.is_some_and(|p| p.measure == Measure::TotalMs);
+            if result.is_none() {
+                let demo = predict.map_or("", |p| p.demo.as_str());
+                let variant = predict
+                    .and_then(|p| p.variant.as_deref())
+                    .map_or(String::new(), |v| format!(" --variant {v}"));
+                let params: String = predict
+                    .into_iter()
+                    .flat_map(|p| &p.params)
+                    .map(|(k, v)| format!(" --set {k}={v}"))
+                    .collect();
+                lines.push(text(&format!("demo: {demo}{variant}{params}"), t.code));
+            }
             lines.push(Line::default());
-            lines.push(Line::from(vec![
-                Span::styled("your prediction: ", t.base),
-                Span::styled(format!("{input}▏"), t.selected),
-            ]));
+            let number = |n: f64| if time { fmt_ms(n) } else { format!("{n}") };
             match result {
                 None => {
+                    lines.push(Line::from(vec![
+                        Span::styled("your prediction: ", t.base),
+                        Span::styled(format!("{input}▏"), t.selected),
+                    ]));
                     lines.push(Line::default());
                     lines.push(text(
-                        "type a number (ms) or a task name · Enter runs the demo and scores it",
+                        "type a number (ms) or a task name · Enter runs the demo and scores it · Space before typing skips",
                         t.dim,
                     ));
                 }
                 Some(Ok(score)) => {
-                    lines.push(Line::default());
-                    lines.push(text(
-                        &format!("measured on the virtual clock: {}", score.measured),
-                        t.strong,
-                    ));
+                    let (predicted, measured) = match (&score.predicted, &score.measured) {
+                        (Prediction::Number(p), crate::practice::Measured::Number(m)) => {
+                            (number(*p), number(*m))
+                        }
+                        (p, m) => (p.to_string(), m.to_string()),
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled("your prediction: ", t.base),
+                        Span::styled(sanitize(&predicted).into_owned(), t.strong),
+                        Span::styled(" · measured on the virtual clock: ", t.base),
+                        Span::styled(sanitize(&measured).into_owned(), t.strong),
+                    ]));
                     let verdict = if score.within_tolerance {
                         format!(
                             "Within {}%: right. Score {:.0}%.",
@@ -153,11 +433,15 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                             t.error
                         },
                     ));
-                    lines.push(text(&item.explanation, t.base));
+                    prose(&mut lines, &item.explanation, t.base);
                     lines.push(Line::default());
                     lines.push(text("Enter: next", t.dim));
                 }
                 Some(Err(e)) => {
+                    lines.push(Line::from(vec![
+                        Span::styled("your prediction: ", t.base),
+                        Span::styled(sanitize(input).into_owned(), t.strong),
+                    ]));
                     lines.push(text(&format!("could not run the demo: {e}"), t.error));
                     lines.push(text("Enter: next", t.dim));
                 }
@@ -171,62 +455,31 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
             },
             item,
         ) => {
+            let mut head = Vec::new();
             if let Some(item) = item {
-                lines.push(text(&item.prompt, t.strong));
+                prose(&mut head, &item.prompt, t.strong);
             }
+            lines.extend(head.iter().cloned());
             lines.push(Line::default());
             let code = spot_code(lesson, item).unwrap_or("");
-            for (i, l) in code.lines().enumerate() {
-                let n = i as u32 + 1;
-                let is_marked = marked.contains(&n);
-                let verdict = result.as_ref().map(|r| {
-                    if r.hits.contains(&n) {
-                        "✓"
-                    } else if r.false_marks.contains(&n) {
-                        "✗"
-                    } else if r.bugs.iter().any(|b| b.lines.contains(&n)) {
-                        "!"
-                    } else {
-                        " "
-                    }
-                });
-                let mark = verdict.unwrap_or(if is_marked { "●" } else { " " });
-                let style = if i == *cursor && result.is_none() {
-                    t.selected
-                } else if is_marked {
-                    t.strong
-                } else {
-                    t.code
-                };
-                lines.push(text(&format!("{mark}{n:>3} {l}"), style));
-            }
+            let listing = spot_listing(code, *cursor, marked, result.as_ref(), t);
+            lines.extend(listing.iter().map(|(_, l)| l.clone()));
             lines.push(Line::default());
             match result {
                 None => lines.push(text("↑/↓ move · Space marks a line · Enter checks", t.dim)),
                 Some(r) => {
-                    lines.push(text(
-                        &format!(
-                            "found {} of {} bug(s), {} false mark(s) · score {:.0}%  (✓ hit, ✗ false mark, ! missed)",
-                            r.found,
-                            r.found + r.missed,
-                            r.false_marks.len(),
-                            r.score * 100.0
-                        ),
-                        t.strong,
-                    ));
-                    for b in &r.bugs {
-                        let lines_s: Vec<String> = b.lines.iter().map(u32::to_string).collect();
-                        lines.push(text(
-                            &format!("line {}: {}", lines_s.join(", "), b.why),
-                            t.base,
-                        ));
-                    }
-                    lines.push(text("Enter: next", t.dim));
+                    let verdict = spot_verdict(r, t);
+                    lines.extend(verdict.iter().cloned());
+                    // Small terminal: the verdict first, then only the lines that carry a mark.
+                    let mut short = head;
+                    short.extend(verdict);
+                    short.extend(compact_listing(listing));
+                    compact = Some(short);
                 }
             }
         }
         (ItemState::Recall { revealed, graded }, _) => {
-            lines.push(text(&lesson.question, t.strong));
+            prose(&mut lines, &lesson.question, t.strong);
             lines.push(Line::default());
             if *revealed {
                 for l in app.answer_lines(&lesson.id) {
@@ -241,30 +494,121 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> (String, Vec<Line<'a>>)
                 }
             } else {
                 lines.push(text(
-                    "Answer it out loud, then Enter shows the model answer.",
+                    "Answer it out loud, then Enter shows the model answer. Space skips.",
                     t.dim,
                 ));
             }
         }
         (_, None) => lines.push(text("this item no longer exists", t.dim)),
     }
-    (title, lines)
+    Page {
+        title,
+        lines,
+        compact,
+    }
 }
 
-fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> (String, Vec<Line<'a>>) {
+/// The exercise's code, a line each, with the learner's marks or, once checked, the verdict per
+/// line; each with whether it carries a mark worth keeping in the compact form.
+fn spot_listing<'a>(
+    code: &str,
+    cursor: usize,
+    marked: &std::collections::BTreeSet<u32>,
+    result: Option<&SpotResult>,
+    t: &Theme,
+) -> Vec<(bool, Line<'a>)> {
+    code.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let n = i as u32 + 1;
+            let is_marked = marked.contains(&n);
+            let verdict = result.map(|r| {
+                if r.hits.contains(&n) {
+                    "✓"
+                } else if r.false_marks.contains(&n) {
+                    "✗"
+                } else if r.bugs.iter().any(|b| b.lines.contains(&n)) {
+                    "!"
+                } else {
+                    " "
+                }
+            });
+            let mark = verdict.unwrap_or(if is_marked { "●" } else { " " });
+            let style = if i == cursor && result.is_none() {
+                t.selected
+            } else if is_marked {
+                t.strong
+            } else {
+                t.code
+            };
+            (mark != " ", text(&format!("{mark}{n:>3} {l}"), style))
+        })
+        .collect()
+}
+
+/// Only the listing's lines that carry a mark (a hit, a false mark, a missed bug), with `⋮`
+/// between those that are not next to each other.
+fn compact_listing<'a>(listing: Vec<(bool, Line<'a>)>) -> Vec<Line<'a>> {
+    let mut out = Vec::new();
+    let mut last = None;
+    for (i, (keep, line)) in listing.into_iter().enumerate() {
+        if !keep {
+            continue;
+        }
+        if last.is_some_and(|l: usize| l + 1 < i) {
+            out.push(Line::raw("   ⋮"));
+        }
+        out.push(line);
+        last = Some(i);
+    }
+    out
+}
+
+/// The checked answer: the score, each bug and why, and what comes next.
+fn spot_verdict<'a>(r: &SpotResult, t: &Theme) -> Vec<Line<'a>> {
+    let mut lines = vec![text(
+        &format!(
+            "found {} of {} bug(s), {} false mark(s) · score {:.0}%  (✓ hit, ✗ false mark, ! missed)",
+            r.found,
+            r.found + r.missed,
+            r.false_marks.len(),
+            r.score * 100.0
+        ),
+        t.strong,
+    )];
+    for b in &r.bugs {
+        let lines_s: Vec<String> = b.lines.iter().map(u32::to_string).collect();
+        prose(
+            &mut lines,
+            &format!("line {}: {}", lines_s.join(", "), b.why),
+            t.base,
+        );
+    }
+    lines.push(text("Enter: next", t.dim));
+    lines
+}
+
+fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> Page<'a> {
     let n = i.questions().len();
     let title = format!("Mock interview · question {}/{n}", (i.index() + 1).min(n));
     let Some(q) = i.current() else {
-        return (title, vec![text("no question", t.dim)]);
+        return Page::new(title, vec![text("no question", t.dim)]);
     };
     let Some(lesson) = app.lessons.iter().find(|l| l.id == q.lesson) else {
-        return (title, vec![text("this lesson no longer exists", t.dim)]);
+        return Page::new(title, vec![text("this lesson no longer exists", t.dim)]);
     };
     let mut lines = vec![
-        text(&format!("{} · {}", lesson.label(), lesson.title), t.dim),
+        text(
+            &format!(
+                "{} · {}",
+                lesson.label(),
+                crate::text::one_line(&lesson.title)
+            ),
+            t.dim,
+        ),
         Line::default(),
     ];
-    lines.push(text(&lesson.question, t.heading));
+    prose(&mut lines, &lesson.question, t.heading);
     lines.push(Line::default());
     match i.phase() {
         Phase::Ready => {
@@ -290,6 +634,11 @@ fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> (String, Vec<Line<'a>>)
             ));
         }
         Phase::Revealed { timed_out, .. } => {
+            // The grading keys first: on a small terminal the model answer runs off the bottom.
+            lines.push(text(
+                "Grade yourself: 1 Again · 2 Hard · 3 Good · 4 Easy · Space skips",
+                t.key,
+            ));
             if timed_out {
                 lines.push(text("Time's up.", t.error));
             }
@@ -302,26 +651,15 @@ fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> (String, Vec<Line<'a>>)
             }
             lines.push(text("Key points", t.heading));
             for p in &lesson.key_points {
-                lines.push(text(&format!("• {p}"), t.base));
+                lines.push(text(&format!("• {}", crate::text::one_line(p)), t.base));
             }
-            if let Some(d) = lesson.demos.first() {
-                lines.push(text(
-                    &format!("Demo: {} — open the lesson and press r to watch it", d.demo),
-                    t.dim,
-                ));
-            }
-            lines.push(Line::default());
-            lines.push(text(
-                "Grade yourself: 1 Again · 2 Hard · 3 Good · 4 Easy · Space skips",
-                t.key,
-            ));
         }
         Phase::Finished => lines.push(text("finished", t.dim)),
     }
-    (title, lines)
+    Page::new(title, lines)
 }
 
-fn summary<'a>(s: &Summary, lessons: &[Lesson], t: &Theme) -> (String, Vec<Line<'a>>) {
+fn summary<'a>(s: &Summary, lessons: &[Lesson], t: &Theme) -> Page<'a> {
     let mut lines = Vec::new();
     let total = s.total_time.as_secs();
     lines.push(text(
@@ -338,7 +676,9 @@ fn summary<'a>(s: &Summary, lessons: &[Lesson], t: &Theme) -> (String, Vec<Line<
         let label = lessons
             .iter()
             .find(|l| l.id == a.lesson)
-            .map_or(a.lesson.0.clone(), |l| format!("{} {}", l.label(), l.title));
+            .map_or(a.lesson.0.clone(), |l| {
+                format!("{} {}", l.label(), crate::text::one_line(&l.title))
+            });
         let secs = a.total_time.as_secs();
         let grade = a.grade.map_or("skipped".to_owned(), |g| format!("{g:?}"));
         lines.push(text(
@@ -354,5 +694,5 @@ fn summary<'a>(s: &Summary, lessons: &[Lesson], t: &Theme) -> (String, Vec<Line<
         "Graded questions come back for review when they are due. Enter or Esc: back",
         t.dim,
     ));
-    ("Interview summary".into(), lines)
+    Page::new("Interview summary".into(), lines)
 }

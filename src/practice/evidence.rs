@@ -1,0 +1,290 @@
+//! Runs as evidence in practice: the run a prediction was scored against, a spot-the-bug
+//! exercise's buggy and fixed variants side by side, and the demo of an interview question.
+//!
+//! Building the requests and shaping the finished runs for one time axis is plain data and lives
+//! here; running them is blocking ([`run_shown`]), so the app asks its edge to do it on a worker.
+
+use std::collections::BTreeMap;
+
+use crate::demo::timeline::{Mark, TimelineSnapshot};
+use crate::demo::{Clock, RunReport, RunRequest, runner};
+use crate::lesson::{DemoRef, Evidence, LessonId, ParamValue, QuizItem};
+use crate::progress::ItemKey;
+
+use super::PracticeError;
+use super::score::{PredictScore, run_predict, score_predict_item};
+
+/// What a run in practice is for. Its result is shown only while practice is still there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunPurpose {
+    /// The run a prediction was scored against.
+    Predict(ItemKey),
+    /// A spot-the-bug item's evidence: its exercise's buggy and fixed variants.
+    Evidence(ItemKey),
+    /// The demo of the interview's question `index` (its lesson's first demo).
+    Interview { index: usize, lesson: LessonId },
+}
+
+/// A finished run as practice shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PracticeRun {
+    pub demo: &'static str,
+    pub clock: Clock,
+    /// Each variant's name, timeline and total time, in the order they ran.
+    pub runs: Vec<(&'static str, TimelineSnapshot, f64)>,
+    /// The first variant's error, if one failed (what it recorded is still in `runs`).
+    pub error: Option<String>,
+}
+
+impl PracticeRun {
+    pub fn from_report(report: RunReport) -> PracticeRun {
+        let error = report
+            .runs
+            .iter()
+            .find_map(|r| r.error.as_ref().map(ToString::to_string));
+        PracticeRun {
+            demo: report.demo,
+            clock: report.clock,
+            runs: report
+                .runs
+                .into_iter()
+                .map(|r| (r.variant, r.timeline, r.total_ms))
+                .collect(),
+            error,
+        }
+    }
+
+    /// The longest variant's total.
+    pub fn span_ms(&self) -> f64 {
+        self.runs.iter().map(|r| r.2).fold(0.0, f64::max)
+    }
+}
+
+/// A prediction's score and the run it was scored against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredPrediction {
+    pub score: PredictScore,
+    pub run: PracticeRun,
+}
+
+/// Run a predict item's demo on the virtual clock and score `typed` against it. Blocking.
+pub fn score_with_run(item: &QuizItem, typed: &str) -> Result<ScoredPrediction, PracticeError> {
+    let run = run_predict(item)?;
+    let score = score_predict_item(item, typed, &run.measured)?;
+    Ok(ScoredPrediction {
+        score,
+        run: PracticeRun::from_report(run.report),
+    })
+}
+
+/// `--set` arguments for lesson parameters.
+fn sets(params: &BTreeMap<String, ParamValue>) -> Vec<String> {
+    params.iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// A request for `variants` of `demo` (empty: its defaults) on the virtual clock when every one of
+/// them supports it: instant and exact. Otherwise on the real clock, leaving out any variant that
+/// cannot run there.
+fn request(
+    demo: &str,
+    variants: &[String],
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<RunRequest, PracticeError> {
+    let spec = crate::demo::find(demo)
+        .ok_or_else(|| PracticeError::Demo(format!("no demo `{demo}`")))?
+        .spec();
+    let names: Vec<String> = if variants.is_empty() {
+        spec.default_variants
+            .iter()
+            .map(|v| v.to_string())
+            .collect()
+    } else {
+        variants.to_vec()
+    };
+    for name in &names {
+        spec.parse_variant(name)
+            .map_err(|e| PracticeError::Demo(e.to_string()))?;
+    }
+    let supports = |name: &String, clock: Clock| {
+        spec.variant(name)
+            .is_some_and(|v| v.clocks.contains(&clock))
+    };
+    let clock = if names.iter().all(|n| supports(n, Clock::Virtual)) {
+        Clock::Virtual
+    } else {
+        Clock::Real
+    };
+    let runnable: Vec<String> = names.into_iter().filter(|n| supports(n, clock)).collect();
+    if runnable.is_empty() {
+        return Err(PracticeError::Demo(format!(
+            "no variant of `{demo}` runs on one clock with the others"
+        )));
+    }
+    RunRequest::build(demo, &runnable, &sets(params), clock)
+        .map_err(|e| PracticeError::Demo(e.to_string()))
+}
+
+/// The run that backs an exercise's evidence: its buggy variant, then its fixed one.
+pub fn evidence_request(evidence: &Evidence) -> Result<RunRequest, PracticeError> {
+    request(
+        &evidence.demo,
+        &[evidence.buggy.clone(), evidence.fixed.clone()],
+        &evidence.params,
+    )
+}
+
+/// The run of a lesson's demo reference, as the interview's reveal shows it.
+pub fn demo_request(demo: &DemoRef) -> Result<RunRequest, PracticeError> {
+    request(&demo.demo, &demo.variants, &demo.params)
+}
+
+/// Run a request to the end and keep what practice shows. Blocking: a worker's job.
+pub fn run_shown(req: RunRequest) -> Result<PracticeRun, PracticeError> {
+    runner::run_blocking(req)
+        .map(PracticeRun::from_report)
+        .map_err(|e| PracticeError::Demo(format!("could not start the run: {e}")))
+}
+
+/// Several variants' runs as one timeline on one time axis: every lane and series named with its
+/// run's tag first (`bug ticker`, `fix ticker`), the runs' lanes one after the other, task ids
+/// renumbered so each mark stays on its own lane.
+pub fn one_axis(runs: &[(&str, &TimelineSnapshot)]) -> TimelineSnapshot {
+    let mut out = TimelineSnapshot::default();
+    let mut next_id = 1;
+    for (tag, snap) in runs {
+        let ids: BTreeMap<u32, u32> = snap
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id, next_id + i as u32))
+            .collect();
+        for t in &snap.tasks {
+            let mut t = t.clone();
+            t.id = ids[&t.id];
+            t.parent = t.parent.and_then(|p| ids.get(&p).copied());
+            t.name = format!("{tag} {}", t.name);
+            out.tasks.push(t);
+        }
+        out.marks.extend(snap.marks.iter().map(|m| Mark {
+            task: m.task.and_then(|id| ids.get(&id).copied()),
+            label: format!("{tag} {}", m.label),
+            ..m.clone()
+        }));
+        for (name, points) in &snap.series {
+            out.series.insert(format!("{tag} {name}"), points.clone());
+        }
+        for (name, value) in &snap.metrics {
+            out.metrics.insert(format!("{tag} {name}"), value.clone());
+        }
+        out.now_ms = out.now_ms.max(snap.now_ms);
+        next_id += snap.tasks.len() as u32;
+    }
+    out.marks.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    out
+}
+
+/// `snap` with a two-column gutter before every lane name and `marker` in it on the lanes named
+/// by `guess` (as a first-finished prediction names a task: see [`super::score::names_match`]).
+pub fn mark_lane(snap: &TimelineSnapshot, guess: &str, marker: char) -> TimelineSnapshot {
+    let mut out = snap.clone();
+    for t in &mut out.tasks {
+        let m = if super::score::names_match(guess, &t.name) {
+            marker
+        } else {
+            ' '
+        };
+        t.name = format!("{m} {}", t.name);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::Outcome;
+    use crate::demo::timeline::{SeriesValue, TaskRecord};
+
+    fn snap(names: &[&str], now: f64) -> TimelineSnapshot {
+        TimelineSnapshot {
+            tasks: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| TaskRecord {
+                    id: i as u32 + 1,
+                    name: (*n).into(),
+                    parent: (i > 0).then_some(1),
+                    spawned_ms: 0.0,
+                    finished_ms: Some(now),
+                    outcome: Outcome::Ok,
+                    detail: String::new(),
+                    polls: vec![],
+                })
+                .collect(),
+            marks: vec![Mark {
+                t_ms: now / 2.0,
+                task: Some(2),
+                label: "half".into(),
+                line: Some(3),
+            }],
+            series: [("gap".to_owned(), vec![(0.0, SeriesValue::Num(1.0))])].into(),
+            metrics: [("n".to_owned(), serde_json::json!(1))].into(),
+            now_ms: now,
+        }
+    }
+
+    #[test]
+    fn runs_on_one_axis_keep_their_lanes_marks_and_series_apart() {
+        let (bug, fix) = (
+            snap(&["main", "ticker"], 1300.0),
+            snap(&["main", "ticker"], 900.0),
+        );
+        let both = one_axis(&[("bug", &bug), ("fix", &fix)]);
+        let names: Vec<&str> = both.tasks.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["bug main", "bug ticker", "fix main", "fix ticker"]);
+        let ids: Vec<u32> = both.tasks.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [1, 2, 3, 4]);
+        assert_eq!(
+            both.tasks[3].parent,
+            Some(3),
+            "the parent follows the renumbering"
+        );
+        // Each run's mark stays on its own ticker lane, in time order.
+        let marks: Vec<(f64, Option<u32>)> = both.marks.iter().map(|m| (m.t_ms, m.task)).collect();
+        assert_eq!(marks, [(450.0, Some(4)), (650.0, Some(2))]);
+        assert_eq!(
+            both.series.keys().collect::<Vec<_>>(),
+            ["bug gap", "fix gap"]
+        );
+        assert_eq!(both.metric("fix n"), Some(1.0));
+        assert_eq!(both.now_ms, 1300.0);
+    }
+
+    #[test]
+    fn the_named_lane_gets_the_marker_and_the_rest_a_blank_gutter() {
+        let s = snap(&["request 1", "request 2", "request 3"], 300.0);
+        let marked = mark_lane(&s, "2", '▸');
+        let names: Vec<&str> = marked.tasks.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["  request 1", "▸ request 2", "  request 3"]);
+    }
+
+    #[test]
+    fn evidence_runs_on_the_virtual_clock_unless_a_variant_needs_the_real_one() {
+        let evidence = |buggy: &str, fixed: &str| Evidence {
+            demo: "blocking".into(),
+            buggy: buggy.into(),
+            fixed: fixed.into(),
+            params: [("ticks".to_owned(), ParamValue::Int(5))].into(),
+            caption: "look".into(),
+        };
+        let req = evidence_request(&evidence("blocking", "async-sleep")).expect("request");
+        assert_eq!(req.clock, Clock::Virtual);
+        assert_eq!(req.variants, ["blocking", "async-sleep"]);
+        let req = evidence_request(&evidence("blocking", "spawn-blocking")).expect("request");
+        assert_eq!(
+            req.clock,
+            Clock::Real,
+            "spawn-blocking runs only on the real clock"
+        );
+        assert!(evidence_request(&evidence("blocking", "nope")).is_err());
+    }
+}

@@ -1,0 +1,304 @@
+//! The practice screen drawn whole, on the shipped lessons: quiz items, their reveals and the mock
+//! interview, at the sizes people use.
+
+use asyncdojo::app::practice::{self, PracticeView};
+use asyncdojo::app::practice_screen::ShownRunState;
+use asyncdojo::app::{Action, App, Effect, Screen};
+use asyncdojo::demo::Registry;
+use asyncdojo::practice::evidence::{run_shown, score_with_run};
+use asyncdojo::practice::{InterviewConfig, ItemKey, Question, RunPurpose};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn app() -> App {
+    App::new(asyncdojo::lesson::load_embedded(&Registry), true)
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|f| asyncdojo::ui::render(app, f))
+        .expect("draw");
+    terminal.backend().to_string()
+}
+
+/// Does what the app asked, as the terminal loop's workers do, and feeds the answers back.
+fn perform(app: &mut App, effect: Effect) {
+    match effect {
+        Effect::ScorePredict { key, typed } => {
+            let item = key
+                .resolve(&app.lessons)
+                .and_then(|(_, item)| item)
+                .expect("the item")
+                .clone();
+            let (result, run) = match score_with_run(&item, &typed) {
+                Ok(scored) => (Ok(scored.score), Some(scored.run)),
+                Err(e) => (Err(e.to_string()), None),
+            };
+            let _ = app.update(Action::PredictScored {
+                key: key.clone(),
+                result,
+            });
+            if let Some(run) = run {
+                let _ = app.update(Action::PracticeRan {
+                    purpose: RunPurpose::Predict(key),
+                    result: Ok(run),
+                });
+            }
+        }
+        Effect::RunPractice { purpose, request } => {
+            let result = run_shown(request).map_err(|e| e.to_string());
+            let _ = app.update(Action::PracticeRan { purpose, result });
+        }
+        _ => {}
+    }
+}
+
+fn type_in(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let _ = app.update(Action::Char(c));
+    }
+}
+
+/// The screen's text with the frame and padding taken out, so wrapped text reads as one string.
+fn words(screen: &str) -> String {
+    screen
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c == '"' || c == '│' || c.is_whitespace()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn lesson_id(app: &App, name: &str) -> asyncdojo::lesson::LessonId {
+    app.lessons
+        .iter()
+        .find(|l| l.is_named_by(name))
+        .map(|l| l.id.clone())
+        .unwrap_or_else(|| panic!("{name} ships"))
+}
+
+/// A quiz over the given items of one lesson, as `Q` would start it.
+fn quiz(app: &mut App, lesson: &str, items: &[&str]) {
+    let id = lesson_id(app, lesson);
+    let keys = items.iter().map(|i| ItemKey::quiz(&id, i)).collect();
+    let q = practice::start_quiz("Quiz".into(), keys, &app.lessons).expect("items exist");
+    app.practice = Some(PracticeView::Quiz(q));
+    app.screen = Screen::Practice;
+}
+
+/// A one-question interview on `lesson`, untimed.
+fn interview(app: &mut App, lesson: &str) {
+    let id = lesson_id(app, lesson);
+    let i = asyncdojo::practice::Interview::with_questions(
+        vec![Question {
+            lesson: id,
+            reason: asyncdojo::practice::PickReason::New,
+            weight: 1.0,
+        }],
+        InterviewConfig {
+            questions: 1,
+            seconds_per_question: 0,
+            seed: 0,
+        },
+    );
+    app.practice = Some(PracticeView::Interview(i));
+    app.screen = Screen::Practice;
+}
+
+#[test]
+fn an_explanation_keeps_the_spaces_at_its_line_breaks() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["parallel-or-not"]);
+    let _ = a.update(Action::Open);
+    let text = words(&screen(&a, 160, 48));
+    assert!(
+        text.contains("Pure CPU work never awaits"),
+        "Q1's explanation: {text}"
+    );
+}
+
+#[test]
+fn the_interview_question_keeps_the_spaces_at_its_line_breaks() {
+    let mut a = app();
+    interview(&mut a, "c1");
+    let text = words(&screen(&a, 160, 48));
+    assert!(
+        text.contains("and that stays correct"),
+        "C1's question: {text}"
+    );
+}
+
+/// Q1's sequential total, guessed at 300 ms; the run measures 400.
+fn predict_revealed() -> App {
+    let mut a = app();
+    quiz(&mut a, "q1", &["sequential-total"]);
+    type_in(&mut a, "300");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    a
+}
+
+#[test]
+fn predict_reveal_80x24() {
+    insta::assert_snapshot!(screen(&predict_revealed(), 80, 24));
+}
+
+#[test]
+fn predict_reveal_120x40() {
+    insta::assert_snapshot!(screen(&predict_revealed(), 120, 40));
+}
+
+#[test]
+fn predict_reveal_160x48() {
+    insta::assert_snapshot!(screen(&predict_revealed(), 160, 48));
+}
+
+/// Q2's report task that freezes the ticker, its bug found; the evidence runs on the virtual clock.
+fn spot_revealed() -> App {
+    let mut a = app();
+    quiz(&mut a, "q2", &["spot-thread-sleep"]);
+    for _ in 0..11 {
+        let _ = a.update(Action::Down);
+    }
+    let _ = a.update(Action::ToggleVariant);
+    let effect = a.update(Action::Open);
+    assert!(
+        matches!(effect, Effect::RunPractice { .. }),
+        "checking the answer asks for the evidence run"
+    );
+    perform(&mut a, effect);
+    a
+}
+
+#[test]
+fn spot_the_bug_reveal_80x24() {
+    insta::assert_snapshot!(screen(&spot_revealed(), 80, 24));
+}
+
+#[test]
+fn spot_the_bug_reveal_120x40() {
+    insta::assert_snapshot!(screen(&spot_revealed(), 120, 40));
+}
+
+#[test]
+fn spot_the_bug_reveal_160x48() {
+    insta::assert_snapshot!(screen(&spot_revealed(), 160, 48));
+}
+
+/// Q4's interview question revealed: its demo (await, spawn, abort) runs on one axis.
+fn interview_revealed() -> App {
+    let mut a = app();
+    interview(&mut a, "q4");
+    let _ = a.update(Action::Open);
+    let effect = a.update(Action::Open);
+    assert!(
+        matches!(effect, Effect::RunPractice { .. }),
+        "the reveal asks for the lesson's demo"
+    );
+    perform(&mut a, effect);
+    a
+}
+
+#[test]
+fn interview_reveal_80x24() {
+    insta::assert_snapshot!(screen(&interview_revealed(), 80, 24));
+}
+
+#[test]
+fn interview_reveal_160x48() {
+    insta::assert_snapshot!(screen(&interview_revealed(), 160, 48));
+}
+
+fn shown_view(app: &App) -> &asyncdojo::app::RunView {
+    match app.practice_run.as_ref().map(|r| &r.state) {
+        Some(ShownRunState::Done { view, .. }) => view,
+        other => panic!("no finished run shown: {other:?}"),
+    }
+}
+
+#[test]
+fn a_guessed_task_is_marked_on_its_lane() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["first-done"]);
+    type_in(&mut a, "request 1");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let lanes: Vec<String> = shown_view(&a)
+        .snapshot()
+        .expect("the run")
+        .tasks
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    assert!(lanes.contains(&"▸ request 1".to_owned()), "{lanes:?}");
+    assert!(lanes.contains(&"  request 2".to_owned()), "{lanes:?}");
+    let text = screen(&a, 120, 40);
+    assert!(text.contains("your guess ▸ request 1 · first to finish: request 2"));
+    assert!(text.contains("▸ request 1"), "{text}");
+}
+
+#[test]
+fn a_guess_past_the_end_of_the_run_widens_the_axis_to_show_it() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["sequential-total"]);
+    type_in(&mut a, "1s");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let view = shown_view(&a);
+    assert_eq!(view.cursor_ms, Some(1000.0), "the guess is the time cursor");
+    assert_eq!(view.window, Some((0.0, 1000.0)));
+    let text = screen(&a, 80, 24);
+    assert!(
+        text.contains("your guess ▲ 1000 ms · measured 400 ms"),
+        "{text}"
+    );
+    assert!(text.contains('▲'));
+}
+
+#[test]
+fn a_run_that_comes_back_for_an_item_no_longer_shown_is_dropped() {
+    let mut a = app();
+    quiz(&mut a, "q2", &["spot-thread-sleep", "spot-cpu-loop"]);
+    let effect = a.update(Action::Open);
+    let Effect::RunPractice { purpose, request } = effect else {
+        panic!("the evidence run is asked for")
+    };
+    assert!(matches!(
+        a.practice_run.as_ref().map(|r| &r.state),
+        Some(ShownRunState::Running)
+    ));
+    assert!(screen(&a, 80, 24).contains("running blocking on the virtual clock…"));
+    // On to the next item before the run is back: its answer has nowhere to go.
+    let _ = a.update(Action::Open);
+    assert!(a.practice_run.is_none());
+    let result = run_shown(request).map_err(|e| e.to_string());
+    let _ = a.update(Action::PracticeRan { purpose, result });
+    assert!(a.practice_run.is_none(), "a stale run is not shown");
+}
+
+#[test]
+fn a_prediction_that_could_not_be_scored_stops_waiting_for_its_run() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["sequential-total"]);
+    type_in(&mut a, "soon");
+    let effect = a.update(Action::Open);
+    assert!(a.practice_run.is_some(), "the run is on its way");
+    perform(&mut a, effect);
+    assert!(a.practice_run.is_none());
+    assert!(screen(&a, 80, 24).contains("is not a number"));
+}
+
+#[test]
+fn arrows_scroll_the_lanes_of_a_shown_run() {
+    let mut a = spot_revealed();
+    assert_eq!(shown_view(&a).lane_scroll, 0);
+    assert!(screen(&a, 80, 20).contains("bug main"));
+    let _ = a.update(Action::Down);
+    let _ = a.update(Action::Down);
+    let _ = a.update(Action::Up);
+    assert_eq!(shown_view(&a).lane_scroll, 1);
+    // At 80×20 the six lanes do not all fit: scrolled by one, the first is out of sight.
+    let text = screen(&a, 80, 20);
+    assert!(!text.contains("bug main"), "{text}");
+    assert!(text.contains("bug ticker"), "{text}");
+}
