@@ -289,4 +289,26 @@ impl DemoCatalog for Registry {
             )
         })
     }
+
+    fn check_asyncio(&self, demo: &str, variant: Option<&str>) -> Option<String> {
+        let spec = find(demo)?.spec();
+        let name = variant.or_else(|| spec.default_variants.first().copied())?;
+        let Some(twin) = asyncio::twin(demo) else {
+            return Some(format!(
+                "demo `{demo}` has no asyncio twin, so it cannot be scored on asyncio (twins: {})",
+                asyncio::twins()
+                    .iter()
+                    .map(|t| t.demo)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        match twin.variant(name).map(|v| v.mapping) {
+            Some(asyncio::Mapping::Same { .. }) => None,
+            _ => Some(format!(
+                "variant `{name}` of `{demo}` is not the same program on asyncio; predictions on \
+                 asyncio need a variant its twin runs as is"
+            )),
+        }
+    }
 }

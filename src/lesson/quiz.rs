@@ -110,6 +110,9 @@ pub struct QuizItemFile {
     /// Predict: how far off (percent of the answer) a numeric prediction may be and still count.
     #[serde(default)]
     pub tolerance_pct: Option<u32>,
+    /// Predict: the runtime the demo runs on to score it; tokio unless it says asyncio.
+    #[serde(default)]
+    pub runtime: Option<PredictRuntime>,
     /// Spot-the-bug: the id of the lesson's exercise.
     #[serde(default)]
     pub exercise: Option<String>,
@@ -156,6 +159,19 @@ pub struct PredictItem {
     pub answer: PredictAnswer,
     /// How far off (percent of the measured value) a prediction may be; `None`: the default.
     pub tolerance_pct: Option<u32>,
+    /// The runtime the prediction is scored on: the demo itself, or its asyncio twin.
+    pub runtime: PredictRuntime,
+}
+
+/// Which runtime a predict item's demo runs on when it is scored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PredictRuntime {
+    /// The Rust demo on tokio's paused clock.
+    #[default]
+    Tokio,
+    /// The demo's asyncio twin on CPython, on the tracer's virtual clock.
+    Asyncio,
 }
 
 /// A predict item's answer.
@@ -289,6 +305,7 @@ fn forbid(item: &QuizItemFile, base: &str, fields: &[&str], r: &mut Reporter<'_>
             "params" => !item.params.is_empty(),
             "measure" => item.measure.is_some(),
             "tolerance_pct" => item.tolerance_pct.is_some(),
+            "runtime" => item.runtime.is_some(),
             "exercise" => item.exercise.is_some(),
             _ => false,
         };
@@ -312,6 +329,7 @@ fn check_choice(item: &QuizItemFile, base: &str, r: &mut Reporter<'_>) -> Option
             "params",
             "measure",
             "tolerance_pct",
+            "runtime",
             "exercise",
         ],
         r,
@@ -388,6 +406,13 @@ fn check_predict(
         };
         r.value(&path, ProblemKind::UnknownVariant, msg);
     }
+    let runtime = item.runtime.unwrap_or_default();
+    if clean
+        && runtime == PredictRuntime::Asyncio
+        && let Some(msg) = catalog.check_asyncio(demo, item.variant.as_deref())
+    {
+        r.value(&format!("{base}.runtime"), ProblemKind::UnknownVariant, msg);
+    }
     let Some(measure) = &item.measure else {
         r.value(
             base,
@@ -434,6 +459,7 @@ fn check_predict(
         measure: measure.clone(),
         answer: answer?,
         tolerance_pct: item.tolerance_pct,
+        runtime,
     })
 }
 
@@ -454,6 +480,7 @@ fn check_spot(
             "params",
             "measure",
             "tolerance_pct",
+            "runtime",
         ],
         r,
     );

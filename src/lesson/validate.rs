@@ -106,6 +106,12 @@ pub trait DemoCatalog {
     fn check_predictable(&self, _demo: &str, _variant: Option<&str>) -> Option<String> {
         None
     }
+
+    /// A prediction scored on asyncio runs the demo's twin: a message if the demo has none, or
+    /// `variant` (or the first default) is not the same program there.
+    fn check_asyncio(&self, _demo: &str, _variant: Option<&str>) -> Option<String> {
+        None
+    }
 }
 
 /// Collects problems for one file, placing each by its field path.

@@ -5,9 +5,10 @@
 //! paused (virtual) clock, which makes the measurement exact and repeatable, and
 //! [`score_prediction`] is the pure comparison.
 
-use crate::demo::{Clock, Outcome, RunReport, RunRequest, VariantRun, runner};
+use crate::demo::{Clock, Outcome, RunReport, RunRequest, VariantRun, asyncio, runner};
 use crate::lesson::{
-    BugHunt, ChoiceItem, Lesson, Measure, PredictAnswer, PredictItem, QuizItem, QuizKind, SpotItem,
+    BugHunt, ChoiceItem, Lesson, Measure, PredictAnswer, PredictItem, PredictRuntime, QuizItem,
+    QuizKind, SpotItem,
 };
 
 use super::PracticeError;
@@ -295,8 +296,20 @@ pub struct PredictRun {
 /// virtual-clock runs finish at once) and measure it.
 pub fn run_predict(item: &QuizItem) -> Result<PredictRun, PracticeError> {
     let req = predict_request(item)?;
-    let measure = &predict(item)?.measure;
-    let report = runner::run_blocking(req).map_err(|e| PracticeError::Demo(e.to_string()))?;
+    let predict = predict(item)?;
+    let measure = &predict.measure;
+    let report = match predict.runtime {
+        PredictRuntime::Tokio => {
+            runner::run_blocking(req).map_err(|e| PracticeError::Demo(e.to_string()))?
+        }
+        // The twin on the tracer's virtual clock: instant and exact, like tokio's paused clock.
+        PredictRuntime::Asyncio => {
+            let python = asyncio::Python::choose(None);
+            asyncio::run_twin(&req, &python)
+                .map_err(|e| PracticeError::Demo(e.to_string()))?
+                .report
+        }
+    };
     let run = report
         .runs
         .first()
