@@ -61,6 +61,10 @@ pub struct TaskRecord {
     pub detail: String,
     /// Intervals during which the task was being polled; the gaps are time spent waiting.
     pub polls: Vec<(f64, f64)>,
+    /// 1-based line in the shown file of the call that spawned or instrumented the task, when
+    /// that call is in the shown file (as for a mark's `line`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 impl TaskRecord {
@@ -304,6 +308,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            line: None,
         }
     }
 

@@ -301,6 +301,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            line: None,
         }
     }
 
