@@ -1,6 +1,9 @@
 //! The pure data of a recorded run: what the UI draws and the run document serialises. Nothing
 //! here knows how it was recorded or how it will be drawn.
 
+pub mod index;
+pub mod narrate;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
