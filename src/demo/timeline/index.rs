@@ -354,7 +354,7 @@ impl RunIndex {
             .map(|(line, (&count, &ids))| LaneLine {
                 line: line as u32,
                 count,
-                task: (count == 1).then(|| ids as TaskId),
+                task: (count == 1).then_some(ids as TaskId),
             })
             .collect()
     }
