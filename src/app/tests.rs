@@ -417,3 +417,5 @@ fn a_run_the_edge_could_not_start_leaves_the_timeline_ready_for_another() {
     );
     assert!(matches!(a.update(Action::Run), Effect::StartRun(_)));
 }
+
+mod link;
