@@ -176,6 +176,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             let (code, language, caption) = v.code_text(lesson);
             let code_title = match v.layout {
                 LessonLayout::Lesson => format!(" {caption} · p switches "),
+                // Alone (too short for both), it says where the timeline went.
+                LessonLayout::Demo if areas.timeline.width == 0 => {
+                    format!(" {caption} · Tab timeline · D lesson text ")
+                }
                 LessonLayout::Demo => format!(" {caption} · p switches · D lesson text "),
             };
             let code_inner = if areas.code.width > 0 {
@@ -203,8 +207,14 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
 
             let demo_title = v.demo.as_ref().map_or(" Timeline ".to_owned(), |d| {
                 let r = &lesson.demos[d.index];
+                // Alone (too short for both), it says where the code went, before the caption.
+                let code_hint = if v.layout == LessonLayout::Demo && areas.code.width == 0 {
+                    "Tab code · "
+                } else {
+                    ""
+                };
                 format!(
-                    " {} · {} ",
+                    " {} · {code_hint}{} ",
                     d.demo.spec().id,
                     crate::text::sanitize(&r.caption)
                 )
