@@ -1,11 +1,14 @@
 //! The terminal app's budgets: process start to first frame (50 ms), a 160×48 frame showing a
-//! 10,000-task run (4 ms), CPU while idle for 10 s (under 1 % of a core), resident memory after
+//! 10,000-task run (4 ms), a 160×48 frame of the one-axis comparison of two 5,000-task runs
+//! (2 ms), one time-cursor step on a 100,000-event run with its code link and narration (0.1 ms), CPU while idle for 10 s (under 1 % of a core), resident memory after
 //! opening every lesson (under 60 MB). The last two are measured once on the real binary in a
 //! pseudo-terminal and printed after divan's table.
 
 use std::time::{Duration, Instant};
 
-use asyncdojo::app::{Action, App, RunView};
+use asyncdojo::app::{Action, App, CodeView, LessonLayout, Pane, RunView};
+use asyncdojo::demo::timeline::narrate::narrate;
+use asyncdojo::demo::timeline::{Mark, Outcome, TaskRecord, TimelineSnapshot};
 use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -113,6 +116,100 @@ fn frame_160x48_with_10k_tasks(bencher: divan::Bencher) {
     let mut buf = Buffer::empty(area);
     bencher.bench_local(|| {
         asyncdojo::ui::draw(&app, area, &mut buf);
+    });
+}
+
+/// A recorded run of `variant` of the gather demo with `n` requests, on the virtual clock.
+fn gather_run(variant: &str, n: usize) -> (&'static str, TimelineSnapshot, f64) {
+    let list = (1..=n)
+        .map(|i| (i % 500 + 1).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let req = RunRequest::build(
+        "gather",
+        &[variant.into()],
+        &[format!("latencies_ms={list}")],
+        Clock::Virtual,
+    )
+    .expect("request");
+    let run = runner::run_blocking(req)
+        .expect("run")
+        .runs
+        .into_iter()
+        .next()
+        .expect("one variant");
+    (run.variant, run.timeline, run.total_ms)
+}
+
+/// The one-axis comparison of two 5,000-task runs in the demo layout at 160×48, the cursor on
+/// an event mid-run (budget 2 ms).
+#[divan::bench(sample_count = 50)]
+fn frame_160x48_compare_two_5k_task_runs(bencher: divan::Bencher) {
+    let mut app = App::new(asyncdojo::lesson::load_embedded(&Registry), false);
+    let _ = app.update(Action::Open);
+    let runs = vec![gather_run("join-all", 5_000), gather_run("join-set", 5_000)];
+    if let Some(v) = app.lesson.as_mut() {
+        v.run = RunView::finished(runs, None);
+        let mid = v.run.index().map_or(0, |x| x.len() / 2);
+        v.run.go_to_event(mid);
+        v.layout = LessonLayout::Demo;
+        v.code = CodeView::DemoSource;
+        v.focus = Pane::Timeline;
+    }
+    let area = Rect::new(0, 0, 160, 48);
+    let mut buf = Buffer::empty(area);
+    bencher.bench_local(|| {
+        asyncdojo::ui::draw(&app, area, &mut buf);
+    });
+}
+
+/// A run of 20,000 tasks, each spawned at line 3, polled twice, marking at line 5 and finishing:
+/// 100,000 events.
+fn run_of_100k_events() -> RunView {
+    let mut snap = TimelineSnapshot::default();
+    for id in 1..=20_000u32 {
+        let t0 = f64::from(id % 1000);
+        snap.tasks.push(TaskRecord {
+            id,
+            name: format!("task {id}"),
+            parent: None,
+            spawned_ms: t0,
+            finished_ms: Some(t0 + 50.0),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+            polls: vec![(t0, t0), (t0 + 50.0, t0 + 50.0)],
+            line: Some(3),
+        });
+        snap.marks.push(Mark {
+            t_ms: t0 + 50.0,
+            task: Some(id),
+            label: "done".into(),
+            line: Some(5),
+        });
+    }
+    snap.now_ms = 1050.0;
+    RunView::finished(vec![("v", snap, 1050.0)], None)
+}
+
+/// One → step of the time cursor on a 100,000-event run, with everything the link and the
+/// narration then read: the event, the lines lanes are at, the sentence (budget 0.1 ms).
+#[divan::bench(sample_count = 200)]
+fn step_the_cursor_on_a_100k_event_run(bencher: divan::Bencher) {
+    let mut run = run_of_100k_events();
+    assert_eq!(run.index().map(|x| x.len()), Some(100_000));
+    let mid = 50_000;
+    run.go_to_event(mid);
+    bencher.bench_local(|| {
+        run.update(Action::Right);
+        if run.event.is_some_and(|e| e > mid + 10_000) {
+            run.go_to_event(mid);
+        }
+        let index = run.index().expect("index");
+        let i = run.event.expect("event");
+        let lanes = index.lanes_at(i);
+        let e = index.event(i).expect("event");
+        let said = narrate(run.snapshot().expect("run"), e);
+        (lanes.len(), said.len())
     });
 }
 

@@ -22,7 +22,7 @@ pub mod run_view;
 pub use action::{Action, Effect};
 pub use browser::BrowserState;
 pub use key::{Key, KeyCode};
-pub use lesson_screen::{CodeView, LessonView};
+pub use lesson_screen::{CodeMarks, CodeView, LessonLayout, LessonView};
 pub use params_panel::DemoPanel;
 pub use run_view::{RunStatus, RunView};
 

@@ -17,12 +17,20 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-use crate::app::{App, Pane, Screen};
+use crate::app::{App, LessonLayout, Pane, Screen};
 use theme::Theme;
 
 /// Below this the layout cannot show a lesson usefully: say so instead.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
+
+/// From this width the demo layout puts the code beside the timeline; below, above it.
+pub const DEMO_SIDE_BY_SIDE: u16 = 100;
+/// The code pane's rows (borders included) when stacked above the timeline.
+pub const DEMO_CODE_ROWS: u16 = 12;
+/// The fewest rows the timeline gets under the stacked code; with less room the demo layout shows
+/// one of the two, the focused one, rather than both too small to read.
+pub const DEMO_TIMELINE_ROWS: u16 = 14;
 
 /// Where each pane was drawn, for mouse hit-testing. Computed from the area alone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,6 +67,27 @@ pub fn layout(app: &App, area: Rect) -> PaneAreas {
     ])
     .areas(area);
     match (app.screen, &app.lesson) {
+        (Screen::Lesson, Some(v)) if v.layout == LessonLayout::Demo => {
+            // Code and timeline side by side at full height; stacked when too narrow for both,
+            // the code keeping a dozen lines.
+            let [code, timeline] = if body.width >= DEMO_SIDE_BY_SIDE {
+                Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                    .areas(body)
+            } else if body.height >= DEMO_CODE_ROWS + DEMO_TIMELINE_ROWS {
+                Layout::vertical([Constraint::Length(DEMO_CODE_ROWS), Constraint::Min(6)])
+                    .areas(body)
+            } else if v.focus == Pane::Code {
+                // Too small for both at a useful size: the focused one, whole; Tab swaps.
+                [body, Rect::default()]
+            } else {
+                [Rect::default(), body]
+            };
+            PaneAreas {
+                code,
+                timeline,
+                ..PaneAreas::default()
+            }
+        }
         (Screen::Lesson, Some(v)) => {
             let [text, right] =
                 Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
@@ -134,63 +163,97 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         (Screen::Lesson, Some(v)) => {
             let lesson = &app.lessons[v.index];
             let focus = v.focus;
-            let text_inner = pane_block(&theme, Pane::Text, focus, " Lesson ", areas.text, buf);
-            (&lesson_text::LessonText {
-                lines: &v.text,
-                scroll: v.text_scroll,
-                theme: &theme,
-            })
-                .render(text_inner, buf);
+            if areas.text.width > 0 {
+                let text_inner = pane_block(&theme, Pane::Text, focus, " Lesson ", areas.text, buf);
+                (&lesson_text::LessonText {
+                    lines: &v.text,
+                    scroll: v.text_scroll,
+                    theme: &theme,
+                })
+                    .render(text_inner, buf);
+            }
 
             let (code, language, caption) = v.code_text(lesson);
-            let code_title = format!(" {caption} · p switches ");
-            let code_inner = pane_block(&theme, Pane::Code, focus, &code_title, areas.code, buf);
-            let marked = v.marked_lines();
+            let code_title = match v.layout {
+                LessonLayout::Lesson => format!(" {caption} · p switches "),
+                // Alone (too short for both), it says where the timeline went.
+                LessonLayout::Demo if areas.timeline.width == 0 => {
+                    format!(" {caption} · Tab timeline · D lesson text ")
+                }
+                LessonLayout::Demo => format!(" {caption} · p switches · D lesson text "),
+            };
+            let code_inner = if areas.code.width > 0 {
+                pane_block(&theme, Pane::Code, focus, &code_title, areas.code, buf)
+            } else {
+                Rect::default()
+            };
+            let marks = v.code_marks();
+            let linked = v.linked();
+            let cursor = v.code_line.filter(|_| linked && focus == Pane::Code);
             (&code_pane::CodePane {
                 code,
                 language,
                 scroll: v.code_scroll,
-                marked: &marked,
+                marks: &marks,
+                cursor,
+                follow: if focus == Pane::Code {
+                    cursor
+                } else {
+                    marks.event.or(marks.lanes.first().map(|l| l.line))
+                },
                 theme: &theme,
             })
                 .render(code_inner, buf);
 
             let demo_title = v.demo.as_ref().map_or(" Timeline ".to_owned(), |d| {
                 let r = &lesson.demos[d.index];
+                // Alone (too short for both), it says where the code went, before the caption.
+                let code_hint = if v.layout == LessonLayout::Demo && areas.code.width == 0 {
+                    "Tab code · "
+                } else {
+                    ""
+                };
                 format!(
-                    " {} · {} ",
+                    " {} · {code_hint}{} ",
                     d.demo.spec().id,
                     crate::text::sanitize(&r.caption)
                 )
             });
-            let tl_inner = pane_block(
-                &theme,
-                Pane::Timeline,
-                focus,
-                &demo_title,
-                areas.timeline,
-                buf,
-            );
+            let tl_inner = if areas.timeline.width > 0 {
+                pane_block(
+                    &theme,
+                    Pane::Timeline,
+                    focus,
+                    &demo_title,
+                    areas.timeline,
+                    buf,
+                )
+            } else {
+                Rect::default()
+            };
             (&timeline_pane::TimelinePane {
                 run: &v.run,
+                line: cursor,
                 theme: &theme,
             })
                 .render(tl_inner, buf);
 
-            let params_inner = pane_block(
-                &theme,
-                Pane::Params,
-                focus,
-                " Parameters ",
-                areas.params,
-                buf,
-            );
-            (&params_pane::ParamsPane {
-                demo: v.demo.as_ref(),
-                focused: focus == Pane::Params,
-                theme: &theme,
-            })
-                .render(params_inner, buf);
+            if areas.params.width > 0 {
+                let params_inner = pane_block(
+                    &theme,
+                    Pane::Params,
+                    focus,
+                    " Parameters ",
+                    areas.params,
+                    buf,
+                );
+                (&params_pane::ParamsPane {
+                    demo: v.demo.as_ref(),
+                    focused: focus == Pane::Params,
+                    theme: &theme,
+                })
+                    .render(params_inner, buf);
+            }
         }
         (Screen::Practice, _) => {
             (&practice_pane::PracticePane { app, theme: &theme }).render(areas.practice, buf)

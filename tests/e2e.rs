@@ -1,5 +1,5 @@
 //! The real binary in a real pseudo-terminal: start, open Q1, compare its demo's variants, see
-//! the totals, quit — and the terminal is back in cooked mode with the main screen restored.
+//! the totals and both variants' lanes on one screen, quit — and the terminal is back in cooked mode with the main screen restored.
 
 use std::time::Duration;
 
@@ -45,6 +45,16 @@ fn open_q1_run_compare_see_totals_quit_and_the_terminal_is_restored() {
         .expect("the sequential total");
     p.exp_string("join-all 300 ms")
         .expect("the concurrent total");
+    // Both variants' lanes on one screen, each under its header row (the pty hands bytes over
+    // as Latin-1 and the screen is drawn as a diff, so match ASCII words, in screen order).
+    p.exp_string("max_in_flight 1")
+        .expect("the sequential group's header: its metric");
+    p.exp_string("request").expect("the sequential lanes");
+    p.exp_string("max_in_flight 3")
+        .expect("the join-all group's header, below");
+    p.exp_string("request").expect("the join-all lanes");
+    p.exp_string("600 ms")
+        .expect("the shared axis ends at the longer run");
     key(&mut p, "q");
     p.exp_string("EXITED=0").expect("clean exit");
     p.exp_string("SETTINGS=RESTORED")

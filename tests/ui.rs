@@ -1,6 +1,7 @@
 //! Whole screens at 80×24 and 160×48, after scripted actions, with deterministic virtual-clock runs.
 
 use asyncdojo::app::{Action, App, Effect, Pane, RunView};
+use asyncdojo::demo::timeline::index::EventKind;
 use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -48,7 +49,64 @@ fn lesson_after_compare_80x24() {
     let effect = a.update(Action::Compare);
     perform(&mut a, effect);
     let _ = a.update(Action::Right);
+    // A run switches to the demo layout; D is back to the lesson text beside the timeline.
+    let _ = a.update(Action::ToggleLayout);
     insta::assert_snapshot!(screen(&a, 80, 24));
+}
+
+/// Compare on the virtual clock, the cursor stepped to the first response (a mark, with a line).
+fn compared_at_first_response() -> App {
+    let mut a = app(true);
+    let _ = a.update(Action::Open);
+    let effect = a.update(Action::Compare);
+    perform(&mut a, effect);
+    for _ in 0..100 {
+        let event = a.lesson.as_ref().and_then(|v| v.run.cursor_event());
+        if event.is_some_and(|e| matches!(e.kind, EventKind::Mark { .. })) {
+            break;
+        }
+        let _ = a.update(Action::Right);
+    }
+    a
+}
+
+#[test]
+fn demo_layout_80x24() {
+    // Too short for code and timeline stacked: the timeline, both variants on one axis.
+    let a = compared_at_first_response();
+    let text = screen(&a, 80, 24);
+    for seen in [
+        "sequential 600 ms",
+        "join-all 300 ms",
+        "▸ sequential",
+        "▹ join-all",
+    ] {
+        assert!(text.contains(seen), "{seen} in\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn demo_layout_code_80x24() {
+    // Tab: the code, whole, its response line marked for the cursor's event.
+    let mut a = compared_at_first_response();
+    let _ = a.update(Action::NextPane);
+    insta::assert_snapshot!(screen(&a, 80, 24));
+}
+
+#[test]
+fn demo_layout_stacked_90x40() {
+    insta::assert_snapshot!(screen(&compared_at_first_response(), 90, 40));
+}
+
+#[test]
+fn demo_layout_120x40() {
+    insta::assert_snapshot!(screen(&compared_at_first_response(), 120, 40));
+}
+
+#[test]
+fn demo_layout_160x48() {
+    insta::assert_snapshot!(screen(&compared_at_first_response(), 160, 48));
 }
 
 #[test]
@@ -151,6 +209,7 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
     let mut buf = ratatui::buffer::Buffer::empty(area);
     (&TimelinePane {
         run: &view,
+        line: None,
         theme: &theme,
     })
         .render(area, &mut buf);

@@ -28,6 +28,8 @@ pub enum Action {
     ToggleVariant,
     NextDemo,
     ToggleLanguage,
+    /// Lesson text ⇄ the code beside the timeline.
+    ToggleLayout,
     ToggleClock,
     ToggleHelp,
     ToggleTheme,

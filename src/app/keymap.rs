@@ -145,6 +145,22 @@ pub static KEYMAP: &[Binding] = &[
     bind(
         &[Left, Char('h')],
         "←/h",
+        Scope::Code,
+        Action::Left,
+        "↑/↓ pick a line; ← its previous event on the timeline",
+        true,
+    ),
+    bind(
+        &[Right, Char('l')],
+        "→/l",
+        Scope::Code,
+        Action::Right,
+        "the line's next event on the timeline",
+        true,
+    ),
+    bind(
+        &[Left, Char('h')],
+        "←/h",
         Scope::Timeline,
         Action::Left,
         "time cursor to the previous event",
@@ -211,7 +227,7 @@ pub static KEYMAP: &[Binding] = &[
         "v",
         Scope::Timeline,
         Action::ToggleVariant,
-        "show the next variant's lanes",
+        "the cursor follows the next variant",
         true,
     ),
     bind(
@@ -259,7 +275,15 @@ pub static KEYMAP: &[Binding] = &[
         "c",
         Scope::Lesson,
         Action::Compare,
-        "compare the picked variants side by side",
+        "compare the picked variants on one time axis",
+        true,
+    ),
+    bind(
+        &[Char('D')],
+        "D",
+        Scope::Lesson,
+        Action::ToggleLayout,
+        "lesson text ⇄ code beside the timeline",
         true,
     ),
     bind(

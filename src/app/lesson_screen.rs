@@ -7,8 +7,26 @@ use super::params_panel::DemoPanel;
 use super::run_view::{RunStatus, RunView};
 use super::{Action, Pane};
 use crate::demo::RunRequest;
+use crate::demo::timeline::index::LaneLine;
 use crate::lesson::{Language, Lesson};
 use crate::markdown::MdLine;
+
+/// How the lesson screen is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LessonLayout {
+    /// The lesson text beside the code, the timeline and the parameters.
+    Lesson,
+    /// The code that runs beside its timeline, both at full height: what a run switches to.
+    Demo,
+}
+
+/// What the code pane highlights: the line of the event under the time cursor, and the lines
+/// the run's lanes are at then (see `demo::timeline::index` for the attribution rule).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeMarks {
+    pub event: Option<u32>,
+    pub lanes: Vec<LaneLine>,
+}
 
 /// What the code pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +46,9 @@ pub struct LessonView {
     pub text_scroll: usize,
     pub code_scroll: usize,
     pub code: CodeView,
+    /// The code pane's line cursor (1-based), once the shown source is linked to a finished run.
+    pub code_line: Option<u32>,
+    pub layout: LessonLayout,
     pub demo: Option<DemoPanel>,
     pub run: RunView,
 }
@@ -60,6 +81,8 @@ impl LessonView {
             text_scroll: 0,
             code_scroll: 0,
             code: CodeView::Python,
+            code_line: None,
+            layout: LessonLayout::Lesson,
             demo: DemoPanel::for_lesson(lesson, 0),
             run: RunView::new(),
         }
@@ -72,8 +95,9 @@ impl LessonView {
                     cancel_run: self.run.status == RunStatus::Running,
                 };
             }
-            Action::NextPane => self.focus = cycle(self.focus, 1),
-            Action::PrevPane => self.focus = cycle(self.focus, -1),
+            Action::NextPane => self.focus = cycle(self.layout, self.focus, 1),
+            Action::PrevPane => self.focus = cycle(self.layout, self.focus, -1),
+            Action::ToggleLayout => self.toggle_layout(),
             Action::Click { pane, .. } => self.focus = pane,
             Action::ToggleLanguage => {
                 self.code = match (self.code, self.demo.is_some()) {
@@ -82,6 +106,7 @@ impl LessonView {
                     _ => CodeView::Python,
                 };
                 self.code_scroll = 0;
+                self.code_line = None;
             }
             Action::Run | Action::Compare => return self.start_run(action == Action::Compare),
             Action::Cancel if self.run.status == RunStatus::Running => {
@@ -107,6 +132,7 @@ impl LessonView {
                 self.focus = pane;
                 self.scroll(if down { 3 } else { -3 });
             }
+            other if self.focus == Pane::Code && self.linked() => self.code_keys(other),
             other => match self.focus {
                 Pane::Text | Pane::Code | Pane::List | Pane::Practice => match other {
                     Action::Up => self.scroll(-1),
@@ -139,6 +165,13 @@ impl LessonView {
             Ok((request, note)) => {
                 self.run = RunView::running();
                 self.focus = Pane::Timeline;
+                // What made the timeline is what the code pane shows, beside it.
+                self.layout = LessonLayout::Demo;
+                if self.code != CodeView::DemoSource {
+                    self.code = CodeView::DemoSource;
+                    self.code_scroll = 0;
+                }
+                self.code_line = None;
                 LessonOutcome::StartRun { request, note }
             }
             Err(why) => LessonOutcome::Message(why),
@@ -173,33 +206,76 @@ impl LessonView {
         }
     }
 
-    /// Lines of the demo source that the latest marks (at or before the cursor) point at.
-    pub fn marked_lines(&self) -> Vec<u32> {
-        if self.code != CodeView::DemoSource {
-            return Vec::new();
+    /// Does the code pane show the source of the finished run on the timeline?
+    pub fn linked(&self) -> bool {
+        self.code == CodeView::DemoSource && self.demo.is_some() && self.run.index().is_some()
+    }
+
+    /// Lesson text ⇄ code beside the timeline; focus leaves a pane that is not shown.
+    fn toggle_layout(&mut self) {
+        self.layout = match self.layout {
+            LessonLayout::Lesson => LessonLayout::Demo,
+            LessonLayout::Demo => LessonLayout::Lesson,
+        };
+        match (self.layout, self.focus) {
+            (LessonLayout::Demo, Pane::Text | Pane::Params) => self.focus = Pane::Timeline,
+            (LessonLayout::Lesson, _) => self.focus = Pane::Text,
+            _ => {}
         }
-        let Some(snap) = self.run.snapshot() else {
-            return Vec::new();
+    }
+
+    /// The code pane's keys on a linked source: ↑/↓ move the line cursor, ←/→ put the time
+    /// cursor on the line's previous/next event.
+    fn code_keys(&mut self, action: Action) {
+        let lines = self
+            .demo
+            .as_ref()
+            .map_or(1, |d| d.demo.spec().source.lines().count());
+        let now = self
+            .code_line
+            .or_else(|| self.run.cursor_event().and_then(|e| e.line))
+            .unwrap_or(self.code_scroll as u32 + 1);
+        let moved = |d: i64| Some((i64::from(now) + d).clamp(1, lines.max(1) as i64) as u32);
+        match action {
+            Action::Up => self.code_line = moved(-1),
+            Action::Down => self.code_line = moved(1),
+            Action::PageUp => self.code_line = moved(-10),
+            Action::PageDown => self.code_line = moved(10),
+            Action::Home => self.code_line = moved(-(lines as i64)),
+            Action::End => self.code_line = moved(lines as i64),
+            Action::Left | Action::Right => {
+                let line = now;
+                self.code_line = Some(line);
+                let Some(index) = self.run.index() else {
+                    return;
+                };
+                let here = self.run.event;
+                let to = if action == Action::Right {
+                    index.next_on_line(line, here)
+                } else {
+                    index.prev_on_line(line, here)
+                };
+                if let Some(i) = to {
+                    self.run.go_to_event(i);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// What the code pane highlights for the time cursor, from the run's index (O(log n) plus
+    /// the lines lanes are at): nothing unless it shows the linked source.
+    pub fn code_marks(&self) -> CodeMarks {
+        if !self.linked() {
+            return CodeMarks::default();
+        }
+        let (Some(index), Some(i)) = (self.run.index(), self.run.event) else {
+            return CodeMarks::default();
         };
-        let until = self.run.cursor_ms.unwrap_or(f64::INFINITY);
-        let Some(latest) = snap
-            .marks
-            .iter()
-            .filter(|m| m.t_ms <= until + 1e-9 && m.line.is_some())
-            .map(|m| m.t_ms)
-            .reduce(f64::max)
-        else {
-            return Vec::new();
-        };
-        let mut lines: Vec<u32> = snap
-            .marks
-            .iter()
-            .filter(|m| (m.t_ms - latest).abs() < 1e-9)
-            .filter_map(|m| m.line)
-            .collect();
-        lines.sort_unstable();
-        lines.dedup();
-        lines
+        CodeMarks {
+            event: index.event(i).and_then(|e| e.line),
+            lanes: index.lanes_at(i),
+        }
     }
 }
 
@@ -222,9 +298,12 @@ fn snippet(lesson: &Lesson, language: Language) -> (&str, Language, String) {
     }
 }
 
-/// The next (or previous) lesson pane, round the four.
-fn cycle(p: Pane, step: isize) -> Pane {
-    let order = Pane::LESSON_ORDER;
+/// The next (or previous) pane the layout shows, round them.
+fn cycle(layout: LessonLayout, p: Pane, step: isize) -> Pane {
+    let order: &[Pane] = match layout {
+        LessonLayout::Lesson => &Pane::LESSON_ORDER,
+        LessonLayout::Demo => &[Pane::Code, Pane::Timeline],
+    };
     let i = order.iter().position(|&x| x == p).unwrap_or(0) as isize;
     let n = order.len() as isize;
     order[((i + step) % n + n) as usize % order.len()]

@@ -1,9 +1,39 @@
 //! A demo run as the timeline pane sees it, and the timeline's keys: the time cursor steps
-//! through events, the window zooms and pans, ↑/↓ scroll lanes, PgUp/PgDn and `v` pick a variant.
+//! through events, the window zooms and pans, ↑/↓ scroll lanes, PgUp/PgDn and `v` pick the group
+//! the cursor follows.
 
 use super::Action;
 use crate::demo::RunError;
-use crate::demo::timeline::TimelineSnapshot;
+use crate::demo::timeline::index::{Event, RunIndex};
+use crate::demo::timeline::{TimelineSnapshot, fmt_ms};
+
+/// One labelled run of the comparison: a variant (later, a variant on one runtime), its lanes and
+/// its total once it finished.
+#[derive(Debug, Clone, Copy)]
+pub struct Group<'a> {
+    pub label: &'a str,
+    pub snap: &'a TimelineSnapshot,
+    pub total_ms: Option<f64>,
+}
+
+impl Group<'_> {
+    /// `join-all · 300 ms · max_in_flight 3`: the group's header row in the comparison.
+    pub fn header(&self) -> String {
+        let mut parts = vec![self.label.to_owned()];
+        parts.push(match self.total_ms {
+            Some(t) => fmt_ms(t),
+            None => format!("{} so far", fmt_ms(self.snap.now_ms)),
+        });
+        for (name, v) in &self.snap.metrics {
+            let v = match v.as_f64() {
+                Some(n) => crate::demo::timeline::fmt_number(n),
+                None => v.to_string(),
+            };
+            parts.push(format!("{name} {v}"));
+        }
+        crate::text::sanitize(&parts.join(" · ")).into_owned()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
@@ -27,6 +57,11 @@ pub struct RunView {
     /// The visible time window; `None` fits the whole run.
     pub window: Option<(f64, f64)>,
     pub lane_scroll: usize,
+    /// Per finished run (same order as `runs`), its events indexed once for the cursor and the
+    /// code link; empty while running.
+    pub indexes: Vec<RunIndex>,
+    /// The event of the shown run the cursor is on.
+    pub event: Option<usize>,
 }
 
 impl RunView {
@@ -40,6 +75,8 @@ impl RunView {
             cursor_ms: None,
             window: None,
             lane_scroll: 0,
+            indexes: Vec::new(),
+            event: None,
         }
     }
 
@@ -63,13 +100,54 @@ impl RunView {
         };
         view.totals = runs.iter().map(|(n, _, t)| (*n, *t)).collect();
         view.runs = runs.into_iter().map(|(n, s, _)| (n, s)).collect();
+        view.indexes = view.runs.iter().map(|(_, s)| RunIndex::new(s)).collect();
         view.cursor_ms = Some(0.0);
+        view.event = view.index().and_then(|i| i.at_or_after(0.0));
         view.error = error.map(|e| e.to_string());
         view
     }
 
     pub fn snapshot(&self) -> Option<&TimelineSnapshot> {
         self.runs.get(self.shown).map(|(_, s)| s)
+    }
+
+    /// The shown run's index, once it finished.
+    pub fn index(&self) -> Option<&RunIndex> {
+        self.indexes.get(self.shown)
+    }
+
+    /// The event under the cursor, in the shown run.
+    pub fn cursor_event(&self) -> Option<&Event> {
+        self.index()?.event(self.event?)
+    }
+
+    /// Every run as a labelled group, in the order they ran.
+    pub fn groups(&self) -> Vec<Group<'_>> {
+        self.runs
+            .iter()
+            .enumerate()
+            .map(|(i, (label, snap))| Group {
+                label,
+                snap,
+                total_ms: self.totals.get(i).map(|(_, t)| *t),
+            })
+            .collect()
+    }
+
+    /// Put the cursor on event `i` of the shown run.
+    pub fn go_to_event(&mut self, i: usize) {
+        if let Some(e) = self.index().and_then(|x| x.event(i)) {
+            self.cursor_ms = Some(e.t_ms);
+            self.event = Some(i);
+        }
+    }
+
+    /// Another group: the cursor stays at its time, on that group's event there.
+    fn show(&mut self, group: usize) {
+        self.shown = group;
+        self.event = self
+            .index()
+            .and_then(|x| x.at_or_after(self.cursor_ms.unwrap_or(0.0)));
     }
 
     /// The longest run: one scale for every variant.
@@ -108,39 +186,45 @@ impl RunView {
 
     /// Timeline keys: the cursor steps through events, the window zooms and pans.
     pub fn update(&mut self, action: Action) {
-        let Some(snap) = self.snapshot() else { return };
-        let times = snap.event_times();
+        if self.snapshot().is_none() {
+            return;
+        }
         let span = self.span_ms();
         let (w0, w1) = self.visible_window();
         let width = w1 - w0;
         match action {
             Action::Up => self.lane_scroll = self.lane_scroll.saturating_sub(1),
             Action::Down => self.lane_scroll += 1,
-            Action::PageUp => self.shown = self.shown.saturating_sub(1),
-            Action::PageDown => {
+            Action::PageUp if self.status == RunStatus::Running => {
+                self.shown = self.shown.saturating_sub(1)
+            }
+            Action::PageDown if self.status == RunStatus::Running => {
                 self.shown = (self.shown + 1).min(self.runs.len().saturating_sub(1))
             }
-            Action::ToggleVariant => self.shown = (self.shown + 1) % self.runs.len().max(1),
-            _ if self.status == RunStatus::Running => {}
-            Action::Left | Action::Right => {
-                let now = self.cursor_ms.unwrap_or(0.0);
-                self.cursor_ms = Some(if action == Action::Right {
-                    times
-                        .iter()
-                        .copied()
-                        .find(|&t| t > now + 1e-9)
-                        .unwrap_or(span)
-                } else {
-                    times
-                        .iter()
-                        .rev()
-                        .copied()
-                        .find(|&t| t < now - 1e-9)
-                        .unwrap_or(0.0)
-                });
+            Action::PageUp => self.show(self.shown.saturating_sub(1)),
+            Action::PageDown => self.show((self.shown + 1).min(self.runs.len().saturating_sub(1))),
+            Action::ToggleVariant if self.status == RunStatus::Running => {
+                self.shown = (self.shown + 1) % self.runs.len().max(1)
             }
-            Action::Home => self.cursor_ms = Some(0.0),
-            Action::End => self.cursor_ms = Some(span),
+            Action::ToggleVariant => self.show((self.shown + 1) % self.runs.len().max(1)),
+            _ if self.status == RunStatus::Running => {}
+            // One event a step, so the narration reads every thing that happened in order.
+            Action::Right => match self.event {
+                Some(i) if i + 1 < self.index().map_or(0, RunIndex::len) => self.go_to_event(i + 1),
+                _ => self.cursor_ms = Some(span),
+            },
+            Action::Left => match self.event {
+                Some(i) if i > 0 => self.go_to_event(i - 1),
+                _ => self.go_to_event(0),
+            },
+            Action::Home => {
+                self.cursor_ms = Some(0.0);
+                self.event = self.index().and_then(|x| x.at_or_after(0.0));
+            }
+            Action::End => {
+                self.cursor_ms = Some(span);
+                self.event = self.index().and_then(|x| x.len().checked_sub(1));
+            }
             Action::ZoomIn => {
                 let c = self.cursor_ms.unwrap_or((w0 + w1) / 2.0).clamp(w0, w1);
                 let half = (width / 4.0).max(0.001);

@@ -210,6 +210,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            line: None,
         }
     }
 

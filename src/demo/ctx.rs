@@ -132,12 +132,15 @@ impl Ctx {
 
     /// Wrap a future so its polls are recorded as a task lane, without spawning it: for futures
     /// a demo awaits in place (join_all, select!, a future that is never awaited).
+    /// `#[track_caller]` so the lane remembers its line in the shown file, as a mark does.
+    #[track_caller]
     pub fn instrument<F>(&self, name: impl Into<String>, fut: F) -> Instrumented<F>
     where
         F: Future<Output = Ended>,
     {
         let parent = CURRENT.with(Cell::get);
-        let id = self.rec.new_task(name.into(), parent);
+        let line = self.shown_line(Location::caller());
+        let id = self.rec.new_task_at(name.into(), parent, line);
         Instrumented {
             fut: Box::pin(fut),
             rec: self.rec.clone(),
@@ -197,12 +200,14 @@ impl Ctx {
     }
 
     /// Run blocking work on tokio's blocking pool, recorded as a lane of its own.
+    #[track_caller]
     pub fn spawn_blocking<F>(&self, name: impl Into<String>, work: F) -> JoinHandle<Ended>
     where
         F: FnOnce() -> Ended + Send + 'static,
     {
         let parent = CURRENT.with(Cell::get);
-        let id = self.rec.new_task(name.into(), parent);
+        let line = self.shown_line(Location::caller());
+        let id = self.rec.new_task_at(name.into(), parent, line);
         let rec = self.rec.clone();
         tokio::task::spawn_blocking(move || {
             let start = tokio::time::Instant::now();
@@ -243,11 +248,14 @@ impl Ctx {
     #[track_caller]
     pub fn mark(&self, label: impl Into<String>) {
         let task = CURRENT.with(Cell::get);
-        let caller = Location::caller();
-        // Both paths are as rustc was given them, relative to the crate: plain text equality.
-        let shown = (!self.source_file.is_empty() && caller.file() == self.source_file)
-            .then(|| caller.line());
+        let shown = self.shown_line(Location::caller());
         self.rec.mark(task, label.into(), shown);
+    }
+
+    /// The caller's line when the call is in the file lessons show; `None` anywhere else.
+    fn shown_line(&self, caller: &Location<'_>) -> Option<u32> {
+        // Both paths are as rustc was given them, relative to the crate: plain text equality.
+        (!self.source_file.is_empty() && caller.file() == self.source_file).then(|| caller.line())
     }
 
     /// The one way a demo reports that the environment kept the run from doing its job: record a

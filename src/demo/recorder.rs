@@ -80,6 +80,11 @@ impl Recorder {
     }
 
     pub fn new_task(&self, name: String, parent: Option<TaskId>) -> TaskId {
+        self.new_task_at(name, parent, None)
+    }
+
+    /// A new task whose spawn (or instrument) call is `line` of the demo's shown file.
+    pub fn new_task_at(&self, name: String, parent: Option<TaskId>, line: Option<u32>) -> TaskId {
         let mut inner = self.lock();
         let t = Self::stamp(&mut inner);
         let id = inner.snapshot.tasks.len() as TaskId + 1;
@@ -92,6 +97,7 @@ impl Recorder {
             outcome: Outcome::Running,
             detail: String::new(),
             polls: Vec::new(),
+            line,
         });
         id
     }

@@ -1,6 +1,9 @@
 //! The pure data of a recorded run: what the UI draws and the run document serialises. Nothing
 //! here knows how it was recorded or how it will be drawn.
 
+pub mod index;
+pub mod narrate;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -61,6 +64,10 @@ pub struct TaskRecord {
     pub detail: String,
     /// Intervals during which the task was being polled; the gaps are time spent waiting.
     pub polls: Vec<(f64, f64)>,
+    /// 1-based line in the shown file of the call that spawned or instrumented the task, when
+    /// that call is in the shown file (as for a mark's `line`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 impl TaskRecord {
@@ -304,6 +311,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            line: None,
         }
     }
 

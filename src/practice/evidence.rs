@@ -218,6 +218,7 @@ mod tests {
                     outcome: Outcome::Ok,
                     detail: String::new(),
                     polls: vec![],
+                    line: None,
                 })
                 .collect(),
             marks: vec![Mark {

@@ -1,5 +1,7 @@
-//! Highlighted code with line numbers; lines the latest marks point at are highlighted.
-//! Highlighting comes from the cache the background warm-up filled; until then, plain text.
+//! Highlighted code with line numbers, linked to the timeline: the line of the event under the
+//! time cursor is highlighted (▶), the lines lanes are at show how many in the gutter, and the
+//! line cursor's number is reversed. Highlighting comes from the cache the background warm-up
+//! filled; until then, plain text.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::theme::Theme;
-use crate::app::Palette;
+use crate::app::{CodeMarks, Palette};
 use crate::highlight;
 use crate::lesson::Language;
 
@@ -16,8 +18,23 @@ pub struct CodePane<'a> {
     pub code: &'a str,
     pub language: Language,
     pub scroll: usize,
-    pub marked: &'a [u32],
+    pub marks: &'a CodeMarks,
+    /// The code pane's line cursor.
+    pub cursor: Option<u32>,
+    /// A line to keep in view (the cursor's, else the event's): the pane scrolls to it when it is
+    /// outside the stored scroll, without changing the state.
+    pub follow: Option<u32>,
     pub theme: &'a Theme,
+}
+
+/// The gutter's mark for a line with `n` lanes at it: • for one, the count up to 9, + beyond.
+fn lane_count(n: u32) -> char {
+    match n {
+        0 => ' ',
+        1 => '•',
+        2..=9 => char::from_digit(n, 10).unwrap_or('+'),
+        _ => '+',
+    }
 }
 
 impl Widget for &CodePane<'_> {
@@ -33,7 +50,13 @@ impl Widget for &CodePane<'_> {
             None
         };
         let total = self.code.lines().count();
-        let scroll = self.scroll.min(total.saturating_sub(1));
+        let rows = usize::from(area.height).max(1);
+        let mut scroll = self.scroll.min(total.saturating_sub(1));
+        if let Some(l) = self.follow.map(|l| l as usize - 1)
+            && !(scroll..scroll + rows).contains(&l)
+        {
+            scroll = l.saturating_sub(rows / 3);
+        }
         let width = total.to_string().len();
         let lines: Vec<Line> = self
             .code
@@ -42,12 +65,28 @@ impl Widget for &CodePane<'_> {
             .skip(scroll)
             .take(area.height as usize)
             .map(|(i, text)| {
-                let marked = self.marked.contains(&(i as u32 + 1));
-                let gutter = if marked { "▶" } else { " " };
-                let mut spans = vec![Span::styled(
-                    format!("{gutter}{:>width$} ", i + 1),
-                    if marked { t.mark } else { t.dim },
-                )];
+                let n = i as u32 + 1;
+                let marked = self.marks.event == Some(n);
+                let lanes = self
+                    .marks
+                    .lanes
+                    .iter()
+                    .find(|l| l.line == n)
+                    .map_or(0, |l| l.count);
+                let gutter = if marked { '▶' } else { lane_count(lanes) };
+                let number_style = if self.cursor == Some(n) {
+                    t.cursor
+                } else if marked || lanes > 0 {
+                    t.mark
+                } else {
+                    t.dim
+                };
+                let mut spans = vec![
+                    Span::styled(gutter.to_string(), if marked { t.mark } else { t.key }),
+                    Span::raw(" "),
+                    Span::styled(format!("{:>width$}", n), number_style),
+                    Span::raw(" "),
+                ];
                 match highlighted.as_ref().and_then(|h| h.get(i)) {
                     Some(runs) => spans.extend(runs.iter().map(|r| {
                         let (red, g, b) = r.rgb;

@@ -38,6 +38,7 @@ impl Widget for &Help<'_> {
             Scope::Everywhere,
             Scope::List,
             Scope::Lesson,
+            Scope::Code,
             Scope::Timeline,
             Scope::Params,
             Scope::Practice,

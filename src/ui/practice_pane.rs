@@ -160,6 +160,7 @@ fn draw_run(run: &ShownRun, caption: Vec<Line<'_>>, area: Rect, buf: &mut Buffer
         );
         (&TimelinePane {
             run: view,
+            line: None,
             theme: t,
         })
             .render(lanes, buf);

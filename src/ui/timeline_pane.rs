@@ -10,16 +10,29 @@ use ratatui::style::Style;
 use ratatui::widgets::Widget;
 
 use super::theme::Theme;
+use crate::app::run_view::Group;
 use crate::app::{RunStatus, RunView};
-use crate::demo::timeline::{Cell, SeriesValue, TaskRecord, TimeScale, TimelineSnapshot, fmt_ms};
+use crate::demo::timeline::narrate::narrate;
+use crate::demo::timeline::{
+    Cell, SeriesValue, TaskId, TaskRecord, TimeScale, TimelineSnapshot, fmt_ms,
+};
 
 pub struct TimelinePane<'a> {
     pub run: &'a RunView,
+    /// A line of the shown source picked in the code pane: its events are highlighted.
+    pub line: Option<u32>,
     pub theme: &'a Theme,
 }
 
 /// Series drawn as strips under the lanes, at most this many.
 const MAX_STRIPS: usize = 3;
+
+/// A row of the lane area: a group's header (when there are several) or one of its lanes.
+#[derive(Clone, Copy)]
+enum Row<'a> {
+    Header(usize, Group<'a>),
+    Lane(usize, &'a TaskRecord),
+}
 
 impl Widget for &TimelinePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -43,44 +56,73 @@ impl Widget for &TimelinePane<'_> {
         if lane_w < 2 {
             return;
         }
+        let event = run.cursor_event();
+        let narration_h = u16::from(event.is_some() && area.height >= 8);
         let strips: Vec<(&String, &Vec<(f64, SeriesValue)>)> =
             snap.series.iter().take(MAX_STRIPS).collect();
-        let strips_h = (strips.len() as u16).min(area.height.saturating_sub(4));
-        let lanes_h = area.height.saturating_sub(1 + strips_h + 2);
+        let strips_h = (strips.len() as u16).min(area.height.saturating_sub(4 + narration_h));
+        let lanes_h = area.height.saturating_sub(1 + strips_h + 2 + narration_h);
 
-        // Header: variant, totals, cursor.
+        // Header: totals, status, cursor.
         header(run, snap, area, buf, t);
 
+        // One scale over every group: the longest run sets it, so lengths compare by eye.
         let scale = TimeScale::new(w0, w1, usize::from(lane_w));
         let cursor_col = run
             .cursor_ms
             .and_then(|c| scale.column(c))
             .map(|c| c as u16);
 
-        // When lanes overflow, the last row says how many more there are (↑/↓ scroll).
-        let overflow = snap.tasks.len() > lanes_h as usize;
+        let groups = run.groups();
+        let headed = groups.len() > 1;
+        let total_rows: usize = groups
+            .iter()
+            .map(|g| g.snap.tasks.len() + usize::from(headed))
+            .sum();
+        // When rows overflow, the last row says how many more there are (↑/↓ scroll).
+        let overflow = total_rows > lanes_h as usize;
         let shown = if overflow {
             lanes_h.saturating_sub(1)
         } else {
             lanes_h
         } as usize;
-        let first = run.lane_scroll.min(snap.tasks.len().saturating_sub(shown));
-        for (row, task) in snap.tasks.iter().skip(first).take(shown).enumerate() {
+        let first = run.lane_scroll.min(total_rows.saturating_sub(shown));
+        let line_events = self.line_events();
+        for (row, r) in rows(&groups, headed, first).take(shown).enumerate() {
             let y = area.y + 1 + row as u16;
-            let name = crate::text::sanitize(&task.name);
-            let alive_at_cursor = run.cursor_ms.is_some_and(|c| task.is_alive_at(c));
-            let name_style = if alive_at_cursor { t.strong } else { t.base };
-            buf.set_stringn(area.x, y, name.as_ref(), name_w as usize, name_style);
-            draw_lane(task, snap, &scale, lane_x, y, buf, t);
-            if let Some(c) = cursor_col {
-                buf[(lane_x + c, y)].set_style(t.cursor);
+            match r {
+                Row::Header(g, group) => {
+                    let style = if g == run.shown { t.title } else { t.strong };
+                    let mark = if g == run.shown { "▸ " } else { "▹ " };
+                    let text = format!("{mark}{}", group.header());
+                    buf.set_stringn(area.x, y, text, area.width as usize, style);
+                }
+                Row::Lane(g, task) => {
+                    let name = crate::text::sanitize(&task.name);
+                    let alive_at_cursor =
+                        g == run.shown && run.cursor_ms.is_some_and(|c| task.is_alive_at(c));
+                    let name_style = if alive_at_cursor { t.strong } else { t.base };
+                    buf.set_stringn(area.x, y, name.as_ref(), name_w as usize, name_style);
+                    let group = groups[g].snap;
+                    draw_lane(task, group, &scale, lane_x, y, buf, t);
+                    if g == run.shown {
+                        for &(_, at) in line_events.iter().filter(|(id, _)| *id == task.id) {
+                            if let Some(c) = scale.column(at) {
+                                buf[(lane_x + c as u16, y)].set_style(t.marked_line);
+                            }
+                        }
+                    }
+                    if let Some(c) = cursor_col {
+                        buf[(lane_x + c, y)].set_style(t.cursor);
+                    }
+                    let (glyph, style) = t.outcome(task.outcome);
+                    buf.set_string(lane_x + lane_w + 1, y, glyph, style);
+                }
             }
-            let (glyph, style) = t.outcome(task.outcome);
-            buf.set_string(lane_x + lane_w + 1, y, glyph, style);
         }
         if overflow && lanes_h > 0 {
-            let hidden = snap.tasks.len() - shown;
-            let more = format!("… {hidden} more lanes (↑/↓ scroll)");
+            let hidden = total_rows - shown;
+            let more = format!("… {hidden} more rows (↑/↓ scroll)");
             buf.set_stringn(area.x, area.y + lanes_h, &more, area.width as usize, t.dim);
         }
 
@@ -103,7 +145,64 @@ impl Widget for &TimelinePane<'_> {
             buf,
             t,
         );
+        if let (Some(e), 1) = (event, narration_h) {
+            let mut text = narrate(snap, e);
+            if headed {
+                text = format!("{}: {text}", run.runs[run.shown].0);
+            }
+            let text = crate::text::sanitize(&text);
+            let y = area.bottom() - 1;
+            buf.set_stringn(area.x, y, "» ", 2, t.key);
+            buf.set_stringn(area.x + 2, y, text, area.width as usize - 2, t.strong);
+        }
     }
+}
+
+impl TimelinePane<'_> {
+    /// The shown run's events on the picked line, as (task, instant).
+    fn line_events(&self) -> Vec<(TaskId, f64)> {
+        let (Some(line), Some(index)) = (self.line, self.run.index()) else {
+            return Vec::new();
+        };
+        index
+            .line_events(line)
+            .iter()
+            .filter_map(|&i| index.event(i as usize))
+            .filter_map(|e| Some((e.task?, e.t_ms)))
+            .collect()
+    }
+}
+
+/// The rows from `first` on, without walking the groups' lanes before it.
+fn rows<'a>(
+    groups: &[Group<'a>],
+    headed: bool,
+    first: usize,
+) -> impl Iterator<Item = Row<'a>> + 'a {
+    let mut skip = first;
+    let mut out: Vec<(usize, Group<'a>, bool, usize)> = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        let len = group.snap.tasks.len() + usize::from(headed);
+        if skip >= len {
+            skip -= len;
+            continue;
+        }
+        // (group, its rows from `skip`): whether the header is among them, the first lane.
+        let with_header = headed && skip == 0;
+        let lane0 = skip.saturating_sub(usize::from(headed));
+        out.push((g, *group, with_header, lane0));
+        skip = 0;
+    }
+    out.into_iter().flat_map(|(g, group, with_header, lane0)| {
+        with_header
+            .then_some(Row::Header(g, group))
+            .into_iter()
+            .chain(
+                group.snap.tasks[lane0..]
+                    .iter()
+                    .map(move |t| Row::Lane(g, t)),
+            )
+    })
 }
 
 fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, t: &Theme) {
@@ -127,17 +226,15 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
         parts.push(totals.join(" · "));
     }
     parts.push(status.to_owned());
-    if run.runs.len() > 1 {
-        let name = run.runs.get(run.shown).map_or("", |(n, _)| n);
-        parts.push(format!(
-            "lanes: {name} [{}/{}, v next]",
-            run.shown + 1,
-            run.runs.len()
-        ));
-    }
     if let Some(c) = run.cursor_ms {
-        let running = snap.tasks.iter().filter(|x| x.is_running_at(c)).count();
-        let alive = snap.tasks.iter().filter(|x| x.is_alive_at(c)).count();
+        // Counted in O(log n) from the index once the run finished.
+        let (running, alive) = match run.index() {
+            Some(x) => (x.running_at(c), x.alive_at(c)),
+            None => (
+                snap.tasks.iter().filter(|x| x.is_running_at(c)).count(),
+                snap.tasks.iter().filter(|x| x.is_alive_at(c)).count(),
+            ),
+        };
         let mut s = format!(
             "@{}: {running} running, {} waiting",
             fmt_ms(c),
@@ -147,6 +244,10 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
             if let Some(v) = snap.series_at(name, c) {
                 s.push_str(&format!(", {name}={}", value(v)));
             }
+        }
+        if run.runs.len() > 1 {
+            let name = run.runs.get(run.shown).map_or("", |(n, _)| n);
+            s = format!("{name} {s} (v next)");
         }
         parts.push(s);
     }
@@ -301,6 +402,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            line: None,
         }
     }
 
@@ -327,6 +429,7 @@ mod tests {
         let mut buf = Buffer::empty(area);
         (&TimelinePane {
             run: &run,
+            line: None,
             theme: &theme,
         })
             .render(area, &mut buf);
@@ -354,6 +457,7 @@ mod tests {
         let mut buf = Buffer::empty(area);
         (&TimelinePane {
             run: &run,
+            line: None,
             theme: &theme,
         })
             .render(area, &mut buf);

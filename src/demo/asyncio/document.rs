@@ -34,6 +34,9 @@ struct TaskLine {
     outcome: Outcome,
     detail: String,
     polls: Vec<(f64, f64)>,
+    /// The twin's line that created the task, when the tracer can attribute it.
+    #[serde(default)]
+    line: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +100,7 @@ pub(super) fn parse_run(line: &str, variants: &[&'static str]) -> Result<Variant
                 outcome: t.outcome,
                 detail: t.detail,
                 polls: t.polls,
+                line: t.line,
             })
             .collect(),
         marks: run

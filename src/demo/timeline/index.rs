@@ -1,0 +1,389 @@
+//! A recorded run indexed once, when it finishes, so the time cursor and the code pane can point
+//! at each other in O(log n) a step: every event in time order with the line of the shown file it
+//! is attributed to, each line's events, lane counts by time, and where every lane is.
+//!
+//! The attribution rule (the README's app section states it for learners):
+//! - a spawn is at the line of the call that spawned or instrumented the task
+//!   ([`TaskRecord::line`](super::TaskRecord::line));
+//! - a mark is at its own line ([`Mark::line`](super::Mark::line));
+//! - between events a lane is at the latest line it is known to have reached: its last mark with
+//!   a line, else its spawn line. Its polls and its finish are attributed to that line, and it
+//!   leaves every line when it finishes;
+//! - a series change has no line.
+//!
+//! Only calls in the shown file have lines, so a lane spawned elsewhere (a demo's `main`) is at
+//! no line until it makes a mark there.
+
+use super::{TaskId, TimelineSnapshot};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Spawn,
+    /// The start of the task's poll number `nth` (0-based, into `TaskRecord::polls`).
+    Poll {
+        nth: u32,
+    },
+    /// `TimelineSnapshot::marks[mark]`.
+    Mark {
+        mark: u32,
+    },
+    Finish,
+    /// Point `point` of the `series`-th series, in name order.
+    Series {
+        series: u32,
+        point: u32,
+    },
+}
+
+impl EventKind {
+    /// At one instant, a task's events read in this order: spawned, polled, marked, finished.
+    fn rank(self) -> u8 {
+        match self {
+            EventKind::Spawn => 0,
+            EventKind::Poll { .. } => 1,
+            EventKind::Mark { .. } => 2,
+            EventKind::Finish => 3,
+            EventKind::Series { .. } => 4,
+        }
+    }
+}
+
+/// One thing that happened, where the cursor can stop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Event {
+    pub t_ms: f64,
+    /// The task it happened to (`None` for a series change or a mark made outside any task).
+    pub task: Option<TaskId>,
+    pub kind: EventKind,
+    /// The line of the shown file it is attributed to (see the module's rule).
+    pub line: Option<u32>,
+}
+
+/// How many lanes are at a line of the shown file, and which one when it is just one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneLine {
+    pub line: u32,
+    pub count: u32,
+    pub task: Option<TaskId>,
+}
+
+/// A lane moving from one line to another at an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Move {
+    event: u32,
+    task: TaskId,
+    from: Option<u32>,
+    to: Option<u32>,
+}
+
+/// How many lanes are at each line (and the sum of their ids, which names the lane when the
+/// count is one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Occupancy {
+    count: Vec<u32>,
+    ids: Vec<u64>,
+}
+
+impl Occupancy {
+    fn new(lines: usize) -> Occupancy {
+        Occupancy {
+            count: vec![0; lines],
+            ids: vec![0; lines],
+        }
+    }
+
+    fn apply(&mut self, mv: &Move) {
+        if let Some(l) = mv.from {
+            self.count[l as usize] -= 1;
+            self.ids[l as usize] -= u64::from(mv.task);
+        }
+        if let Some(l) = mv.to {
+            self.count[l as usize] += 1;
+            self.ids[l as usize] += u64::from(mv.task);
+        }
+    }
+}
+
+/// Lane positions are stored whole every this many moves; a lookup replays at most this many.
+const CHECKPOINT_EVERY: usize = 256;
+
+/// A finished run's events, indexed. Built once per run (`new`), never per frame or per step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunIndex {
+    events: Vec<Event>,
+    /// Per line (index = line number), the indices of its events, in time order.
+    by_line: Vec<Vec<u32>>,
+    moves: Vec<Move>,
+    /// Lane positions after the first `i * CHECKPOINT_EVERY` moves.
+    checkpoints: Vec<Occupancy>,
+    spawns: Vec<f64>,
+    finishes: Vec<f64>,
+    poll_starts: Vec<f64>,
+    poll_ends: Vec<f64>,
+}
+
+impl RunIndex {
+    pub fn new(snap: &TimelineSnapshot) -> RunIndex {
+        let mut events = Vec::new();
+        for t in &snap.tasks {
+            let task = Some(t.id);
+            events.push(Event {
+                t_ms: t.spawned_ms,
+                task,
+                kind: EventKind::Spawn,
+                line: t.line,
+            });
+            for (nth, &(a, _)) in t.polls.iter().enumerate() {
+                events.push(Event {
+                    t_ms: a,
+                    task,
+                    kind: EventKind::Poll { nth: nth as u32 },
+                    line: None,
+                });
+            }
+            if let Some(f) = t.finished_ms {
+                events.push(Event {
+                    t_ms: f,
+                    task,
+                    kind: EventKind::Finish,
+                    line: None,
+                });
+            }
+        }
+        for (i, m) in snap.marks.iter().enumerate() {
+            events.push(Event {
+                t_ms: m.t_ms,
+                task: m.task,
+                kind: EventKind::Mark { mark: i as u32 },
+                line: m.line,
+            });
+        }
+        for (s, points) in snap.series.values().enumerate() {
+            for (p, (t, _)) in points.iter().enumerate() {
+                events.push(Event {
+                    t_ms: *t,
+                    task: None,
+                    kind: EventKind::Series {
+                        series: s as u32,
+                        point: p as u32,
+                    },
+                    line: None,
+                });
+            }
+        }
+        // Time first. At one instant, each task's events together in id order (a parent polls
+        // before the children it polls); a task with children finishes after them, as a parent
+        // awaiting its children does; then what belongs to no task (series).
+        let mut parents = vec![false; snap.tasks.len() + 2];
+        for t in &snap.tasks {
+            if let Some(slot) = t.parent.and_then(|p| parents.get_mut(p as usize)) {
+                *slot = true;
+            }
+        }
+        let group = |e: &Event| -> (TaskId, TaskId) {
+            match e.task {
+                None => (TaskId::MAX, 0),
+                Some(id)
+                    if e.kind == EventKind::Finish && parents.get(id as usize) == Some(&true) =>
+                {
+                    (TaskId::MAX - 1, TaskId::MAX - id)
+                }
+                Some(id) => (id, 0),
+            }
+        };
+        events.sort_by(|a, b| {
+            a.t_ms
+                .total_cmp(&b.t_ms)
+                .then(group(a).cmp(&group(b)))
+                .then(a.kind.rank().cmp(&b.kind.rank()))
+                .then(secondary(a.kind).cmp(&secondary(b.kind)))
+        });
+
+        // Walk the events once: attribute polls and finishes, record every lane's moves.
+        let lines = snap
+            .tasks
+            .iter()
+            .filter_map(|t| t.line)
+            .chain(snap.marks.iter().filter_map(|m| m.line))
+            .max()
+            .map_or(1, |l| l as usize + 1);
+        let mut at: Vec<Option<u32>> = vec![None; snap.tasks.len() + 1];
+        let mut moves = Vec::new();
+        let mut by_line: Vec<Vec<u32>> = vec![Vec::new(); lines];
+        for (i, e) in events.iter_mut().enumerate() {
+            let slot = e.task.map(|id| id as usize).filter(|&id| id < at.len());
+            let now = slot.and_then(|s| at[s]);
+            let next = match e.kind {
+                EventKind::Spawn => e.line,
+                EventKind::Mark { .. } => e.line.or(now),
+                EventKind::Poll { .. } => {
+                    e.line = now;
+                    now
+                }
+                EventKind::Finish => {
+                    e.line = now;
+                    None
+                }
+                EventKind::Series { .. } => now,
+            };
+            if let (Some(s), Some(task)) = (slot, e.task)
+                && next != now
+            {
+                at[s] = next;
+                moves.push(Move {
+                    event: i as u32,
+                    task,
+                    from: now,
+                    to: next,
+                });
+            }
+            if let Some(l) = e.line {
+                by_line[l as usize].push(i as u32);
+            }
+        }
+        let mut checkpoints = vec![Occupancy::new(lines)];
+        let mut state = Occupancy::new(lines);
+        for (i, mv) in moves.iter().enumerate() {
+            state.apply(mv);
+            if (i + 1) % CHECKPOINT_EVERY == 0 {
+                checkpoints.push(state.clone());
+            }
+        }
+
+        let sorted = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        RunIndex {
+            events,
+            by_line,
+            moves,
+            checkpoints,
+            spawns: sorted(snap.tasks.iter().map(|t| t.spawned_ms).collect()),
+            finishes: sorted(snap.tasks.iter().filter_map(|t| t.finished_ms).collect()),
+            poll_starts: sorted(
+                snap.tasks
+                    .iter()
+                    .flat_map(|t| t.polls.iter().map(|p| p.0))
+                    .collect(),
+            ),
+            poll_ends: sorted(
+                snap.tasks
+                    .iter()
+                    .flat_map(|t| t.polls.iter().map(|p| p.1))
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn event(&self, i: usize) -> Option<&Event> {
+        self.events.get(i)
+    }
+
+    /// Every event, in the order the cursor visits them.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The first event at or after `t_ms`, else the last one.
+    pub fn at_or_after(&self, t_ms: f64) -> Option<usize> {
+        if self.events.is_empty() {
+            return None;
+        }
+        let i = self.events.partition_point(|e| e.t_ms < t_ms);
+        Some(i.min(self.events.len() - 1))
+    }
+
+    /// The first event of the next instant after event `i`'s.
+    pub fn next_instant(&self, i: usize) -> Option<usize> {
+        let t = self.events.get(i)?.t_ms;
+        let j = self.events.partition_point(|e| e.t_ms <= t);
+        (j < self.events.len()).then_some(j)
+    }
+
+    /// The first event of the instant before event `i`'s.
+    pub fn prev_instant(&self, i: usize) -> Option<usize> {
+        let t = self.events.get(i)?.t_ms;
+        let j = self.events.partition_point(|e| e.t_ms < t);
+        let before = self.events.get(j.checked_sub(1)?)?.t_ms;
+        Some(self.events.partition_point(|e| e.t_ms < before))
+    }
+
+    /// The events attributed to `line`, in time order.
+    pub fn line_events(&self, line: u32) -> &[u32] {
+        self.by_line.get(line as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// `line`'s first event after event `i` (or its first, with no `i`).
+    pub fn next_on_line(&self, line: u32, i: Option<usize>) -> Option<usize> {
+        let on = self.line_events(line);
+        let p = i.map_or(0, |i| on.partition_point(|&e| e as usize <= i));
+        on.get(p).map(|&e| e as usize)
+    }
+
+    /// `line`'s last event before event `i` (or its last, with no `i`).
+    pub fn prev_on_line(&self, line: u32, i: Option<usize>) -> Option<usize> {
+        let on = self.line_events(line);
+        let p = i.map_or(on.len(), |i| on.partition_point(|&e| (e as usize) < i));
+        on.get(p.checked_sub(1)?).map(|&e| e as usize)
+    }
+
+    /// Where the lanes are just after event `i`: the lines with at least one lane, in order.
+    pub fn lanes_at(&self, i: usize) -> Vec<LaneLine> {
+        let applied = self.moves.partition_point(|m| m.event as usize <= i);
+        let c = (applied / CHECKPOINT_EVERY).min(self.checkpoints.len() - 1);
+        let mut state = self.checkpoints[c].clone();
+        for mv in &self.moves[c * CHECKPOINT_EVERY..applied] {
+            state.apply(mv);
+        }
+        state
+            .count
+            .iter()
+            .zip(&state.ids)
+            .enumerate()
+            .filter(|(_, (n, _))| **n > 0)
+            .map(|(line, (&count, &ids))| LaneLine {
+                line: line as u32,
+                count,
+                task: (count == 1).then_some(ids as TaskId),
+            })
+            .collect()
+    }
+
+    /// Tasks alive at `t_ms` (spawned, not yet finished).
+    pub fn alive_at(&self, t_ms: f64) -> usize {
+        let spawned = self.spawns.partition_point(|&t| t <= t_ms);
+        let ended = self.finishes.partition_point(|&t| t <= t_ms);
+        spawned.saturating_sub(ended)
+    }
+
+    /// Tasks being polled at `t_ms`: polls `[a, b)` that hold it. A task's polls never overlap,
+    /// so this counts tasks.
+    pub fn running_at(&self, t_ms: f64) -> usize {
+        let started = self.poll_starts.partition_point(|&t| t <= t_ms);
+        let ended = self.poll_ends.partition_point(|&t| t <= t_ms);
+        started.saturating_sub(ended)
+    }
+}
+
+/// Within one kind, the recorded order.
+fn secondary(kind: EventKind) -> (u32, u32) {
+    match kind {
+        EventKind::Spawn | EventKind::Finish => (0, 0),
+        EventKind::Poll { nth } => (nth, 0),
+        EventKind::Mark { mark } => (mark, 0),
+        EventKind::Series { series, point } => (series, point),
+    }
+}
+
+#[cfg(test)]
+mod tests;

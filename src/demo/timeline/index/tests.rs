@@ -1,0 +1,217 @@
+use super::*;
+use crate::demo::timeline::{Mark, Outcome, TaskRecord};
+
+fn task(
+    id: TaskId,
+    spawned: f64,
+    finished: Option<f64>,
+    polls: Vec<(f64, f64)>,
+    line: Option<u32>,
+) -> TaskRecord {
+    TaskRecord {
+        id,
+        name: format!("task {id}"),
+        parent: None,
+        spawned_ms: spawned,
+        finished_ms: finished,
+        outcome: Outcome::Ok,
+        detail: String::new(),
+        polls,
+        line,
+    }
+}
+
+fn mark(t_ms: f64, task: TaskId, line: Option<u32>) -> Mark {
+    Mark {
+        t_ms,
+        task: Some(task),
+        label: "m".into(),
+        line,
+    }
+}
+
+/// Two tasks spawned at line 5; task 1 marks at line 9 at 100 ms and finishes at 150 ms;
+/// task 2 marks at line 9 at 200 ms and finishes there.
+fn run() -> TimelineSnapshot {
+    TimelineSnapshot {
+        tasks: vec![
+            task(
+                1,
+                0.0,
+                Some(150.0),
+                vec![(0.0, 0.0), (100.0, 100.0), (150.0, 150.0)],
+                Some(5),
+            ),
+            task(
+                2,
+                0.0,
+                Some(200.0),
+                vec![(0.0, 0.0), (200.0, 200.0)],
+                Some(5),
+            ),
+        ],
+        marks: vec![mark(100.0, 1, Some(9)), mark(200.0, 2, Some(9))],
+        now_ms: 200.0,
+        ..TimelineSnapshot::default()
+    }
+}
+
+#[test]
+fn events_read_in_time_order_each_task_spawned_polled_marked_finished() {
+    let index = RunIndex::new(&run());
+    let kinds: Vec<(f64, Option<TaskId>, EventKind, Option<u32>)> = index
+        .events()
+        .iter()
+        .map(|e| (e.t_ms, e.task, e.kind, e.line))
+        .collect();
+    use EventKind::*;
+    assert_eq!(
+        kinds,
+        [
+            (0.0, Some(1), Spawn, Some(5)),
+            (0.0, Some(1), Poll { nth: 0 }, Some(5)),
+            (0.0, Some(2), Spawn, Some(5)),
+            (0.0, Some(2), Poll { nth: 0 }, Some(5)),
+            (100.0, Some(1), Poll { nth: 1 }, Some(5)),
+            (100.0, Some(1), Mark { mark: 0 }, Some(9)),
+            (150.0, Some(1), Poll { nth: 2 }, Some(9)),
+            (150.0, Some(1), Finish, Some(9)),
+            (200.0, Some(2), Poll { nth: 1 }, Some(5)),
+            (200.0, Some(2), Mark { mark: 1 }, Some(9)),
+            (200.0, Some(2), Finish, Some(9)),
+        ]
+    );
+}
+
+#[test]
+fn a_line_knows_its_events_and_steps_to_them() {
+    let index = RunIndex::new(&run());
+    assert_eq!(index.line_events(9), [5, 6, 7, 9, 10]);
+    assert_eq!(index.line_events(42), [] as [u32; 0]);
+    assert_eq!(index.next_on_line(9, None), Some(5));
+    assert_eq!(index.next_on_line(9, Some(5)), Some(6));
+    assert_eq!(index.next_on_line(9, Some(10)), None);
+    assert_eq!(index.prev_on_line(9, Some(9)), Some(7));
+    assert_eq!(index.prev_on_line(9, Some(5)), None);
+    assert_eq!(index.prev_on_line(5, None), Some(8));
+}
+
+#[test]
+fn lanes_stay_at_their_last_known_line_until_they_finish() {
+    let index = RunIndex::new(&run());
+    let at = |i| index.lanes_at(i);
+    // After both spawns: two lanes at line 5.
+    assert_eq!(
+        at(3),
+        [LaneLine {
+            line: 5,
+            count: 2,
+            task: None
+        }]
+    );
+    // Task 1 marked at line 9: one lane at each line, each named.
+    assert_eq!(
+        at(5),
+        [
+            LaneLine {
+                line: 5,
+                count: 1,
+                task: Some(2)
+            },
+            LaneLine {
+                line: 9,
+                count: 1,
+                task: Some(1)
+            },
+        ]
+    );
+    // Task 1 finished: it is nowhere.
+    assert_eq!(
+        at(7),
+        [LaneLine {
+            line: 5,
+            count: 1,
+            task: Some(2)
+        }]
+    );
+    assert_eq!(at(10), []);
+}
+
+#[test]
+fn instants_step_over_every_event_that_shares_them() {
+    let index = RunIndex::new(&run());
+    assert_eq!(index.next_instant(0), Some(4));
+    assert_eq!(index.next_instant(5), Some(6));
+    assert_eq!(index.next_instant(9), None);
+    assert_eq!(index.prev_instant(6), Some(4));
+    assert_eq!(index.prev_instant(2), None);
+    assert_eq!(index.at_or_after(120.0), Some(6));
+    assert_eq!(index.at_or_after(999.0), Some(10));
+}
+
+#[test]
+fn counts_at_an_instant_come_from_sorted_times() {
+    let mut snap = run();
+    snap.tasks[0].polls = vec![(0.0, 40.0)];
+    let index = RunIndex::new(&snap);
+    assert_eq!(index.alive_at(0.0), 2);
+    assert_eq!(index.alive_at(150.0), 1, "task 1 ended at 150 ms");
+    assert_eq!(index.running_at(10.0), 1);
+    assert_eq!(index.running_at(40.0), 0, "polls are half-open");
+    for t in [0.0, 10.0, 100.0, 150.0, 199.0, 200.0] {
+        let slow = snap.tasks.iter().filter(|x| x.is_alive_at(t)).count();
+        assert_eq!(index.alive_at(t), slow, "alive at {t}");
+        let slow = snap.tasks.iter().filter(|x| x.is_running_at(t)).count();
+        assert_eq!(index.running_at(t), slow, "running at {t}");
+    }
+}
+
+#[test]
+fn lane_positions_past_many_checkpoints_match_a_replay_from_the_start() {
+    // 1,000 tasks, each spawned at line 3, marking at line 4 then 5 before finishing.
+    let n = 1000u32;
+    let mut snap = TimelineSnapshot::default();
+    for id in 1..=n {
+        let t0 = f64::from(id);
+        snap.tasks
+            .push(task(id, t0, Some(t0 + 700.0), vec![(t0, t0)], Some(3)));
+        snap.marks.push(mark(t0 + 300.0, id, Some(4)));
+        snap.marks.push(mark(t0 + 500.0, id, Some(5)));
+    }
+    let index = RunIndex::new(&snap);
+    assert!(index.moves.len() > 10 * CHECKPOINT_EVERY);
+    for i in (0..index.len()).step_by(97) {
+        // The rule replayed from the first event, with no checkpoints.
+        let mut pos = std::collections::BTreeMap::new();
+        for e in &index.events()[..=i] {
+            let Some(task) = e.task else { continue };
+            match e.kind {
+                EventKind::Spawn | EventKind::Mark { .. } => {
+                    if let Some(l) = e.line {
+                        pos.insert(task, l);
+                    }
+                }
+                EventKind::Finish => {
+                    pos.remove(&task);
+                }
+                _ => {}
+            }
+        }
+        let mut expected = [0u32; 6];
+        for l in pos.values() {
+            expected[*l as usize] += 1;
+        }
+        let got: Vec<(u32, u32)> = index
+            .lanes_at(i)
+            .iter()
+            .map(|l| (l.line, l.count))
+            .collect();
+        let want: Vec<(u32, u32)> = expected
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(l, c)| (l as u32, *c))
+            .collect();
+        assert_eq!(got, want, "after event {i}");
+    }
+}
