@@ -233,6 +233,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             };
             (&timeline_pane::TimelinePane {
                 run: &v.run,
+                narrate: true,
                 line: cursor,
                 theme: &theme,
             })

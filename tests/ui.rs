@@ -209,6 +209,7 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
     let mut buf = ratatui::buffer::Buffer::empty(area);
     (&TimelinePane {
         run: &view,
+        narrate: true,
         line: None,
         theme: &theme,
     })

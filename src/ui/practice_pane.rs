@@ -161,6 +161,7 @@ fn draw_run(run: &ShownRun, caption: Vec<Line<'_>>, area: Rect, buf: &mut Buffer
         (&TimelinePane {
             run: view,
             line: None,
+            narrate: false,
             theme: t,
         })
             .render(lanes, buf);

@@ -21,6 +21,9 @@ pub struct TimelinePane<'a> {
     pub run: &'a RunView,
     /// A line of the shown source picked in the code pane: its events are highlighted.
     pub line: Option<u32>,
+    /// A line under the axis telling the event under the cursor in words. Practice draws a run
+    /// as evidence with the learner's guess as the cursor, where a story of events would mislead.
+    pub narrate: bool,
     pub theme: &'a Theme,
 }
 
@@ -57,7 +60,7 @@ impl Widget for &TimelinePane<'_> {
             return;
         }
         let event = run.cursor_event();
-        let narration_h = u16::from(event.is_some() && area.height >= 8);
+        let narration_h = u16::from(self.narrate && event.is_some() && area.height >= 8);
         let strips: Vec<(&String, &Vec<(f64, SeriesValue)>)> =
             snap.series.iter().take(MAX_STRIPS).collect();
         let strips_h = (strips.len() as u16).min(area.height.saturating_sub(4 + narration_h));
@@ -429,6 +432,7 @@ mod tests {
         let mut buf = Buffer::empty(area);
         (&TimelinePane {
             run: &run,
+            narrate: true,
             line: None,
             theme: &theme,
         })
@@ -457,6 +461,7 @@ mod tests {
         let mut buf = Buffer::empty(area);
         (&TimelinePane {
             run: &run,
+            narrate: true,
             line: None,
             theme: &theme,
         })
