@@ -1,7 +1,6 @@
 """A tiny scheduler: the asyncio twin of the `scheduler` demo."""
 
 import asyncio
-import itertools
 
 import dojo
 
@@ -19,11 +18,18 @@ async def job(job_ms, starts, start):
 
 
 async def fixed_rate(interval_ms, job_ms, starts, start):
-    """Fixed rate: run k is due at start + k * interval, however long the runs take; runs that
-    are late start at once, one after another, to catch up with the grid."""
-    for k in itertools.count():
-        if (wait_ms := k * interval_ms - ms_since(start)) > 0:
-            await asyncio.sleep(wait_ms / 1000)
+    """Fixed rate: runs are due on the grid start + k * interval, however long they take. A late
+    run starts at once and the grid points it overran are skipped, not made up back to back
+    (tokio's MissedTickBehavior::Skip, which also counts up to 5 ms late as on time)."""
+    due = 0
+    while True:
+        now = ms_since(start)
+        if due > now:
+            await asyncio.sleep((due - now) / 1000)
+        if now > due + 5:
+            due = now + interval_ms - (now - due) % interval_ms
+        else:
+            due += interval_ms
         await job(job_ms, starts, start)
 
 

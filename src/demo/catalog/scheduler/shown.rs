@@ -24,9 +24,9 @@ async fn job(ctx: &Ctx, cfg: Config, runs: &RunLog) {
 /// Fixed rate: run k is due at start + k * interval, however long the runs take.
 async fn fixed_rate(ctx: Ctx, cfg: Config, runs: RunLog) -> Ended {
     let mut ticks = interval(cfg.interval); // the first tick is due at once
-    // A run longer than the interval makes ticks late; Burst fires the missed ones at once to
-    // catch up with the grid.
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    // A run longer than the interval makes a tick late: it fires at once, and the grid points
+    // the run overran are skipped rather than fired back to back (the default, Burst, would).
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         ticks.tick().await;
         job(&ctx, cfg, &runs).await;
