@@ -250,6 +250,15 @@ impl App {
                     v.run.finish(runs, error);
                 }
             }
+            Action::TwinFinished {
+                runs,
+                runtimes,
+                error,
+            } => {
+                if let Some(v) = &mut self.lesson {
+                    v.run.finish_on(runs, runtimes, error);
+                }
+            }
             Action::RunNotStarted(why) => {
                 if let Some(v) = &mut self.lesson
                     && v.run.status == RunStatus::Running
@@ -316,13 +325,24 @@ impl App {
                 }
             }
             LessonOutcome::CancelRun => Effect::CancelRun,
-            LessonOutcome::StartRun { request, note } => {
+            LessonOutcome::StartRun {
+                request,
+                note,
+                twin,
+            } => {
                 self.message = note;
                 let lesson_id = self.lessons[v.index].id.clone();
                 self.progress
                     .record_demo_run(&lesson_id, request.demo.spec().id, &self.now);
                 self.progress_version += 1;
-                Effect::StartRun(request)
+                match twin {
+                    None => Effect::StartRun(request),
+                    Some((twin_variants, both)) => Effect::StartTwin {
+                        request,
+                        twin_variants,
+                        both,
+                    },
+                }
             }
         }
     }

@@ -31,6 +31,8 @@ pub enum Action {
     /// Lesson text ⇄ the code beside the timeline.
     ToggleLayout,
     ToggleClock,
+    /// tokio → asyncio (the demo's twin) → both on one time axis.
+    ToggleRuntime,
     ToggleHelp,
     ToggleTheme,
     ZoomIn,
@@ -55,6 +57,12 @@ pub enum Action {
     /// The run ended.
     DemoFinished {
         runs: Vec<(&'static str, TimelineSnapshot, f64)>,
+        error: Option<crate::demo::RunError>,
+    },
+    /// A run with an asyncio twin ended: `runtimes` says which runtime made each of `runs`.
+    TwinFinished {
+        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
+        runtimes: Vec<crate::demo::asyncio::Runtime>,
         error: Option<crate::demo::RunError>,
     },
     /// The edge could not start the run the app asked for; the text says why.
@@ -96,6 +104,7 @@ impl Action {
             self,
             Action::DemoProgress(_)
                 | Action::DemoFinished { .. }
+                | Action::TwinFinished { .. }
                 | Action::RunNotStarted(_)
                 | Action::PredictScored { .. }
                 | Action::PracticeRan { .. }
@@ -114,6 +123,14 @@ pub enum Effect {
     Quit,
     StartRun(RunRequest),
     CancelRun,
+    /// Run the demo's asyncio twin on the learner's Python, and with `both` the tokio demo too
+    /// (every variant of `request`; the twin runs `twin_variants`). The edge answers with
+    /// `Action::TwinFinished`, or `Action::RunNotStarted` when there is no usable Python.
+    StartTwin {
+        request: RunRequest,
+        twin_variants: Vec<&'static str>,
+        both: bool,
+    },
     /// Run a prediction's demo on the virtual clock and score what was typed; the edge answers
     /// with `Action::PredictScored`, then `Action::PracticeRan` with the run.
     ScorePredict {

@@ -303,6 +303,14 @@ pub static KEYMAP: &[Binding] = &[
         false,
     ),
     bind(
+        &[Char('a')],
+        "a",
+        Scope::Lesson,
+        Action::ToggleRuntime,
+        "runtime: tokio → asyncio twin → both (demos with a twin)",
+        false,
+    ),
+    bind(
         &[Char('s')],
         "s",
         Scope::Lesson,

@@ -7,6 +7,7 @@ use super::params_panel::DemoPanel;
 use super::run_view::{RunStatus, RunView};
 use super::{Action, Pane};
 use crate::demo::RunRequest;
+use crate::demo::asyncio::{self, Runtime};
 use crate::demo::timeline::index::LaneLine;
 use crate::lesson::{Language, Lesson};
 use crate::markdown::MdLine;
@@ -64,10 +65,11 @@ pub enum LessonOutcome {
         cancel_run: bool,
     },
     CancelRun,
-    /// Start this run; `note` names the variants left out.
+    /// Start this run; `note` names the variants left out; `twin` asks for the asyncio twin.
     StartRun {
         request: RunRequest,
         note: Option<String>,
+        twin: super::params_panel::TwinPlan,
     },
 }
 
@@ -123,6 +125,14 @@ impl LessonView {
                     self.run = RunView::new();
                 }
             }
+            Action::ToggleRuntime => {
+                if self.run.status == RunStatus::Running {
+                    return LessonOutcome::Message("a run is going: Esc cancels it".into());
+                }
+                if let Some(d) = &mut self.demo {
+                    return LessonOutcome::Message(d.toggle_runtime());
+                }
+            }
             Action::ToggleClock => {
                 if let Some(d) = &mut self.demo {
                     return LessonOutcome::Message(d.toggle_clock());
@@ -161,9 +171,21 @@ impl LessonView {
         let Some(d) = &self.demo else {
             return LessonOutcome::Message("this lesson has no demo".into());
         };
-        match d.request(compare) {
-            Ok((request, note)) => {
-                self.run = RunView::running();
+        let planned = d.request(compare).and_then(|(mut request, note)| {
+            let (twin, twin_note) = d.twin_plan(&mut request)?;
+            let note = match (note, twin_note) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            };
+            Ok((request, note, twin))
+        });
+        match planned {
+            Ok((request, note, twin)) => {
+                let runtime = match &twin {
+                    Some((_, false)) => Runtime::Asyncio,
+                    _ => Runtime::Tokio,
+                };
+                self.run = RunView::running_on(runtime);
                 self.focus = Pane::Timeline;
                 // What made the timeline is what the code pane shows, beside it.
                 self.layout = LessonLayout::Demo;
@@ -172,7 +194,11 @@ impl LessonView {
                     self.code_scroll = 0;
                 }
                 self.code_line = None;
-                LessonOutcome::StartRun { request, note }
+                LessonOutcome::StartRun {
+                    request,
+                    note,
+                    twin,
+                }
             }
             Err(why) => LessonOutcome::Message(why),
         }
@@ -193,6 +219,13 @@ impl LessonView {
             CodeView::DemoSource => {
                 if let Some(d) = &self.demo {
                     let spec = d.demo.spec();
+                    if let Some((source, file)) = self.twin_shown() {
+                        return (
+                            source,
+                            Language::Python,
+                            format!("Python · twins/{file}, the {} demo's asyncio twin", spec.id),
+                        );
+                    }
                     return (
                         spec.source,
                         Language::Rust,
@@ -204,6 +237,15 @@ impl LessonView {
             CodeView::Rust => snippet(lesson, Language::Rust),
             CodeView::Python => snippet(lesson, Language::Python),
         }
+    }
+
+    /// The twin's source and file when the run the cursor follows is an asyncio run.
+    fn twin_shown(&self) -> Option<(&'static str, &'static str)> {
+        if self.run.status == RunStatus::Idle || self.run.shown_runtime() != Runtime::Asyncio {
+            return None;
+        }
+        let id = self.demo.as_ref()?.demo.spec().id;
+        Some((asyncio::twin_source(id)?, asyncio::twin(id)?.file))
     }
 
     /// Does the code pane show the source of the finished run on the timeline?
@@ -227,10 +269,11 @@ impl LessonView {
     /// The code pane's keys on a linked source: ↑/↓ move the line cursor, ←/→ put the time
     /// cursor on the line's previous/next event.
     fn code_keys(&mut self, action: Action) {
-        let lines = self
-            .demo
-            .as_ref()
-            .map_or(1, |d| d.demo.spec().source.lines().count());
+        let lines = match (self.twin_shown(), &self.demo) {
+            (Some((source, _)), _) => source.lines().count(),
+            (None, Some(d)) => d.demo.spec().source.lines().count(),
+            (None, None) => 1,
+        };
         let now = self
             .code_line
             .or_else(|| self.run.cursor_event().and_then(|e| e.line))

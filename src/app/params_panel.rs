@@ -2,6 +2,7 @@
 //! ↑/↓ pick a row, +/- (or ←/→) step a parameter or pick a variant, Space toggles a variant.
 
 use super::Action;
+use crate::demo::asyncio;
 use crate::demo::{self, Clock, Params, RunRequest};
 use crate::lesson::Lesson;
 
@@ -16,7 +17,30 @@ pub struct DemoPanel {
     pub variants: Vec<(&'static str, bool)>,
     pub selected_param: usize,
     pub clock: Clock,
+    /// Which runtime runs it: tokio, the demo's asyncio twin, or both side by side.
+    pub runtime: RunOn,
 }
+
+/// The runtime setting: tokio → asyncio → both (only offered when the demo has a twin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOn {
+    Tokio,
+    Asyncio,
+    Both,
+}
+
+impl RunOn {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunOn::Tokio => "tokio",
+            RunOn::Asyncio => "asyncio",
+            RunOn::Both => "both",
+        }
+    }
+}
+
+/// What the twin side of a run is: the variants the twin runs, and whether tokio runs beside it.
+pub type TwinPlan = Option<(Vec<&'static str>, bool)>;
 
 impl DemoPanel {
     /// The panel for the lesson's `index`th demo, with the lesson's parameter values and variants.
@@ -46,6 +70,7 @@ impl DemoPanel {
             selected_param: 0,
             // Live by default: the point of the app is to watch it happen.
             clock: Clock::Real,
+            runtime: RunOn::Tokio,
         })
     }
 
@@ -92,6 +117,60 @@ impl DemoPanel {
             Clock::Virtual => Clock::Real,
         };
         format!("clock: {}", self.clock.name())
+    }
+
+    /// tokio → asyncio → both; says what is chosen, or that the demo has no twin.
+    pub fn toggle_runtime(&mut self) -> String {
+        let id = self.demo.spec().id;
+        let Some(twin) = asyncio::twin(id) else {
+            self.runtime = RunOn::Tokio;
+            return format!("the {id} demo has no asyncio twin: it runs on tokio only");
+        };
+        self.runtime = match self.runtime {
+            RunOn::Tokio => RunOn::Asyncio,
+            RunOn::Asyncio => RunOn::Both,
+            RunOn::Both => RunOn::Tokio,
+        };
+        match self.runtime {
+            RunOn::Tokio => "runtime: tokio".into(),
+            RunOn::Asyncio => format!("runtime: asyncio (twins/{} on your Python)", twin.file),
+            RunOn::Both => format!(
+                "runtime: both (tokio and twins/{} on one time axis)",
+                twin.file
+            ),
+        }
+    }
+
+    /// The twin side of `request` for the chosen runtime, and a note naming the variants left
+    /// out. With asyncio alone, variants without an asyncio meaning are dropped from `request`;
+    /// with both, they run on tokio only.
+    pub fn twin_plan(&self, request: &mut RunRequest) -> Result<(TwinPlan, Option<String>), String> {
+        let twin = match (self.runtime, asyncio::twin(self.demo.spec().id)) {
+            (RunOn::Tokio, _) | (_, None) => return Ok((None, None)),
+            (_, Some(twin)) => twin,
+        };
+        let (runs, missing): (Vec<&'static str>, Vec<&'static str>) = request
+            .variants
+            .iter()
+            .partition(|v| twin.variant(v).is_some_and(|t| t.mapping.runs()));
+        if self.runtime == RunOn::Asyncio {
+            if runs.is_empty() {
+                return Err(format!(
+                    "{} has no asyncio meaning: pick another variant, or press `a` for tokio",
+                    missing.join(", ")
+                ));
+            }
+            request.variants = runs.clone();
+            let note = (!missing.is_empty())
+                .then(|| format!("skipped {} (no asyncio meaning)", missing.join(", ")));
+            return Ok((Some((runs, false)), note));
+        }
+        let note = (!missing.is_empty())
+            .then(|| format!("{} runs on tokio only (no asyncio meaning)", missing.join(", ")));
+        if runs.is_empty() {
+            return Ok((None, note));
+        }
+        Ok((Some((runs, true)), note))
     }
 
     /// The run to ask for: the first picked variant, or with `compare` every picked one (all of

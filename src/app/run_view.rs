@@ -4,6 +4,7 @@
 
 use super::Action;
 use crate::demo::RunError;
+use crate::demo::asyncio::Runtime;
 use crate::demo::timeline::index::{Event, RunIndex};
 use crate::demo::timeline::{TimelineSnapshot, fmt_ms};
 
@@ -62,6 +63,10 @@ pub struct RunView {
     pub indexes: Vec<RunIndex>,
     /// The event of the shown run the cursor is on.
     pub event: Option<usize>,
+    /// Per run (same order as `runs`), the runtime that made it; a run not listed ran on
+    /// `runtime`, which is what was asked for (so an asyncio run shows its twin from the start).
+    pub runtimes: Vec<Runtime>,
+    pub runtime: Runtime,
 }
 
 impl RunView {
@@ -77,6 +82,8 @@ impl RunView {
             lane_scroll: 0,
             indexes: Vec::new(),
             event: None,
+            runtimes: Vec::new(),
+            runtime: Runtime::Tokio,
         }
     }
 
@@ -105,6 +112,24 @@ impl RunView {
         view.event = view.index().and_then(|i| i.at_or_after(0.0));
         view.error = error.map(|e| e.to_string());
         view
+    }
+
+    /// A run of `runtime` that has just been asked for.
+    pub fn running_on(runtime: Runtime) -> RunView {
+        RunView {
+            runtime,
+            ..RunView::running()
+        }
+    }
+
+    /// The runtime that made run `i`.
+    pub fn runtime_of(&self, i: usize) -> Runtime {
+        self.runtimes.get(i).copied().unwrap_or(self.runtime)
+    }
+
+    /// The runtime of the run the cursor follows: its source is what the code pane shows.
+    pub fn shown_runtime(&self) -> Runtime {
+        self.runtime_of(self.shown)
     }
 
     pub fn snapshot(&self) -> Option<&TimelineSnapshot> {
@@ -179,9 +204,21 @@ impl RunView {
         runs: Vec<(&'static str, TimelineSnapshot, f64)>,
         error: Option<RunError>,
     ) {
-        let lane_scroll = self.lane_scroll;
+        let (lane_scroll, runtime) = (self.lane_scroll, self.runtime);
         *self = RunView::finished(runs, error);
         self.lane_scroll = lane_scroll;
+        self.runtime = runtime;
+    }
+
+    /// A run of several runtimes ended: `runtimes` says which made each of `runs`.
+    pub fn finish_on(
+        &mut self,
+        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
+        runtimes: Vec<Runtime>,
+        error: Option<RunError>,
+    ) {
+        self.finish(runs, error);
+        self.runtimes = runtimes;
     }
 
     /// Timeline keys: the cursor steps through events, the window zooms and pans.
@@ -264,4 +301,24 @@ fn clamp_window(a: f64, b: f64, span: f64) -> (f64, f64) {
     let w = (b - a).min(span);
     let a = a.clamp(0.0, span - w);
     (a, a + w)
+}
+
+/// `gather · asyncio`: a group's label when runtimes are compared. Labels are `&'static str`
+/// everywhere a run is drawn; each distinct label is made once and kept (a demo has a handful of
+/// variants and there are two runtimes, so this stays a few hundred bytes).
+pub fn runtime_label(variant: &str, runtime: Runtime) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static LABELS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let label = format!("{variant} · {}", runtime.name());
+    let mut set = match LABELS.get_or_init(Default::default).lock() {
+        Ok(set) => set,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(known) = set.get(label.as_str()) {
+        return known;
+    }
+    let made: &'static str = Box::leak(label.into_boxed_str());
+    set.insert(made);
+    made
 }

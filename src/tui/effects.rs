@@ -7,8 +7,10 @@ use std::sync::mpsc::Sender;
 
 use super::Incoming;
 use super::saver::Saver;
+use crate::app::run_view::runtime_label;
 use crate::app::{Action, App, Effect};
 use crate::demo::DemoRun;
+use crate::demo::asyncio::{Python, Runtime, TwinRun};
 use crate::lesson::QuizItem;
 use crate::practice::{RunPurpose, ScoredPrediction};
 
@@ -24,9 +26,99 @@ pub enum Step {
     Quit,
 }
 
+/// An asyncio twin running, with the tokio run beside it when both runtimes were asked for.
+struct TwinJob {
+    twin: TwinRun,
+    tokio: Option<DemoRun>,
+    /// What was last sent as progress: the tokio run's version and the twin's finished variants.
+    seen: (u64, usize),
+}
+
+impl TwinJob {
+    fn is_finished(&self) -> bool {
+        self.twin.is_finished() && self.tokio.as_ref().is_none_or(DemoRun::is_finished)
+    }
+
+    fn cancel(&self) {
+        self.twin.cancel();
+        if let Some(t) = &self.tokio {
+            t.cancel();
+        }
+    }
+
+    fn both(&self) -> bool {
+        self.tokio.is_some()
+    }
+
+    /// The runs so far, labelled by runtime when both run.
+    fn snapshots(&self) -> Vec<(&'static str, crate::demo::timeline::TimelineSnapshot)> {
+        let twin = self.twin.snapshots();
+        let Some(tokio) = &self.tokio else {
+            return twin;
+        };
+        let mut runs = Vec::new();
+        for (variant, snap) in tokio.snapshots() {
+            runs.push((runtime_label(variant, Runtime::Tokio), snap));
+            if let Some((_, a)) = twin.iter().find(|(v, _)| *v == variant) {
+                runs.push((runtime_label(variant, Runtime::Asyncio), a.clone()));
+            }
+        }
+        runs
+    }
+
+    /// The job ended: the finished runs (tokio then asyncio per variant when both ran), or why
+    /// Python could not run, with whatever tokio ran.
+    fn finish(self) -> (Action, Option<String>) {
+        let both = self.both();
+        let tokio = self.tokio.map(DemoRun::wait);
+        let twin = self.twin.wait();
+        let mut runs = Vec::new();
+        let mut runtimes = Vec::new();
+        let mut error = None;
+        let (twin, why) = match twin {
+            Ok(t) => (Some(t.report), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        if !both {
+            let Some(report) = twin else {
+                let why = why.unwrap_or_default();
+                return (Action::RunNotStarted(why), None);
+            };
+            for v in report.runs {
+                error = error.or(v.error.clone());
+                runs.push((v.variant, v.timeline, v.total_ms));
+                runtimes.push(Runtime::Asyncio);
+            }
+        } else {
+            for t in tokio.into_iter().flat_map(|r| r.runs) {
+                error = error.or(t.error.clone());
+                let variant = t.variant;
+                runs.push((runtime_label(variant, Runtime::Tokio), t.timeline, t.total_ms));
+                runtimes.push(Runtime::Tokio);
+                if let Some(a) = twin.as_ref().and_then(|r| r.run(variant)) {
+                    error = error.or(a.error.clone());
+                    runs.push((
+                        runtime_label(variant, Runtime::Asyncio),
+                        a.timeline.clone(),
+                        a.total_ms,
+                    ));
+                    runtimes.push(Runtime::Asyncio);
+                }
+            }
+        }
+        let finished = Action::TwinFinished {
+            runs,
+            runtimes,
+            error,
+        };
+        (finished, why)
+    }
+}
+
 pub struct Effects {
     tx: Sender<Incoming>,
     run: Option<DemoRun>,
+    twin: Option<TwinJob>,
     /// The run's version last sent to the app as progress.
     seen_version: u64,
     scorer: Arc<Scorer>,
@@ -46,6 +138,7 @@ impl Effects {
         Effects {
             tx,
             run: None,
+            twin: None,
             seen_version: u64::MAX,
             scorer: Arc::new(scorer),
             saver,
@@ -55,18 +148,67 @@ impl Effects {
 
     /// A demo is running: the loop wakes every frame to show it.
     pub fn running(&self) -> bool {
-        self.run.is_some()
+        self.run.is_some() || self.twin.is_some()
+    }
+
+    /// A new run replaces whatever was running, which winds down off the UI thread.
+    fn retire_running(&mut self) {
+        if let Some(old) = self.run.take() {
+            retire(old);
+        }
+        if let Some(old) = self.twin.take() {
+            retire_twin(old);
+        }
     }
 
     pub fn perform(&mut self, effect: Effect, app: &App) -> Step {
         match effect {
             Effect::None => Step::Continue,
             Effect::Quit => Step::Quit,
+            Effect::StartTwin {
+                request,
+                twin_variants,
+                both,
+            } => {
+                let twin_request = crate::demo::RunRequest {
+                    variants: twin_variants,
+                    ..request.clone()
+                };
+                // The interpreter is found and checked on the twin's own thread: a missing or
+                // old Python comes back as the run's error, in words, when it ends.
+                let twin = match TwinRun::start(twin_request, Python::choose(None)) {
+                    Ok(twin) => twin,
+                    Err(e) => return Step::Then(Action::RunNotStarted(e.to_string())),
+                };
+                let tokio = if both {
+                    match DemoRun::start(request) {
+                        Ok(run) => Some(run),
+                        Err(e) => {
+                            retire_twin(TwinJob {
+                                twin,
+                                tokio: None,
+                                seen: (0, 0),
+                            });
+                            return Step::Then(Action::RunNotStarted(format!(
+                                "could not start the demo: {e}"
+                            )));
+                        }
+                    }
+                } else {
+                    None
+                };
+                self.retire_running();
+                self.twin = Some(TwinJob {
+                    twin,
+                    tokio,
+                    seen: (u64::MAX, usize::MAX),
+                });
+                Step::Continue
+            }
             Effect::StartRun(req) => match DemoRun::start(req) {
                 Ok(run) => {
-                    if let Some(old) = self.run.replace(run) {
-                        retire(old);
-                    }
+                    self.retire_running();
+                    self.run = Some(run);
                     self.seen_version = u64::MAX;
                     Step::Continue
                 }
@@ -77,6 +219,9 @@ impl Effects {
             Effect::CancelRun => {
                 if let Some(r) = &self.run {
                     r.cancel();
+                }
+                if let Some(t) = &self.twin {
+                    t.cancel();
                 }
                 Step::Continue
             }
@@ -142,6 +287,9 @@ impl Effects {
 
     /// What the running demo has to show: new snapshots, or its end.
     pub fn poll_run(&mut self) -> Option<Action> {
+        if self.twin.is_some() {
+            return self.poll_twin();
+        }
         let r = self.run.as_ref()?;
         if r.is_finished() {
             // Finished: joining its thread returns at once.
@@ -162,6 +310,28 @@ impl Effects {
         Some(Action::DemoProgress(r.snapshots()))
     }
 
+    /// What the twin (and tokio beside it) has to show: finished variants so far, or the end.
+    fn poll_twin(&mut self) -> Option<Action> {
+        let job = self.twin.as_mut()?;
+        if job.is_finished() {
+            let (finished, why) = self.twin.take()?.finish();
+            // With both, tokio's runs still show; why Python did not run goes to the status line.
+            if let Some(why) = why {
+                let _ = self.tx.send(Incoming::Action(Action::Notify(why)));
+            }
+            return Some(finished);
+        }
+        let seen = (
+            job.tokio.as_ref().map_or(0, DemoRun::version),
+            job.twin.snapshots().len(),
+        );
+        if seen == job.seen {
+            return None;
+        }
+        job.seen = seen;
+        Some(Action::DemoProgress(job.snapshots()))
+    }
+
     /// Hand changed progress to the saver (which writes the latest on its own thread).
     pub fn save_if_changed(&mut self, app: &App) {
         if app.progress_version == self.saved_version {
@@ -179,10 +349,20 @@ impl Effects {
         if let Some(saver) = self.saver.take() {
             saver.finish();
         }
-        if let Some(run) = self.run.take() {
-            retire(run);
-        }
+        self.retire_running();
     }
+}
+
+/// Cancel a twin job and let it wind down off the UI thread (dropping a `TwinRun` waits for the
+/// interpreter it kills).
+fn retire_twin(job: TwinJob) {
+    job.cancel();
+    if job.is_finished() {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("retire-twin".into())
+        .spawn(move || drop(job));
 }
 
 /// Cancel a run and let it wind down off the UI thread (dropping a `DemoRun` joins its thread,
