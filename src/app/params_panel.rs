@@ -144,7 +144,10 @@ impl DemoPanel {
     /// The twin side of `request` for the chosen runtime, and a note naming the variants left
     /// out. With asyncio alone, variants without an asyncio meaning are dropped from `request`;
     /// with both, they run on tokio only.
-    pub fn twin_plan(&self, request: &mut RunRequest) -> Result<(TwinPlan, Option<String>), String> {
+    pub fn twin_plan(
+        &self,
+        request: &mut RunRequest,
+    ) -> Result<(TwinPlan, Option<String>), String> {
         let twin = match (self.runtime, asyncio::twin(self.demo.spec().id)) {
             (RunOn::Tokio, _) | (_, None) => return Ok((None, None)),
             (_, Some(twin)) => twin,
@@ -165,8 +168,12 @@ impl DemoPanel {
                 .then(|| format!("skipped {} (no asyncio meaning)", missing.join(", ")));
             return Ok((Some((runs, false)), note));
         }
-        let note = (!missing.is_empty())
-            .then(|| format!("{} runs on tokio only (no asyncio meaning)", missing.join(", ")));
+        let note = (!missing.is_empty()).then(|| {
+            format!(
+                "{} runs on tokio only (no asyncio meaning)",
+                missing.join(", ")
+            )
+        });
         if runs.is_empty() {
             return Ok((None, note));
         }

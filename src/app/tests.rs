@@ -434,3 +434,4 @@ fn a_run_the_edge_could_not_start_leaves_the_timeline_ready_for_another() {
 }
 
 mod link;
+mod twin;

@@ -93,7 +93,11 @@ impl TwinJob {
             for t in tokio.into_iter().flat_map(|r| r.runs) {
                 error = error.or(t.error.clone());
                 let variant = t.variant;
-                runs.push((runtime_label(variant, Runtime::Tokio), t.timeline, t.total_ms));
+                runs.push((
+                    runtime_label(variant, Runtime::Tokio),
+                    t.timeline,
+                    t.total_ms,
+                ));
                 runtimes.push(Runtime::Tokio);
                 if let Some(a) = twin.as_ref().and_then(|r| r.run(variant)) {
                     error = error.or(a.error.clone());

@@ -61,6 +61,13 @@ impl Widget for &ParamsPane<'_> {
             spans.push(Span::styled(format!(" {mark} {name}"), style));
         }
         spans.push(Span::styled(format!("   clock: {}", d.clock.name()), t.dim));
+        // The runtime is offered only for a demo with an asyncio twin (`a` switches it).
+        if crate::demo::asyncio::twin(spec.id).is_some() {
+            spans.push(Span::styled(
+                format!("   runtime: {}", d.runtime.name()),
+                t.dim,
+            ));
+        }
         lines.push(Line::from(spans));
         // Keep the selected row visible when the pane is short.
         let skip = if self.focused {

@@ -1,0 +1,209 @@
+//! The runtime setting and asyncio twin runs, through `update` alone (the edge's part is in
+//! `tui::tests`).
+
+use super::app;
+use crate::app::params_panel::{DemoPanel, RunOn};
+use crate::app::run_view::runtime_label;
+use crate::app::{Action, App, Effect};
+use crate::demo::asyncio::{self, Runtime};
+use crate::demo::timeline::TimelineSnapshot;
+use crate::demo::{Clock, Params, RunRequest};
+use crate::lesson::Language;
+
+fn runtime(a: &App) -> Option<RunOn> {
+    a.lesson.as_ref()?.demo.as_ref().map(|d| d.runtime)
+}
+
+fn code(a: &App) -> (String, Language) {
+    let v = a.lesson.as_ref().expect("a lesson is open");
+    let (text, language, _) = v.code_text(&a.lessons[v.index]);
+    (text.to_owned(), language)
+}
+
+/// Tokio timelines of gather's variants on the virtual clock: stand-ins for any run's data.
+fn gather_runs(variants: &[&str]) -> Vec<(&'static str, TimelineSnapshot, f64)> {
+    let variants: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
+    let req = RunRequest::build("gather", &variants, &[], Clock::Virtual).expect("req");
+    crate::demo::runner::run_blocking(req)
+        .expect("run")
+        .runs
+        .into_iter()
+        .map(|v| (v.variant, v.timeline, v.total_ms))
+        .collect()
+}
+
+fn panel(demo: &str, picked: &[&str]) -> DemoPanel {
+    let demo = crate::demo::find(demo).expect("demo");
+    let spec = demo.spec();
+    DemoPanel {
+        index: 0,
+        demo,
+        params: Params::defaults(spec),
+        variants: spec
+            .variants
+            .iter()
+            .map(|v| (v.name, picked.contains(&v.name)))
+            .collect(),
+        selected_param: 0,
+        // Every variant runs on the real clock (multi-thread and a real pool need it).
+        clock: Clock::Real,
+        runtime: RunOn::Tokio,
+    }
+}
+
+#[test]
+fn a_cycles_the_runtime_tokio_asyncio_both_and_runs_the_twin() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    assert_eq!(runtime(&a), Some(RunOn::Tokio));
+    let _ = a.update(Action::ToggleRuntime);
+    assert_eq!(runtime(&a), Some(RunOn::Asyncio));
+    assert!(
+        a.message
+            .as_deref()
+            .is_some_and(|m| m.contains("gather.py"))
+    );
+    let _ = a.update(Action::ToggleRuntime);
+    assert_eq!(runtime(&a), Some(RunOn::Both));
+    let _ = a.update(Action::ToggleRuntime);
+    assert_eq!(runtime(&a), Some(RunOn::Tokio));
+    assert!(matches!(a.update(Action::Run), Effect::StartRun(_)));
+
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::ToggleRuntime);
+    let Effect::StartTwin {
+        request,
+        twin_variants,
+        both,
+    } = a.update(Action::Run)
+    else {
+        panic!("r on asyncio runs the twin");
+    };
+    assert!(!both);
+    assert_eq!(twin_variants, ["sequential"]);
+    assert_eq!(request.variants, ["sequential"]);
+    // While the twin runs, the code pane already shows it.
+    assert_eq!(
+        code(&a),
+        (
+            asyncio::twin_source("gather").expect("twin").to_owned(),
+            Language::Python
+        )
+    );
+    // Esc cancels it, as any run.
+    assert!(matches!(a.update(Action::Cancel), Effect::CancelRun));
+}
+
+#[test]
+fn a_demo_without_a_twin_does_not_offer_the_runtime() {
+    assert!(asyncio::twin("connection-pool").is_none());
+    let mut p = panel("connection-pool", &[]);
+    let said = p.toggle_runtime();
+    assert!(said.contains("no asyncio twin"), "{said}");
+    assert_eq!(p.runtime, RunOn::Tokio);
+    let (mut req, _) = p.request(false).expect("request");
+    assert_eq!(p.twin_plan(&mut req).expect("plan"), (None, None));
+}
+
+#[test]
+fn variants_without_an_asyncio_meaning_are_skipped_on_asyncio_and_tokio_only_in_both() {
+    let mut p = panel("event-loop", &["current-thread", "multi-thread"]);
+    p.runtime = RunOn::Asyncio;
+    let (mut req, _) = p.request(true).expect("request");
+    let (plan, note) = p.twin_plan(&mut req).expect("plan");
+    assert_eq!(plan, Some((vec!["current-thread"], false)));
+    assert_eq!(req.variants, ["current-thread"]);
+    assert!(note.is_some_and(|n| n.contains("skipped multi-thread")));
+
+    p.runtime = RunOn::Both;
+    let (mut req, _) = p.request(true).expect("request");
+    let (plan, note) = p.twin_plan(&mut req).expect("plan");
+    assert_eq!(plan, Some((vec!["current-thread"], true)));
+    assert_eq!(req.variants, ["current-thread", "multi-thread"]);
+    assert!(note.is_some_and(|n| n.contains("multi-thread runs on tokio only")));
+
+    // Nothing left to run on asyncio: say so rather than run nothing.
+    let mut p = panel("event-loop", &["multi-thread"]);
+    p.runtime = RunOn::Asyncio;
+    let (mut req, _) = p.request(false).expect("request");
+    assert!(p.twin_plan(&mut req).is_err());
+}
+
+#[test]
+fn a_finished_asyncio_run_makes_the_code_pane_show_the_twin() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let rust = code(&a);
+    let _ = a.update(Action::ToggleRuntime);
+    let _ = a.update(Action::Run);
+    let runs = gather_runs(&["sequential"]);
+    let _ = a.update(Action::TwinFinished {
+        runtimes: vec![Runtime::Asyncio],
+        runs,
+        error: None,
+    });
+    let python = asyncio::twin_source("gather").expect("twin");
+    assert_ne!(rust.0, python);
+    assert_eq!(code(&a), (python.to_owned(), Language::Python));
+    let v = a.lesson.as_ref().expect("lesson");
+    assert!(v.linked(), "the twin's lines link to its run");
+}
+
+#[test]
+fn both_draws_each_variant_on_tokio_and_asyncio_and_the_code_follows_the_cursor() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::ToggleRuntime);
+    let _ = a.update(Action::ToggleRuntime);
+    let Effect::StartTwin {
+        request,
+        twin_variants,
+        both,
+    } = a.update(Action::Compare)
+    else {
+        panic!("c on both runs the twin and tokio");
+    };
+    assert!(both);
+    assert_eq!(request.variants, ["sequential", "join-all"]);
+    assert_eq!(twin_variants, request.variants);
+    // Tokio shows until the cursor follows an asyncio group.
+    assert_eq!(code(&a).1, Language::Rust);
+
+    let mut runs = Vec::new();
+    let mut runtimes = Vec::new();
+    for (variant, snap, total) in gather_runs(&["sequential", "join-all"]) {
+        for rt in [Runtime::Tokio, Runtime::Asyncio] {
+            runs.push((runtime_label(variant, rt), snap.clone(), total));
+            runtimes.push(rt);
+        }
+    }
+    let _ = a.update(Action::TwinFinished {
+        runs,
+        runtimes,
+        error: None,
+    });
+    let v = a.lesson.as_ref().expect("lesson");
+    let labels: Vec<&str> = v.run.groups().iter().map(|g| g.label).collect();
+    assert_eq!(
+        labels,
+        [
+            "sequential · tokio",
+            "sequential · asyncio",
+            "join-all · tokio",
+            "join-all · asyncio"
+        ]
+    );
+    assert_eq!(code(&a).1, Language::Rust);
+    // `v` on the timeline: the cursor follows the asyncio group, and the code pane its twin.
+    let _ = a.update(Action::ToggleVariant);
+    assert_eq!(
+        code(&a),
+        (
+            asyncio::twin_source("gather").expect("twin").to_owned(),
+            Language::Python
+        )
+    );
+    let _ = a.update(Action::ToggleVariant);
+    assert_eq!(code(&a).1, Language::Rust);
+}
