@@ -165,3 +165,125 @@ fn terminal_keys_become_the_apps_keys() {
     );
     assert_eq!(key(Term::F(1), KeyModifiers::NONE), None);
 }
+
+/// A usable Python for the twins, or `None` with a message; with `ASYNCDOJO_REQUIRE_PYTHON` (or
+/// `CI`) set, a missing one fails instead, as in `tests/asyncio.rs`.
+fn python_or_skip() -> Option<()> {
+    match crate::demo::asyncio::Python::choose(None).resolve() {
+        Ok(_) => Some(()),
+        Err(e) => {
+            let required = ["CI", "ASYNCDOJO_REQUIRE_PYTHON"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+            assert!(
+                !required,
+                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
+            );
+            eprintln!("skipping an asyncio test: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn both_runs_the_twin_and_tokio_through_the_edge_and_the_code_pane_follows_the_asyncio_group() {
+    if python_or_skip().is_none() {
+        return;
+    }
+    let (tx, _rx) = mpsc::channel();
+    let mut effects = Effects::new(tx, None, effects::score_prediction);
+    let mut app = fixture_app();
+    let keys = [
+        Action::Open,
+        Action::ToggleClock,
+        Action::ToggleRuntime,
+        Action::ToggleRuntime,
+        Action::Compare,
+    ];
+    assert_eq!(
+        dispatch(&mut app, &mut effects, keys.into()),
+        Flow::Continue
+    );
+    assert!(
+        effects.running(),
+        "the twin and tokio run off the UI thread"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let finished = loop {
+        assert!(std::time::Instant::now() < deadline, "the run did not end");
+        match effects.poll_run() {
+            Some(done @ Action::TwinFinished { .. }) => break done,
+            Some(other) => {
+                let _ = app.update(other);
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    assert!(!effects.running(), "nothing is left running");
+    let Action::TwinFinished {
+        runs,
+        runtimes,
+        error,
+    } = &finished
+    else {
+        unreachable!()
+    };
+    assert!(error.is_none(), "{error:?}");
+    let labels: Vec<&str> = runs.iter().map(|(l, _, _)| *l).collect();
+    assert_eq!(
+        labels,
+        [
+            "sequential · tokio",
+            "sequential · asyncio",
+            "join-all · tokio",
+            "join-all · asyncio"
+        ]
+    );
+    use crate::demo::asyncio::Runtime::{Asyncio, Tokio};
+    assert_eq!(runtimes, &[Tokio, Asyncio, Tokio, Asyncio]);
+    // On the virtual clock both runtimes take the same time: 600 ms, then the slowest, 300 ms.
+    let totals: Vec<f64> = runs.iter().map(|(_, _, t)| t.round()).collect();
+    assert_eq!(totals, [600.0, 600.0, 300.0, 300.0]);
+
+    let _ = app.update(finished);
+    let _ = app.update(Action::ToggleVariant);
+    let v = app.lesson.as_ref().expect("lesson");
+    let (text, language, _) = v.code_text(&app.lessons[v.index]);
+    assert_eq!(language, crate::lesson::Language::Python);
+    assert_eq!(Some(text), crate::demo::asyncio::twin_source("gather"));
+    // Stepping through the asyncio run, its events point at lines of the twin.
+    let lines = text.lines().count() as u32;
+    let mut marked = Vec::new();
+    for _ in 0..40 {
+        let _ = app.update(Action::Right);
+        marked.extend(app.lesson.as_ref().expect("lesson").code_marks().event);
+    }
+    assert!(!marked.is_empty(), "no event of the twin run names a line");
+    assert!(marked.iter().all(|&l| l >= 1 && l <= lines), "{marked:?}");
+}
+
+#[test]
+fn cancelling_a_twin_run_leaves_nothing_running() {
+    if python_or_skip().is_none() {
+        return;
+    }
+    let (tx, _rx) = mpsc::channel();
+    let mut effects = Effects::new(tx, None, effects::score_prediction);
+    let mut app = fixture_app();
+    // The real clock: the run lasts long enough to be cancelled.
+    let keys = [Action::Open, Action::ToggleRuntime, Action::Run];
+    let _ = dispatch(&mut app, &mut effects, keys.into());
+    assert!(effects.running());
+    let _ = dispatch(&mut app, &mut effects, [Action::Cancel].into());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while effects.running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cancel did not end the twin"
+        );
+        if let Some(a) = effects.poll_run() {
+            let _ = app.update(a);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
