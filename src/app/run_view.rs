@@ -63,9 +63,11 @@ pub struct RunView {
     pub indexes: Vec<RunIndex>,
     /// The event of the shown run the cursor is on.
     pub event: Option<usize>,
-    /// Per run (same order as `runs`), the runtime that made it; a run not listed ran on
-    /// `runtime`, which is what was asked for (so an asyncio run shows its twin from the start).
-    pub runtimes: Vec<Runtime>,
+    /// Bit `i` set: run `i` was made by the other runtime than `runtime` (a bit set rather than
+    /// a list keeps `RunView` small enough to sit unboxed in practice's state; a demo has a
+    /// handful of variants, two runtimes each, far fewer than 32 runs).
+    pub other_runtime: u32,
+    /// The runtime asked for (so an asyncio run shows its twin from the start).
     pub runtime: Runtime,
 }
 
@@ -82,7 +84,7 @@ impl RunView {
             lane_scroll: 0,
             indexes: Vec::new(),
             event: None,
-            runtimes: Vec::new(),
+            other_runtime: 0,
             runtime: Runtime::Tokio,
         }
     }
@@ -124,7 +126,12 @@ impl RunView {
 
     /// The runtime that made run `i`.
     pub fn runtime_of(&self, i: usize) -> Runtime {
-        self.runtimes.get(i).copied().unwrap_or(self.runtime)
+        let other = i < 32 && self.other_runtime & (1 << i) != 0;
+        match (other, self.runtime) {
+            (false, r) => r,
+            (true, Runtime::Tokio) => Runtime::Asyncio,
+            (true, Runtime::Asyncio) => Runtime::Tokio,
+        }
     }
 
     /// The runtime of the run the cursor follows: its source is what the code pane shows.
@@ -218,7 +225,13 @@ impl RunView {
         error: Option<RunError>,
     ) {
         self.finish(runs, error);
-        self.runtimes = runtimes;
+        self.runtime = Runtime::Tokio;
+        self.other_runtime = runtimes
+            .iter()
+            .take(32)
+            .enumerate()
+            .filter(|(_, r)| **r == Runtime::Asyncio)
+            .fold(0, |bits, (i, _)| bits | 1 << i);
     }
 
     /// Timeline keys: the cursor steps through events, the window zooms and pans.
