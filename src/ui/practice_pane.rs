@@ -11,15 +11,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::theme::Theme;
-use super::timeline_pane::TimelinePane;
 use crate::app::App;
 use crate::app::practice::{ItemState, PracticeView, QuizSession, spot_code};
 use crate::app::practice_screen::{ShownRun, ShownRunState};
-use crate::demo::Clock;
 use crate::demo::timeline::fmt_ms;
 use crate::lesson::{Lesson, Measure};
-use crate::practice::{Interview, Phase, Prediction, RunPurpose, SpotResult, Summary};
+use crate::practice::{Interview, Phase, Prediction, Summary};
 use crate::text::sanitize;
+
+mod evidence;
+mod spot;
+
+use evidence::{draw_run, run_caption, timeline_rows};
+use spot::{compact_listing, spot_listing, spot_verdict};
 
 pub struct PracticePane<'a> {
     pub app: &'a App,
@@ -88,12 +92,12 @@ impl Widget for &PracticePane<'_> {
     }
 }
 
-fn paragraph(lines: Vec<Line<'_>>) -> Paragraph<'_> {
+pub(super) fn paragraph(lines: Vec<Line<'_>>) -> Paragraph<'_> {
     Paragraph::new(lines).wrap(Wrap { trim: false })
 }
 
 /// Rows `lines` take wrapped at `width` (at least: word wrapping may need a few more).
-fn rows(lines: &[Line<'_>], width: u16) -> usize {
+pub(super) fn rows(lines: &[Line<'_>], width: u16) -> usize {
     let width = usize::from(width.max(1));
     lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
 }
@@ -134,170 +138,13 @@ fn split<'a>(
     )
 }
 
-/// Rows the timeline needs to show every lane: a header, the lanes, the series strips the pane
-/// draws (at most three) and the axis with its labels.
-fn timeline_rows(run: &ShownRun) -> u16 {
-    match &run.state {
-        ShownRunState::Done { view, .. } => view.snapshot().map_or(0, |s| {
-            let lanes = u16::try_from(s.tasks.len()).unwrap_or(u16::MAX);
-            1u16.saturating_add(lanes)
-                .saturating_add(s.series.len().min(3) as u16)
-                .saturating_add(2)
-        }),
-        _ => 0,
-    }
-}
-
-fn draw_run(run: &ShownRun, caption: Vec<Line<'_>>, area: Rect, buf: &mut Buffer, t: &Theme) {
-    let caption_h = (rows(&caption, area.width) as u16).min(area.height);
-    paragraph(caption).render(Rect::new(area.x, area.y, area.width, caption_h), buf);
-    if let ShownRunState::Done { view, .. } = &run.state {
-        let lanes = Rect::new(
-            area.x,
-            area.y + caption_h,
-            area.width,
-            area.height - caption_h,
-        );
-        (&TimelinePane {
-            run: view,
-            line: None,
-            narrate: false,
-            theme: t,
-        })
-            .render(lanes, buf);
-    }
-}
-
-fn clock_name(clock: Clock) -> &'static str {
-    match clock {
-        Clock::Virtual => "virtual clock",
-        Clock::Real => "real clock (measured)",
-    }
-}
-
-/// The lines over the run: what ran, for a prediction the guess against what was measured, for
-/// a bug what the fix changes, and what to look at; with how many of them are essential (the
-/// rest is prose that gives way on a small terminal).
-fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line<'a>>, usize) {
-    let clock = clock_name(run.clock);
-    let (tags, changed) = match &run.state {
-        ShownRunState::Running => {
-            let wait = if run.clock == Clock::Real {
-                " (a few seconds at most)"
-            } else {
-                ""
-            };
-            let line = text(
-                &format!(
-                    "running {} on the {} clock…{wait}",
-                    run.demo,
-                    run.clock.name()
-                ),
-                t.dim,
-            );
-            return (vec![line], 1);
-        }
-        ShownRunState::Failed(e) => {
-            let line = text(&format!("could not run {}: {e}", run.demo), t.error);
-            return (vec![line], 1);
-        }
-        ShownRunState::Done { tags, changed, .. } => (tags, changed),
-    };
-    let legend: Vec<String> = tags.iter().map(|(tag, v)| format!("{tag} = {v}")).collect();
-    let mut lines = Vec::new();
-    let mut essential = 1;
-    match &run.purpose {
-        RunPurpose::Predict(_) => {
-            let mut spans = vec![Span::styled(
-                format!("The run · {} · {clock}", run.demo),
-                t.strong,
-            )];
-            if let Some(guess) = predict_guess(app) {
-                spans.push(Span::styled(format!(" · {guess}"), t.base));
-            }
-            lines.push(Line::from(spans));
-        }
-        RunPurpose::Evidence(key) => {
-            lines.push(text(
-                &format!(
-                    "Evidence · {} · {clock} · lanes: {}",
-                    run.demo,
-                    legend.join(", ")
-                ),
-                t.strong,
-            ));
-            if !changed.is_empty() {
-                lines.push(text(&format!("bug → fix: {}", changed.join(" · ")), t.base));
-                essential = 2;
-            }
-            let caption = key
-                .resolve(&app.lessons)
-                .and_then(|(lesson, item)| crate::practice::score::exercise(lesson, item?).ok())
-                .and_then(|hunt| hunt.evidence.as_ref())
-                .map(|e| e.caption.as_str());
-            if let Some(c) = caption {
-                prose(&mut lines, c, t.dim);
-            }
-        }
-        RunPurpose::Interview { lesson, .. } => {
-            let lanes = if legend.is_empty() {
-                String::new()
-            } else {
-                format!(" · lanes: {}", legend.join(", "))
-            };
-            lines.push(text(
-                &format!("Demo · {} · {clock}{lanes}", run.demo),
-                t.heading,
-            ));
-            let demo = app
-                .lessons
-                .iter()
-                .find(|l| &l.id == lesson)
-                .and_then(|l| l.demos.first());
-            if let Some(d) = demo {
-                prose(&mut lines, &d.caption, t.dim);
-            }
-        }
-    }
-    (lines, essential)
-}
-
-/// "your guess ▲ 250 ms · measured 300 ms": the answered prediction against the run.
-fn predict_guess(app: &App) -> Option<String> {
-    let Some(PracticeView::Quiz(q)) = &app.practice else {
-        return None;
-    };
-    let ItemState::Predict {
-        result: Some(Ok(score)),
-        ..
-    } = &q.state
-    else {
-        return None;
-    };
-    let (_, item) = q.items.get(q.index)?.resolve(&app.lessons)?;
-    let measure = &item?.as_predict()?.measure;
-    let measured = &score.measured;
-    Some(match (measure, &score.predicted, measured) {
-        (Measure::TotalMs, Prediction::Number(g), crate::practice::Measured::Number(m)) => {
-            format!("your guess ▲ {} · measured {}", fmt_ms(*g), fmt_ms(*m))
-        }
-        (Measure::FirstFinished, Prediction::Name(g), _) => {
-            format!("your guess ▸ {} · first to finish: {measured}", sanitize(g))
-        }
-        (m, g, _) => format!(
-            "your guess {g} · measured {measured} ({})",
-            String::from(m.clone())
-        ),
-    })
-}
-
-fn text(s: &str, style: Style) -> Line<'static> {
+pub(super) fn text(s: &str, style: Style) -> Line<'static> {
     Line::styled(sanitize(s).into_owned(), style)
 }
 
 /// Lesson prose (a question, a prompt, an explanation): one line per paragraph, its own line
 /// breaks read as spaces (see [`crate::text::paragraphs`]).
-fn prose(lines: &mut Vec<Line<'_>>, s: &str, style: Style) {
+pub(super) fn prose(lines: &mut Vec<Line<'_>>, s: &str, style: Style) {
     lines.extend(
         crate::text::paragraphs(s)
             .into_iter()
@@ -508,86 +355,6 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
         lines,
         compact,
     }
-}
-
-/// The exercise's code, a line each, with the learner's marks or, once checked, the verdict per
-/// line; each with whether it carries a mark worth keeping in the compact form.
-fn spot_listing<'a>(
-    code: &str,
-    cursor: usize,
-    marked: &std::collections::BTreeSet<u32>,
-    result: Option<&SpotResult>,
-    t: &Theme,
-) -> Vec<(bool, Line<'a>)> {
-    code.lines()
-        .enumerate()
-        .map(|(i, l)| {
-            let n = i as u32 + 1;
-            let is_marked = marked.contains(&n);
-            let verdict = result.map(|r| {
-                if r.hits.contains(&n) {
-                    "✓"
-                } else if r.false_marks.contains(&n) {
-                    "✗"
-                } else if r.bugs.iter().any(|b| b.lines.contains(&n)) {
-                    "!"
-                } else {
-                    " "
-                }
-            });
-            let mark = verdict.unwrap_or(if is_marked { "●" } else { " " });
-            let style = if i == cursor && result.is_none() {
-                t.selected
-            } else if is_marked {
-                t.strong
-            } else {
-                t.code
-            };
-            (mark != " ", text(&format!("{mark}{n:>3} {l}"), style))
-        })
-        .collect()
-}
-
-/// Only the listing's lines that carry a mark (a hit, a false mark, a missed bug), with `⋮`
-/// between those that are not next to each other.
-fn compact_listing<'a>(listing: Vec<(bool, Line<'a>)>) -> Vec<Line<'a>> {
-    let mut out = Vec::new();
-    let mut last = None;
-    for (i, (keep, line)) in listing.into_iter().enumerate() {
-        if !keep {
-            continue;
-        }
-        if last.is_some_and(|l: usize| l + 1 < i) {
-            out.push(Line::raw("   ⋮"));
-        }
-        out.push(line);
-        last = Some(i);
-    }
-    out
-}
-
-/// The checked answer: the score, each bug and why, and what comes next.
-fn spot_verdict<'a>(r: &SpotResult, t: &Theme) -> Vec<Line<'a>> {
-    let mut lines = vec![text(
-        &format!(
-            "found {} of {} bug(s), {} false mark(s) · score {:.0}%  (✓ hit, ✗ false mark, ! missed)",
-            r.found,
-            r.found + r.missed,
-            r.false_marks.len(),
-            r.score * 100.0
-        ),
-        t.strong,
-    )];
-    for b in &r.bugs {
-        let lines_s: Vec<String> = b.lines.iter().map(u32::to_string).collect();
-        prose(
-            &mut lines,
-            &format!("line {}: {}", lines_s.join(", "), b.why),
-            t.base,
-        );
-    }
-    lines.push(text("Enter: next", t.dim));
-    lines
 }
 
 fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> Page<'a> {
