@@ -6,8 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::ui::theme::Theme;
-use crate::ui::timeline_pane::TimelinePane;
 use super::{paragraph, prose, rows, text};
 use crate::app::App;
 use crate::app::practice::{ItemState, PracticeView};
@@ -17,6 +15,8 @@ use crate::demo::timeline::fmt_ms;
 use crate::lesson::Measure;
 use crate::practice::{Prediction, RunPurpose};
 use crate::text::sanitize;
+use crate::ui::theme::Theme;
+use crate::ui::timeline_pane::TimelinePane;
 
 /// Rows the timeline needs to show every lane: a header, the lanes, the series strips the pane
 /// draws (at most three) and the axis with its labels.

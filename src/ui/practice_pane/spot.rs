@@ -2,9 +2,9 @@
 
 use ratatui::text::Line;
 
-use crate::ui::theme::Theme;
 use super::{prose, text};
 use crate::practice::SpotResult;
+use crate::ui::theme::Theme;
 
 /// The exercise's code, a line each, with the learner's marks or, once checked, the verdict per
 /// line; each with whether it carries a mark worth keeping in the compact form.
