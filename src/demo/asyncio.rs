@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use python::{MIN_VERSION, PYTHON_ENV, Python, PythonInfo, PythonOrigin};
+pub use python::{MIN_VERSION, PYTHON_ENV, Python, PythonInfo, PythonOrigin, python_required};
 
 use super::runner::{RunError, RunReport, RunRequest, VariantRun};
 use super::timeline::TimelineSnapshot;
@@ -499,10 +499,7 @@ mod tests {
         match py.probe() {
             Ok(_) => Some(py),
             Err(e) => {
-                let required = ["CI", "ASYNCDOJO_REQUIRE_PYTHON"]
-                    .iter()
-                    .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-                assert!(!required, "{e}");
+                assert!(!python_required(), "{e}");
                 eprintln!("skipping: {e}");
                 None
             }

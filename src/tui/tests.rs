@@ -172,11 +172,8 @@ fn python_or_skip() -> Option<()> {
     match crate::demo::asyncio::Python::choose(None).resolve() {
         Ok(_) => Some(()),
         Err(e) => {
-            let required = ["CI", "ASYNCDOJO_REQUIRE_PYTHON"]
-                .iter()
-                .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
             assert!(
-                !required,
+                !crate::demo::asyncio::python_required(),
                 "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
             );
             eprintln!("skipping an asyncio test: {e}");

@@ -12,6 +12,15 @@ pub const PYTHON_ENV: &str = "ASYNCDOJO_PYTHON";
 /// The oldest Python the tracer supports: `asyncio.TaskGroup` and `asyncio.timeout` are 3.11's.
 pub const MIN_VERSION: (u32, u32) = (3, 11);
 
+/// Whether tests that need Python must fail, not skip, when it is missing: CI sets `CI` (and
+/// `.ci/run` sets `ASYNCDOJO_REQUIRE_PYTHON`), so a machine without Python 3.11+ cannot pass CI by
+/// skipping the asyncio tests.
+pub fn python_required() -> bool {
+    ["CI", "ASYNCDOJO_REQUIRE_PYTHON"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+}
+
 /// Where the interpreter's name came from, so a message can say what to change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PythonOrigin {
