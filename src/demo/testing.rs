@@ -101,6 +101,30 @@ pub fn mark_times(tl: &TimelineSnapshot, label: &str) -> Vec<f64> {
         .collect()
 }
 
+/// Start `req`, cancel it after `after_ms` while it is still going, and check that it ended
+/// cancelled, promptly, with no task alive. Returns the run for the demo's own checks of what it
+/// left behind (ports, files).
+pub fn cancelled_after(req: RunRequest, after_ms: u64) -> VariantRun {
+    let run = DemoRun::start(req).expect("start");
+    std::thread::sleep(std::time::Duration::from_millis(after_ms));
+    assert!(!run.is_finished(), "the run is still going when cancelled");
+    cancel_and_check(run)
+}
+
+fn cancel_and_check(run: DemoRun) -> VariantRun {
+    let started = std::time::Instant::now();
+    run.cancel();
+    let report = run.wait();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "cancel is prompt"
+    );
+    let r = report.runs.into_iter().next().expect("one run");
+    assert_eq!(r.error, Some(RunError::Cancelled));
+    assert_eq!(r.alive_after, 0);
+    r
+}
+
 /// Start a run, cancel it after `after_ms`, and check that it ended with nothing left: no
 /// task alive and every address in metric `addr_metric` (read while it ran) closed.
 /// Returns what was recorded up to the cancel.
@@ -125,17 +149,7 @@ pub fn cancel_midway<D: DemoProgram>(
         .cloned()
         .expect("the servers are up");
     assert!(!run.is_finished(), "the run is still going when cancelled");
-    let started = std::time::Instant::now();
-    run.cancel();
-    let report = run.wait();
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(3),
-        "cancel is prompt"
-    );
-    let r = &report.runs[0];
-    assert_eq!(r.error, Some(RunError::Cancelled));
-    assert_eq!(r.alive_after, 0);
-    let mut tl = r.timeline.clone();
+    let mut tl = cancel_and_check(run).timeline;
     tl.metrics.insert(addr_metric.to_owned(), seen);
     ports_closed(&tl, addr_metric);
     before

@@ -1,10 +1,8 @@
-use std::time::Duration;
-
 use super::{Chat, Variant};
-use crate::demo::runner::{DemoRun, VariantRun};
+use crate::demo::runner::VariantRun;
 use crate::demo::testing::{self, clean, run_real};
 use crate::demo::timeline::TimelineSnapshot;
-use crate::demo::{Clock, Outcome, RunError};
+use crate::demo::{Clock, Outcome};
 
 /// Run on the harness; the run ended clean, its port is closed and every lane ended ok.
 fn run(sets: &[&str]) -> VariantRun {
@@ -116,13 +114,6 @@ fn a_client_joining_after_the_end_gets_the_history_and_the_end() {
 fn a_cancelled_run_closes_the_server() {
     let sets = ["messages=300", "send_every_ms=50"];
     let req = testing::request::<Chat>(&[], &sets, Clock::Real).unwrap();
-    let run = DemoRun::start(req).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(!run.is_finished());
-    run.cancel();
-    let report = run.wait();
-    let r = &report.runs[0];
-    assert_eq!(r.error, Some(RunError::Cancelled));
-    assert_eq!(r.alive_after, 0);
+    let r = &testing::cancelled_after(req, 300);
     port_closed(r);
 }

@@ -1,8 +1,8 @@
 use super::{ConnectionPool, Variant};
-use crate::demo::runner::{DemoRun, VariantRun};
+use crate::demo::runner::VariantRun;
 use crate::demo::testing::{self, clean, run_real};
 use crate::demo::timeline::{SeriesValue, TimelineSnapshot};
-use crate::demo::{Clock, Outcome, RunError};
+use crate::demo::{Clock, Outcome};
 
 /// Run on the harness; the run ended clean and the temporary database is gone.
 fn run(sets: &[&str]) -> VariantRun {
@@ -151,14 +151,7 @@ fn a_task_that_waits_too_long_times_out() {
 fn a_cancelled_run_closes_the_pool_and_removes_the_database() {
     let sets = ["queries=40", "max_connections=2", "query_ms=200"];
     let req = testing::request::<ConnectionPool>(&[], &sets, Clock::Real).unwrap();
-    let run = DemoRun::start(req).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(!run.is_finished());
-    run.cancel();
-    let report = run.wait();
-    let r = &report.runs[0];
-    assert_eq!(r.error, Some(RunError::Cancelled));
-    assert_eq!(r.alive_after, 0);
+    let r = &testing::cancelled_after(req, 500);
     let dir = r.timeline.metrics["db_dir"].as_str().unwrap();
     assert!(!std::path::Path::new(dir).exists(), "{dir} was removed");
 }

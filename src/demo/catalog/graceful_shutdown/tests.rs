@@ -4,7 +4,7 @@ use std::time::Duration;
 use super::{GracefulShutdown, Variant};
 use crate::demo::runner::{self, DemoRun, RunRequest, VariantRun};
 use crate::demo::testing::{self, clean};
-use crate::demo::{Clock, Outcome, RunError};
+use crate::demo::{Clock, Outcome};
 
 /// A signal reaches every run listening in this process: one run at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -175,14 +175,7 @@ fn a_real_sigterm_or_sigint_starts_the_shutdown() {
 #[test]
 fn a_cancelled_run_closes_the_server_and_removes_the_files() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let run = DemoRun::start(request(&["shutdown_at_ms=10000"])).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(!run.is_finished());
-    run.cancel();
-    let report = run.wait();
-    let r = &report.runs[0];
-    assert_eq!(r.error, Some(RunError::Cancelled));
-    assert_eq!(r.alive_after, 0);
+    let r = &testing::cancelled_after(request(&["shutdown_at_ms=10000"]), 300);
     let m = &r.timeline.metrics;
     let port = m["port"].as_u64().unwrap() as u16;
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());

@@ -1,8 +1,8 @@
 use super::{Pipeline, Variant};
-use crate::demo::runner::{DemoRun, VariantRun};
+use crate::demo::runner::VariantRun;
 use crate::demo::testing::{self, clean, run_real};
 use crate::demo::timeline::SeriesValue;
-use crate::demo::{Clock, Outcome, RunError};
+use crate::demo::{Clock, Outcome};
 
 /// Run on the harness; the run ended clean and left nothing behind.
 fn run(sets: &[&str]) -> VariantRun {
@@ -109,13 +109,6 @@ fn one_slot_one_worker() {
 fn a_cancelled_run_closes_the_service_and_removes_the_files() {
     let sets = ["items=200", "workers=1", "work_ms=50"];
     let req = testing::request::<Pipeline>(&[], &sets, Clock::Real).unwrap();
-    let run = DemoRun::start(req).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(!run.is_finished());
-    run.cancel();
-    let report = run.wait();
-    let r = &report.runs[0];
-    assert_eq!(r.error, Some(RunError::Cancelled));
-    assert_eq!(r.alive_after, 0);
+    let r = &testing::cancelled_after(req, 300);
     left_nothing(r);
 }
