@@ -183,12 +183,12 @@ fn recorder_replay_of_one_fanout(bencher: divan::Bencher) {
         .expect("runtime");
     let _guard = rt.enter();
     bencher.bench_local(|| {
-        let rec = asyncdojo::demo::recorder::Recorder::new();
+        let rec = asyncdojo::demo::recorder::Recorder::on(asyncdojo::demo::Clock::Real);
         let ids: Vec<u32> = (0..tasks)
             .map(|i| rec.new_task(format!("request {i}"), None))
             .collect();
         for i in 0..polls {
-            rec.poll(ids[i % tasks], tokio::time::Instant::now());
+            rec.poll(ids[i % tasks], rec.instant());
         }
         for i in 0..points {
             rec.series(
@@ -197,7 +197,7 @@ fn recorder_replay_of_one_fanout(bencher: divan::Bencher) {
             );
         }
         for _ in 0..marks {
-            rec.mark(None, "new connection".to_owned(), None);
+            rec.mark(None, "new connection".into(), None);
         }
         for &id in &ids {
             rec.finish(id, asyncdojo::demo::Outcome::Ok, String::new());

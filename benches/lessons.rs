@@ -3,6 +3,7 @@
 //! budgets: recorder cost per poll, a 100,000-task gather on the virtual clock, serialising a
 //! 10,000-task run; and refusing a lesson nested 10,000 levels deep.
 
+use asyncdojo::demo::recorder::Recorder;
 use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
 
 fn main() {
@@ -37,18 +38,48 @@ fn parse_all_on_two_threads(parse: impl Fn(&str, &str) -> bool + Sync) -> usize 
     })
 }
 
-/// One recorded poll: what the instrumentation adds to every poll of every demo task.
-#[divan::bench]
+/// One recorded poll on the real clock: what the instrumentation adds to every poll of every
+/// demo task (reading the clock before and after, and recording the interval). A fixed sample
+/// size, because a first call that allocates makes divan's calibration pick one call per sample,
+/// which then measures the timer more than the recorder.
+#[divan::bench(sample_size = 2000)]
 fn recorder_poll(bencher: divan::Bencher) {
+    bench_poll(bencher, Clock::Real, || Recorder::on(Clock::Real));
+}
+
+/// The same on the virtual clock, which most lessons use.
+#[divan::bench(sample_size = 2000)]
+fn recorder_poll_virtual(bencher: divan::Bencher) {
+    bench_poll(bencher, Clock::Virtual, || Recorder::on(Clock::Virtual));
+}
+
+/// A real-clock poll read through tokio's clock, as the recorder did before it read the system
+/// clock on real runs: kept so the difference can be re-measured in one run.
+#[divan::bench(sample_size = 2000)]
+fn recorder_poll_tokio_clock(bencher: divan::Bencher) {
+    bench_poll(bencher, Clock::Real, Recorder::new);
+}
+
+fn bench_poll(bencher: divan::Bencher, clock: Clock, make: impl FnOnce() -> Recorder) {
+    // Once any runtime in the process has paused its clock, as any virtual run in the app does,
+    // tokio's clock must look for a paused one on every read: measure in that state whatever
+    // ran before.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime")
+        .block_on(async {});
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .start_paused(clock == Clock::Virtual)
         .build()
         .expect("runtime");
     let _guard = rt.enter();
-    let rec = asyncdojo::demo::recorder::Recorder::new();
+    let rec = make();
     let id = rec.new_task("bench".into(), None);
     bencher.bench_local(|| {
-        let start = tokio::time::Instant::now();
+        let start = rec.instant();
         rec.poll(id, start);
     });
 }
@@ -67,6 +98,31 @@ fn gather_100k_tasks_virtual() -> usize {
         .timeline
         .tasks
         .len()
+}
+
+/// The same shape with nothing recorded: 100,000 tasks each sleeping 5 ms in a `JoinSet` on a
+/// paused clock. What tokio itself costs, so the recorder's share can be read off in one run.
+#[divan::bench(sample_count = 10)]
+fn gather_100k_tasks_unrecorded() -> usize {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..100_000 {
+            set.spawn(async {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                "5 ms".to_owned()
+            });
+        }
+        let mut n = 0;
+        while set.join_next().await.is_some() {
+            n += 1;
+        }
+        n
+    })
 }
 
 #[divan::bench(sample_count = 20)]

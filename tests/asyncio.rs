@@ -109,7 +109,7 @@ fn view(run: &VariantRun) -> View {
         marks: tl
             .marks
             .iter()
-            .map(|m| (m.t_ms, name(m.task), m.label.clone()))
+            .map(|m| (m.t_ms, name(m.task), m.label.to_string()))
             .collect(),
         series: tl.series.clone(),
         metrics: tl
@@ -403,7 +403,11 @@ fn a_zero_sleep_yields_in_asyncio_and_not_in_tokio() {
     let set = &["work_ms=0", "main_ms=0", "abort_after_ms=0"];
     let (tokio, twin) = both(py, "spawn-vs-await", &["spawn"], set, Clock::Virtual);
     let labels = |r: &VariantRun| -> Vec<String> {
-        r.timeline.marks.iter().map(|m| m.label.clone()).collect()
+        r.timeline
+            .marks
+            .iter()
+            .map(|m| m.label.to_string())
+            .collect()
     };
     assert_eq!(
         labels(tokio.run("spawn").unwrap()),
@@ -642,7 +646,7 @@ fn io_compare(
             .timeline
             .marks
             .iter()
-            .map(|m| m.label.clone())
+            .map(|m| m.label.to_string())
             .filter(|l| !measured.marks.iter().any(|p| l.starts_with(p)))
             .collect();
         let once = all
@@ -910,12 +914,7 @@ fn to_thread_keeps_the_ticker_on_time_like_the_blocking_pool() {
     let names: Vec<&str> = run.timeline.tasks.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["main", "ticker", "blocker"]);
     assert_eq!(run.timeline.count(Outcome::Ok), 3);
-    let labels: Vec<&str> = run
-        .timeline
-        .marks
-        .iter()
-        .map(|m| m.label.as_str())
-        .collect();
+    let labels: Vec<&str> = run.timeline.marks.iter().map(|m| &*m.label).collect();
     assert_eq!(&labels[..3], ["tick 1", "tick 2", "sleep"]);
     assert!(
         labels.contains(&"awake") && labels.contains(&"tick 6"),

@@ -131,6 +131,51 @@ fn a_run_cancelled_mid_way_ends_every_task() {
     );
 }
 
+/// A finished variant's run is moved, not copied, out of its recorder; the live view must still
+/// show it, whole, while the next variant runs, and the report must still carry every run.
+#[test]
+fn a_finished_variant_stays_in_the_live_view_while_the_next_one_runs() {
+    let req = RunRequest::build(
+        "gather",
+        &["join-all".into(), "sequential".into()],
+        // join-all takes 40 ms; sequential, 400 ms.
+        &[format!("latencies_ms={}", ["40"; 10].join(","))],
+        Clock::Real,
+    )
+    .expect("request");
+    let run = DemoRun::start(req).expect("start");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut last_version = 0;
+    let first = loop {
+        let version = run.version();
+        assert!(version >= last_version, "the version never goes back");
+        last_version = version;
+        let snaps = run.snapshots();
+        if snaps.len() == 2 {
+            break snaps[0].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second variant never started"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    assert_eq!(first.0, "join-all");
+    assert_eq!(first.1.tasks.len(), 11, "main and ten requests");
+    assert!(
+        first.1.tasks.iter().all(|t| t.outcome == Outcome::Ok),
+        "the first variant is shown finished"
+    );
+    let report = run.wait();
+    let variants: Vec<&str> = report.runs.iter().map(|r| r.variant).collect();
+    assert_eq!(variants, ["join-all", "sequential"]);
+    assert_eq!(
+        report.runs[0].timeline, first.1,
+        "the live view showed the run as reported"
+    );
+    assert_eq!(report.runs[1].timeline.tasks.len(), 11);
+}
+
 #[test]
 fn dropping_a_run_cancels_it() {
     let req = RunRequest::build("gather", &[], &["latencies_ms=60000".into()], Clock::Real)

@@ -161,6 +161,19 @@ pub struct RunReport {
     pub runs: Vec<VariantRun>,
 }
 
+impl VariantRun {
+    /// A variant that could not run: no timeline, and why.
+    fn failed(variant: &'static str, error: RunError) -> VariantRun {
+        VariantRun {
+            variant,
+            total_ms: 0.0,
+            timeline: TimelineSnapshot::default(),
+            error: Some(error),
+            alive_after: 0,
+        }
+    }
+}
+
 impl RunReport {
     pub fn run(&self, variant: &str) -> Option<&VariantRun> {
         self.runs.iter().find(|r| r.variant == variant)
@@ -171,7 +184,35 @@ impl RunReport {
 pub struct DemoRun {
     thread: Option<JoinHandle<RunReport>>,
     cancel: CancellationToken,
-    live: Arc<Mutex<Vec<(&'static str, Recorder)>>>,
+    live: Arc<Live>,
+}
+
+/// The variants of a run in progress, in the order they started: the one recording, and the
+/// finished ones, kept here (not copied) so the UI can draw them while later variants run.
+/// [`DemoRun::wait`] moves the finished runs out into the report.
+type Live = Mutex<Vec<Progress>>;
+
+enum Progress {
+    Recording(&'static str, Recorder),
+    /// With the recorder's last version, so [`DemoRun::version`] never goes back.
+    Finished(VariantRun, u64),
+}
+
+impl Progress {
+    fn snapshot(&self) -> (&'static str, TimelineSnapshot) {
+        match self {
+            Progress::Recording(variant, rec) => (variant, rec.snapshot()),
+            Progress::Finished(run, _) => (run.variant, run.timeline.clone()),
+        }
+    }
+
+    fn version(&self) -> u64 {
+        match self {
+            Progress::Recording(_, rec) => rec.version(),
+            // One more than the recorder's last: finishing is a change.
+            Progress::Finished(_, version) => version + 1,
+        }
+    }
 }
 
 impl DemoRun {
@@ -206,7 +247,7 @@ impl DemoRun {
     pub fn snapshots(&self) -> Vec<(&'static str, TimelineSnapshot)> {
         self.live
             .lock()
-            .map(|l| l.iter().map(|(v, r)| (*v, r.snapshot())).collect())
+            .map(|l| l.iter().map(Progress::snapshot).collect())
             .unwrap_or_default()
     }
 
@@ -214,7 +255,7 @@ impl DemoRun {
     pub fn version(&self) -> u64 {
         self.live
             .lock()
-            .map(|l| l.iter().map(|(_, r)| r.version()).sum::<u64>() + l.len() as u64)
+            .map(|l| l.iter().map(Progress::version).sum::<u64>() + l.len() as u64)
             .unwrap_or(0)
     }
 
@@ -222,7 +263,19 @@ impl DemoRun {
     pub fn wait(mut self) -> RunReport {
         let thread = self.thread.take().expect("a DemoRun is waited for once");
         match thread.join() {
-            Ok(report) => report,
+            Ok(mut report) => {
+                // The thread has ended: the finished runs are ours to move out, uncopied.
+                let live =
+                    std::mem::take(&mut *self.live.lock().unwrap_or_else(|e| e.into_inner()));
+                report.runs = live
+                    .into_iter()
+                    .filter_map(|p| match p {
+                        Progress::Finished(run, _) => Some(run),
+                        Progress::Recording(..) => None,
+                    })
+                    .collect();
+                report
+            }
             // run_all catches demo panics; reaching here means the engine itself failed.
             Err(p) => panic!(
                 "demo runner thread failed: {}",
@@ -246,29 +299,26 @@ pub fn run_blocking(req: RunRequest) -> std::io::Result<RunReport> {
     Ok(DemoRun::start(req)?.wait())
 }
 
-fn run_all(
-    req: &RunRequest,
-    cancel: &CancellationToken,
-    live: &Mutex<Vec<(&'static str, Recorder)>>,
-) -> RunReport {
+/// Run the variants one after another. Their runs go to `live` as they finish; the report
+/// returned here has only the header, and [`DemoRun::wait`] gives it the runs.
+fn run_all(req: &RunRequest, cancel: &CancellationToken, live: &Live) -> RunReport {
     let spec = req.demo.spec();
     let variants: Vec<&'static str> = if req.variants.is_empty() {
         spec.default_variants.to_vec()
     } else {
         req.variants.clone()
     };
-    let mut runs = Vec::new();
     for variant in variants {
         if cancel.is_cancelled() {
             break;
         }
-        runs.push(run_variant(req, variant, cancel, live));
+        run_variant(req, variant, cancel, live);
     }
     RunReport {
         demo: spec.id,
         clock: req.clock,
         params: req.params.clone(),
-        runs,
+        runs: Vec::new(),
     }
 }
 
@@ -301,40 +351,56 @@ fn build_runtime(req: &RunRequest, variant: &str) -> std::io::Result<tokio::runt
     builder.build()
 }
 
-fn run_variant(
-    req: &RunRequest,
-    variant: &'static str,
-    cancel: &CancellationToken,
-    live: &Mutex<Vec<(&'static str, Recorder)>>,
-) -> VariantRun {
-    let spec = req.demo.spec();
-    let failed = |error: RunError| VariantRun {
-        variant,
-        total_ms: 0.0,
-        timeline: TimelineSnapshot::default(),
-        error: Some(error),
-        alive_after: 0,
+/// Run one variant, its progress in `live` from its start, its run there when it ends.
+fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationToken, live: &Live) {
+    let live = |progress: Progress, replace: Option<usize>| -> usize {
+        let mut l = live.lock().unwrap_or_else(|e| e.into_inner());
+        match replace {
+            Some(i) if i < l.len() => {
+                l[i] = progress;
+                i
+            }
+            _ => {
+                l.push(progress);
+                l.len() - 1
+            }
+        }
     };
     let rt = match build_runtime(req, variant) {
         Ok(rt) => rt,
         Err(err) => {
-            return failed(RunError::Runtime {
+            let error = RunError::Runtime {
                 reason: err.to_string(),
-            });
+            };
+            live(
+                Progress::Finished(VariantRun::failed(variant, error), 0),
+                None,
+            );
+            return;
         }
     };
     // The recorder reads the clock it is created under: create it inside the runtime.
-    let rec = rt.block_on(async { Recorder::new() });
-    if let Ok(mut l) = live.lock() {
-        l.push((variant, rec.clone()));
-    }
+    let rec = rt.block_on(async { Recorder::on(req.clock) });
+    let slot = live(Progress::Recording(variant, rec.clone()), None);
+    let run = record_variant(req, variant, cancel, rt, &rec);
+    live(Progress::Finished(run, rec.version()), Some(slot));
+}
+
+fn record_variant(
+    req: &RunRequest,
+    variant: &'static str,
+    cancel: &CancellationToken,
+    rt: tokio::runtime::Runtime,
+    rec: &Recorder,
+) -> VariantRun {
+    let spec = req.demo.spec();
     let ctx = Ctx::new(rec.clone(), req.clock, spec.id)
         .showing(spec.source_file)
         .with_os_signals(req.os_signals);
     let main = match req.demo.start(ctx.clone(), variant, &req.params) {
         Ok(main) => main,
         // A request built by hand with a name the demo does not have: never run another variant.
-        Err(e) => return failed(e.into()),
+        Err(e) => return VariantRun::failed(variant, e.into()),
     };
     let outcome = rt.block_on(async {
         let main = ctx.instrument("main", async move {
@@ -383,7 +449,8 @@ fn run_variant(
     VariantRun {
         variant,
         total_ms,
-        timeline: rec.snapshot(),
+        // Moved, not copied: nothing records any more, and the live view keeps this run.
+        timeline: rec.take_snapshot(),
         error,
         alive_after,
     }

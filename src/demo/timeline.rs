@@ -4,6 +4,7 @@
 pub mod index;
 pub mod narrate;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -86,7 +87,8 @@ impl TaskRecord {
 pub struct Mark {
     pub t_ms: f64,
     pub task: Option<TaskId>,
-    pub label: String,
+    /// Most labels are literals in the demo's code: borrowed, they cost no allocation per mark.
+    pub label: Cow<'static, str>,
     /// 1-based line in the demo's shown file (`DemoSpec::source`), where the mark was made.
     pub line: Option<u32>,
 }

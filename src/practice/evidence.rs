@@ -167,7 +167,7 @@ pub fn one_axis(runs: &[(&str, &TimelineSnapshot)]) -> TimelineSnapshot {
         }
         out.marks.extend(snap.marks.iter().map(|m| Mark {
             task: m.task.and_then(|id| ids.get(&id).copied()),
-            label: format!("{tag} {}", m.label),
+            label: format!("{tag} {}", m.label).into(),
             ..m.clone()
         }));
         for (name, points) in &snap.series {

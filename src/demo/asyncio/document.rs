@@ -109,7 +109,7 @@ pub(super) fn parse_run(line: &str, variants: &[&'static str]) -> Result<Variant
             .map(|m| Mark {
                 t_ms: m.t_ms,
                 task: m.task,
-                label: m.label,
+                label: m.label.into(),
                 line: m.line,
             })
             .collect(),

@@ -36,10 +36,7 @@ pub fn narrate(snap: &TimelineSnapshot, event: &Event) -> String {
             }
         }
         EventKind::Mark { mark } => {
-            let label = snap
-                .marks
-                .get(mark as usize)
-                .map_or("", |m| m.label.as_str());
+            let label = snap.marks.get(mark as usize).map_or("", |m| &*m.label);
             match task {
                 Some(t) => format!("{}: {label} at {at}{}", t.name, line(event.line)),
                 None => format!("{label} at {at}{}", line(event.line)),

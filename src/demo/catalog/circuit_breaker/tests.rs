@@ -20,7 +20,7 @@ fn transitions(run: &VariantRun) -> Vec<(f64, String)> {
     run.timeline
         .marks
         .iter()
-        .map(|m| (m.t_ms, m.label.clone()))
+        .map(|m| (m.t_ms, m.label.to_string()))
         .collect()
 }
 

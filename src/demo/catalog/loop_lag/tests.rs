@@ -22,7 +22,7 @@ fn flagged_marks(run: &VariantRun) -> Vec<(f64, String)> {
         .marks
         .iter()
         .filter(|m| m.label.starts_with("tick"))
-        .map(|m| (m.t_ms, m.label.clone()))
+        .map(|m| (m.t_ms, m.label.to_string()))
         .collect()
 }
 

@@ -67,7 +67,7 @@ fn every_item_once_and_the_queue_stays_within_its_bound() {
         .marks
         .iter()
         .filter(|m| m.label.ends_with("failed"))
-        .map(|m| m.label.as_str())
+        .map(|m| &*m.label)
         .collect();
     assert_eq!(failed, ["item 7 failed"]);
     // The three workers shared the work.

@@ -10,7 +10,7 @@ fn run(sets: &[&str]) -> VariantRun {
 
 fn marks(run: &VariantRun) -> Vec<(f64, String)> {
     let marks = run.timeline.marks.iter();
-    marks.map(|m| (m.t_ms, m.label.clone())).collect()
+    marks.map(|m| (m.t_ms, m.label.to_string())).collect()
 }
 
 /// The delays a run should wait, for a given jitter: uncapped delays come from the spec
