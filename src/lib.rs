@@ -15,3 +15,8 @@ pub mod progress;
 pub mod text;
 pub mod tui;
 pub mod ui;
+
+/// Set here rather than in `main.rs` so the tests and benches, which link only the library, run
+/// on the allocator the app runs on. Why this one: see `Cargo.toml`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
