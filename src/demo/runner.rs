@@ -353,39 +353,34 @@ fn build_runtime(req: &RunRequest, variant: &str) -> std::io::Result<tokio::runt
 
 /// Run one variant, its progress in `live` from its start, its run there when it ends.
 fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationToken, live: &Live) {
-    let live = |progress: Progress, replace: Option<usize>| -> usize {
-        let mut l = live.lock().unwrap_or_else(|e| e.into_inner());
-        match replace {
-            Some(i) if i < l.len() => {
-                l[i] = progress;
-                i
-            }
-            _ => {
-                l.push(progress);
-                l.len() - 1
-            }
-        }
-    };
+    let lock = || live.lock().unwrap_or_else(|e| e.into_inner());
     let rt = match build_runtime(req, variant) {
         Ok(rt) => rt,
         Err(err) => {
             let error = RunError::Runtime {
                 reason: err.to_string(),
             };
-            live(
-                Progress::Finished(VariantRun::failed(variant, error), 0),
-                None,
-            );
+            lock().push(Progress::Finished(VariantRun::failed(variant, error), 0));
             return;
         }
     };
     // The recorder reads the clock it is created under: create it inside the runtime.
     let rec = rt.block_on(async { Recorder::on(req.clock) });
-    let slot = live(Progress::Recording(variant, rec.clone()), None);
-    let run = record_variant(req, variant, cancel, rt, &rec);
-    live(Progress::Finished(run, rec.version()), Some(slot));
+    let slot = {
+        let mut l = lock();
+        l.push(Progress::Recording(variant, rec.clone()));
+        l.len() - 1
+    };
+    let mut run = record_variant(req, variant, cancel, rt, &rec);
+    // Move the timeline out under the live view's lock, so no reader ever sees the recorder
+    // emptied before the finished run takes its place.
+    let mut l = lock();
+    run.timeline = rec.take_snapshot();
+    l[slot] = Progress::Finished(run, rec.version());
 }
 
+/// Run the demo on `rt` until it ends or is cancelled, then end whatever it left behind. The
+/// timeline stays in `rec` for the caller to move out.
 fn record_variant(
     req: &RunRequest,
     variant: &'static str,
@@ -449,8 +444,8 @@ fn record_variant(
     VariantRun {
         variant,
         total_ms,
-        // Moved, not copied: nothing records any more, and the live view keeps this run.
-        timeline: rec.take_snapshot(),
+        // Still in the recorder: `run_variant` moves it out.
+        timeline: TimelineSnapshot::default(),
         error,
         alive_after,
     }
