@@ -1,5 +1,6 @@
-//! The recorder: every spawn, poll, finish, mark and series point of a run, timestamped with
-//! tokio's clock (so it follows paused time). Cheap to clone; readers take immutable snapshots.
+//! The recorder: every spawn, poll, finish, mark and series point of a run, timestamped with the
+//! run's clock (tokio's, so a paused clock is followed; the system clock on a real-clock run).
+//! Cheap to clone; readers take immutable snapshots.
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard};
