@@ -100,6 +100,10 @@ pub struct App {
     pub answer: Option<practice_screen::AnswerText>,
     /// The run practice shows next to the current item or question (see `practice_screen`).
     pub practice_run: Option<practice_screen::ShownRun>,
+    /// Rows of the practice text scrolled past (PgUp/PgDn, or the wheel while no run is shown):
+    /// a long model answer must be readable on a short terminal. Back to the top on each new
+    /// item and each reveal; the pane stops at the last row.
+    pub practice_scroll: usize,
 }
 
 impl App {
@@ -127,6 +131,7 @@ impl App {
             practice: None,
             answer: None,
             practice_run: None,
+            practice_scroll: 0,
         }
         .with_marks()
     }

@@ -302,3 +302,66 @@ fn arrows_scroll_the_lanes_of_a_shown_run() {
     assert!(!text.contains("bug main"), "{text}");
     assert!(text.contains("bug ticker"), "{text}");
 }
+
+/// C1's interview question revealed, its demo's run still on its way: the model answer is far
+/// longer than an 80×24 screen.
+fn long_reveal() -> App {
+    let mut a = app();
+    interview(&mut a, "c1");
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::Open);
+    a
+}
+
+/// The text rows shown, in order, without the frame: what a scroll moves.
+fn text_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .skip(1)
+        .map(words)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn a_long_reveal_scrolls_to_its_last_row_and_back() {
+    let mut a = long_reveal();
+    let top = screen(&a, 80, 24);
+    assert!(
+        top.contains("PgDn:"),
+        "the title says there is more below:\n{top}"
+    );
+    assert!(!top.contains("PgUp"), "nothing above yet:\n{top}");
+    // PgDn until the title says nothing is left below, as a reader would.
+    let mut presses = 0;
+    let end = loop {
+        let _ = a.update(Action::PageDown);
+        presses += 1;
+        let s = screen(&a, 80, 24);
+        if !s.contains("PgDn") {
+            break s;
+        }
+        assert!(presses < 50, "never reached the end:\n{s}");
+    };
+    assert!(
+        end.contains("PgUp"),
+        "at the end the title offers the way back:\n{end}"
+    );
+    assert_ne!(text_rows(&top), text_rows(&end), "the text moved");
+    let _ = a.update(Action::PageUp);
+    let back = screen(&a, 80, 24);
+    assert_ne!(text_rows(&back), text_rows(&end), "PgUp moves back at once");
+    assert!(back.contains("PgDn:"), "{back}");
+}
+
+#[test]
+fn the_next_quiz_item_starts_at_the_top_of_its_text() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["parallel-or-not", "first-done"]);
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::PageDown);
+    let _ = a.update(Action::PageDown);
+    assert_eq!(a.practice_scroll, 20, "PgDn moves the text ten rows");
+    let _ = a.update(Action::Open);
+    assert_eq!(a.practice_scroll, 0, "the next item starts at its top");
+}

@@ -363,7 +363,7 @@ pub static KEYMAP: &[Binding] = &[
         "PgUp",
         Scope::Everywhere,
         Action::PageUp,
-        "page up (timeline: previous variant)",
+        "page up (timeline: previous variant; practice text: up)",
         false,
     ),
     bind(
@@ -371,7 +371,7 @@ pub static KEYMAP: &[Binding] = &[
         "PgDn",
         Scope::Everywhere,
         Action::PageDown,
-        "page down (timeline: next variant)",
+        "page down (timeline: next variant; practice text: down)",
         false,
     ),
     bind(

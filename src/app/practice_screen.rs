@@ -11,6 +11,11 @@ use crate::markdown::MdLine;
 use crate::practice::evidence::{mark_lane, one_axis};
 use crate::practice::{PracticeRun, Prediction, RunPurpose};
 
+/// Rows PgUp/PgDn move the practice text, and rows a wheel step does: a page keeps a few rows of
+/// context on the shortest screens (80×24).
+const TEXT_PAGE: usize = 10;
+const WHEEL_ROWS: usize = 3;
+
 /// A run practice asked for, shown next to the item or question it is for, and only while that
 /// one is on screen.
 #[derive(Debug)]
@@ -84,6 +89,7 @@ impl App {
 
     fn enter_practice(&mut self, view: PracticeView) {
         self.practice = Some(view);
+        self.practice_scroll = 0;
         self.screen = Screen::Practice;
     }
 
@@ -129,6 +135,32 @@ impl App {
         if let Action::PracticeRan { purpose, result } = action {
             self.practice_ran(purpose, result);
             return Effect::None;
+        }
+        match action {
+            Action::PageUp => {
+                self.practice_scroll = self.practice_scroll.saturating_sub(TEXT_PAGE);
+                return Effect::None;
+            }
+            Action::PageDown => {
+                self.practice_scroll += TEXT_PAGE;
+                return Effect::None;
+            }
+            Action::Scroll { down, .. } if self.practice_run.is_none() => {
+                self.practice_scroll = if down {
+                    self.practice_scroll + WHEEL_ROWS
+                } else {
+                    self.practice_scroll.saturating_sub(WHEEL_ROWS)
+                };
+                return Effect::None;
+            }
+            _ => {}
+        }
+        // A new item or a reveal starts at the top of its text.
+        if matches!(
+            key,
+            Some(QuizKey::Submit | QuizKey::Grade(_) | QuizKey::Back)
+        ) {
+            self.practice_scroll = 0;
         }
         // Once a run is shown the answer is in, so ↑/↓ (and the wheel) are free: they scroll its
         // lanes, as the timeline says when some do not fit.

@@ -78,17 +78,63 @@ impl Widget for &PracticePane<'_> {
         };
         let block = Block::default()
             .borders(Borders::ALL)
-            .border_style(t.border_focused)
-            .title(Span::styled(format!(" {} ", page.title), t.title));
+            .border_style(t.border_focused);
         let inner = block.inner(area);
-        block.render(area, buf);
-        let Some(run) = app.practice_run.as_ref() else {
-            paragraph(page.lines).render(inner, buf);
-            return;
+        let title = page.title.clone();
+        let (text, text_area, run) = match app.practice_run.as_ref() {
+            None => (
+                scrolled(page.lines, inner, app.practice_scroll),
+                inner,
+                None,
+            ),
+            Some(run) => {
+                let (text_area, run_area, caption) = split(inner, run, run_caption(run, app, t));
+                let text = scrolled(page.fitted(text_area), text_area, app.practice_scroll);
+                (text, text_area, Some((run, caption, run_area)))
+            }
         };
-        let (text_area, run_area, caption) = split(inner, run, run_caption(run, app, t));
-        paragraph(page.fitted(text_area)).render(text_area, buf);
-        draw_run(run, caption, run_area, buf, t);
+        block
+            .title(Span::styled(format!(" {title} "), t.title))
+            .title(Span::styled(text.hint(), t.dim))
+            .render(area, buf);
+        text.paragraph.render(text_area, buf);
+        if let Some((run, caption, run_area)) = run {
+            draw_run(run, caption, run_area, buf, t);
+        }
+    }
+}
+
+/// The practice text from the row it is scrolled to, and where it stands.
+struct Scrolled<'a> {
+    paragraph: Paragraph<'a>,
+    /// Rows above the first one shown, and below the last.
+    above: usize,
+    below: usize,
+}
+
+impl Scrolled<'_> {
+    /// What the title says when the text does not fit: which way there is more, and the key.
+    fn hint(&self) -> String {
+        match (self.above > 0, self.below > 0) {
+            (false, false) => String::new(),
+            (false, true) => format!(" PgDn: {} more rows ", self.below),
+            (true, false) => " PgUp: back up ".to_owned(),
+            (true, true) => format!(" PgUp/PgDn: {} more rows ", self.below),
+        }
+    }
+}
+
+/// `lines` wrapped to `area`, from row `want` (or the last row that still fills the area).
+fn scrolled(lines: Vec<Line<'_>>, area: Rect, want: usize) -> Scrolled<'_> {
+    let paragraph = paragraph(lines);
+    let rows = paragraph.line_count(area.width);
+    let room = usize::from(area.height);
+    let above = want.min(rows.saturating_sub(room));
+    let below = rows.saturating_sub(above + room);
+    Scrolled {
+        paragraph: paragraph.scroll((u16::try_from(above).unwrap_or(u16::MAX), 0)),
+        above,
+        below,
     }
 }
 
