@@ -32,6 +32,13 @@ pub async fn open_pool(
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal) // readers never block the writer
         .busy_timeout(Duration::from_secs(5));
+    // Turning a new file to WAL needs the database to itself, and SQLite may answer "database
+    // is locked" at once, without waiting, to connections that try it together, as the pool's
+    // `min` would. So one connection does it first; the mode is kept in the file.
+    SqliteConnection::connect_with(&options)
+        .await?
+        .close()
+        .await?;
     let ctx = ctx.clone();
     SqlitePoolOptions::new()
         .min_connections(cfg.min_connections)
