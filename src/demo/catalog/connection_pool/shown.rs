@@ -14,10 +14,10 @@ use crate::demo::{Ctx, Ended};
 
 pub const ACCOUNTS: i64 = 4;
 
-/// The slow read: SQLite joins a 200-row table with itself three times and counts the
-/// combinations, 40,000 per unit of ?1: real work on the connection's own thread.
+/// The slow read: SQLite counts the combinations of a 200-row table with itself, 40,000 for
+/// each of ?1 rows of a longer one: real work on the connection's own thread.
 pub const SLOW_READ: &str =
-    "SELECT count(*) FROM digits AS a, digits AS b, digits AS c WHERE a.i < ?1";
+    "SELECT count(*) FROM units AS a, digits AS b, digits AS c WHERE a.i < ?1";
 
 /// The pool opens `min` connections now and more on demand, never more than `max`.
 /// Each new connection gets a number, kept in a TEMP table (which only it can see).
