@@ -213,11 +213,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 } else {
                     ""
                 };
-                format!(
-                    " {} · {code_hint}{} ",
-                    d.demo.spec().id,
-                    crate::text::sanitize(&r.caption)
-                )
+                demo_title(d.demo.spec().id, code_hint, &r.caption)
             });
             let tl_inner = if areas.timeline.width > 0 {
                 pane_block(
@@ -269,6 +265,12 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         })
             .render(area, buf);
     }
+}
+
+/// The timeline pane's title: the demo, where the code went (if it did), and the lesson's
+/// caption. Captions are block scalars: their line breaks are spaces on the one title line.
+fn demo_title(demo: &str, code_hint: &str, caption: &str) -> String {
+    format!(" {demo} · {code_hint}{} ", crate::text::one_line(caption))
 }
 
 fn pane_block(
@@ -342,6 +344,15 @@ mod tests {
         assert!(
             first.contains(&opening),
             "the pane shows the answer ({opening:?})"
+        );
+    }
+
+    #[test]
+    fn a_caption_written_on_several_lines_is_one_title_line() {
+        let caption = "the pool never opens a\nfourth connection, and idle ones close\n";
+        assert_eq!(
+            super::demo_title("connection-pool", "", caption),
+            " connection-pool · the pool never opens a fourth connection, and idle ones close "
         );
     }
 }
