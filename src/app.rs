@@ -87,7 +87,8 @@ pub struct App {
     /// tokio-console being served: the address and how many clients are connected.
     pub console: Option<(String, usize)>,
     pub progress: crate::progress::Progress,
-    /// "Now" for scheduling: set by the edge at start, moved on by ticks.
+    /// "Now" for scheduling and for stamping answers: set by the edge at start and moved on by the
+    /// tick it sends before every key and result.
     pub now: crate::progress::Moment,
     /// Time since the app started, as of the latest tick or key (the interview's clock).
     pub elapsed: std::time::Duration,
@@ -145,6 +146,17 @@ impl App {
         self.progress = progress;
         self.now = now;
         self.with_marks()
+    }
+
+    /// The wall clock moved on. Due counts depend on it, so the browser's marks are recomputed when
+    /// a minute has turned (not on every key: a minute is finer than any review interval).
+    fn set_now(&mut self, now: crate::progress::Moment) {
+        let minute = |m: &crate::progress::Moment| m.at.timestamp().div_euclid(60);
+        let turned = minute(&now) != minute(&self.now) || now.offset != self.now.offset;
+        self.now = now;
+        if turned {
+            self.refresh_marks();
+        }
     }
 
     fn with_marks(mut self) -> App {
@@ -272,9 +284,10 @@ impl App {
                 }
                 self.message = Some(why);
             }
-            Action::Tick { at } => {
+            Action::Tick { at, now } => {
                 self.elapsed = at;
-                return self.update_practice(Action::Tick { at });
+                self.set_now(now);
+                return self.update_practice(Action::Tick { at, now });
             }
             Action::StartReview => self.start_review(),
             Action::StartInterview => self.start_interview(),

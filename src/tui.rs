@@ -220,9 +220,10 @@ fn event_loop(
             }
         };
         let mut actions = VecDeque::new();
-        if app.needs_ticks() || app.screen == crate::app::Screen::Practice {
+        if wants_tick(app, incoming.as_ref()) {
             actions.push_back(Action::Tick {
                 at: started.elapsed(),
+                now: crate::progress::Moment::now(),
             });
         }
         match incoming {
@@ -237,6 +238,18 @@ fn event_loop(
         if dispatch(app, effects, actions) == Flow::Quit {
             return Ok(());
         }
+    }
+}
+
+/// Does the app need the time before `incoming`? Before every key and every result (an answer is
+/// stamped when it is given; a scored prediction arrives as a result), and on the countdown's
+/// wake-ups; not for a frame of a running demo or a finished highlight, which change nothing
+/// that is dated.
+fn wants_tick(app: &App, incoming: Option<&Incoming>) -> bool {
+    match incoming {
+        Some(Incoming::Input(_) | Incoming::Action(_)) => true,
+        Some(Incoming::Highlighted | Incoming::InputClosed) => false,
+        None => app.needs_ticks(),
     }
 }
 

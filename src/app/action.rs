@@ -74,9 +74,12 @@ pub enum Action {
     StartInterview,
     /// Quiz on the open lesson's items.
     StartQuiz,
-    /// A second passed (the interview countdown); `at` is time since the app started.
+    /// Time moved on: `at` is time since the app started (the interview's countdown), `now` the
+    /// wall clock. The edge sends one before every key and every result it hands the app, so an
+    /// answer is stamped when it is given, not when the app started.
     Tick {
         at: std::time::Duration,
+        now: crate::progress::Moment,
     },
     /// A prediction's demo ran and was scored (or could not run).
     PredictScored {

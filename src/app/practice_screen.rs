@@ -188,7 +188,7 @@ impl App {
                 practice::quiz_key(q, k, &self.lessons, &mut self.progress, &self.now),
                 None,
             ),
-            (PracticeView::Interview(i), Action::Tick { at }, _) => {
+            (PracticeView::Interview(i), Action::Tick { at, .. }, _) => {
                 practice::interview_tick(i, *at, &self.lessons, &mut self.progress, &self.now)
             }
             (PracticeView::Interview(i), _, Some(k)) => {

@@ -3,6 +3,10 @@
 use super::*;
 use crate::demo::{Clock, Registry, RunRequest};
 
+fn epoch() -> crate::progress::Moment {
+    crate::progress::Moment::utc(chrono::DateTime::UNIX_EPOCH)
+}
+
 fn app() -> App {
     App::new(
         crate::lesson::load_dir(
@@ -339,6 +343,7 @@ fn the_mock_interview_runs_through_update_with_time_passed_in() {
     );
     let _ = a.update(Action::Tick {
         at: Duration::from_secs(10),
+        now: epoch(),
     });
     let _ = a.update(Action::Open);
     assert!(a.needs_ticks(), "the countdown runs");
@@ -348,12 +353,14 @@ fn the_mock_interview_runs_through_update_with_time_passed_in() {
     }
     let _ = a.update(Action::Tick {
         at: Duration::from_secs(70),
+        now: epoch(),
     });
     let remaining = interview(&a).and_then(|i| i.remaining(Duration::from_secs(70)));
     assert_eq!(remaining, Some(Duration::from_secs(120)));
     // The countdown runs out at 190 s: the answer is revealed by the tick.
     let _ = a.update(Action::Tick {
         at: Duration::from_secs(191),
+        now: epoch(),
     });
     assert!(matches!(
         interview(&a).map(|i| i.phase()),
@@ -407,6 +414,7 @@ fn news_from_the_edge_are_actions_and_the_next_key_clears_the_message() {
     let _ = a.update(Action::ConsoleClients(1));
     let _ = a.update(Action::Tick {
         at: std::time::Duration::from_secs(1),
+        now: epoch(),
     });
     assert!(a.message.is_some(), "news and ticks leave the message");
     let _ = a.update(Action::Back);
@@ -435,3 +443,89 @@ fn a_run_the_edge_could_not_start_leaves_the_timeline_ready_for_another() {
 
 mod link;
 mod twin;
+
+#[test]
+fn each_answer_is_stamped_with_the_time_it_was_given() {
+    use chrono::TimeZone;
+    let at = |h, m| {
+        crate::progress::Moment::utc(chrono::Utc.with_ymd_and_hms(2026, 12, 7, h, m, 0).unwrap())
+    };
+    let mut a = app().with_progress(crate::progress::Progress::default(), at(9, 0));
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::StartQuiz);
+    let _ = a.update(Action::Tick {
+        at: std::time::Duration::from_secs(300),
+        now: at(9, 5),
+    });
+    for c in "300".chars() {
+        let _ = a.update(Action::Char(c));
+    }
+    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
+        panic!("Enter asks the edge to run the demo");
+    };
+    let item = key
+        .resolve(&a.lessons)
+        .and_then(|(_, i)| i)
+        .expect("item")
+        .clone();
+    let run = crate::practice::run_predict(&item).expect("virtual run");
+    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
+    // The scored result arrives later, after the edge told the time again.
+    let _ = a.update(Action::Tick {
+        at: std::time::Duration::from_secs(310),
+        now: at(9, 7),
+    });
+    let _ = a.update(Action::PredictScored {
+        key: key.clone(),
+        result: Ok(score),
+    });
+    let attempt = a
+        .progress
+        .item(&key)
+        .and_then(|p| p.last())
+        .expect("the answer is recorded")
+        .clone();
+    assert_eq!(
+        attempt.at,
+        at(9, 7).at,
+        "stamped when given, not at start (9:00)"
+    );
+}
+
+#[test]
+fn the_browser_marks_follow_the_clock_as_items_fall_due() {
+    use chrono::TimeZone;
+    let at = |d, h| {
+        crate::progress::Moment::utc(chrono::Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap())
+    };
+    let mut a = app().with_progress(crate::progress::Progress::default(), at(7, 9));
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::StartQuiz);
+    // Answer the fixture's first item (a prediction) right: it is due again in a day or more.
+    for c in "300".chars() {
+        let _ = a.update(Action::Char(c));
+    }
+    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
+        panic!("Enter asks the edge to run the demo");
+    };
+    let item = key
+        .resolve(&a.lessons)
+        .and_then(|(_, i)| i)
+        .expect("item")
+        .clone();
+    let run = crate::practice::run_predict(&item).expect("virtual run");
+    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
+    let _ = a.update(Action::PredictScored {
+        key,
+        result: Ok(score),
+    });
+    let due_then = a.due_count();
+    let _ = a.update(Action::Tick {
+        at: std::time::Duration::from_secs(60),
+        now: at(30, 9),
+    });
+    assert!(
+        a.due_count() > due_then,
+        "weeks later the answered item is due again ({due_then} before)"
+    );
+}

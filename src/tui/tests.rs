@@ -284,3 +284,23 @@ fn cancelling_a_twin_run_leaves_nothing_running() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn every_key_and_result_is_preceded_by_the_time_but_frames_are_not() {
+    let app = fixture_app();
+    let key = Incoming::Input(Event::Key(KeyEvent::from(crossterm::event::KeyCode::Enter)));
+    assert!(
+        wants_tick(&app, Some(&key)),
+        "an answer is stamped when given"
+    );
+    let result = Incoming::Action(Action::Notify("scored".into()));
+    assert!(
+        wants_tick(&app, Some(&result)),
+        "a scored prediction is recorded now"
+    );
+    assert!(!wants_tick(&app, Some(&Incoming::Highlighted)));
+    assert!(
+        !wants_tick(&app, None),
+        "a frame of a running demo dates nothing"
+    );
+}
