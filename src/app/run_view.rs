@@ -69,6 +69,9 @@ pub struct RunView {
     pub other_runtime: u32,
     /// The runtime asked for (so an asyncio run shows its twin from the start).
     pub runtime: Runtime,
+    /// Each numeric series' largest value over every run shown: one scale per measure, so an
+    /// `in_flight` of 1 is drawn at one height in every variant. Kept as runs arrive, not per frame.
+    pub series_max: std::collections::BTreeMap<String, f64>,
 }
 
 impl RunView {
@@ -86,7 +89,13 @@ impl RunView {
             event: None,
             other_runtime: 0,
             runtime: Runtime::Tokio,
+            series_max: Default::default(),
         }
+    }
+
+    /// The scale of every strip: see `series_max`.
+    fn measure_series(&mut self) {
+        self.series_max = series_max(self.runs.iter().map(|(_, s)| s));
     }
 
     /// A run that has just been asked for.
@@ -110,6 +119,7 @@ impl RunView {
         view.totals = runs.iter().map(|(n, _, t)| (*n, *t)).collect();
         view.runs = runs.into_iter().map(|(n, s, _)| (n, s)).collect();
         view.indexes = view.runs.iter().map(|(_, s)| RunIndex::new(s)).collect();
+        view.measure_series();
         view.cursor_ms = Some(0.0);
         view.event = view.index().and_then(|i| i.at_or_after(0.0));
         view.error = error.map(|e| e.to_string());
@@ -202,6 +212,7 @@ impl RunView {
         if self.status == RunStatus::Running {
             self.runs = runs;
             self.shown = self.runs.len().saturating_sub(1);
+            self.measure_series();
         }
     }
 
@@ -307,6 +318,29 @@ impl Default for RunView {
     fn default() -> RunView {
         RunView::new()
     }
+}
+
+/// The largest value of each numeric series over `snaps` (a text series has none).
+pub fn series_max<'a>(
+    snaps: impl IntoIterator<Item = &'a TimelineSnapshot>,
+) -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    for snap in snaps {
+        for (name, points) in &snap.series {
+            let max = points
+                .iter()
+                .filter_map(|(_, v)| match v {
+                    crate::demo::timeline::SeriesValue::Num(n) => Some(*n),
+                    crate::demo::timeline::SeriesValue::Text(_) => None,
+                })
+                .reduce(f64::max);
+            if let Some(max) = max {
+                let known = out.entry(name.clone()).or_insert(max);
+                *known = f64::max(*known, max);
+            }
+        }
+    }
+    out
 }
 
 /// The window `[a, b]` moved (not shrunk) to lie inside `[0, span]`.

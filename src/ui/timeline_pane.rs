@@ -30,11 +30,31 @@ pub struct TimelinePane<'a> {
 /// Series drawn as strips under the lanes, at most this many.
 const MAX_STRIPS: usize = 3;
 
-/// A row of the lane area: a group's header (when there are several) or one of its lanes.
+/// A row of the lane area: a group's header (when there are several), one of its lanes, or (when
+/// there are several) one of its series strips, under its own lanes.
 #[derive(Clone, Copy)]
 enum Row<'a> {
     Header(usize, Group<'a>),
     Lane(usize, &'a TaskRecord),
+    Strip(usize, &'a str),
+}
+
+/// The series strips a run shows, in name order.
+fn strips_of(snap: &TimelineSnapshot) -> impl Iterator<Item = (&str, &[(f64, SeriesValue)])> {
+    snap.series
+        .iter()
+        .take(MAX_STRIPS)
+        .map(|(n, p)| (n.as_str(), p.as_slice()))
+}
+
+/// How many rows a group takes in the lane area.
+fn group_rows(group: &Group<'_>, headed: bool) -> usize {
+    let strips = if headed {
+        strips_of(group.snap).count()
+    } else {
+        0
+    };
+    usize::from(headed) + group.snap.tasks.len() + strips
 }
 
 impl Widget for &TimelinePane<'_> {
@@ -61,8 +81,15 @@ impl Widget for &TimelinePane<'_> {
         }
         let event = run.cursor_event();
         let narration_h = u16::from(self.narrate && event.is_some() && area.height >= 8);
-        let strips: Vec<(&String, &Vec<(f64, SeriesValue)>)> =
-            snap.series.iter().take(MAX_STRIPS).collect();
+        let groups = run.groups();
+        let headed = groups.len() > 1;
+        // One run: its strips stay under the lanes while they scroll. Several: each run's strips
+        // follow its own lanes, so every variant's series is seen, on one scale per measure.
+        let strips: Vec<(&str, &[(f64, SeriesValue)])> = if headed {
+            Vec::new()
+        } else {
+            strips_of(snap).collect()
+        };
         let strips_h = (strips.len() as u16).min(area.height.saturating_sub(4 + narration_h));
         let lanes_h = area.height.saturating_sub(1 + strips_h + 2 + narration_h);
 
@@ -76,12 +103,7 @@ impl Widget for &TimelinePane<'_> {
             .and_then(|c| scale.column(c))
             .map(|c| c as u16);
 
-        let groups = run.groups();
-        let headed = groups.len() > 1;
-        let total_rows: usize = groups
-            .iter()
-            .map(|g| g.snap.tasks.len() + usize::from(headed))
-            .sum();
+        let total_rows: usize = groups.iter().map(|g| group_rows(g, headed)).sum();
         // When rows overflow, the last row says how many more there are (↑/↓ scroll).
         let overflow = total_rows > lanes_h as usize;
         let shown = if overflow {
@@ -121,6 +143,15 @@ impl Widget for &TimelinePane<'_> {
                     let (glyph, style) = t.outcome(task.outcome);
                     buf.set_string(lane_x + lane_w + 1, y, glyph, style);
                 }
+                Row::Strip(g, name) => {
+                    let label = strip_label(name, run.series_max.get(name), name_w as usize);
+                    buf.set_stringn(area.x, y, label, name_w as usize, t.dim);
+                    let max = run.series_max.get(name).copied();
+                    draw_strip(groups[g].snap, name, max, &scale, lane_x, y, buf, t);
+                    if let Some(c) = cursor_col {
+                        buf[(lane_x + c, y)].set_style(t.cursor);
+                    }
+                }
             }
         }
         if overflow && lanes_h > 0 {
@@ -130,10 +161,12 @@ impl Widget for &TimelinePane<'_> {
         }
 
         let strips_y = area.y + 1 + lanes_h;
-        for (i, (name, points)) in strips.iter().take(strips_h as usize).enumerate() {
+        for (i, (name, _)) in strips.iter().take(strips_h as usize).enumerate() {
             let y = strips_y + i as u16;
-            buf.set_stringn(area.x, y, name.as_str(), name_w as usize, t.dim);
-            draw_strip(snap, name, points, &scale, lane_x, y, buf, t);
+            let label = strip_label(name, run.series_max.get(*name), name_w as usize);
+            buf.set_stringn(area.x, y, label, name_w as usize, t.dim);
+            let max = run.series_max.get(*name).copied();
+            draw_strip(snap, name, max, &scale, lane_x, y, buf, t);
             if let Some(c) = cursor_col {
                 buf[(lane_x + c, y)].set_style(t.cursor);
             }
@@ -185,27 +218,29 @@ fn rows<'a>(
     let mut skip = first;
     let mut out: Vec<(usize, Group<'a>, bool, usize)> = Vec::new();
     for (g, group) in groups.iter().enumerate() {
-        let len = group.snap.tasks.len() + usize::from(headed);
+        let len = group_rows(group, headed);
         if skip >= len {
             skip -= len;
             continue;
         }
-        // (group, its rows from `skip`): whether the header is among them, the first lane.
+        // (group, its rows from `skip`): whether the header is among them, the first lane or
+        // strip after it.
         let with_header = headed && skip == 0;
-        let lane0 = skip.saturating_sub(usize::from(headed));
-        out.push((g, *group, with_header, lane0));
+        let row0 = skip.saturating_sub(usize::from(headed));
+        out.push((g, *group, with_header, row0));
         skip = 0;
     }
-    out.into_iter().flat_map(|(g, group, with_header, lane0)| {
-        with_header
-            .then_some(Row::Header(g, group))
-            .into_iter()
-            .chain(
-                group.snap.tasks[lane0..]
-                    .iter()
-                    .map(move |t| Row::Lane(g, t)),
-            )
-    })
+    out.into_iter()
+        .flat_map(move |(g, group, with_header, row0)| {
+            let lanes = group.snap.tasks.iter().map(move |t| Row::Lane(g, t));
+            let strips = strips_of(group.snap)
+                .filter(move |_| headed)
+                .map(move |(name, _)| Row::Strip(g, name));
+            with_header
+                .then_some(Row::Header(g, group))
+                .into_iter()
+                .chain(lanes.chain(strips).skip(row0))
+        })
 }
 
 fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, t: &Theme) {
@@ -298,21 +333,14 @@ pub fn glyph(cell: Cell, t: &Theme) -> Option<(&'static str, Style)> {
 fn draw_strip(
     snap: &TimelineSnapshot,
     name: &str,
-    points: &[(f64, SeriesValue)],
+    max: Option<f64>,
     scale: &TimeScale,
     x: u16,
     y: u16,
     buf: &mut Buffer,
     t: &Theme,
 ) {
-    const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
-    let max = points
-        .iter()
-        .filter_map(|(_, v)| match v {
-            SeriesValue::Num(n) => Some(*n),
-            SeriesValue::Text(_) => None,
-        })
-        .fold(0.0_f64, f64::max);
+    let max = max.unwrap_or(0.0);
     for c in 0..scale.cols {
         let (at, _) = scale.bounds(c);
         let x = x + c as u16;
@@ -321,12 +349,7 @@ fn draw_strip(
         };
         match v {
             SeriesValue::Num(n) => {
-                let level = if max > 0.0 {
-                    (n / max * 7.0).round() as usize
-                } else {
-                    0
-                };
-                let glyph = if *n <= 0.0 { " " } else { BARS[level.min(7)] };
+                let glyph = bar(*n, max);
                 buf.set_string(x, y, glyph, t.code);
             }
             SeriesValue::Text(s) => {
@@ -335,6 +358,38 @@ fn draw_strip(
             }
         }
     }
+}
+
+/// The bar for `n` on a strip whose scale tops out at `max` (blank at zero and below).
+fn bar(n: f64, max: f64) -> &'static str {
+    const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
+    if n <= 0.0 {
+        return " ";
+    }
+    let level = if max > 0.0 {
+        (n / max * 7.0).round() as usize
+    } else {
+        0
+    };
+    BARS[level.min(7)]
+}
+
+/// `in_flight max 3`: a strip's name and the top of its scale, the number kept whole when the name
+/// must be shortened to fit `width`.
+fn strip_label(name: &str, max: Option<&f64>, width: usize) -> String {
+    let Some(max) = max else {
+        return name.to_owned();
+    };
+    let top = format!(" max {}", crate::demo::timeline::fmt_number(*max));
+    let room = width.saturating_sub(top.chars().count());
+    if name.chars().count() <= room {
+        return format!("{name}{top}");
+    }
+    if room < 2 {
+        return name.to_owned();
+    }
+    let short: String = name.chars().take(room - 1).collect();
+    format!("{short}…{top}")
 }
 
 #[allow(clippy::too_many_arguments)] // a drawing helper: position, size and what to draw
@@ -471,5 +526,98 @@ mod tests {
         assert_eq!(buf[(5 + 4, 2)].modifier, theme.cursor.add_modifier);
         assert_eq!(buf[(5 + 4, 3)].symbol(), "▲");
         assert_eq!(buf[(5 + 3, 1)].modifier, ratatui::style::Modifier::empty());
+    }
+}
+
+#[cfg(test)]
+mod strip_tests {
+    use super::*;
+    use crate::app::Palette;
+    use crate::demo::timeline::Outcome;
+
+    fn run(in_flight: &[(f64, f64)], total: f64) -> TimelineSnapshot {
+        let mut snap = TimelineSnapshot {
+            now_ms: total,
+            ..TimelineSnapshot::default()
+        };
+        snap.tasks.push(TaskRecord {
+            id: 1,
+            name: "main".into(),
+            parent: None,
+            spawned_ms: 0.0,
+            finished_ms: Some(total),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+            polls: vec![(0.0, 0.0)],
+            line: None,
+        });
+        snap.series.insert(
+            "in_flight".into(),
+            in_flight.iter().map(|&(t, v)| (t, v.into())).collect(),
+        );
+        snap
+    }
+
+    fn draw(view: &RunView, width: u16, height: u16) -> Vec<String> {
+        let theme = Theme::new(Palette::Dark, true);
+        let pane = TimelinePane {
+            run: view,
+            line: None,
+            narrate: false,
+            theme: &theme,
+        };
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        (&pane).render(area, &mut buf);
+        (0..height)
+            .map(|y| {
+                (0..width)
+                    .map(|x| buf[(x, y)].symbol().to_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equal_values_of_a_series_are_drawn_at_one_height_in_every_compared_run() {
+        // Sequential keeps one request in flight; join-all has three, then two, then one.
+        let sequential = run(&[(0.0, 1.0), (300.0, 0.0)], 300.0);
+        let join_all = run(
+            &[(0.0, 3.0), (100.0, 2.0), (200.0, 1.0), (300.0, 0.0)],
+            300.0,
+        );
+        let view = RunView::finished(
+            vec![
+                ("sequential", sequential, 300.0),
+                ("join-all", join_all, 300.0),
+            ],
+            None,
+        );
+        let rows = draw(&view, 60, 12);
+        let strips: Vec<&String> = rows.iter().filter(|r| r.starts_with("in_flight")).collect();
+        assert_eq!(
+            strips.len(),
+            2,
+            "each compared run shows its strip: {rows:#?}"
+        );
+        assert!(strips.iter().all(|r| r.contains("max 3")), "{strips:#?}");
+        // A value of 1 is one bar in both: the sequential run's whole strip and join-all's tail.
+        let seq_bar = strips[0].chars().nth(20).expect("a cell");
+        let tail = strips[1].trim_end().chars().last().expect("a cell");
+        assert_eq!(
+            seq_bar, tail,
+            "1 in flight looks the same in both: {strips:#?}"
+        );
+        assert_ne!(seq_bar, '█', "1 of 3 is not a full bar");
+    }
+
+    #[test]
+    fn a_strip_label_keeps_its_scale_when_the_name_is_cut() {
+        assert_eq!(strip_label("in_flight", Some(&3.0), 16), "in_flight max 3");
+        assert_eq!(
+            strip_label("max_tick_gap_ms", Some(&500.0), 16),
+            "max_tic… max 500"
+        );
+        assert_eq!(strip_label("state", None, 16), "state");
     }
 }
