@@ -177,19 +177,58 @@ impl RunView {
     }
 
     /// Put the cursor on event `i` of the shown run.
+    /// A zoomed window pans to keep the cursor in view, as an editor scrolls to its caret.
     pub fn go_to_event(&mut self, i: usize) {
         if let Some(e) = self.index().and_then(|x| x.event(i)) {
-            self.cursor_ms = Some(e.t_ms);
+            let t = e.t_ms;
+            self.cursor_ms = Some(t);
             self.event = Some(i);
+            if let Some((w0, w1)) = self.window
+                && !(w0..=w1).contains(&t)
+            {
+                let half = (w1 - w0) / 2.0;
+                self.window = Some(clamp_window(t - half, t + half, self.span_ms()));
+            }
         }
     }
 
-    /// Another group: the cursor stays at its time, on that group's event there.
+    /// Another group: the cursor lands on that group's latest event at or before its time (never
+    /// one after it), and moves to that event's instant, so the narration tells what is under
+    /// the cursor.
     fn show(&mut self, group: usize) {
         self.shown = group;
-        self.event = self
-            .index()
-            .and_then(|x| x.at_or_after(self.cursor_ms.unwrap_or(0.0)));
+        let at = self.cursor_ms.unwrap_or(0.0);
+        match self.index().and_then(|x| x.at_or_before(at)) {
+            Some(i) => self.go_to_event(i),
+            None => self.event = None,
+        }
+    }
+
+    /// After the window moved: a cursor it left behind is brought to the nearest event inside
+    /// it, so the narration never tells of an instant off screen.
+    fn keep_cursor_in_window(&mut self) {
+        let (w0, w1) = self.visible_window();
+        let Some(c) = self.cursor_ms else { return };
+        let landing = if c < w0 {
+            self.index().and_then(|x| x.at_or_after(w0))
+        } else if c > w1 {
+            self.index().and_then(|x| x.at_or_before(w1))
+        } else {
+            return;
+        };
+        let inside = |i: usize| {
+            self.index()
+                .and_then(|x| x.event(i))
+                .is_some_and(|e| (w0..=w1).contains(&e.t_ms))
+        };
+        match landing {
+            Some(i) if inside(i) => self.go_to_event(i),
+            // No event in the window: the cursor stays on its edge, telling nothing.
+            _ => {
+                self.cursor_ms = Some(c.clamp(w0, w1));
+                self.event = None;
+            }
+        }
     }
 
     /// The longest run: one scale for every variant.
@@ -270,26 +309,38 @@ impl RunView {
             Action::ToggleVariant => self.show((self.shown + 1) % self.runs.len().max(1)),
             _ if self.status == RunStatus::Running => {}
             // One event a step, so the narration reads every thing that happened in order.
+            // The cursor is always on an event's instant: what the narration tells is under it.
             Action::Right => match self.event {
                 Some(i) if i + 1 < self.index().map_or(0, RunIndex::len) => self.go_to_event(i + 1),
-                _ => self.cursor_ms = Some(span),
+                Some(_) => {}
+                None => {
+                    let at = self.cursor_ms.unwrap_or(0.0);
+                    if let Some(i) = self.index().and_then(|x| x.at_or_after(at)) {
+                        self.go_to_event(i);
+                    }
+                }
             },
             Action::Left => match self.event {
                 Some(i) if i > 0 => self.go_to_event(i - 1),
-                _ => self.go_to_event(0),
+                Some(_) => {}
+                None => {
+                    let at = self.cursor_ms.unwrap_or(0.0);
+                    if let Some(i) = self.index().and_then(|x| x.at_or_before(at)) {
+                        self.go_to_event(i);
+                    }
+                }
             },
-            Action::Home => {
-                self.cursor_ms = Some(0.0);
-                self.event = self.index().and_then(|x| x.at_or_after(0.0));
-            }
+            Action::Home => self.go_to_event(0),
             Action::End => {
-                self.cursor_ms = Some(span);
-                self.event = self.index().and_then(|x| x.len().checked_sub(1));
+                if let Some(last) = self.index().and_then(|x| x.len().checked_sub(1)) {
+                    self.go_to_event(last);
+                }
             }
             Action::ZoomIn => {
                 let c = self.cursor_ms.unwrap_or((w0 + w1) / 2.0).clamp(w0, w1);
                 let half = (width / 4.0).max(0.001);
                 self.window = Some(clamp_window(c - half, c + half, span));
+                self.keep_cursor_in_window();
             }
             Action::ZoomOut => {
                 let c = (w0 + w1) / 2.0;
@@ -299,6 +350,7 @@ impl RunView {
                 } else {
                     Some(clamp_window(c - w / 2.0, c + w / 2.0, span))
                 };
+                self.keep_cursor_in_window();
             }
             Action::PanLeft | Action::PanRight if self.window.is_some() => {
                 let d = width / 4.0
@@ -308,6 +360,7 @@ impl RunView {
                         -1.0
                     };
                 self.window = Some(clamp_window(w0 + d, w1 + d, span));
+                self.keep_cursor_in_window();
             }
             _ => {}
         }

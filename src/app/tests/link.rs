@@ -174,3 +174,63 @@ fn stepping_narrates_each_event_under_the_cursor() {
     assert_eq!(v.run.shown, 1);
     assert!(v.run.cursor_event().is_some_and(|e| e.t_ms >= 100.0));
 }
+
+/// The narration's event is at the cursor's instant, after any key.
+fn narrated_at_cursor(a: &App) -> bool {
+    let run = &view(a).run;
+    match (run.cursor_event(), run.cursor_ms) {
+        (Some(e), Some(c)) => e.t_ms == c,
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+#[test]
+fn after_v_the_narration_tells_the_event_under_the_cursor_not_a_later_one() {
+    let mut a = compared();
+    let _ = a.update(Action::NextPane); // code
+    let _ = a.update(Action::NextPane); // timeline
+    assert_eq!(a.focus(), Pane::Timeline);
+    // Sequential: request 1's response at 100 ms. Join-all has nothing between 100 and 200 ms
+    // after its first response, so a cursor left at a sequential-only instant used to land on
+    // join-all's next event, 100 ms later.
+    step_to(&mut a, |e| {
+        e.t_ms > 100.0 && e.t_ms < 200.0 || e.t_ms > 300.0
+    });
+    let before = view(&a).run.cursor_ms.expect("cursor");
+    let _ = a.update(Action::ToggleVariant);
+    assert_eq!(view(&a).run.shown, 1);
+    let after = view(&a).run.cursor_ms.expect("cursor");
+    assert!(
+        after <= before,
+        "the cursor never jumps ahead: {before} → {after}"
+    );
+    assert!(narrated_at_cursor(&a), "narration at the cursor after v");
+    for key in [
+        Action::ZoomIn,
+        Action::ZoomIn,
+        Action::PanRight,
+        Action::PanRight,
+        Action::PanRight,
+        Action::PanLeft,
+        Action::ZoomOut,
+        Action::ToggleVariant,
+        Action::Home,
+        Action::End,
+        Action::Right,
+        Action::ToggleVariant,
+    ] {
+        let _ = a.update(key.clone());
+        assert!(
+            narrated_at_cursor(&a),
+            "narration at the cursor after {key:?}"
+        );
+        let run = &view(&a).run;
+        let (w0, w1) = run.visible_window();
+        let c = run.cursor_ms.expect("cursor");
+        assert!(
+            (w0..=w1).contains(&c),
+            "the cursor is on screen after {key:?}"
+        );
+    }
+}

@@ -303,6 +303,20 @@ impl RunIndex {
         Some(i.min(self.events.len() - 1))
     }
 
+    /// The first event of the latest instant at or before `t_ms`, else the first event: where a
+    /// cursor at `t_ms` lands on this run without passing anything that happened after it.
+    pub fn at_or_before(&self, t_ms: f64) -> Option<usize> {
+        if self.events.is_empty() {
+            return None;
+        }
+        let after = self.events.partition_point(|e| e.t_ms <= t_ms);
+        let Some(last) = after.checked_sub(1) else {
+            return Some(0);
+        };
+        let t = self.events[last].t_ms;
+        Some(self.events.partition_point(|e| e.t_ms < t))
+    }
+
     /// The first event of the next instant after event `i`'s.
     pub fn next_instant(&self, i: usize) -> Option<usize> {
         let t = self.events.get(i)?.t_ms;
