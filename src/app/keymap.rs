@@ -235,7 +235,7 @@ pub static KEYMAP: &[Binding] = &[
         "+/→",
         Scope::Params,
         Action::Increase,
-        "increase the parameter / pick the variant",
+        "increase the parameter / next variant on the variants row",
         true,
     ),
     bind(
@@ -243,7 +243,7 @@ pub static KEYMAP: &[Binding] = &[
         "-/←",
         Scope::Params,
         Action::Decrease,
-        "decrease the parameter / drop the variant",
+        "decrease the parameter / previous variant",
         true,
     ),
     bind(
@@ -251,7 +251,7 @@ pub static KEYMAP: &[Binding] = &[
         "Space",
         Scope::Params,
         Action::ToggleVariant,
-        "pick or drop a variant for comparison",
+        "tick or untick the highlighted variant",
         false,
     ),
     bind(
@@ -267,7 +267,7 @@ pub static KEYMAP: &[Binding] = &[
         "r",
         Scope::Lesson,
         Action::Run,
-        "run the demo",
+        "run the variant marked › in the parameters",
         true,
     ),
     bind(
@@ -275,7 +275,7 @@ pub static KEYMAP: &[Binding] = &[
         "c",
         Scope::Lesson,
         Action::Compare,
-        "compare the picked variants on one time axis",
+        "compare the ticked variants on one time axis",
         true,
     ),
     bind(

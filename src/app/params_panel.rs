@@ -1,5 +1,6 @@
 //! The lesson's demo being set up: its parameters, the variants picked for comparison, the clock.
-//! ↑/↓ pick a row, +/- (or ←/→) step a parameter or pick a variant, Space toggles a variant.
+//! ↑/↓ pick a row (one per parameter, then the variants row), +/- (or ←/→) step a parameter or
+//! move along the variants row, Space ticks the highlighted variant, Home/End the first/last row.
 
 use super::Action;
 use crate::demo::asyncio;
@@ -15,7 +16,10 @@ pub struct DemoPanel {
     pub params: Params,
     /// Variant names, and whether each is picked for comparison.
     pub variants: Vec<(&'static str, bool)>,
+    /// The highlighted row: a parameter, or (at `params.len()`) the variants row.
     pub selected_param: usize,
+    /// The highlighted variant on the variants row.
+    pub selected_variant: usize,
     pub clock: Clock,
     /// Which runtime runs it: tokio, the demo's asyncio twin, or both side by side.
     pub runtime: RunOn,
@@ -57,48 +61,60 @@ impl DemoPanel {
         } else {
             r.variants.iter().map(String::as_str).collect()
         };
-        let variants = spec
+        let variants: Vec<(&'static str, bool)> = spec
             .variants
             .iter()
             .map(|v| (v.name, picked.contains(&v.name)))
             .collect();
+        // `r` runs the variant under the cursor: it starts on the lesson's first pick.
+        let selected_variant = variants.iter().position(|v| v.1).unwrap_or(0);
         Some(DemoPanel {
             index,
             demo,
             params,
             variants,
             selected_param: 0,
+            selected_variant,
             // Live by default: the point of the app is to watch it happen.
             clock: Clock::Real,
             runtime: RunOn::Tokio,
         })
     }
 
+    /// Is the variants row highlighted?
+    pub fn on_variants_row(&self) -> bool {
+        self.selected_param >= self.demo.spec().params.len()
+    }
+
+    /// The variant under the variants row's cursor: what `r` runs.
+    pub fn highlighted_variant(&self) -> Option<&'static str> {
+        self.variants.get(self.selected_variant).map(|v| v.0)
+    }
+
     /// Parameter keys; a message when a value was refused.
     pub fn update(&mut self, action: Action) -> Option<String> {
         let spec = self.demo.spec();
-        let rows = spec.params.len() + self.variants.len();
+        // The variants row is the last one.
+        let last_row = spec.params.len();
         match action {
             Action::Up => self.selected_param = self.selected_param.saturating_sub(1),
-            Action::Down => {
-                self.selected_param = (self.selected_param + 1).min(rows.saturating_sub(1))
+            Action::Down => self.selected_param = (self.selected_param + 1).min(last_row),
+            Action::Home => self.selected_param = 0,
+            Action::End => self.selected_param = last_row,
+            Action::ToggleVariant if self.on_variants_row() => {
+                if let Some(v) = self.variants.get_mut(self.selected_variant) {
+                    v.1 = !v.1;
+                }
             }
-            Action::Increase
-            | Action::Decrease
-            | Action::Right
-            | Action::Left
-            | Action::ToggleVariant => {
+            Action::Increase | Action::Right if self.on_variants_row() => {
+                self.selected_variant =
+                    (self.selected_variant + 1).min(self.variants.len().saturating_sub(1));
+            }
+            Action::Decrease | Action::Left if self.on_variants_row() => {
+                self.selected_variant = self.selected_variant.saturating_sub(1);
+            }
+            Action::Increase | Action::Decrease | Action::Right | Action::Left => {
                 let up = matches!(action, Action::Increase | Action::Right);
-                if self.selected_param >= spec.params.len() {
-                    let i = self.selected_param - spec.params.len();
-                    if let Some(v) = self.variants.get_mut(i) {
-                        v.1 = !v.1;
-                    }
-                    return None;
-                }
-                if action == Action::ToggleVariant {
-                    return None;
-                }
                 let p = &spec.params[self.selected_param];
                 let next = step_param(p, self.params.get(p.name)?, up)?;
                 if let Err(e) = self.params.set(spec, p.name, &next) {
@@ -180,30 +196,28 @@ impl DemoPanel {
         Ok((Some((runs, true)), note))
     }
 
-    /// The run to ask for: the first picked variant, or with `compare` every picked one (all of
-    /// them when fewer than two are picked). Variants that cannot run on the chosen clock are left
-    /// out and named in the note; if none can, the error says to switch clocks.
+    /// The run to ask for. `r` (`compare` false) runs the variant under the variants row's
+    /// cursor; `c` runs exactly the ticked ones. Variants that cannot run on the chosen clock are
+    /// left out and named in the note; if none can, the error says to switch clocks.
     pub fn request(&self, compare: bool) -> Result<(RunRequest, Option<String>), String> {
         let spec = self.demo.spec();
-        let mut variants: Vec<&'static str> = if compare {
-            self.variants
-                .iter()
-                .filter(|(_, on)| *on)
-                .map(|(n, _)| *n)
-                .collect()
-        } else {
-            self.variants
-                .iter()
-                .find(|(_, on)| *on)
-                .map(|(n, _)| vec![*n])
-                .unwrap_or_default()
+        let ticked: Vec<&'static str> = self
+            .variants
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| *n)
+            .collect();
+        let variants = match (compare, self.highlighted_variant()) {
+            (true, _) if ticked.is_empty() => {
+                return Err(
+                    "no variant is ticked: tick some on the parameters' variants row (Space)"
+                        .into(),
+                );
+            }
+            (true, _) => ticked,
+            (false, Some(v)) => vec![v],
+            (false, None) => spec.default_variants.to_vec(),
         };
-        if compare && variants.len() < 2 {
-            variants = spec.variants.iter().map(|v| v.name).collect();
-        }
-        if variants.is_empty() {
-            variants = spec.default_variants.to_vec();
-        }
         let clock = self.clock;
         let (ok, skipped): (Vec<&'static str>, Vec<&'static str>) =
             variants.into_iter().partition(|name| {

@@ -151,9 +151,14 @@ fn parameters_change_with_plus_and_minus_within_their_range() {
         Some("100"),
         "a list keeps at least one item"
     );
-    // Down to the variants row: + picks, - drops.
+    // Down to the variants row: → moves along it, Space unticks the one under the cursor.
     let _ = a.update(Action::Down);
     let _ = a.update(Action::Decrease);
+    assert_eq!(
+        value(&a).as_deref(),
+        Some("100"),
+        "← on the variants row moves"
+    );
     let picked = |a: &App| {
         a.lesson
             .as_ref()
@@ -163,11 +168,85 @@ fn parameters_change_with_plus_and_minus_within_their_range() {
     assert_eq!(
         picked(&a),
         Some(vec![
-            ("sequential", false),
+            ("sequential", true),
             ("join-all", true),
+            ("join-set", false)
+        ]),
+        "moving does not tick"
+    );
+    let _ = a.update(Action::Increase);
+    let _ = a.update(Action::ToggleVariant);
+    assert_eq!(
+        picked(&a),
+        Some(vec![
+            ("sequential", true),
+            ("join-all", false),
             ("join-set", false)
         ])
     );
+    // G (End) and g (Home) move between the first and the last row, changing nothing.
+    let _ = a.update(Action::Home);
+    let _ = a.update(Action::End);
+    let _ = a.update(Action::Right);
+    assert_eq!(
+        value(&a).as_deref(),
+        Some("100"),
+        "→ after G moves along the variants"
+    );
+    let _ = a.update(Action::Home);
+    let _ = a.update(Action::Right);
+    assert_eq!(
+        value(&a).as_deref(),
+        Some("100,100"),
+        "→ after g steps the first parameter"
+    );
+}
+
+#[test]
+fn r_runs_the_variant_under_the_cursor_and_c_exactly_the_ticked_ones() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::Click {
+        pane: Pane::Params,
+        row: None,
+    });
+    let _ = a.update(Action::End);
+    let _ = a.update(Action::Right);
+    let _ = a.update(Action::Right); // join-set, not ticked
+    let Effect::StartRun(req) = a.update(Action::Run) else {
+        panic!("r starts a run");
+    };
+    assert_eq!(req.variants, ["join-set"], "the variant under the cursor");
+    let _ = a.update(Action::DemoFinished {
+        runs: Vec::new(),
+        error: None,
+    });
+    // Untick join-all: one ticked variant compares as one, not as all of them.
+    let _ = a.update(Action::Click {
+        pane: Pane::Params,
+        row: None,
+    });
+    let _ = a.update(Action::Left);
+    let _ = a.update(Action::ToggleVariant);
+    let Effect::StartRun(req) = a.update(Action::Compare) else {
+        panic!("c starts a run");
+    };
+    assert_eq!(req.variants, ["sequential"]);
+    let _ = a.update(Action::DemoFinished {
+        runs: Vec::new(),
+        error: None,
+    });
+    let _ = a.update(Action::Click {
+        pane: Pane::Params,
+        row: None,
+    });
+    let _ = a.update(Action::Left);
+    let _ = a.update(Action::ToggleVariant);
+    assert!(
+        matches!(a.update(Action::Compare), Effect::None),
+        "nothing ticked, nothing compared"
+    );
+    assert!(a.message.as_deref().is_some_and(|m| m.contains("ticked")));
 }
 
 #[test]

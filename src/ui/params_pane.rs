@@ -1,9 +1,10 @@
-//! The demo's parameters and variants: ↑/↓ choose, +/- change, Space picks variants to compare.
+//! How the demo will run (clock, runtime), its parameters and variants: ↑/↓ choose a row, +/-
+//! change a parameter or move along the variants, Space ticks a variant.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::theme::Theme;
 use crate::app::DemoPanel;
@@ -15,9 +16,9 @@ pub struct ParamsPane<'a> {
 }
 
 impl ParamsPane<'_> {
-    /// Rows the pane wants: one per parameter and one for the variants.
+    /// Rows the pane wants: the clock and runtime, one per parameter and one for the variants.
     pub fn rows(demo: Option<&DemoPanel>) -> u16 {
-        demo.map_or(1, |d| d.demo.spec().params.len() as u16 + 1)
+        demo.map_or(1, |d| d.demo.spec().params.len() as u16 + 2)
     }
 }
 
@@ -29,6 +30,27 @@ impl Widget for &ParamsPane<'_> {
             return;
         };
         let spec = d.demo.spec();
+        // How it will run comes first and stays put while the rows below scroll: a long variants
+        // row must never push the clock or the runtime out of sight.
+        let mut how = vec![
+            Span::styled("clock ", t.dim),
+            Span::styled(d.clock.name(), t.strong),
+            Span::styled(" (t)", t.dim),
+        ];
+        // The runtime is offered only for a demo with an asyncio twin (`a` switches it).
+        if crate::demo::asyncio::twin(spec.id).is_some() {
+            how.extend([
+                Span::styled("   runtime ", t.dim),
+                Span::styled(d.runtime.name(), t.strong),
+                Span::styled(" (a)", t.dim),
+            ]);
+        }
+        Paragraph::new(Line::from(how)).render(Rect { height: 1, ..area }, buf);
+        let area = Rect {
+            y: area.y + 1,
+            height: area.height.saturating_sub(1),
+            ..area
+        };
         let mut lines: Vec<Line> = Vec::new();
         for (i, p) in spec.params.iter().enumerate() {
             let selected = self.focused && d.selected_param == i;
@@ -48,9 +70,16 @@ impl Widget for &ParamsPane<'_> {
             ]));
         }
         let mut spans = vec![Span::styled("variants        ", t.base)];
+        let on_row = self.focused && d.on_variants_row();
         for (j, (name, on)) in d.variants.iter().enumerate() {
-            let selected = self.focused && d.selected_param == spec.params.len() + j;
-            let mark = if *on { "[x]" } else { "[ ]" };
+            let selected = on_row && d.selected_variant == j;
+            // `›` shows, even unfocused, the variant `r` runs.
+            let mark = match (*on, d.selected_variant == j) {
+                (true, true) => "›[x]",
+                (false, true) => "›[ ]",
+                (true, false) => " [x]",
+                (false, false) => " [ ]",
+            };
             let style = if selected {
                 t.selected
             } else if *on {
@@ -58,23 +87,70 @@ impl Widget for &ParamsPane<'_> {
             } else {
                 t.dim
             };
-            spans.push(Span::styled(format!(" {mark} {name}"), style));
+            spans.push(Span::styled(format!("{mark} {name}"), style));
         }
-        spans.push(Span::styled(format!("   clock: {}", d.clock.name()), t.dim));
-        // The runtime is offered only for a demo with an asyncio twin (`a` switches it).
-        if crate::demo::asyncio::twin(spec.id).is_some() {
-            spans.push(Span::styled(
-                format!("   runtime: {}", d.runtime.name()),
-                t.dim,
-            ));
-        }
-        lines.push(Line::from(spans));
         // Keep the selected row visible when the pane is short.
         let skip = if self.focused {
             (d.selected_param + 1).saturating_sub(area.height as usize)
         } else {
             0
         };
-        Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()).render(area, buf);
+        let shown: Vec<Line> = lines.into_iter().skip(skip).collect();
+        let params_h = (shown.len() as u16).min(area.height);
+        Paragraph::new(shown).render(
+            Rect {
+                height: params_h,
+                ..area
+            },
+            buf,
+        );
+        // The variants row wraps rather than hide variants past the pane's edge.
+        Paragraph::new(Line::from(spans))
+            .wrap(Wrap { trim: false })
+            .render(
+                Rect {
+                    y: area.y + params_h,
+                    height: area.height - params_h,
+                    ..area
+                },
+                buf,
+            );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Palette;
+
+    #[test]
+    fn the_clock_and_the_runtime_stay_in_sight_whatever_the_width_of_the_variants() {
+        let lesson = crate::lesson::load_dir(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valid")),
+            &crate::demo::Registry,
+        )
+        .expect("fixture lessons")
+        .lessons
+        .remove(0);
+        let mut panel = DemoPanel::for_lesson(&lesson, 0).expect("gather");
+        panel.selected_param = 1; // the variants row, focused: the pane scrolls to it
+        let theme = Theme::new(Palette::Dark, true);
+        let pane = ParamsPane {
+            demo: Some(&panel),
+            focused: true,
+            theme: &theme,
+        };
+        // As narrow as a 120-column lesson layout gives it, and two rows high.
+        let area = Rect::new(0, 0, 40, 2);
+        let mut buf = Buffer::empty(area);
+        (&pane).render(area, &mut buf);
+        let row = |y| -> String { (0..40).map(|x| buf[(x, y)].symbol().to_owned()).collect() };
+        assert!(row(0).contains("clock real"), "{:?}", row(0));
+        assert!(row(0).contains("runtime tokio"), "{:?}", row(0));
+        assert!(
+            row(1).contains("variants"),
+            "the selected row is shown: {:?}",
+            row(1)
+        );
     }
 }

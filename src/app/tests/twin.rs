@@ -45,6 +45,12 @@ fn panel(demo: &str, picked: &[&str]) -> DemoPanel {
             .map(|v| (v.name, picked.contains(&v.name)))
             .collect(),
         selected_param: 0,
+        // The cursor on the first pick, as a lesson opens it.
+        selected_variant: spec
+            .variants
+            .iter()
+            .position(|v| picked.contains(&v.name))
+            .unwrap_or(0),
         // Every variant runs on the real clock (multi-thread and a real pool need it).
         clock: Clock::Real,
         runtime: RunOn::Tokio,
