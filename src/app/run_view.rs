@@ -71,7 +71,8 @@ pub struct RunView {
     pub runtime: Runtime,
     /// Each numeric series' largest value over every run shown: one scale per measure, so an
     /// `in_flight` of 1 is drawn at one height in every variant. Kept as runs arrive, not per frame.
-    pub series_max: std::collections::BTreeMap<String, f64>,
+    /// Boxed: practice keeps a `RunView` unboxed in an enum whose variants must stay close in size.
+    pub series_max: Box<std::collections::BTreeMap<String, f64>>,
 }
 
 impl RunView {
@@ -95,7 +96,7 @@ impl RunView {
 
     /// The scale of every strip: see `series_max`.
     fn measure_series(&mut self) {
-        self.series_max = series_max(self.runs.iter().map(|(_, s)| s));
+        self.series_max = Box::new(series_max(self.runs.iter().map(|(_, s)| s)));
     }
 
     /// A run that has just been asked for.
