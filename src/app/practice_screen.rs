@@ -36,7 +36,8 @@ pub enum ShownRunState {
     /// evidence, the metrics the fix changes (`max_tick_gap_ms 500 → 100`): some bugs show in
     /// a count more than in the lanes.
     Done {
-        view: RunView,
+        /// Boxed: a run view is far larger than the other states.
+        view: Box<RunView>,
         tags: Vec<(&'static str, &'static str)>,
         changed: Vec<String>,
     },
@@ -410,7 +411,7 @@ fn shown_run(
         _ => None,
     };
     ShownRunState::Done {
-        view,
+        view: Box::new(view),
         tags,
         changed,
     }

@@ -63,16 +63,14 @@ pub struct RunView {
     pub indexes: Vec<RunIndex>,
     /// The event of the shown run the cursor is on.
     pub event: Option<usize>,
-    /// Bit `i` set: run `i` was made by the other runtime than `runtime` (a bit set rather than
-    /// a list keeps `RunView` small enough to sit unboxed in practice's state; a demo has a
-    /// handful of variants, two runtimes each, far fewer than 32 runs).
+    /// Bit `i` set: run `i` was made by the other runtime than `runtime` (a demo has a handful
+    /// of variants, two runtimes each, far fewer than 32 runs).
     pub other_runtime: u32,
     /// The runtime asked for (so an asyncio run shows its twin from the start).
     pub runtime: Runtime,
     /// Each numeric series' largest value over every run shown: one scale per measure, so an
     /// `in_flight` of 1 is drawn at one height in every variant. Kept as runs arrive, not per frame.
-    /// Boxed: practice keeps a `RunView` unboxed in an enum whose variants must stay close in size.
-    pub series_max: Box<std::collections::BTreeMap<String, f64>>,
+    pub series_max: std::collections::BTreeMap<String, f64>,
 }
 
 impl RunView {
@@ -96,7 +94,7 @@ impl RunView {
 
     /// The scale of every strip: see `series_max`.
     fn measure_series(&mut self) {
-        self.series_max = Box::new(series_max(self.runs.iter().map(|(_, s)| s)));
+        self.series_max = series_max(self.runs.iter().map(|(_, s)| s));
     }
 
     /// A run that has just been asked for.
