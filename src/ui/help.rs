@@ -18,7 +18,9 @@ impl Widget for &Help<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let w = area.width.min(96);
-        let h = area.height.min(KEYMAP.len() as u16 + 10);
+        let h = area
+            .height
+            .min((KEYMAP.len() + super::theme::LEGEND.len()) as u16 + 11);
         let popup = Rect::new(
             area.x + (area.width - w) / 2,
             area.y + (area.height - h) / 2,
@@ -51,6 +53,13 @@ impl Widget for &Help<'_> {
                     Span::styled(b.help, t.base),
                 ]));
             }
+        }
+        lines.push(Line::styled("Glyphs", t.heading));
+        for (glyph, meaning) in super::theme::LEGEND {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {glyph:<10}"), t.key),
+                Span::styled(*meaning, t.base),
+            ]));
         }
         let visible = lines
             .len()

@@ -121,16 +121,93 @@ impl Theme {
         }
     }
 
-    /// A glyph per outcome, distinct without colour.
+    /// A glyph per outcome, distinct without colour, each one cell wide (an emoji such as ⛔ takes
+    /// two and pushes the pane's border out: see `LEGEND`'s test).
     pub fn outcome(&self, outcome: Outcome) -> (&'static str, Style) {
         match outcome {
             Outcome::Ok => ("✓", self.ok),
             Outcome::Error => ("✗", self.error),
-            Outcome::Timeout => ("⏱", self.error),
+            Outcome::Timeout => ("◷", self.error),
             Outcome::Cancelled => ("⊘", self.dim),
-            Outcome::Rejected => ("⛔", self.error),
+            Outcome::Rejected => ("⊖", self.error),
             Outcome::Panicked => ("!", self.error),
             Outcome::Running => ("…", self.dim),
         }
+    }
+}
+
+/// Every glyph the lanes and the lesson list draw, with what it means: the help overlay's legend.
+/// The lanes' own glyphs come from `timeline_pane::glyph` and `Theme::outcome`; a test checks
+/// this table holds each of them, and that every one is a single cell wide.
+pub const LEGEND: &[(&str, &str)] = &[
+    ("█", "lane: being polled (most of the column)"),
+    ("╎", "lane: a short poll (every poll on the virtual clock)"),
+    ("─", "lane: alive and waiting"),
+    ("◆", "lane: a mark (a response, a permit, a grant)"),
+    ("✓", "ended ok"),
+    ("✗", "ended in error"),
+    ("◷", "timed out"),
+    ("⊘", "cancelled"),
+    ("⊖", "rejected (a breaker, a limiter)"),
+    ("!", "panicked (lanes) · something is due (lesson list)"),
+    ("…", "still running"),
+    (
+        "▁",
+        "strip: a series' value, up to █ at the top of its scale (max N)",
+    ),
+    ("·", "lesson list: started"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Palette;
+    use crate::demo::timeline::Cell;
+
+    #[test]
+    fn every_glyph_is_one_cell_wide_and_in_the_legend() {
+        let t = Theme::new(Palette::Dark, true);
+        let outcomes = [
+            Outcome::Ok,
+            Outcome::Error,
+            Outcome::Timeout,
+            Outcome::Cancelled,
+            Outcome::Rejected,
+            Outcome::Panicked,
+            Outcome::Running,
+        ];
+        let cells = [Cell::Waiting, Cell::ShortPoll, Cell::Running, Cell::Mark];
+        let marks = [
+            crate::practice::stats::LessonMark::Started,
+            crate::practice::stats::LessonMark::Mastered,
+            crate::practice::stats::LessonMark::Due,
+        ];
+        let drawn: Vec<String> =
+            outcomes
+                .iter()
+                .map(|o| t.outcome(*o).0.to_owned())
+                .chain(cells.iter().filter_map(|c| {
+                    crate::ui::timeline_pane::glyph(*c, &t).map(|g| g.0.to_owned())
+                }))
+                .chain(marks.iter().map(|m| m.symbol().to_string()))
+                .collect();
+        for g in &drawn {
+            assert!(
+                LEGEND.iter().any(|(l, _)| l == g),
+                "{g} is drawn but not in the legend"
+            );
+        }
+        for (g, _) in LEGEND {
+            assert_eq!(
+                ratatui::text::Span::raw(*g).width(),
+                1,
+                "{g} must take one cell"
+            );
+        }
+        assert_eq!(
+            ratatui::text::Span::raw("⛔").width(),
+            2,
+            "the check can fail"
+        );
     }
 }
