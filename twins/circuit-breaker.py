@@ -21,36 +21,48 @@ class Breaker:
     def __init__(self, threshold, reset_ms):
         self.threshold, self.reset_ms = threshold, reset_ms
         self.state, self.failures, self.opened_at = "closed", 0, 0.0
-        self.rejected = self.trials = self.opened = 0
+        # Bumped on every change of state: a result counts only in the generation its call was
+        # let in under.
+        self.generation = 0
+        self.rejected = self.trials = self.opened = self.stale = 0
         dojo.series("state", "closed")
 
     def admit(self):
-        """Let a call run ("call", or the half-open "trial"), or raise CircuitOpenError."""
+        """Let a call run, or raise CircuitOpenError. Returns (is_trial, generation)."""
         if self.state == "closed":
-            return "call"
+            return False, self.generation
         if self.state == "open" and now_ms() - self.opened_at >= self.reset_ms:
             # The first call after the reset period becomes the one trial.
             self.switch("half-open")
             self.trials += 1
-            return "trial"
+            return True, self.generation
         self.rejected += 1
         if self.state == "open":
             raise CircuitOpenError("breaker open")
         raise CircuitOpenError("half-open: the trial call is still running")
 
-    def record(self, admitted, ok):
-        """How an admitted call ended."""
-        if self.state == "half-open" and admitted == "trial":
+    def record(self, generation, ok):
+        """How a call that was let in ended; False if its result was stale and ignored."""
+        if generation != self.generation:
+            # The breaker changed state while the call ran: its result describes the backend as
+            # it was, and must not move the breaker now (a late failure would reopen a freshly
+            # closed breaker; a late success would close an open one).
+            self.stale += 1
+            dojo.mark("stale result ignored")
+            return False
+        # Same generation, so the state is the one the call was let in under: closed, or
+        # half-open with this call as its trial.
+        if self.state == "half-open":
             if ok:
                 self.failures = 0
                 self.switch("closed")
             else:
                 self.open()
-        elif self.state == "closed" and admitted == "call":
+        elif self.state == "closed":
             self.failures = 0 if ok else self.failures + 1
             if self.failures >= self.threshold:
                 self.open()
-        # Otherwise the call was let in before the breaker last changed state: stale.
+        return True
 
     def open(self):
         self.opened += 1
@@ -58,22 +70,29 @@ class Breaker:
         self.switch("open")
 
     def switch(self, to):
-        """Every change of state shows on the timeline: the `state` series and a mark."""
+        """Every change of state starts a new generation and shows on the timeline: the `state`
+        series and a mark."""
         was, self.state = self.state, to
+        self.generation += 1
         dojo.series("state", to)
         dojo.mark(f"{was} -> {to}")
 
 
+# How a call whose result was ignored says so.
+STALE = " (stale: the breaker changed state while it ran)"
+
+
 async def call(breaker, ok, duration_ms):
     """One call through the breaker; a rejected one fails fast, the service never sees it."""
-    admitted = breaker.admit()
+    trial, generation = breaker.admit()
     if duration_ms:
         await asyncio.sleep(duration_ms / 1000)  # the protected service at work
-    breaker.record(admitted, ok)
-    trial = "trial " if admitted == "trial" else ""
+    counted = breaker.record(generation, ok)
+    detail = f"{'trial ' if trial else ''}call {'succeeded' if ok else 'failed'}"
+    detail += "" if counted else STALE
     if not ok:
-        raise ConnectionError(f"{trial}call failed")
-    return f"{trial}call succeeded"
+        raise ConnectionError(detail)
+    return detail
 
 
 async def run_calls(breaker, script):
@@ -106,7 +125,7 @@ async def main(
     variant="breaker",
     threshold=3,
     reset_ms=1000,
-    calls=("0:fail", "100:fail", "200:fail", "300:ok", "600:ok", "1200:ok:100", "1250:ok", "1400:ok"),
+    calls=("0:fail", "100:fail", "200:fail", "300:ok", "600:ok", "1300:ok:200", "1400:ok", "1600:ok"),
     failure_pct=0,
     seed=1,
     random_calls=0,
@@ -117,6 +136,7 @@ async def main(
     dojo.metric("rejected", breaker.rejected)
     dojo.metric("trials", breaker.trials)
     dojo.metric("opened", breaker.opened)
+    dojo.metric("stale", breaker.stale)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ params! {
         reset_ms: Duration = Ms(0..=60_000), "1000",
             "how long the breaker stays open before it lets one trial call through";
         calls: Vec<ScriptedCall> = TextList(1000),
-            "0:fail,100:fail,200:fail,300:ok,600:ok,1200:ok:100,1250:ok,1400:ok",
+            "0:fail,100:fail,200:fail,300:ok,600:ok,1300:ok:200,1400:ok,1600:ok",
             "the scripted calls: when each starts, whether it succeeds, how long it takes";
         failure_pct: u64 = Int(0..=100), "0",
             "random mode only: the chance, in percent, that a call fails";
@@ -56,7 +56,8 @@ static SPEC: DemoSpec = DemoSpec {
     title: "Circuit breaker",
     about: "Calls go through a breaker. `threshold` failures in a row open it; while open, calls \
             are rejected at once; `reset_ms` later one trial call runs, and its result closes \
-            the breaker or opens it again.",
+            the breaker or opens it again. A result that arrives after the breaker changed state \
+            is ignored.",
     variants: Variant::SPECS,
     default_variants: &[Variant::Breaker.name()],
     params: Config::PARAMS,
@@ -67,6 +68,10 @@ static SPEC: DemoSpec = DemoSpec {
         ),
         ("trials", "half-open trial calls"),
         ("opened", "times the breaker opened"),
+        (
+            "stale",
+            "results ignored: the breaker changed state while the call ran",
+        ),
     ],
     source: include_str!("circuit_breaker/shown.rs"),
     source_file: "src/demo/catalog/circuit_breaker/shown.rs",
@@ -98,6 +103,7 @@ impl DemoProgram for CircuitBreakerDemo {
             ctx.metric("rejected", b.rejected);
             ctx.metric("trials", b.trials);
             ctx.metric("opened", b.opened);
+            ctx.metric("stale", b.stale);
         }
         .boxed()
     }

@@ -23,25 +23,26 @@ enum State {
     HalfOpen,
 }
 
-/// What the breaker lets a call do.
+/// A call the breaker let in: the trial or an ordinary call, and the breaker's generation when
+/// it was let in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Admit {
-    /// An ordinary call while closed.
-    Call,
-    /// The single trial call of a half-open breaker.
-    Trial,
-    /// Turned away without running.
-    Reject(&'static str),
+struct Pass {
+    trial: bool,
+    generation: u64,
 }
 
 pub struct Breaker {
     ctx: Ctx,
     state: State,
+    /// Bumped on every change of state: a result counts only in the generation its call was let
+    /// in under.
+    generation: u64,
     threshold: u32,
     reset: Duration,
     pub rejected: u64,
     pub trials: u64,
     pub opened: u64,
+    pub stale: u64,
 }
 
 impl Breaker {
@@ -50,41 +51,60 @@ impl Breaker {
         Breaker {
             ctx,
             state: State::Closed { failures: 0 },
+            generation: 0,
             threshold,
             reset,
             rejected: 0,
             trials: 0,
             opened: 0,
+            stale: 0,
         }
     }
 
-    /// Decide, at `now`, whether a call may run. Time is read from tokio's monotonic clock, so
-    /// "reset_ms after opening" cannot be fooled by the wall clock jumping.
-    fn admit(&mut self, now: Instant) -> Admit {
-        let admit = match self.state {
-            State::Closed { .. } => Admit::Call,
+    /// Decide, at `now`, whether a call may run; `Err` says why not. Time is read from tokio's
+    /// monotonic clock, so "reset_ms after opening" cannot be fooled by the wall clock jumping.
+    fn admit(&mut self, now: Instant) -> Result<Pass, &'static str> {
+        let trial = match self.state {
+            State::Closed { .. } => false,
             State::Open { since } if now.duration_since(since) >= self.reset => {
                 // The first call after the reset period becomes the one trial.
                 self.switch(State::HalfOpen);
                 self.trials += 1;
-                Admit::Trial
+                true
             }
-            State::Open { .. } => Admit::Reject("breaker open"),
-            State::HalfOpen => Admit::Reject("half-open: the trial call is still running"),
+            State::Open { .. } => return Err(self.reject("breaker open")),
+            State::HalfOpen => {
+                return Err(self.reject("half-open: the trial call is still running"));
+            }
         };
-        if let Admit::Reject(_) = admit {
-            self.rejected += 1;
-        }
-        admit
+        Ok(Pass {
+            trial,
+            generation: self.generation,
+        })
     }
 
-    /// Record how an admitted call ended.
-    fn record(&mut self, admitted: Admit, ok: bool, now: Instant) {
-        match (self.state, admitted) {
-            (State::HalfOpen, Admit::Trial) if ok => self.switch(State::Closed { failures: 0 }),
-            (State::HalfOpen, Admit::Trial) => self.open(now),
-            (State::Closed { .. }, Admit::Call) if ok => self.state = State::Closed { failures: 0 },
-            (State::Closed { failures }, Admit::Call) => {
+    fn reject(&mut self, why: &'static str) -> &'static str {
+        self.rejected += 1;
+        why
+    }
+
+    /// Record how a call that was let in ended; `false` if its result was stale and ignored.
+    fn record(&mut self, pass: Pass, ok: bool, now: Instant) -> bool {
+        if pass.generation != self.generation {
+            // The breaker changed state while the call ran: its result describes the backend as
+            // it was, and must not move the breaker now (a late failure would reopen a freshly
+            // closed breaker; a late success would close an open one).
+            self.stale += 1;
+            self.ctx.mark("stale result ignored");
+            return false;
+        }
+        // Same generation, so the state is the one the call was let in under: closed, or
+        // half-open with this call as its trial.
+        match self.state {
+            State::HalfOpen if ok => self.switch(State::Closed { failures: 0 }),
+            State::HalfOpen => self.open(now),
+            State::Closed { .. } if ok => self.state = State::Closed { failures: 0 },
+            State::Closed { failures } => {
                 let failures = failures + 1;
                 if failures >= self.threshold {
                     self.open(now);
@@ -92,9 +112,11 @@ impl Breaker {
                     self.state = State::Closed { failures };
                 }
             }
-            // A call let in before the breaker last changed state: its result is stale.
-            _ => {}
+            // No call is let in while open: reaching here would need a change of state, which
+            // bumps the generation.
+            State::Open { .. } => {}
         }
+        true
     }
 
     fn open(&mut self, now: Instant) {
@@ -102,10 +124,12 @@ impl Breaker {
         self.switch(State::Open { since: now });
     }
 
-    /// Every change of state shows on the timeline: the `state` series and a mark.
+    /// Every change of state starts a new generation and shows on the timeline: the `state`
+    /// series and a mark.
     fn switch(&mut self, to: State) {
         let from = state_name(self.state);
         self.state = to;
+        self.generation += 1;
         self.ctx.series("state", state_name(to));
         self.ctx.mark(format!("{from} -> {}", state_name(to)));
     }
@@ -127,26 +151,28 @@ pub fn lock(breaker: &Mutex<Breaker>) -> MutexGuard<'_, Breaker> {
 
 /// One call through the breaker.
 async fn call(breaker: Arc<Mutex<Breaker>>, script: ScriptedCall) -> Ended {
-    let admitted = lock(&breaker).admit(Instant::now());
-    if let Admit::Reject(why) = admitted {
+    let pass = match lock(&breaker).admit(Instant::now()) {
+        Ok(pass) => pass,
         // Fail fast: the protected service never sees this call.
-        return Ended::rejected(why);
-    }
+        Err(why) => return Ended::rejected(why),
+    };
     if !script.duration.is_zero() {
         sleep(script.duration).await; // the protected service at work
     }
-    lock(&breaker).record(admitted, script.ok, Instant::now());
-    let trial = if admitted == Admit::Trial {
-        "trial "
-    } else {
-        ""
-    };
+    let counted = lock(&breaker).record(pass, script.ok, Instant::now());
+    let trial = if pass.trial { "trial " } else { "" };
+    let result = if script.ok { "succeeded" } else { "failed" };
+    let stale = if counted { "" } else { STALE_DETAIL };
+    let detail = format!("{trial}call {result}{stale}");
     if script.ok {
-        Ended::ok(format!("{trial}call succeeded"))
+        Ended::ok(detail)
     } else {
-        Ended::error(format!("{trial}call failed"))
+        Ended::error(detail)
     }
 }
+
+/// How a call whose result was ignored says so.
+pub const STALE_DETAIL: &str = " (stale: the breaker changed state while it ran)";
 
 /// Start each call at its time, as its own task, then wait for them all.
 pub async fn run_calls(

@@ -44,9 +44,9 @@ fn default_script_opens_rejects_trials_and_closes() {
         (Error, 200.0, 200.0),
         (Rejected, 300.0, 300.0),
         (Rejected, 600.0, 600.0),
-        (Ok, 1200.0, 1300.0),
-        (Rejected, 1250.0, 1250.0),
-        (Ok, 1400.0, 1400.0),
+        (Ok, 1300.0, 1500.0),
+        (Rejected, 1400.0, 1400.0),
+        (Ok, 1600.0, 1600.0),
     ];
     for (k, e) in expected.iter().enumerate() {
         assert_eq!(outcome(&run, k + 1), *e, "call {}", k + 1);
@@ -55,8 +55,8 @@ fn default_script_opens_rejects_trials_and_closes() {
         transitions(&run),
         vec![
             (200.0, "closed -> open".to_owned()),
-            (1200.0, "open -> half-open".to_owned()),
-            (1300.0, "half-open -> closed".to_owned()),
+            (1300.0, "open -> half-open".to_owned()),
+            (1500.0, "half-open -> closed".to_owned()),
         ]
     );
     assert_eq!(
@@ -64,19 +64,147 @@ fn default_script_opens_rejects_trials_and_closes() {
         vec![
             (0.0, "closed".to_owned()),
             (200.0, "open".to_owned()),
-            (1200.0, "half-open".to_owned()),
-            (1300.0, "closed".to_owned()),
+            (1300.0, "half-open".to_owned()),
+            (1500.0, "closed".to_owned()),
         ]
     );
     assert_eq!(run.timeline.metric("rejected"), Some(3.0));
     assert_eq!(run.timeline.metric("trials"), Some(1.0));
     assert_eq!(run.timeline.metric("opened"), Some(1.0));
-    assert_eq!(run.total_ms, 1400.0);
+    assert_eq!(run.timeline.metric("stale"), Some(0.0));
+    assert_eq!(run.total_ms, 1600.0);
+    assert_eq!(
+        run.timeline.task("call 6").unwrap().detail,
+        "trial call succeeded"
+    );
     assert_eq!(
         run.timeline.task("call 7").unwrap().detail,
         "half-open: the trial call is still running"
     );
     assert_eq!(run.timeline.task("call 4").unwrap().detail, "breaker open");
+}
+
+/// On the real clock every instant comes a little late, so a call that starts exactly when the
+/// breaker may let a trial through (or when the trial ends) lands on either side of it: the
+/// default script once made call 6 arrive at the very millisecond the reset period ended, and
+/// tokio rejected it in 6 runs of 8. Every call of the default script keeps 100 ms clear of
+/// each change of state and of the end of the reset period.
+#[test]
+fn default_script_keeps_clear_of_every_deadline() {
+    let run = run(&[]);
+    let reset_ms = 1000.0;
+    // Each change of state, with the call that made it, and each end of a reset period.
+    let mut instants: Vec<(f64, Option<u32>)> = run
+        .timeline
+        .marks
+        .iter()
+        .map(|m| (m.t_ms, m.task))
+        .collect();
+    instants.extend(
+        run.timeline
+            .marks
+            .iter()
+            .filter(|m| m.label.ends_with("-> open"))
+            .map(|m| (m.t_ms + reset_ms, None)),
+    );
+    let calls = run
+        .timeline
+        .tasks
+        .iter()
+        .filter(|t| t.name.starts_with("call "));
+    for call in calls {
+        // A call is at the instant of a change it made itself (the failure that opens, the
+        // trial) by definition.
+        for &(at, _) in instants.iter().filter(|(_, by)| *by != Some(call.id)) {
+            let gap = (call.spawned_ms - at).abs();
+            assert!(
+                gap >= 100.0,
+                "{} starts at {} ms, {gap} ms from a change at {at} ms",
+                call.name,
+                call.spawned_ms
+            );
+        }
+    }
+}
+
+/// Issue 21's script: call 1 is let in while closed and fails at 500 ms, after the breaker has
+/// opened (call 2) and closed again (call 3's trial). Its failure describes the backend before
+/// the trial, so the breaker stays closed and call 4 is an ordinary call.
+#[test]
+fn a_late_failure_does_not_reopen_a_freshly_closed_breaker() {
+    let run = run(&[
+        "threshold=1",
+        "reset_ms=100",
+        "calls=0:fail:500,10:fail,200:ok,600:ok",
+    ]);
+    use Outcome::*;
+    assert_eq!(outcome(&run, 1), (Error, 0.0, 500.0));
+    assert_eq!(outcome(&run, 4), (Ok, 600.0, 600.0));
+    assert_eq!(
+        transitions(&run),
+        vec![
+            (10.0, "closed -> open".to_owned()),
+            (200.0, "open -> half-open".to_owned()),
+            (200.0, "half-open -> closed".to_owned()),
+            (500.0, "stale result ignored".to_owned()),
+        ]
+    );
+    assert_eq!(
+        states(&run).last(),
+        Some(&(200.0, "closed".to_owned())),
+        "the stale failure moved the breaker"
+    );
+    assert_eq!(
+        run.timeline.task("call 1").unwrap().detail,
+        format!("call failed{}", shown::STALE_DETAIL)
+    );
+    assert_eq!(
+        run.timeline.task("call 4").unwrap().detail,
+        "call succeeded"
+    );
+    assert_eq!(run.timeline.metric("opened"), Some(1.0));
+    assert_eq!(run.timeline.metric("trials"), Some(1.0));
+    assert_eq!(run.timeline.metric("stale"), Some(1.0));
+}
+
+/// A late success is as stale as a late failure: call 1, let in before the breaker opened,
+/// succeeds after the trial closed it again. Counting it would wipe the failure at 450 ms from
+/// the fresh count, and the failure at 550 ms would not reopen the breaker.
+#[test]
+fn a_late_success_does_not_reset_a_fresh_failure_count() {
+    let run = run(&[
+        "threshold=2",
+        "reset_ms=100",
+        "calls=0:ok:500,10:fail,20:fail,200:ok,450:fail,550:fail,600:ok",
+    ]);
+    use Outcome::*;
+    assert_eq!(outcome(&run, 1), (Ok, 0.0, 500.0));
+    assert_eq!(outcome(&run, 7), (Rejected, 600.0, 600.0));
+    assert_eq!(
+        transitions(&run),
+        vec![
+            (20.0, "closed -> open".to_owned()),
+            (200.0, "open -> half-open".to_owned()),
+            (200.0, "half-open -> closed".to_owned()),
+            (500.0, "stale result ignored".to_owned()),
+            (550.0, "closed -> open".to_owned()),
+        ]
+    );
+    assert_eq!(run.timeline.metric("stale"), Some(1.0));
+}
+
+/// A success that arrives after the breaker opened must not close it.
+#[test]
+fn a_late_success_does_not_close_an_open_breaker() {
+    let run = run(&["threshold=2", "calls=0:ok:300,10:fail,20:fail,400:ok"]);
+    assert_eq!(outcome(&run, 4), (Outcome::Rejected, 400.0, 400.0));
+    assert_eq!(
+        transitions(&run),
+        vec![
+            (20.0, "closed -> open".to_owned()),
+            (300.0, "stale result ignored".to_owned()),
+        ]
+    );
 }
 
 #[test]
