@@ -206,14 +206,13 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 .render(code_inner, buf);
 
             let demo_title = v.demo.as_ref().map_or(" Timeline ".to_owned(), |d| {
-                let r = &lesson.demos[d.index];
-                // Alone (too short for both), it says where the code went, before the caption.
+                // Alone (too short for both), it says where the code went.
                 let code_hint = if v.layout == LessonLayout::Demo && areas.code.width == 0 {
-                    "Tab code · "
+                    " · Tab code"
                 } else {
                     ""
                 };
-                demo_title(d.demo.spec().id, code_hint, &r.caption)
+                demo_title(d.demo.spec().id, d.index, lesson.demos.len(), code_hint)
             });
             let tl_inner = if areas.timeline.width > 0 {
                 pane_block(
@@ -227,6 +226,14 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             } else {
                 Rect::default()
             };
+            // The caption states the lesson's point: it gets rows of its own, wrapped, above the
+            // lanes (at most a quarter of the pane, so the lanes keep most of it).
+            let caption = v
+                .demo
+                .as_ref()
+                .map(|d| crate::text::one_line(&lesson.demos[d.index].caption))
+                .unwrap_or_default();
+            let tl_inner = caption_rows(&caption, tl_inner, &theme, buf);
             (&timeline_pane::TimelinePane {
                 run: &v.run,
                 narrate: true,
@@ -267,10 +274,40 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// The timeline pane's title: the demo, where the code went (if it did), and the lesson's
-/// caption. Captions are block scalars: their line breaks are spaces on the one title line.
-fn demo_title(demo: &str, code_hint: &str, caption: &str) -> String {
-    format!(" {demo} · {code_hint}{} ", crate::text::one_line(caption))
+/// The timeline pane's title: the demo, which of the lesson's demos it is (`d` steps), and where
+/// the code went (if it did).
+fn demo_title(demo: &str, index: usize, demos: usize, code_hint: &str) -> String {
+    if demos > 1 {
+        format!(" {demo} · demo {}/{demos} (d next){code_hint} ", index + 1)
+    } else {
+        format!(" {demo}{code_hint} ")
+    }
+}
+
+/// Draw `caption` wrapped at the top of `area` and return what is left below it. It takes at
+/// most a quarter of the rows (at least one); a caption longer than that ends in `…`.
+fn caption_rows(caption: &str, area: Rect, theme: &Theme, buf: &mut Buffer) -> Rect {
+    if caption.is_empty() || area.height < 6 || area.width < 8 {
+        return area;
+    }
+    let text = crate::text::sanitize(caption);
+    let para = Paragraph::new(text.as_ref()).wrap(Wrap { trim: true });
+    let wanted = para.line_count(area.width) as u16;
+    let rows = wanted.clamp(1, (area.height / 4).max(1));
+    let shown = Rect {
+        height: rows,
+        ..area
+    };
+    para.style(theme.emphasis).render(shown, buf);
+    if wanted > rows {
+        let end = (shown.right() - 1, shown.bottom() - 1);
+        buf[end].set_symbol("…");
+    }
+    Rect {
+        y: area.y + rows,
+        height: area.height - rows,
+        ..area
+    }
 }
 
 fn pane_block(
@@ -348,11 +385,25 @@ mod tests {
     }
 
     #[test]
-    fn a_caption_written_on_several_lines_is_one_title_line() {
-        let caption = "the pool never opens a\nfourth connection, and idle ones close\n";
+    fn the_caption_has_rows_of_its_own_and_is_read_whole() {
+        let caption = "The sequential run takes the sum of the latencies; the concurrent one \
+                       takes the longest, because every request waits at the same time.";
+        let area = Rect::new(0, 0, 40, 24);
+        let mut buf = Buffer::empty(area);
+        let theme = Theme::new(crate::app::Palette::Dark, true);
+        let rest = caption_rows(caption, area, &theme, &mut buf);
+        let text: String = (0..rest.y)
+            .map(|y| {
+                let row: String = (0..40).map(|x| buf[(x, y)].symbol().to_owned()).collect();
+                row.trim().to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(text, caption, "wrapped over {} rows, nothing cut", rest.y);
+        assert_eq!(rest.height, 24 - rest.y, "the lanes get the rest");
         assert_eq!(
-            super::demo_title("connection-pool", "", caption),
-            " connection-pool · the pool never opens a fourth connection, and idle ones close "
+            super::demo_title("gather", 1, 4, ""),
+            " gather · demo 2/4 (d next) "
         );
     }
 }

@@ -123,6 +123,14 @@ impl LessonView {
                         .map_or(0, |d| (d.index + 1) % lesson.demos.len());
                     self.demo = DemoPanel::for_lesson(lesson, next);
                     self.run = RunView::new();
+                    if let Some(d) = &self.demo {
+                        return LessonOutcome::Message(format!(
+                            "demo {}/{}: {}",
+                            next + 1,
+                            lesson.demos.len(),
+                            d.demo.spec().id
+                        ));
+                    }
                 }
             }
             Action::ToggleRuntime => {

@@ -608,3 +608,19 @@ fn the_browser_marks_follow_the_clock_as_items_fall_due() {
         "weeks later the answered item is due again ({due_then} before)"
     );
 }
+
+#[test]
+fn d_says_which_demo_of_how_many_is_now_shown() {
+    let set = crate::lesson::load_embedded(&Registry);
+    let mut a = App::new(set, true);
+    let q5 = a
+        .lessons
+        .iter()
+        .position(|l| l.demos.len() > 1)
+        .expect("a lesson with several demos");
+    let n = a.lessons[q5].demos.len();
+    a.open_lesson(q5);
+    let _ = a.update(Action::NextDemo);
+    let said = a.message.clone().unwrap_or_default();
+    assert!(said.starts_with(&format!("demo 2/{n}: ")), "{said}");
+}
