@@ -159,3 +159,80 @@ fn show_prints_every_exercise_with_its_bugs_and_fix() {
         }
     }
 }
+
+/// Lesson text as the learner sees it: prose is re-wrapped, so a line break or a run of spaces
+/// counts as one space.
+fn shown(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_right_option_is_not_given_away_by_its_length() {
+    // Writers tend to make the right answer the fullest, most careful option. If it is the
+    // longest one most of the time, a learner who always picks the longest option passes
+    // without knowing anything. With 3 or 4 options chance is about 27%; allow a little more.
+    const MAX_PCT: usize = 35;
+    let mut offenders = Vec::new();
+    let mut total = 0;
+    for l in lesson::load_embedded(&Registry).lessons {
+        for item in &l.quiz {
+            let Some(choice) = item.as_choice() else {
+                continue;
+            };
+            total += 1;
+            let lens: Vec<usize> = choice
+                .options
+                .iter()
+                .map(|o| shown(o).chars().count())
+                .collect();
+            let right = choice.answer - 1;
+            let strictly_longest = lens
+                .iter()
+                .enumerate()
+                .all(|(i, &n)| i == right || n < lens[right]);
+            if strictly_longest {
+                offenders.push(format!(
+                    "{} {}: option {} is the longest, lengths {lens:?}",
+                    l.id, item.id, choice.answer
+                ));
+            }
+        }
+    }
+    assert!(total >= 60, "only {total} choice items");
+    assert!(
+        offenders.len() * 100 <= total * MAX_PCT,
+        "the right option is the strictly longest in {} of {total} choice items (at most {MAX_PCT}% \
+         allowed); give the distractors the same care, or say the answer more briefly:\n{}",
+        offenders.len(),
+        offenders.join("\n")
+    );
+}
+
+#[test]
+fn the_right_option_is_not_usually_in_the_same_place() {
+    // A learner should not be able to learn "it is usually b)".
+    const MAX_PCT: usize = 40;
+    let mut at: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    let mut total = 0;
+    for l in lesson::load_embedded(&Registry).lessons {
+        for item in &l.quiz {
+            if let Some(choice) = item.as_choice() {
+                total += 1;
+                at.entry(choice.answer)
+                    .or_default()
+                    .push(format!("{} {}", l.id, item.id));
+            }
+        }
+    }
+    let (place, items) = at
+        .iter()
+        .max_by_key(|(_, items)| items.len())
+        .expect("choice items");
+    assert!(
+        items.len() * 100 <= total * MAX_PCT,
+        "option {place} is the right one in {} of {total} choice items (at most {MAX_PCT}% \
+         allowed):\n{}",
+        items.len(),
+        items.join("\n")
+    );
+}
