@@ -31,6 +31,11 @@ pub const DEMO_CODE_ROWS: u16 = 12;
 /// The fewest rows the timeline gets under the stacked code; with less room the demo layout shows
 /// one of the two, the focused one, rather than both too small to read.
 pub const DEMO_TIMELINE_ROWS: u16 = 14;
+/// The timeline's rows (borders included) kept under the focused code when the terminal is too
+/// short for both at full size: enough for a few lanes, the axis and the narration.
+pub const LANES_UNDER_CODE: u16 = 12;
+/// The code's rows (borders included) above those lanes: eight lines of code.
+pub const CODE_OVER_LANES: u16 = 10;
 
 /// Where each pane was drawn, for mouse hit-testing. Computed from the area alone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,8 +81,16 @@ pub fn layout(app: &App, area: Rect) -> PaneAreas {
             } else if body.height >= DEMO_CODE_ROWS + DEMO_TIMELINE_ROWS {
                 Layout::vertical([Constraint::Length(DEMO_CODE_ROWS), Constraint::Min(6)])
                     .areas(body)
+            } else if v.focus == Pane::Code && body.height >= CODE_OVER_LANES + LANES_UNDER_CODE {
+                // Too short for both at a useful size. The code has the focus, but a line picked
+                // in it lights its events in the lanes: keep a few lanes in sight under it.
+                Layout::vertical([
+                    Constraint::Length(body.height - LANES_UNDER_CODE),
+                    Constraint::Length(LANES_UNDER_CODE),
+                ])
+                .areas(body)
             } else if v.focus == Pane::Code {
-                // Too small for both at a useful size: the focused one, whole; Tab swaps.
+                // Too small even for that: the focused one, whole; Tab swaps.
                 [body, Rect::default()]
             } else {
                 [Rect::default(), body]
@@ -89,9 +102,23 @@ pub fn layout(app: &App, area: Rect) -> PaneAreas {
             }
         }
         (Screen::Lesson, Some(v)) => {
-            let [text, right] =
+            // Side by side from 100 columns. Narrower, the text would get some 30 columns and
+            // wrap code into fragments: the text alone, full width, while it has the focus; the
+            // code, timeline and parameters, full width, while one of them has it.
+            let [text, right] = if body.width >= DEMO_SIDE_BY_SIDE {
                 Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
-                    .areas(body);
+                    .areas(body)
+            } else if v.focus == Pane::Text {
+                [body, Rect::default()]
+            } else {
+                [Rect::default(), body]
+            };
+            if right.width == 0 {
+                return PaneAreas {
+                    text,
+                    ..PaneAreas::default()
+                };
+            }
             let params_h = params_pane::ParamsPane::rows(v.demo.as_ref()) + 2;
             // The timeline is the point of a lesson screen: the code gets about a third.
             let [code, timeline, params] = Layout::vertical([
@@ -164,7 +191,13 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             let lesson = &app.lessons[v.index];
             let focus = v.focus;
             if areas.text.width > 0 {
-                let text_inner = pane_block(&theme, Pane::Text, focus, " Lesson ", areas.text, buf);
+                // Alone (too narrow for the text beside the rest), it says where the rest went.
+                let title = if areas.code.width == 0 && areas.timeline.width == 0 {
+                    " Lesson · Tab code, timeline, parameters "
+                } else {
+                    " Lesson "
+                };
+                let text_inner = pane_block(&theme, Pane::Text, focus, title, areas.text, buf);
                 (&lesson_text::LessonText {
                     lines: &v.text,
                     scroll: v.text_scroll,
@@ -265,6 +298,17 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         _ => (&lesson_list::LessonList { app, theme: &theme }).render(areas.list, buf),
     }
     (&status_bar::StatusBar { app, theme: &theme }).render(status_area, buf);
+    if let Some(msg) = app
+        .message
+        .as_deref()
+        .filter(|m| status_bar::LongMessage::needed(m, area.width))
+    {
+        (&status_bar::LongMessage {
+            text: msg,
+            theme: &theme,
+        })
+            .render(status_area, buf);
+    }
     if app.show_help {
         (&help::Help {
             theme: &theme,
@@ -287,7 +331,8 @@ fn demo_title(demo: &str, index: usize, demos: usize, code_hint: &str) -> String
 /// Draw `caption` wrapped at the top of `area` and return what is left below it. It takes at
 /// most a quarter of the rows (at least one); a caption longer than that ends in `…`.
 fn caption_rows(caption: &str, area: Rect, theme: &Theme, buf: &mut Buffer) -> Rect {
-    if caption.is_empty() || area.height < 6 || area.width < 8 {
+    // A timeline kept small (under the focused code) keeps its rows for lanes.
+    if caption.is_empty() || area.height < 12 || area.width < 8 {
         return area;
     }
     let text = crate::text::sanitize(caption);
@@ -405,5 +450,33 @@ mod tests {
             super::demo_title("gather", 1, 4, ""),
             " gather · demo 2/4 (d next) "
         );
+    }
+
+    #[test]
+    fn a_long_message_is_read_whole_at_80_columns() {
+        let mut a = fixture_app();
+        let where_to =
+            "/home/learner/.local/share/asyncdojo/progress.corrupt-2026-12-07T02-33-33.json";
+        let _ = a.update(Action::Notify(format!(
+            "progress.json could not be read (expected value at line 1 column 1): it was moved \
+             aside to {where_to} and a fresh one started"
+        )));
+        let area = Rect::new(0, 0, 80, 24);
+        let mut buf = Buffer::empty(area);
+        draw(&a, area, &mut buf);
+        let screen: String = (0..24)
+            .map(|y| {
+                let row: String = (0..80).map(|x| buf[(x, y)].symbol().to_owned()).collect();
+                row.trim_matches(|c| c == ' ' || c == '│').to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(screen.contains("a fresh one started"), "{screen}");
+        assert!(
+            screen.contains("progress.corrupt-2026-12-07T02-33-33.json"),
+            "{screen}"
+        );
+        let status: String = (0..80).map(|x| buf[(x, 23)].symbol().to_owned()).collect();
+        assert!(status.trim_end().ends_with("q quit"), "{status}");
     }
 }
