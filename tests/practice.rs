@@ -939,7 +939,7 @@ mod keys {
         let (index, state) = quiz_state(&a);
         assert_eq!(index, 1, "Space skipped the first prediction");
         assert!(
-            matches!(state, ItemState::Predict { ref input, result: None } if input.is_empty())
+            matches!(state, ItemState::Predict { ref input, result: None, .. } if input.is_empty())
         );
         // Once typing, Space is part of the answer: task names have spaces.
         for c in "request".chars() {

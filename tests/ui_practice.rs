@@ -54,9 +54,12 @@ fn perform(app: &mut App, effect: Effect) {
     }
 }
 
+/// Type `text`, doing what each key asks (the first one, on a "which finishes first" item, lists
+/// the tasks it can name).
 fn type_in(app: &mut App, text: &str) {
     for c in text.chars() {
-        let _ = app.update(Action::Char(c));
+        let effect = app.update(Action::Char(c));
+        perform(app, effect);
     }
 }
 
@@ -109,6 +112,7 @@ fn interview(app: &mut App, lesson: &str) {
 fn an_explanation_keeps_the_spaces_at_its_line_breaks() {
     let mut a = app();
     quiz(&mut a, "q1", &["parallel-or-not"]);
+    let _ = a.update(Action::Char('1'));
     let _ = a.update(Action::Open);
     let text = words(&screen(&a, 160, 48));
     assert!(
@@ -259,6 +263,7 @@ fn a_guess_past_the_end_of_the_run_widens_the_axis_to_show_it() {
 fn a_run_that_comes_back_for_an_item_no_longer_shown_is_dropped() {
     let mut a = app();
     quiz(&mut a, "q2", &["spot-thread-sleep", "spot-cpu-loop"]);
+    let _ = a.update(Action::ToggleVariant);
     let effect = a.update(Action::Open);
     let Effect::RunPractice { purpose, request } = effect else {
         panic!("the evidence run is asked for")
