@@ -337,8 +337,7 @@ pub fn quiz_key(
             *selected = Some(selected.map_or(options.saturating_sub(1), |s| s.saturating_sub(1)));
         }
         (ItemState::Choice { selected, .. }, QuizKey::Down) => {
-            *selected =
-                Some(selected.map_or(0, |s| (s + 1).min(options.saturating_sub(1))));
+            *selected = Some(selected.map_or(0, |s| (s + 1).min(options.saturating_sub(1))));
         }
         (ItemState::Choice { selected, .. }, QuizKey::Char(c)) if c.is_ascii_digit() => {
             if let Some(d) = c.to_digit(10).filter(|&d| d >= 1 && d as usize <= options) {
@@ -572,9 +571,7 @@ pub fn interview_key(
         (
             practice::Phase::Revealed { .. } | practice::Phase::Ready,
             QuizKey::Toggle | QuizKey::Skip,
-        ) => {
-            InterviewAction::Skip { at }
-        }
+        ) => InterviewAction::Skip { at },
         _ => return (PracticeEffect::None, None),
     };
     apply_interview(i, action, lessons, progress, now)

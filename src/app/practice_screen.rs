@@ -219,13 +219,12 @@ impl App {
         if let Action::PracticeRan { purpose, result } = action {
             match (purpose, self.practice.as_mut()) {
                 (RunPurpose::Candidates(key), Some(PracticeView::Quiz(q))) => {
-                    let names = result
-                        .map(|run| {
-                            run.runs
-                                .first()
-                                .map(|(_, tl, _)| crate::practice::measure::task_names(tl))
-                                .unwrap_or_default()
-                        });
+                    let names = result.map(|run| {
+                        run.runs
+                            .first()
+                            .map(|(_, tl, _)| crate::practice::measure::task_names(tl))
+                            .unwrap_or_default()
+                    });
                     practice::candidates_listed(q, &key, names);
                 }
                 (RunPurpose::Candidates(_), _) => {}

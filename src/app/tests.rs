@@ -281,7 +281,11 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
         let _ = a.update(Action::Char(c));
     }
     assert!(matches!(a.update(Action::Open), Effect::None));
-    assert!(a.message.as_deref().is_some_and(|m| m.contains("none of the tasks")));
+    assert!(
+        a.message
+            .as_deref()
+            .is_some_and(|m| m.contains("none of the tasks"))
+    );
     let _ = a.update(Action::Backspace);
     let _ = a.update(Action::Char('1'));
     let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {

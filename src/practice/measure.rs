@@ -67,13 +67,10 @@ pub fn describe(measure: &Measure) -> String {
         Measure::TotalMs => "the total time".into(),
         Measure::FirstFinished => "the first task to finish".into(),
         Measure::OutcomeCount(outcome) => format!("the tasks that ended {}", words(outcome)),
-        Measure::Metric(name) => METRIC_WORDS
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or_else(
-                || words(name.strip_suffix("_ms").unwrap_or(name)),
-                |(_, w)| (*w).to_owned(),
-            ),
+        Measure::Metric(name) => METRIC_WORDS.iter().find(|(n, _)| n == name).map_or_else(
+            || words(name.strip_suffix("_ms").unwrap_or(name)),
+            |(_, w)| (*w).to_owned(),
+        ),
     }
 }
 
@@ -219,7 +216,10 @@ mod tests {
         let c = names(&["worker 0", "worker 1", "worker 2"]);
         assert_eq!(pick_task("0", &c).ok(), Some("worker 0"));
         assert_eq!(pick_task("3", &c).ok(), Some("worker 2"), "third listed");
-        assert!(pick_task("1", &c).is_err(), "worker 1, or the first listed?");
+        assert!(
+            pick_task("1", &c).is_err(),
+            "worker 1, or the first listed?"
+        );
         let plain = names(&["alpha", "beta"]);
         assert_eq!(pick_task("2", &plain).ok(), Some("beta"));
         assert_eq!(pick_task("b", &plain).ok(), Some("beta"));

@@ -222,7 +222,13 @@ pub(super) fn prose(lines: &mut Vec<Line<'_>>, s: &str, style: Style) {
 
 /// Rendered Markdown (from the app's cache) over `base`, or `raw` as prose when it is not
 /// rendered yet (a test may draw before any update).
-fn markdown<'a>(lines: &mut Vec<Line<'a>>, md: Option<&'a [MdLine]>, raw: &str, base: Style, t: &Theme) {
+fn markdown<'a>(
+    lines: &mut Vec<Line<'a>>,
+    md: Option<&'a [MdLine]>,
+    raw: &str,
+    base: Style,
+    t: &Theme,
+) {
     match md {
         Some(md) => lines.extend(md.iter().map(|l| md_line(l, t, base))),
         None => prose(lines, raw, base),
@@ -439,7 +445,11 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
             );
             lines.push(Line::default());
             if *revealed {
-                lines.extend(app.answer_lines(&lesson.id).iter().map(|l| md_line(l, t, t.base)));
+                lines.extend(
+                    app.answer_lines(&lesson.id)
+                        .iter()
+                        .map(|l| md_line(l, t, t.base)),
+                );
                 lines.push(Line::default());
                 match graded {
                     None => lines.push(text(
@@ -502,7 +512,11 @@ fn predict_verdict<'a>(score: &PredictScore, measure: &Measure, t: &Theme) -> Ve
                     score.score * 100.0
                 )
             };
-            let style = if score.within_tolerance { t.ok } else { t.error };
+            let style = if score.within_tolerance {
+                t.ok
+            } else {
+                t.error
+            };
             lines.push(text(&verdict, style));
         }
         (predicted, measured) => {
@@ -668,7 +682,10 @@ fn quiz_done<'a>(s: &QuizSummary, t: &Theme) -> Page<'a> {
         format!("{} skipped", s.skipped),
     ];
     if s.unscored > 0 {
-        counts.push(format!("{} not scored (the demo could not run)", s.unscored));
+        counts.push(format!(
+            "{} not scored (the demo could not run)",
+            s.unscored
+        ));
     }
     if s.not_reached > 0 {
         counts.push(format!("{} not reached", s.not_reached));
@@ -691,7 +708,10 @@ fn quiz_done<'a>(s: &QuizSummary, t: &Theme) -> Page<'a> {
                 1 => "tomorrow".to_owned(),
                 n => format!("in {n} days"),
             };
-            format!("The next item falls due {when}, {}.", day.format("%a %-d %b"))
+            format!(
+                "The next item falls due {when}, {}.",
+                day.format("%a %-d %b")
+            )
         }
         None => "Nothing else is scheduled yet.".to_owned(),
     };

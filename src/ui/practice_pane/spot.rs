@@ -4,8 +4,8 @@ use ratatui::text::{Line, Span};
 
 use super::{prose, text};
 use crate::markdown::MdLine;
-use crate::ui::lesson_text::md_spans;
 use crate::practice::SpotResult;
+use crate::ui::lesson_text::md_spans;
 use crate::ui::theme::Theme;
 
 /// The exercise's code, a line each, with the learner's marks or, once checked, the verdict per
