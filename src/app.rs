@@ -289,9 +289,9 @@ impl App {
                 self.set_now(now);
                 return self.update_practice(Action::Tick { at, now });
             }
-            Action::StartReview => self.start_review(),
+            Action::StartReview => return self.start_review(),
             Action::StartInterview => self.start_interview(),
-            Action::StartQuiz => self.start_quiz(),
+            Action::StartQuiz => return self.start_quiz(),
             other => {
                 return match self.screen {
                     Screen::Browser => self.update_browser(other),

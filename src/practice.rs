@@ -7,6 +7,8 @@
 //! - [`evidence`]: the runs practice shows: a prediction's run, a bug's buggy and fixed variants,
 //!   an interview question's demo.
 //! - [`interview`]: the mock interview as a state machine driven by [`interview::Interview::update`].
+//! - [`measure`]: what a predict item measures, in words and units, and the tasks a "which
+//!   finishes first" question can name.
 //! - [`review`]: FSRS scheduling (through the `rs-fsrs` crate) and the "due now" queue.
 //! - [`record`]: an answer graded and scheduled, then handed to progress to keep.
 //! - [`mod@stats`]: progress per lesson, due items and streaks.
@@ -16,6 +18,7 @@
 
 pub mod evidence;
 pub mod interview;
+pub mod measure;
 pub mod record;
 pub mod review;
 pub mod score;
@@ -28,7 +31,9 @@ pub use interview::{
     Question, Summary,
 };
 pub use record::{record_interview, record_quiz, record_self_grade};
-pub use review::{DueItem, QueueEntry, QueueReason, Scheduler, due_queue, review_queue};
+pub use review::{
+    DueItem, QueueEntry, QueueReason, Scheduler, due_queue, next_due_day, review_queue,
+};
 pub use score::{
     ChoiceResult, Measured, PredictRun, PredictScore, Prediction, QuizOutcome, SpotResult,
     measure_run, predict_request, run_predict, score_choice, score_predict_item, score_prediction,

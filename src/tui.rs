@@ -17,7 +17,7 @@ use crossterm::event::{
 };
 use crossterm::execute;
 
-use crate::app::{Action, App, Key, KeyCode, Pane, keymap};
+use crate::app::{Action, App, Effect, Key, KeyCode, Pane, keymap};
 use crate::lesson::LessonSet;
 use crate::ui;
 use effects::{Effects, Step};
@@ -73,9 +73,13 @@ pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
         None => notes
             .push("no data directory found: progress will not be saved (use --data-dir)".into()),
     }
-    if options.review {
-        let _ = app.update(Action::StartReview);
-    }
+    // Its first item may ask for a run (the tasks a prediction can name): performed below, once
+    // there is an edge to do it.
+    let review = if options.review {
+        app.update(Action::StartReview)
+    } else {
+        Effect::None
+    };
     if !notes.is_empty() {
         notes.extend(app.message.clone());
         let _ = app.update(Action::Notify(notes.join(" · ")));
@@ -94,6 +98,9 @@ pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
         None => None,
     };
     let mut effects = Effects::new(tx.clone(), saver, effects::score_prediction);
+    if let Step::Then(next) = effects.perform(review, &app) {
+        let _ = app.update(next);
+    }
     warm_highlighting(&app, tx.clone());
     // Before any demo runtime starts, so the console sees every demo task.
     if let Some(addr) = options.console {

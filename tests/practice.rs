@@ -939,7 +939,7 @@ mod keys {
         let (index, state) = quiz_state(&a);
         assert_eq!(index, 1, "Space skipped the first prediction");
         assert!(
-            matches!(state, ItemState::Predict { ref input, result: None } if input.is_empty())
+            matches!(state, ItemState::Predict { ref input, result: None, .. } if input.is_empty())
         );
         // Once typing, Space is part of the answer: task names have spaces.
         for c in "request".chars() {
@@ -975,6 +975,183 @@ mod keys {
         let (_, state_after) = quiz_state(&a);
         assert!(matches!(state, ItemState::Spot { ref marked, .. } if marked.is_empty()));
         assert!(matches!(state_after, ItemState::Spot { ref marked, .. } if marked.len() == 1));
+    }
+
+    fn key(lesson: &str, item: &str) -> ItemKey {
+        ItemKey::quiz(&asyncdojo::lesson::LessonId(lesson.into()), item)
+    }
+
+    /// Do what the app asked of the edge for a run, and feed the run back.
+    fn perform(app: &mut App, effect: Effect) {
+        if let Effect::RunPractice { purpose, request } = effect {
+            let result =
+                asyncdojo::practice::evidence::run_shown(request).map_err(|e| e.to_string());
+            let _ = app.update(asyncdojo::app::Action::PracticeRan { purpose, result });
+        }
+    }
+
+    fn type_keys(app: &mut App, text: &str) {
+        for c in text.chars() {
+            let effect = press(app, KeyCode::Char(c));
+            perform(app, effect);
+        }
+    }
+
+    #[test]
+    fn a_task_is_named_from_the_listed_tasks_and_anything_else_is_not_scored() {
+        let mut a = app();
+        quiz(&mut a, "q01-sync-vs-async", &["first-done"]);
+        let first = key("q01-sync-vs-async", "first-done");
+        // Before the tasks are listed, Enter says to wait: nothing is scored.
+        let Effect::RunPractice { purpose, request } = press(&mut a, KeyCode::Char('2')) else {
+            panic!("the item asks for its tasks when first shown");
+        };
+        assert!(matches!(press(&mut a, KeyCode::Enter), Effect::None));
+        assert_eq!(a.message.as_deref(), Some(practice::STILL_LISTING));
+        perform(&mut a, Effect::RunPractice { purpose, request });
+        let (_, state) = quiz_state(&a);
+        assert!(
+            matches!(&state, ItemState::Predict { candidates: practice::Candidates::Listed(names), .. }
+                if names == &["request 1", "request 2", "request 3"]),
+            "{state:?}"
+        );
+        // `100` (the 100 ms request) names no task: the answer lists them, nothing is recorded.
+        let _ = press(&mut a, KeyCode::Backspace);
+        type_keys(&mut a, "100");
+        assert!(matches!(press(&mut a, KeyCode::Enter), Effect::None));
+        assert_eq!(
+            a.message.as_deref(),
+            Some(
+                "`100` is none of the tasks: type request 1, request 2 or request 3, or its number"
+            )
+        );
+        let (_, state) = quiz_state(&a);
+        assert!(
+            matches!(state, ItemState::Predict { result: None, .. }),
+            "still open"
+        );
+        assert!(a.progress.item(&first).is_none(), "nothing scored");
+        // Its number, or the start of its name, is the task.
+        for _ in 0..3 {
+            let _ = press(&mut a, KeyCode::Backspace);
+        }
+        type_keys(&mut a, "2");
+        let Effect::ScorePredict { typed, .. } = press(&mut a, KeyCode::Enter) else {
+            panic!("a named task is scored");
+        };
+        assert_eq!(typed, "request 2");
+        let _ = press(&mut a, KeyCode::Backspace);
+        type_keys(&mut a, "req");
+        let _ = press(&mut a, KeyCode::Enter);
+        assert!(
+            a.message
+                .as_deref()
+                .is_some_and(|m| m.contains("could be request 1, request 2 or request 3")),
+            "{:?}",
+            a.message
+        );
+    }
+
+    #[test]
+    fn a_choice_starts_with_none_chosen_and_enter_then_says_how_to_pick() {
+        let mut a = app();
+        quiz(&mut a, "q01-sync-vs-async", &["parallel-or-not"]);
+        let (_, state) = quiz_state(&a);
+        assert!(matches!(state, ItemState::Choice { selected: None, .. }));
+        let _ = press(&mut a, KeyCode::Enter);
+        assert_eq!(
+            a.message.as_deref(),
+            Some("pick an option with 1-4 or ↑/↓, then Enter")
+        );
+        let (index, state) = quiz_state(&a);
+        assert_eq!(index, 0);
+        assert!(matches!(state, ItemState::Choice { result: None, .. }));
+        assert!(
+            a.progress
+                .item(&key("q01-sync-vs-async", "parallel-or-not"))
+                .is_none()
+        );
+        // ↓ picks the first option; Enter answers it.
+        let _ = press(&mut a, KeyCode::Down);
+        let _ = press(&mut a, KeyCode::Enter);
+        let (_, state) = quiz_state(&a);
+        assert!(matches!(
+            state,
+            ItemState::Choice {
+                selected: Some(0),
+                result: Some(_)
+            }
+        ));
+    }
+
+    #[test]
+    fn spot_the_bug_is_skipped_with_s_and_enter_with_nothing_marked_asks_first() {
+        let mut a = app();
+        quiz(
+            &mut a,
+            "q01-sync-vs-async",
+            &["spot-guide-q1", "parallel-or-not"],
+        );
+        let spot = key("q01-sync-vs-async", "spot-guide-q1");
+        let _ = press(&mut a, KeyCode::Enter);
+        assert_eq!(a.message.as_deref(), Some(practice::MARK_A_LINE));
+        let (index, state) = quiz_state(&a);
+        assert_eq!(index, 0, "nothing marked is not an answer");
+        assert!(matches!(state, ItemState::Spot { result: None, .. }));
+        assert!(a.progress.item(&spot).is_none(), "no 0% recorded");
+        let _ = press(&mut a, KeyCode::Char('s'));
+        let (index, _) = quiz_state(&a);
+        assert_eq!(index, 1, "s skipped it");
+        assert!(a.progress.item(&spot).is_none(), "a skip records nothing");
+        match &a.practice {
+            Some(PracticeView::Quiz(q)) => {
+                assert_eq!(q.tally, [practice::Tally::Skipped]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // `s` skips a choice too.
+        let _ = press(&mut a, KeyCode::Char('s'));
+        assert!(matches!(a.practice, Some(PracticeView::QuizDone(_))));
+    }
+
+    #[test]
+    fn a_quiz_ends_on_its_summary_and_what_is_due_next() {
+        let mut a = app();
+        quiz(
+            &mut a,
+            "q01-sync-vs-async",
+            &["parallel-or-not", "sequential-total", "spot-guide-q1"],
+        );
+        let _ = press(&mut a, KeyCode::Char('3'));
+        let _ = press(&mut a, KeyCode::Enter);
+        let _ = press(&mut a, KeyCode::Enter);
+        let _ = press(&mut a, KeyCode::Char(' '));
+        let (index, _) = quiz_state(&a);
+        assert_eq!(index, 2);
+        // Esc part-way: the summary, with what was not reached.
+        let _ = press(&mut a, KeyCode::Esc);
+        let Some(PracticeView::QuizDone(s)) = &a.practice else {
+            panic!("Esc after an answer shows the summary: {:?}", a.practice);
+        };
+        assert_eq!(
+            (s.items, s.answered(), s.right, s.skipped, s.not_reached),
+            (3, 1, 1, 1, 1)
+        );
+        assert_eq!(s.average, Some(1.0));
+        assert_eq!(s.due_now, 0, "the right answer is due later");
+        let due = a
+            .progress
+            .item(&key("q01-sync-vs-async", "parallel-or-not"))
+            .and_then(|i| i.card.as_ref())
+            .map(|c| a.now.local_day(c.due));
+        assert_eq!(s.next_due, due, "the next due day is the answered item's");
+        assert!(s.next_due > Some(s.today));
+        let _ = press(&mut a, KeyCode::Enter);
+        assert_ne!(a.screen, Screen::Practice, "Enter leaves the summary");
+        // Esc before anything was answered just leaves.
+        quiz(&mut a, "q01-sync-vs-async", &["parallel-or-not"]);
+        let _ = press(&mut a, KeyCode::Esc);
+        assert_ne!(a.screen, Screen::Practice);
     }
 
     #[test]

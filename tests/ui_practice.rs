@@ -54,9 +54,12 @@ fn perform(app: &mut App, effect: Effect) {
     }
 }
 
+/// Type `text`, doing what each key asks (the first one, on a "which finishes first" item, lists
+/// the tasks it can name).
 fn type_in(app: &mut App, text: &str) {
     for c in text.chars() {
-        let _ = app.update(Action::Char(c));
+        let effect = app.update(Action::Char(c));
+        perform(app, effect);
     }
 }
 
@@ -109,6 +112,7 @@ fn interview(app: &mut App, lesson: &str) {
 fn an_explanation_keeps_the_spaces_at_its_line_breaks() {
     let mut a = app();
     quiz(&mut a, "q1", &["parallel-or-not"]);
+    let _ = a.update(Action::Char('1'));
     let _ = a.update(Action::Open);
     let text = words(&screen(&a, 160, 48));
     assert!(
@@ -259,6 +263,7 @@ fn a_guess_past_the_end_of_the_run_widens_the_axis_to_show_it() {
 fn a_run_that_comes_back_for_an_item_no_longer_shown_is_dropped() {
     let mut a = app();
     quiz(&mut a, "q2", &["spot-thread-sleep", "spot-cpu-loop"]);
+    let _ = a.update(Action::ToggleVariant);
     let effect = a.update(Action::Open);
     let Effect::RunPractice { purpose, request } = effect else {
         panic!("the evidence run is asked for")
@@ -364,4 +369,191 @@ fn the_next_quiz_item_starts_at_the_top_of_its_text() {
     assert_eq!(a.practice_scroll, 20, "PgDn moves the text ten rows");
     let _ = a.update(Action::Open);
     assert_eq!(a.practice_scroll, 0, "the next item starts at its top");
+}
+
+/// What the app does when practice first draws an item (the terminal loop sends a tick with every
+/// event on the practice screen): a "which finishes first" item lists its tasks.
+fn show(app: &mut App) {
+    let effect = app.update(Action::Tick {
+        at: std::time::Duration::ZERO,
+    });
+    perform(app, effect);
+}
+
+/// Q1's "which finishes first", as shown before the answer: the tasks it can name are listed
+/// (from a run of its demo, in spawn order), and the input asks for a name, not milliseconds.
+fn first_done_shown() -> App {
+    let mut a = app();
+    quiz(&mut a, "q1", &["first-done"]);
+    show(&mut a);
+    a
+}
+
+#[test]
+fn first_finished_prompt_80x24() {
+    insta::assert_snapshot!(screen(&first_done_shown(), 80, 24));
+}
+
+#[test]
+fn a_which_finishes_first_item_names_its_tasks_before_the_answer() {
+    let text = words(&screen(&first_done_shown(), 80, 24));
+    assert!(
+        text.contains("the tasks: request 1 · request 2 · request 3"),
+        "{text}"
+    );
+    assert!(text.contains("type a task's name, or its number"), "{text}");
+    assert!(!text.contains("(ms)"), "{text}");
+}
+
+#[test]
+fn a_named_task_is_right_or_wrong_not_a_percentage() {
+    for (typed, verdict) in [
+        ("2", "Right: request 2 finished first."),
+        ("request 3", "Not this time: request 2 finished first."),
+    ] {
+        let mut a = first_done_shown();
+        type_in(&mut a, typed);
+        let effect = a.update(Action::Open);
+        perform(&mut a, effect);
+        let text = words(&screen(&a, 120, 40));
+        assert!(text.contains(verdict), "{typed}: {text}");
+        assert!(
+            !text.contains("Within") && !text.contains("Outside"),
+            "{text}"
+        );
+        assert!(!text.contains("Score"), "{text}");
+    }
+}
+
+#[test]
+fn a_count_is_a_plain_number_and_a_metric_is_said_in_words() {
+    let mut a = app();
+    quiz(&mut a, "q2", &["max-running"]);
+    show(&mut a);
+    let before = words(&screen(&a, 120, 40));
+    assert!(before.contains("type a number ·"), "{before}");
+    assert!(
+        !before.contains("(ms)") && !before.contains("milliseconds"),
+        "a count is not in ms: {before}"
+    );
+    type_in(&mut a, "2");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let after = words(&screen(&a, 120, 40));
+    assert!(
+        after.contains("measured on the virtual clock: 1 (the most tasks running at once)"),
+        "{after}"
+    );
+    assert!(
+        after.contains("your guess 2 · measured 1 (the most tasks running at once)"),
+        "{after}"
+    );
+    assert!(!after.contains("metric:"), "{after}");
+    assert!(
+        !after.contains("1 ms") && !after.contains("2 ms"),
+        "{after}"
+    );
+}
+
+/// Q14's 33-line template, the cursor moved to its last line.
+fn spot_cursor_at_the_end() -> App {
+    let mut a = app();
+    quiz(&mut a, "q14", &["spot-template"]);
+    for _ in 0..32 {
+        let _ = a.update(Action::Down);
+    }
+    a
+}
+
+#[test]
+fn spot_the_bug_cursor_80x24() {
+    insta::assert_snapshot!(screen(&spot_cursor_at_the_end(), 80, 24));
+}
+
+#[test]
+fn the_view_follows_the_spot_the_bug_cursor() {
+    let mut a = spot_cursor_at_the_end();
+    let _ = a.update(Action::ToggleVariant);
+    let text = screen(&a, 80, 24);
+    assert!(
+        text.contains("● 33 "),
+        "the marked last line is in view:\n{text}"
+    );
+    // Back to the top: the first line comes back into view.
+    for _ in 0..32 {
+        let _ = a.update(Action::Up);
+    }
+    let text = screen(&a, 80, 24);
+    assert!(text.contains("   1 "), "{text}");
+}
+
+/// Q2's "from a thread" choice: Markdown in the prompt, options and explanation.
+fn choice_shown() -> App {
+    let mut a = app();
+    quiz(&mut a, "q2", &["from-thread"]);
+    show(&mut a);
+    a
+}
+
+#[test]
+fn choice_80x24() {
+    insta::assert_snapshot!(screen(&choice_shown(), 80, 24));
+}
+
+#[test]
+fn choice_answered_80x24() {
+    let mut a = choice_shown();
+    let _ = a.update(Action::Char('2'));
+    let _ = a.update(Action::Open);
+    insta::assert_snapshot!(screen(&a, 80, 24));
+}
+
+#[test]
+fn markdown_in_practice_is_rendered_not_shown_raw() {
+    let mut a = choice_shown();
+    let before = screen(&a, 80, 24);
+    assert!(before.contains("asyncio.run_coroutine_threadsafe(coro, loop)"));
+    assert!(!before.contains('`'), "{before}");
+    assert!(!before.contains('›'), "nothing is chosen yet:\n{before}");
+    let _ = a.update(Action::Char('1'));
+    let _ = a.update(Action::Open);
+    let after = screen(&a, 80, 24);
+    assert!(after.contains("Right."), "{after}");
+    assert!(!after.contains('`'), "{after}");
+}
+
+/// Q1's quiz to its end: a choice right, a prediction skipped, a spot-the-bug with a line marked
+/// that is not the bug, the wrong task named first.
+fn quiz_finished() -> App {
+    let mut a = app();
+    quiz(
+        &mut a,
+        "q1",
+        &[
+            "parallel-or-not",
+            "sequential-total",
+            "spot-guide-q1",
+            "first-done",
+        ],
+    );
+    show(&mut a);
+    let _ = a.update(Action::Char('3'));
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::Char(' '));
+    let _ = a.update(Action::ToggleVariant);
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    type_in(&mut a, "1");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let _ = a.update(Action::Open);
+    a
+}
+
+#[test]
+fn quiz_summary_80x24() {
+    insta::assert_snapshot!(screen(&quiz_finished(), 80, 24));
 }

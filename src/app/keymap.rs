@@ -86,21 +86,31 @@ pub static KEYMAP: &[Binding] = &[
         "answer / reveal / next question",
         true,
     ),
+    // Space, s and the digits mean different things per kind of item: the item's own hint line
+    // says which apply, so the status bar does not promise them all everywhere.
     bind(
         &[Char(' ')],
         "Space",
         Scope::Practice,
         Action::ToggleVariant,
-        "mark a line (spot the bug) / skip a question",
-        true,
+        "skip; spot the bug: mark a line; a prediction: skip only before typing",
+        false,
+    ),
+    bind(
+        &[Char('s')],
+        "s",
+        Scope::Practice,
+        Action::Cancel,
+        "skip the item or question (not while typing an answer)",
+        false,
     ),
     bind(
         &[Char('1'), Char('2'), Char('3'), Char('4')],
         "1-4",
         Scope::Practice,
         Action::Char('1'),
-        "pick an option; after a reveal: Again / Hard / Good / Easy",
-        true,
+        "multiple choice: pick an option · after an interview reveal: Again/Hard/Good/Easy",
+        false,
     ),
     bind(
         &[Char('R')],

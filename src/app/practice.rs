@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::demo::RunRequest;
-use crate::lesson::{Lesson, QuizKind};
+use crate::lesson::{Lesson, Measure, QuizKind};
 use crate::practice::{
     self, ChoiceResult, Grade, Interview, InterviewAction, InterviewConfig, InterviewEffect,
     ItemKey, PredictScore, QuizOutcome, RunPurpose, SpotResult, Summary,
@@ -16,11 +16,14 @@ use crate::progress::{Moment, Progress};
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemState {
     Choice {
-        selected: usize,
+        /// Nothing at first: a stray Enter must not answer option 1.
+        selected: Option<usize>,
         result: Option<ChoiceResult>,
     },
     Predict {
         input: String,
+        /// The tasks a "which finishes first" prediction can name.
+        candidates: Candidates,
         result: Option<Result<PredictScore, String>>,
     },
     Spot {
@@ -33,6 +36,22 @@ pub enum ItemState {
         revealed: bool,
         graded: Option<Grade>,
     },
+}
+
+/// The tasks a "which finishes first" prediction can name, listed from a run of its demo made
+/// when the item is shown (names in spawn order only: nothing about when they finish). Typed
+/// answers are matched against them before anything is scored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Candidates {
+    /// The item predicts a number.
+    Unneeded,
+    /// To be asked of the edge with the next update.
+    Wanted,
+    /// The run is on its way.
+    Listing,
+    Listed(Vec<String>),
+    /// The run failed: answers are scored as typed (see [`practice::score::names_match`]).
+    Unavailable(String),
 }
 
 impl ItemState {
@@ -51,6 +70,17 @@ impl ItemState {
     }
 }
 
+/// What became of one item of a session.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tally {
+    /// Answered: its 0..1 score (a self-grade counts as [`Grade::score`]) and grade.
+    Scored { score: f64, grade: Grade },
+    /// Skipped: nothing recorded.
+    Skipped,
+    /// Answered, but the demo that scores it could not run: nothing recorded.
+    Unscored,
+}
+
 /// A run through some quiz items: one lesson's, or the review queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuizSession {
@@ -58,8 +88,77 @@ pub struct QuizSession {
     pub items: Vec<ItemKey>,
     pub index: usize,
     pub state: ItemState,
-    /// Scores of the items answered so far (self-graded recalls count by grade).
-    pub scores: Vec<f64>,
+    /// One entry per item left behind (answered, skipped) and for the current one once answered.
+    pub tally: Vec<Tally>,
+}
+
+impl QuizSession {
+    /// The scores of the items answered so far.
+    pub fn scores(&self) -> impl Iterator<Item = f64> + '_ {
+        self.tally.iter().filter_map(|t| match t {
+            Tally::Scored { score, .. } => Some(*score),
+            _ => None,
+        })
+    }
+}
+
+/// A quiz or review at its end (or left early): how it went, and what comes back when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuizSummary {
+    pub title: String,
+    pub items: usize,
+    /// Scored Good or better (a score of 0.9 up, or a self-grade of Good or Easy).
+    pub right: usize,
+    /// Scored Hard (0.5 up to 0.9).
+    pub partly: usize,
+    /// Scored Again (under 0.5).
+    pub wrong: usize,
+    pub skipped: usize,
+    /// Answered, but the demo could not run to score them.
+    pub unscored: usize,
+    /// Left when the session was ended early.
+    pub not_reached: usize,
+    /// The mean score of the answered items.
+    pub average: Option<f64>,
+    /// Items due for review now, across every lesson.
+    pub due_now: usize,
+    /// The session's day and the next day an item falls due after it.
+    pub today: chrono::NaiveDate,
+    pub next_due: Option<chrono::NaiveDate>,
+}
+
+impl QuizSummary {
+    pub fn answered(&self) -> usize {
+        self.right + self.partly + self.wrong
+    }
+}
+
+/// The summary of `q` against progress as it is `now` (its answers already recorded).
+pub fn quiz_summary(
+    q: &QuizSession,
+    lessons: &[Lesson],
+    progress: &Progress,
+    now: &Moment,
+) -> QuizSummary {
+    let count = |f: &dyn Fn(&Tally) -> bool| q.tally.iter().filter(|t| f(t)).count();
+    let graded = |g: &dyn Fn(Grade) -> bool| {
+        count(&|t: &Tally| matches!(t, Tally::Scored { grade, .. } if g(*grade)))
+    };
+    let scores: Vec<f64> = q.scores().collect();
+    QuizSummary {
+        title: q.title.clone(),
+        items: q.items.len(),
+        right: graded(&|g| g >= Grade::Good),
+        partly: graded(&|g| g == Grade::Hard),
+        wrong: graded(&|g| g == Grade::Again),
+        skipped: count(&|t| *t == Tally::Skipped),
+        unscored: count(&|t| *t == Tally::Unscored),
+        not_reached: q.items.len().saturating_sub(q.tally.len()),
+        average: (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
+        due_now: practice::due_queue(lessons, progress, now).len(),
+        today: now.day(),
+        next_due: practice::next_due_day(lessons, progress, now),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +167,8 @@ pub enum PracticeView {
     Interview(Interview),
     /// The interview's end: what was asked and how it went.
     Summary(Summary),
+    /// A quiz's or review's end.
+    QuizDone(QuizSummary),
 }
 
 impl PracticeView {
@@ -75,7 +176,7 @@ impl PracticeView {
         match self {
             PracticeView::Quiz(q) => q.state.takes_text(),
             PracticeView::Interview(i) => matches!(i.phase(), practice::Phase::Answering { .. }),
-            PracticeView::Summary(_) => false,
+            PracticeView::Summary(_) | PracticeView::QuizDone(_) => false,
         }
     }
 
@@ -102,6 +203,10 @@ pub enum PracticeEffect {
         request: RunRequest,
         save: bool,
     },
+    /// Tell the learner something (the status bar): why a key did nothing.
+    Message(String),
+    /// The session is over: show its summary.
+    Finished,
     /// Leave practice.
     Close,
 }
@@ -114,7 +219,7 @@ pub fn start_quiz(title: String, items: Vec<ItemKey>, lessons: &[Lesson]) -> Opt
         items,
         index: 0,
         state,
-        scores: Vec::new(),
+        tally: Vec::new(),
     })
 }
 
@@ -139,11 +244,15 @@ fn initial_state(key: &ItemKey, lessons: &[Lesson]) -> Option<ItemState> {
             graded: None,
         },
         Some(QuizKind::Choice) => ItemState::Choice {
-            selected: 0,
+            selected: None,
             result: None,
         },
         Some(QuizKind::Predict) => ItemState::Predict {
             input: String::new(),
+            candidates: match item.and_then(|i| i.as_predict()).map(|p| &p.measure) {
+                Some(Measure::FirstFinished) => Candidates::Wanted,
+                _ => Candidates::Unneeded,
+            },
             result: None,
         },
         Some(QuizKind::SpotTheBug) => ItemState::Spot {
@@ -160,12 +269,26 @@ pub enum QuizKey {
     Up,
     Down,
     Toggle,
+    /// `s`: skip what is not answered yet (where it is not text).
+    Skip,
     Submit,
     Char(char),
     Backspace,
     Grade(Grade),
     Back,
 }
+
+/// Enter on a choice with none chosen.
+pub fn pick_an_option(options: usize) -> String {
+    format!("pick an option with 1-{options} or ↑/↓, then Enter")
+}
+
+/// Enter on spot-the-bug with no line marked.
+pub const MARK_A_LINE: &str = "mark at least one line with Space (↑/↓ move), or press s to skip";
+
+/// A "which finishes first" answer typed before the tasks are listed.
+pub const STILL_LISTING: &str =
+    "still listing the tasks that could finish first: Enter again in a moment";
 
 pub fn quiz_key(
     q: &mut QuizSession,
@@ -175,51 +298,72 @@ pub fn quiz_key(
     now: &Moment,
 ) -> PracticeEffect {
     if key == QuizKey::Back {
-        return PracticeEffect::Close;
+        // Leaving before anything happened is just leaving; otherwise say how it went.
+        return if q.tally.is_empty() {
+            PracticeEffect::Close
+        } else {
+            PracticeEffect::Finished
+        };
     }
     let Some((lesson, item)) = q.items.get(q.index).and_then(|k| k.resolve(lessons)) else {
         return PracticeEffect::Close;
     };
     let current = q.items[q.index].clone();
     if q.state.is_done() {
-        if key == QuizKey::Submit {
+        if matches!(key, QuizKey::Submit | QuizKey::Skip) {
             return next_item(q, lessons);
         }
         return PracticeEffect::None;
     }
+    let options = item
+        .and_then(|i| i.as_choice())
+        .map_or(0, |c| c.options.len());
     match (&mut q.state, key) {
-        // Space skips what is not answered yet (the status bar says so), except where it marks a
-        // line. In a prediction it is text, so it skips only while nothing is typed: a task name
-        // may have a space in it.
+        // Space skips what is not answered yet (the item's own hint says so), except where it
+        // marks a line; `s` skips everywhere but in a prediction, where it is text. In a
+        // prediction Space skips only while nothing is typed: a task name may have a space in it.
         (ItemState::Predict { input, .. }, QuizKey::Char(' ')) if input.is_empty() => {
-            return next_item(q, lessons);
+            return skip(q, lessons);
         }
         (ItemState::Choice { .. } | ItemState::Recall { .. }, QuizKey::Toggle) => {
-            return next_item(q, lessons);
+            return skip(q, lessons);
         }
-        (ItemState::Choice { selected, .. }, QuizKey::Up) => *selected = selected.saturating_sub(1),
+        (
+            ItemState::Choice { .. } | ItemState::Recall { .. } | ItemState::Spot { .. },
+            QuizKey::Skip,
+        ) => return skip(q, lessons),
+        // With none chosen, ↓ picks the first option and ↑ the last.
+        (ItemState::Choice { selected, .. }, QuizKey::Up) => {
+            *selected = Some(selected.map_or(options.saturating_sub(1), |s| s.saturating_sub(1)));
+        }
         (ItemState::Choice { selected, .. }, QuizKey::Down) => {
-            let n = item
-                .and_then(|i| i.as_choice())
-                .map_or(0, |c| c.options.len());
-            *selected = (*selected + 1).min(n.saturating_sub(1));
+            *selected = Some(selected.map_or(0, |s| (s + 1).min(options.saturating_sub(1))));
         }
         (ItemState::Choice { selected, .. }, QuizKey::Char(c)) if c.is_ascii_digit() => {
-            let n = item
-                .and_then(|i| i.as_choice())
-                .map_or(0, |c| c.options.len());
-            if let Some(d) = c.to_digit(10).filter(|&d| d >= 1 && d as usize <= n) {
-                *selected = d as usize - 1;
+            if let Some(d) = c.to_digit(10).filter(|&d| d >= 1 && d as usize <= options) {
+                *selected = Some(d as usize - 1);
             }
         }
-        (ItemState::Choice { selected, result }, QuizKey::Submit) => {
+        (ItemState::Choice { selected: None, .. }, QuizKey::Submit) => {
+            return PracticeEffect::Message(pick_an_option(options));
+        }
+        (
+            ItemState::Choice {
+                selected: Some(selected),
+                result,
+            },
+            QuizKey::Submit,
+        ) => {
             let Some(item) = item else {
                 return PracticeEffect::None;
             };
             if let Ok(r) = practice::score_choice(item, *selected + 1) {
                 let outcome = QuizOutcome::Choice(r.clone());
-                q.scores.push(outcome.score());
-                practice::record_quiz(progress, &current, &outcome, now);
+                let grade = practice::record_quiz(progress, &current, &outcome, now);
+                q.tally.push(Tally::Scored {
+                    score: outcome.score(),
+                    grade,
+                });
                 *result = Some(r);
                 return PracticeEffect::Save;
             }
@@ -232,10 +376,27 @@ pub fn quiz_key(
         (ItemState::Predict { input, .. }, QuizKey::Backspace) => {
             input.pop();
         }
-        (ItemState::Predict { input, .. }, QuizKey::Submit) if !input.trim().is_empty() => {
+        (
+            ItemState::Predict {
+                input, candidates, ..
+            },
+            QuizKey::Submit,
+        ) if !input.trim().is_empty() => {
+            // A task is named by what the learner typed only when it names one of the listed
+            // tasks: anything else is answered with the list, not scored.
+            let typed = match candidates {
+                Candidates::Listed(names) => match practice::measure::pick_task(input, names) {
+                    Ok(name) => name.to_owned(),
+                    Err(e) => return PracticeEffect::Message(e.to_string()),
+                },
+                Candidates::Wanted | Candidates::Listing => {
+                    return PracticeEffect::Message(STILL_LISTING.into());
+                }
+                Candidates::Unneeded | Candidates::Unavailable(_) => input.clone(),
+            };
             return PracticeEffect::ScorePredict {
                 key: current,
-                typed: input.clone(),
+                typed,
             };
         }
         (ItemState::Spot { cursor, .. }, QuizKey::Up) => *cursor = cursor.saturating_sub(1),
@@ -249,6 +410,10 @@ pub fn quiz_key(
                 marked.insert(line);
             }
         }
+        // Nothing marked is no answer (it would score 0): say how to answer, or to skip.
+        (ItemState::Spot { marked, .. }, QuizKey::Submit) if marked.is_empty() => {
+            return PracticeEffect::Message(MARK_A_LINE.into());
+        }
         (ItemState::Spot { marked, result, .. }, QuizKey::Submit) => {
             let Some(item) = item else {
                 return PracticeEffect::None;
@@ -256,8 +421,11 @@ pub fn quiz_key(
             let lines: Vec<u32> = marked.iter().copied().collect();
             if let Ok(r) = practice::score_spot_item(lesson, item, &lines) {
                 let outcome = QuizOutcome::Spot(r.clone());
-                q.scores.push(outcome.score());
-                practice::record_quiz(progress, &current, &outcome, now);
+                let grade = practice::record_quiz(progress, &current, &outcome, now);
+                q.tally.push(Tally::Scored {
+                    score: outcome.score(),
+                    grade,
+                });
                 *result = Some(r);
                 // The answer is in; where a demo shows the bug, its run backs the reveal.
                 let evidence = practice::score::exercise(lesson, item)
@@ -283,13 +451,34 @@ pub fn quiz_key(
             QuizKey::Grade(g),
         ) => {
             practice::record_self_grade(progress, &current, g, now);
-            q.scores.push(g.score());
+            q.tally.push(Tally::Scored {
+                score: g.score(),
+                grade: g,
+            });
             *graded = Some(g);
             return PracticeEffect::Save;
         }
         _ => {}
     }
     PracticeEffect::None
+}
+
+/// The tasks listed for the current item came back (or could not be listed).
+pub fn candidates_listed(q: &mut QuizSession, key: &ItemKey, listed: Result<Vec<String>, String>) {
+    if q.items.get(q.index) != Some(key) {
+        return;
+    }
+    if let ItemState::Predict {
+        candidates: slot @ (Candidates::Wanted | Candidates::Listing),
+        ..
+    } = &mut q.state
+    {
+        *slot = match listed {
+            Ok(names) if !names.is_empty() => Candidates::Listed(names),
+            Ok(_) => Candidates::Unavailable("the run had no tasks to name".into()),
+            Err(e) => Candidates::Unavailable(e),
+        };
+    }
 }
 
 /// A prediction came back scored (or failed to run).
@@ -311,24 +500,35 @@ pub fn predict_scored(
     else {
         return PracticeEffect::None;
     };
-    let effect = match &result {
+    let (effect, tally) = match &result {
         Ok(score) => {
             let outcome = QuizOutcome::Predict(score.clone());
-            q.scores.push(outcome.score());
-            practice::record_quiz(progress, key, &outcome, now);
-            PracticeEffect::Save
+            let grade = practice::record_quiz(progress, key, &outcome, now);
+            let tally = Tally::Scored {
+                score: outcome.score(),
+                grade,
+            };
+            (PracticeEffect::Save, tally)
         }
-        Err(_) => PracticeEffect::None,
+        Err(_) => (PracticeEffect::None, Tally::Unscored),
     };
     *slot = Some(result);
+    q.tally.push(tally);
     effect
+}
+
+/// Skip the current item: nothing is recorded (as an unanswered item never was), the session
+/// counts it.
+fn skip(q: &mut QuizSession, lessons: &[Lesson]) -> PracticeEffect {
+    q.tally.push(Tally::Skipped);
+    next_item(q, lessons)
 }
 
 fn next_item(q: &mut QuizSession, lessons: &[Lesson]) -> PracticeEffect {
     loop {
         q.index += 1;
         let Some(key) = q.items.get(q.index) else {
-            return PracticeEffect::Close;
+            return PracticeEffect::Finished;
         };
         if let Some(state) = initial_state(key, lessons) {
             q.state = state;
@@ -368,9 +568,10 @@ pub fn interview_key(
         (practice::Phase::Revealed { .. }, QuizKey::Grade(grade)) => {
             InterviewAction::Grade { grade, at }
         }
-        (practice::Phase::Revealed { .. } | practice::Phase::Ready, QuizKey::Toggle) => {
-            InterviewAction::Skip { at }
-        }
+        (
+            practice::Phase::Revealed { .. } | practice::Phase::Ready,
+            QuizKey::Toggle | QuizKey::Skip,
+        ) => InterviewAction::Skip { at },
         _ => return (PracticeEffect::None, None),
     };
     apply_interview(i, action, lessons, progress, now)

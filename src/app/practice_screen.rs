@@ -9,7 +9,7 @@ use crate::demo::Clock;
 use crate::lesson::{LessonId, Measure};
 use crate::markdown::MdLine;
 use crate::practice::evidence::{mark_lane, one_axis};
-use crate::practice::{PracticeRun, Prediction, RunPurpose};
+use crate::practice::{ItemKey, PracticeRun, Prediction, RunPurpose};
 
 /// Rows PgUp/PgDn move the practice text, and rows a wheel step does: a page keeps a few rows of
 /// context on the shortest screens (80×24).
@@ -46,15 +46,55 @@ pub enum ShownRunState {
 /// Lane tags of an interview demo's variants, in run order.
 const VARIANT_TAGS: [&str; 6] = ["①", "②", "③", "④", "⑤", "⑥"];
 
-/// The model answer of the lesson practice is on, as rendered Markdown.
+/// The text practice shows, as rendered Markdown (backticks, bullets, bold, as the lesson pane
+/// shows them): the lesson's question, model answer and key points, and the quiz item on screen.
+/// Rendered when practice moves to another lesson or item, never per frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerText {
     pub lesson: LessonId,
+    /// The model answer.
     pub lines: Vec<MdLine>,
+    pub question: Vec<MdLine>,
+    pub key_points: Vec<Vec<MdLine>>,
+    pub item: Option<ItemText>,
+}
+
+/// A quiz item's text, rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemText {
+    pub key: ItemKey,
+    pub prompt: Vec<MdLine>,
+    pub options: Vec<Vec<MdLine>>,
+    pub explanation: Vec<MdLine>,
+    /// Spot the bug: why each of the exercise's bugs is one, in its order.
+    pub whys: Vec<Vec<MdLine>>,
+}
+
+impl ItemText {
+    fn of(key: &ItemKey, lessons: &[crate::lesson::Lesson]) -> Option<ItemText> {
+        let (lesson, item) = key.resolve(lessons)?;
+        let item = item?;
+        let render = crate::markdown::render;
+        let whys = crate::practice::score::exercise(lesson, item)
+            .map(|hunt| hunt.bugs.iter().map(|b| render(&b.why)).collect())
+            .unwrap_or_default();
+        Some(ItemText {
+            key: key.clone(),
+            prompt: render(&item.prompt),
+            options: item
+                .as_choice()
+                .into_iter()
+                .flat_map(|c| &c.options)
+                .map(|o| render(o))
+                .collect(),
+            explanation: render(&item.explanation),
+            whys,
+        })
+    }
 }
 
 impl App {
-    pub(super) fn start_review(&mut self) {
+    pub(super) fn start_review(&mut self) -> Effect {
         let queue = crate::practice::review_queue(&self.lessons, &self.progress, &self.now, 10);
         let n = queue.len();
         let items = queue.into_iter().map(|e| e.key).collect();
@@ -62,7 +102,8 @@ impl App {
             Some(q) => self.enter_practice(PracticeView::Quiz(q)),
             None => {
                 self.message =
-                    Some("nothing to review: every item is answered and none is due".into())
+                    Some("nothing to review: every item is answered and none is due".into());
+                Effect::None
             }
         }
     }
@@ -70,12 +111,12 @@ impl App {
     pub(super) fn start_interview(&mut self) {
         let seed = self.elapsed.as_nanos() as u64 ^ self.now.at.timestamp() as u64;
         let i = practice::start_interview(&self.lessons, &self.progress, &self.now, seed);
-        self.enter_practice(PracticeView::Interview(i));
+        let _ = self.enter_practice(PracticeView::Interview(i));
     }
 
-    pub(super) fn start_quiz(&mut self) {
+    pub(super) fn start_quiz(&mut self) -> Effect {
         let Some(l) = self.current_lesson() else {
-            return;
+            return Effect::None;
         };
         let items = l
             .quiz
@@ -83,15 +124,56 @@ impl App {
             .map(|q| crate::practice::ItemKey::quiz(&l.id, &q.id))
             .collect();
         let title = format!("Quiz · {} {}", l.label(), crate::text::sanitize(&l.title));
-        if let Some(q) = practice::start_quiz(title, items, &self.lessons) {
-            self.enter_practice(PracticeView::Quiz(q));
+        match practice::start_quiz(title, items, &self.lessons) {
+            Some(q) => self.enter_practice(PracticeView::Quiz(q)),
+            None => Effect::None,
         }
     }
 
-    fn enter_practice(&mut self, view: PracticeView) {
+    /// Show `view`; its first item may ask for a run (the tasks a prediction can name).
+    fn enter_practice(&mut self, view: PracticeView) -> Effect {
         self.practice = Some(view);
         self.practice_scroll = 0;
         self.screen = Screen::Practice;
+        self.ask_for_candidates()
+    }
+
+    /// A "which finishes first" item lists the tasks it can name before the learner answers: its
+    /// demo runs on the virtual clock (instant, and the same run that will score the answer), on
+    /// a worker. Asked once per item, by the update that shows it (or, should that update have
+    /// asked for something else, the next one).
+    fn ask_for_candidates(&mut self) -> Effect {
+        let Some(PracticeView::Quiz(q)) = self.practice.as_mut() else {
+            return Effect::None;
+        };
+        let ItemState::Predict {
+            candidates: candidates @ practice::Candidates::Wanted,
+            ..
+        } = &mut q.state
+        else {
+            return Effect::None;
+        };
+        let Some(key) = q.items.get(q.index) else {
+            return Effect::None;
+        };
+        let request = key
+            .resolve(&self.lessons)
+            .and_then(|(_, item)| item)
+            .ok_or_else(|| "this quiz item no longer exists".to_owned())
+            .and_then(|item| crate::practice::predict_request(item).map_err(|e| e.to_string()));
+        match request {
+            Ok(request) => {
+                *candidates = practice::Candidates::Listing;
+                Effect::RunPractice {
+                    purpose: RunPurpose::Candidates(key.clone()),
+                    request,
+                }
+            }
+            Err(e) => {
+                *candidates = practice::Candidates::Unavailable(e);
+                Effect::None
+            }
+        }
     }
 
     /// Leave practice: back to the lesson if one is open, else the browser.
@@ -116,13 +198,15 @@ impl App {
             PracticeView::Interview(i) => {
                 matches!(i.phase(), crate::practice::Phase::Revealed { .. })
             }
-            PracticeView::Summary(_) => false,
+            PracticeView::Summary(_) | PracticeView::QuizDone(_) => false,
         };
         let key = match action {
             Action::Up => Some(QuizKey::Up),
             Action::Down => Some(QuizKey::Down),
             Action::Open => Some(QuizKey::Submit),
             Action::ToggleVariant => Some(QuizKey::Toggle),
+            // `s` in practice (Cancel elsewhere: stop the running demo).
+            Action::Cancel => Some(QuizKey::Skip),
             Action::Back => Some(QuizKey::Back),
             Action::Backspace => Some(QuizKey::Backspace),
             Action::Char(c) if revealed && ('1'..='4').contains(&c) => {
@@ -134,7 +218,19 @@ impl App {
         };
         let at = self.elapsed;
         if let Action::PracticeRan { purpose, result } = action {
-            self.practice_ran(purpose, result);
+            match (purpose, self.practice.as_mut()) {
+                (RunPurpose::Candidates(key), Some(PracticeView::Quiz(q))) => {
+                    let names = result.map(|run| {
+                        run.runs
+                            .first()
+                            .map(|(_, tl, _)| crate::practice::measure::task_names(tl))
+                            .unwrap_or_default()
+                    });
+                    practice::candidates_listed(q, &key, names);
+                }
+                (RunPurpose::Candidates(_), _) => {}
+                (purpose, _) => self.practice_ran(purpose, result),
+            }
             return Effect::None;
         }
         match action {
@@ -195,9 +291,11 @@ impl App {
             (PracticeView::Interview(i), _, Some(k)) => {
                 practice::interview_key(i, k, at, &self.lessons, &mut self.progress, &self.now)
             }
-            (PracticeView::Summary(_), _, Some(QuizKey::Back | QuizKey::Submit)) => {
-                (PracticeEffect::Close, None)
-            }
+            (
+                PracticeView::Summary(_) | PracticeView::QuizDone(_),
+                _,
+                Some(QuizKey::Back | QuizKey::Submit),
+            ) => (PracticeEffect::Close, None),
             _ => (PracticeEffect::None, None),
         };
         if let Some(summary) = summary {
@@ -216,9 +314,22 @@ impl App {
             self.practice_run = None;
         }
         match effect {
-            PracticeEffect::None => Effect::None,
+            PracticeEffect::None => self.ask_for_candidates(),
             PracticeEffect::Save => {
                 self.progress_changed();
+                Effect::None
+            }
+            PracticeEffect::Message(text) => {
+                self.message = Some(text);
+                Effect::None
+            }
+            PracticeEffect::Finished => {
+                if let Some(PracticeView::Quiz(q)) = &self.practice {
+                    let summary =
+                        practice::quiz_summary(q, &self.lessons, &self.progress, &self.now);
+                    self.practice = Some(PracticeView::QuizDone(summary));
+                    self.practice_scroll = 0;
+                }
                 Effect::None
             }
             PracticeEffect::ScorePredict { key, typed } => {
@@ -298,7 +409,7 @@ impl App {
         match self.practice.as_ref()? {
             PracticeView::Quiz(q) => q.items.get(q.index).map(|k| k.lesson()),
             PracticeView::Interview(i) => i.current().map(|q| &q.lesson),
-            PracticeView::Summary(_) => None,
+            PracticeView::Summary(_) | PracticeView::QuizDone(_) => None,
         }
     }
 
@@ -332,24 +443,47 @@ impl App {
         let Some(id) = self.practice_lesson() else {
             return;
         };
-        if self.answer.as_ref().is_some_and(|a| &a.lesson == id) {
-            return;
+        if self.answer.as_ref().is_none_or(|a| &a.lesson != id) {
+            let Some(lesson) = self.lessons.iter().find(|l| &l.id == id) else {
+                return;
+            };
+            let render = crate::markdown::render;
+            self.answer = Some(AnswerText {
+                lesson: lesson.id.clone(),
+                lines: render(&lesson.answer),
+                question: render(&lesson.question),
+                key_points: lesson.key_points.iter().map(|p| render(p)).collect(),
+                item: None,
+            });
         }
-        let Some(lesson) = self.lessons.iter().find(|l| &l.id == id) else {
+        let key = match &self.practice {
+            Some(PracticeView::Quiz(q)) => q.items.get(q.index).cloned(),
+            _ => None,
+        };
+        let Some(answer) = self.answer.as_mut() else {
             return;
         };
-        self.answer = Some(AnswerText {
-            lesson: lesson.id.clone(),
-            lines: crate::markdown::render(&lesson.answer),
-        });
+        if answer.item.as_ref().map(|i| &i.key) != key.as_ref() {
+            answer.item = key.and_then(|k| ItemText::of(&k, &self.lessons));
+        }
     }
 
     /// The rendered model answer of `lesson`, if practice is on it.
     pub fn answer_lines(&self, lesson: &LessonId) -> &[MdLine] {
+        self.lesson_text(lesson).map_or(&[], |a| &a.lines)
+    }
+
+    /// The rendered text of `lesson`, if practice is on it.
+    pub fn lesson_text(&self, lesson: &LessonId) -> Option<&AnswerText> {
+        self.answer.as_ref().filter(|a| &a.lesson == lesson)
+    }
+
+    /// The rendered text of quiz item `key`, if it is the one on screen.
+    pub fn item_text(&self, key: &ItemKey) -> Option<&ItemText> {
         self.answer
             .as_ref()
-            .filter(|a| &a.lesson == lesson)
-            .map_or(&[], |a| &a.lines)
+            .and_then(|a| a.item.as_ref())
+            .filter(|i| &i.key == key)
     }
 }
 

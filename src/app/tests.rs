@@ -352,14 +352,29 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
     });
     assert!(a.progress_version > before, "a scored answer is saved");
     assert!(a.progress.item(&key).is_some());
-    // Next: the second prediction, skipped through by answering wrong.
-    let _ = a.update(Action::Open);
+    // Next: the second prediction, which names a task: showing it asks for the tasks it can
+    // name, and the edge answers with a run.
+    let Effect::RunPractice { purpose, request } = a.update(Action::Open) else {
+        panic!("a \"which finishes first\" item lists its tasks")
+    };
+    let result = crate::practice::evidence::run_shown(request).map_err(|e| e.to_string());
+    let _ = a.update(Action::PracticeRan { purpose, result });
+    // A name that is none of them is not scored; a wrong one is.
     for c in "request 9".chars() {
         let _ = a.update(Action::Char(c));
     }
+    assert!(matches!(a.update(Action::Open), Effect::None));
+    assert!(
+        a.message
+            .as_deref()
+            .is_some_and(|m| m.contains("none of the tasks"))
+    );
+    let _ = a.update(Action::Backspace);
+    let _ = a.update(Action::Char('1'));
     let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
         panic!()
     };
+    assert_eq!(typed, "request 1");
     let item = key
         .resolve(&a.lessons)
         .and_then(|(_, i)| i)
@@ -398,8 +413,14 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
         panic!("scored")
     };
     assert_eq!((r.found, r.false_marks.len()), (1, 0));
-    assert_eq!(q.scores.len(), 4);
-    // Past the last item, back to the lesson; the browser mark reflects the answers.
+    assert_eq!(q.tally.len(), 4);
+    // Past the last item, the summary; then back to the lesson, and the browser mark reflects
+    // the answers.
+    let _ = a.update(Action::Open);
+    assert!(matches!(
+        &a.practice,
+        Some(practice::PracticeView::QuizDone(s)) if s.answered() == 4
+    ));
     let _ = a.update(Action::Open);
     assert_eq!(a.screen, Screen::Lesson);
     assert_ne!(a.marks[0].0, ' ');

@@ -23,6 +23,10 @@ pub enum RunPurpose {
     Evidence(ItemKey),
     /// The demo of the interview's question `index` (its lesson's first demo).
     Interview { index: usize, lesson: LessonId },
+    /// A "which finishes first" prediction's demo, run as the item is shown only to list the
+    /// tasks it can name (see [`super::measure::task_names`]); never drawn, since its lanes would
+    /// give the answer away.
+    Candidates(ItemKey),
 }
 
 /// A finished run as practice shows it.

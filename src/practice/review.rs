@@ -6,7 +6,7 @@
 //! always gives the same schedule. An item is due on the learner's local day its card falls due,
 //! so what was failed yesterday evening is due this morning.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rs_fsrs::{Card, FSRS, Parameters, Rating, Seed, State};
 
 use crate::lesson::Lesson;
@@ -159,6 +159,18 @@ pub fn due_queue(lessons: &[Lesson], progress: &Progress, now: &Moment) -> Vec<D
     // Stable: equal due times keep guide order.
     due.sort_by_key(|d| d.due);
     due
+}
+
+/// The local day the next item falls due after `now`'s day (items due today or earlier are in
+/// [`due_queue`]); `None` when nothing is scheduled after today.
+pub fn next_due_day(lessons: &[Lesson], progress: &Progress, now: &Moment) -> Option<NaiveDate> {
+    lessons
+        .iter()
+        .flat_map(ItemKey::all_items)
+        .filter_map(|key| progress.item(&key)?.card.as_ref().map(|c| c.due))
+        .map(|due| now.local_day(due))
+        .filter(|day| *day > now.day())
+        .min()
 }
 
 /// Why an item is in the review queue.

@@ -94,7 +94,8 @@ pub enum Prediction {
 
 impl Prediction {
     /// Read what the learner typed for an item measuring `measure`. Numbers may carry `_` or `,`
-    /// digit separators; for `total_ms` a trailing `ms`, or `s` (seconds), is accepted.
+    /// digit separators; for a time in milliseconds (`total_ms`, a metric ending `_ms`) a trailing
+    /// `ms`, or `s` (seconds), is accepted.
     pub fn parse(measure: &Measure, text: &str) -> Result<Prediction, PracticeError> {
         let text = text.trim();
         if text.is_empty() {
@@ -105,9 +106,10 @@ impl Prediction {
         if *measure == Measure::FirstFinished {
             return Ok(Prediction::Name(text.to_owned()));
         }
+        let ms = super::measure::unit(measure) == super::measure::Unit::Ms;
         let mut number = text.to_ascii_lowercase();
         let mut scale = 1.0;
-        if *measure == Measure::TotalMs {
+        if ms {
             if let Some(n) = number.strip_suffix("ms") {
                 number = n.to_owned();
             } else if let Some(n) = number.strip_suffix('s') {
@@ -124,7 +126,7 @@ impl Prediction {
             Ok(v) if v.is_finite() => Ok(Prediction::Number(v * scale)),
             _ => Err(PracticeError::BadPrediction(format!(
                 "`{text}` is not a number{}",
-                if *measure == Measure::TotalMs {
+                if ms {
                     " (milliseconds, e.g. 1200 or 1.2s)"
                 } else {
                     ""

@@ -10,13 +10,16 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
+use super::lesson_text::{md_line, md_spans};
 use super::theme::Theme;
 use crate::app::App;
-use crate::app::practice::{ItemState, PracticeView, QuizSession, spot_code};
+use crate::app::practice::{
+    Candidates, ItemState, PracticeView, QuizSession, QuizSummary, spot_code,
+};
 use crate::app::practice_screen::{ShownRun, ShownRunState};
-use crate::demo::timeline::fmt_ms;
 use crate::lesson::{Lesson, Measure};
-use crate::practice::{Interview, Phase, Prediction, Summary};
+use crate::markdown::MdLine;
+use crate::practice::{Interview, Measured, Phase, PredictScore, Prediction, Summary, measure};
 use crate::text::sanitize;
 
 mod evidence;
@@ -39,6 +42,8 @@ struct Page<'a> {
     lines: Vec<Line<'a>>,
     /// The essentials first, for a small terminal; `None`: the full text is all there is.
     compact: Option<Vec<Line<'a>>>,
+    /// The line the view must show whatever the scroll (spot the bug's line cursor).
+    keep: Option<usize>,
 }
 
 impl<'a> Page<'a> {
@@ -47,6 +52,7 @@ impl<'a> Page<'a> {
             title,
             lines,
             compact: None,
+            keep: None,
         }
     }
 
@@ -75,6 +81,7 @@ impl Widget for &PracticePane<'_> {
             PracticeView::Quiz(q) => quiz(q, app, t),
             PracticeView::Interview(i) => interview(i, app, t),
             PracticeView::Summary(s) => summary(s, &app.lessons, t),
+            PracticeView::QuizDone(s) => quiz_done(s, t),
         };
         let block = Block::default()
             .borders(Borders::ALL)
@@ -83,13 +90,13 @@ impl Widget for &PracticePane<'_> {
         let title = page.title.clone();
         let (text, text_area, run) = match app.practice_run.as_ref() {
             None => (
-                scrolled(page.lines, inner, app.practice_scroll),
+                scrolled(page.lines, inner, app.practice_scroll, page.keep),
                 inner,
                 None,
             ),
             Some(run) => {
                 let (text_area, run_area, caption) = split(inner, run, run_caption(run, app, t));
-                let text = scrolled(page.fitted(text_area), text_area, app.practice_scroll);
+                let text = scrolled(page.fitted(text_area), text_area, app.practice_scroll, None);
                 (text, text_area, Some((run, caption, run_area)))
             }
         };
@@ -124,11 +131,26 @@ impl Scrolled<'_> {
     }
 }
 
-/// `lines` wrapped to `area`, from row `want` (or the last row that still fills the area).
-fn scrolled(lines: Vec<Line<'_>>, area: Rect, want: usize) -> Scrolled<'_> {
+/// Rows kept in view below a line the view follows, where there are rows to show.
+const FOLLOW_MARGIN: usize = 3;
+
+/// `lines` wrapped to `area`, from row `want` (or the last row that still fills the area), moved
+/// as little as it takes to show line `keep` with a few rows after it. The view follows without
+/// changing the state: rendering never does.
+fn scrolled(lines: Vec<Line<'_>>, area: Rect, want: usize, keep: Option<usize>) -> Scrolled<'_> {
+    let room = usize::from(area.height);
+    let want = match keep.filter(|&k| k < lines.len()) {
+        Some(k) => {
+            let top = paragraph(lines[..k].to_vec()).line_count(area.width);
+            let bottom = top + paragraph(vec![lines[k].clone()]).line_count(area.width);
+            let margin = FOLLOW_MARGIN.min(room.saturating_sub(bottom - top) / 2);
+            // A line taller than the view shows from its top.
+            want.max((bottom + margin).saturating_sub(room)).min(top)
+        }
+        None => want,
+    };
     let paragraph = paragraph(lines);
     let rows = paragraph.line_count(area.width);
-    let room = usize::from(area.height);
     let above = want.min(rows.saturating_sub(room));
     let below = rows.saturating_sub(above + room);
     Scrolled {
@@ -198,12 +220,31 @@ pub(super) fn prose(lines: &mut Vec<Line<'_>>, s: &str, style: Style) {
     );
 }
 
+/// Rendered Markdown (from the app's cache) over `base`, or `raw` as prose when it is not
+/// rendered yet (a test may draw before any update).
+fn markdown<'a>(
+    lines: &mut Vec<Line<'a>>,
+    md: Option<&'a [MdLine]>,
+    raw: &str,
+    base: Style,
+    t: &Theme,
+) {
+    match md {
+        Some(md) => lines.extend(md.iter().map(|l| md_line(l, t, base))),
+        None => prose(lines, raw, base),
+    }
+}
+
 fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
     let lessons = &app.lessons;
     let title = format!("{} · {}/{}", q.title, q.index + 1, q.items.len());
-    let Some((lesson, item)) = q.items.get(q.index).and_then(|k| k.resolve(lessons)) else {
+    let Some(key) = q.items.get(q.index) else {
         return Page::new(title, vec![text("this item no longer exists", t.dim)]);
     };
+    let Some((lesson, item)) = key.resolve(lessons) else {
+        return Page::new(title, vec![text("this item no longer exists", t.dim)]);
+    };
+    let md = app.item_text(key);
     let mut lines = vec![
         text(
             &format!(
@@ -216,55 +257,80 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
         Line::default(),
     ];
     let mut compact = None;
+    let mut keep = None;
+    let prompt = |lines: &mut Vec<Line<'a>>, raw: &str| {
+        markdown(lines, md.map(|m| m.prompt.as_slice()), raw, t.strong, t);
+    };
     match (&q.state, item) {
         (ItemState::Choice { selected, result }, Some(item)) => {
-            prose(&mut lines, &item.prompt, t.strong);
+            prompt(&mut lines, &item.prompt);
             lines.push(Line::default());
-            for (i, option) in item
-                .as_choice()
-                .into_iter()
-                .flat_map(|c| &c.options)
-                .enumerate()
-            {
+            let options = item.as_choice().map_or(&[][..], |c| c.options.as_slice());
+            for (i, option) in options.iter().enumerate() {
                 let marker = match result {
                     Some(r) if r.answer == i + 1 => "✓",
                     Some(r) if r.chosen == i + 1 => "✗",
-                    _ if *selected == i => "›",
+                    _ if *selected == Some(i) => "›",
                     _ => " ",
                 };
-                let style = if *selected == i && result.is_none() {
+                let style = if *selected == Some(i) && result.is_none() {
                     t.selected
                 } else {
                     t.base
                 };
-                lines.push(text(
-                    &format!(" {marker} {}. {}", i + 1, crate::text::one_line(option)),
-                    style,
-                ));
+                let mut spans = vec![Span::styled(format!(" {marker} {}. ", i + 1), style)];
+                match md.and_then(|m| m.options.get(i)) {
+                    // An option is one line: its paragraphs run on.
+                    Some(rendered) => {
+                        for (j, l) in rendered.iter().enumerate() {
+                            if j > 0 {
+                                spans.push(Span::styled(" ", style));
+                            }
+                            spans.extend(md_spans(l, t, style));
+                        }
+                    }
+                    None => spans.push(Span::styled(crate::text::one_line(option), style)),
+                }
+                lines.push(Line::from(spans));
             }
+            lines.push(Line::default());
             if let Some(r) = result {
-                lines.push(Line::default());
                 let verdict = if r.correct {
                     ("Right.", t.ok)
                 } else {
                     ("Not quite.", t.error)
                 };
                 lines.push(text(verdict.0, verdict.1));
-                prose(&mut lines, &r.explanation, t.base);
+                markdown(
+                    &mut lines,
+                    md.map(|m| m.explanation.as_slice()),
+                    &r.explanation,
+                    t.base,
+                    t,
+                );
                 lines.push(Line::default());
                 lines.push(text("Enter: next", t.dim));
             } else {
-                lines.push(Line::default());
                 lines.push(text(
-                    "↑/↓ or 1-9 choose · Enter answers · Space skips · Esc leaves",
+                    &format!(
+                        "1-{} or ↑/↓ choose · Enter answers · Space or s skips · Esc leaves",
+                        options.len()
+                    ),
                     t.dim,
                 ));
             }
         }
-        (ItemState::Predict { input, result }, Some(item)) => {
-            prose(&mut lines, &item.prompt, t.strong);
+        (
+            ItemState::Predict {
+                input,
+                candidates,
+                result,
+            },
+            Some(item),
+        ) => {
+            prompt(&mut lines, &item.prompt);
             let predict = item.as_predict();
-            let time = predict.is_some_and(|p| p.measure == Measure::TotalMs);
+            let measure = predict.map_or(Measure::TotalMs, |p| p.measure.clone());
             if result.is_none() {
                 let demo = predict.map_or("", |p| p.demo.as_str());
                 let variant = predict
@@ -276,59 +342,42 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
                     .map(|(k, v)| format!(" --set {k}={v}"))
                     .collect();
                 lines.push(text(&format!("demo: {demo}{variant}{params}"), t.code));
+                match candidates {
+                    Candidates::Listed(names) => lines.push(Line::from(vec![
+                        Span::styled("the tasks: ", t.base),
+                        Span::styled(sanitize(&names.join(" · ")).into_owned(), t.strong),
+                    ])),
+                    Candidates::Wanted | Candidates::Listing => {
+                        lines.push(text("listing the tasks…", t.dim));
+                    }
+                    Candidates::Unneeded | Candidates::Unavailable(_) => {}
+                }
             }
             lines.push(Line::default());
-            let number = |n: f64| if time { fmt_ms(n) } else { format!("{n}") };
             match result {
                 None => {
                     lines.push(Line::from(vec![
                         Span::styled("your prediction: ", t.base),
-                        Span::styled(format!("{input}▏"), t.selected),
+                        Span::styled(format!("{}▏", sanitize(input)), t.selected),
                     ]));
                     lines.push(Line::default());
                     lines.push(text(
-                        "type a number (ms) or a task name · Enter runs the demo and scores it · Space before typing skips",
+                        &format!(
+                            "type {} · Enter runs the demo and scores it · Space before typing skips · Esc leaves",
+                            measure::input_hint(&measure)
+                        ),
                         t.dim,
                     ));
                 }
                 Some(Ok(score)) => {
-                    let (predicted, measured) = match (&score.predicted, &score.measured) {
-                        (Prediction::Number(p), crate::practice::Measured::Number(m)) => {
-                            (number(*p), number(*m))
-                        }
-                        (p, m) => (p.to_string(), m.to_string()),
-                    };
-                    lines.push(Line::from(vec![
-                        Span::styled("your prediction: ", t.base),
-                        Span::styled(sanitize(&predicted).into_owned(), t.strong),
-                        Span::styled(" · measured on the virtual clock: ", t.base),
-                        Span::styled(sanitize(&measured).into_owned(), t.strong),
-                    ]));
-                    let verdict = if score.within_tolerance {
-                        format!(
-                            "Within {}%: right. Score {:.0}%.",
-                            score.tolerance_pct,
-                            score.score * 100.0
-                        )
-                    } else {
-                        let off = score
-                            .error_pct
-                            .map_or(String::new(), |e| format!(" ({e:.0}% off)"));
-                        format!(
-                            "Outside {}%{off}. Score {:.0}%.",
-                            score.tolerance_pct,
-                            score.score * 100.0
-                        )
-                    };
-                    lines.push(text(
-                        &verdict,
-                        if score.within_tolerance {
-                            t.ok
-                        } else {
-                            t.error
-                        },
-                    ));
-                    prose(&mut lines, &item.explanation, t.base);
+                    lines.extend(predict_verdict(score, &measure, t));
+                    markdown(
+                        &mut lines,
+                        md.map(|m| m.explanation.as_slice()),
+                        &item.explanation,
+                        t.base,
+                        t,
+                    );
                     lines.push(Line::default());
                     lines.push(text("Enter: next", t.dim));
                 }
@@ -338,7 +387,7 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
                         Span::styled(sanitize(input).into_owned(), t.strong),
                     ]));
                     lines.push(text(&format!("could not run the demo: {e}"), t.error));
-                    lines.push(text("Enter: next", t.dim));
+                    lines.push(text("Nothing was recorded. Enter: next", t.dim));
                 }
             }
         }
@@ -352,18 +401,30 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
         ) => {
             let mut head = Vec::new();
             if let Some(item) = item {
-                prose(&mut head, &item.prompt, t.strong);
+                markdown(
+                    &mut head,
+                    md.map(|m| m.prompt.as_slice()),
+                    &item.prompt,
+                    t.strong,
+                    t,
+                );
             }
             lines.extend(head.iter().cloned());
             lines.push(Line::default());
             let code = spot_code(lesson, item).unwrap_or("");
             let listing = spot_listing(code, *cursor, marked, result.as_ref(), t);
+            if result.is_none() && *cursor < listing.len() {
+                keep = Some(lines.len() + cursor);
+            }
             lines.extend(listing.iter().map(|(_, l)| l.clone()));
             lines.push(Line::default());
             match result {
-                None => lines.push(text("↑/↓ move · Space marks a line · Enter checks", t.dim)),
+                None => lines.push(text(
+                    "↑/↓ move · Space marks a line · Enter checks · s skips · Esc leaves",
+                    t.dim,
+                )),
                 Some(r) => {
-                    let verdict = spot_verdict(r, t);
+                    let verdict = spot_verdict(r, md.map(|m| m.whys.as_slice()), t);
                     lines.extend(verdict.iter().cloned());
                     // Small terminal: the verdict first, then only the lines that carry a mark.
                     let mut short = head;
@@ -374,22 +435,35 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
             }
         }
         (ItemState::Recall { revealed, graded }, _) => {
-            prose(&mut lines, &lesson.question, t.strong);
+            let text_md = app.lesson_text(&lesson.id);
+            markdown(
+                &mut lines,
+                text_md.map(|a| a.question.as_slice()),
+                &lesson.question,
+                t.strong,
+                t,
+            );
             lines.push(Line::default());
             if *revealed {
-                for l in app.answer_lines(&lesson.id) {
-                    lines.push(text(&l.text(), t.base));
-                }
+                lines.extend(
+                    app.answer_lines(&lesson.id)
+                        .iter()
+                        .map(|l| md_line(l, t, t.base)),
+                );
+                lines.push(Line::default());
                 match graded {
                     None => lines.push(text(
-                        "How well did you know it? 1 Again · 2 Hard · 3 Good · 4 Easy",
+                        "How well did you know it? 1 Again · 2 Hard · 3 Good · 4 Easy · Space or s skips",
                         t.key,
                     )),
-                    Some(g) => lines.push(text(&format!("graded {g:?} · Enter: next"), t.dim)),
+                    Some(g) => lines.push(text(
+                        &format!("graded {} · Enter: next", g.title()),
+                        t.dim,
+                    )),
                 }
             } else {
                 lines.push(text(
-                    "Answer it out loud, then Enter shows the model answer. Space skips.",
+                    "Answer it out loud, then Enter shows the model answer. Space or s skips.",
                     t.dim,
                 ));
             }
@@ -400,10 +474,69 @@ fn quiz<'a>(q: &QuizSession, app: &'a App, t: &Theme) -> Page<'a> {
         title,
         lines,
         compact,
+        keep,
     }
 }
 
-fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> Page<'a> {
+/// A scored prediction: what was guessed against what was measured, in the measure's unit, and
+/// whether it counts. A task's name is right or wrong; a number is within the tolerance or not,
+/// with a score.
+fn predict_verdict<'a>(score: &PredictScore, measure: &Measure, t: &Theme) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    match (&score.predicted, &score.measured) {
+        (Prediction::Number(p), Measured::Number(m)) => {
+            let what = match measure {
+                Measure::TotalMs => String::new(),
+                other => format!(" ({})", measure::describe(other)),
+            };
+            lines.push(Line::from(vec![
+                Span::styled("your prediction: ", t.base),
+                Span::styled(measure::format_value(measure, *p), t.strong),
+                Span::styled(" · measured on the virtual clock: ", t.base),
+                Span::styled(measure::format_value(measure, *m), t.strong),
+                Span::styled(what, t.base),
+            ]));
+            let verdict = if score.within_tolerance {
+                format!(
+                    "Within {}%: right. Score {:.0}%.",
+                    score.tolerance_pct,
+                    score.score * 100.0
+                )
+            } else {
+                let off = score
+                    .error_pct
+                    .map_or(String::new(), |e| format!(" ({e:.0}% off)"));
+                format!(
+                    "Outside {}%{off}. Score {:.0}%.",
+                    score.tolerance_pct,
+                    score.score * 100.0
+                )
+            };
+            let style = if score.within_tolerance {
+                t.ok
+            } else {
+                t.error
+            };
+            lines.push(text(&verdict, style));
+        }
+        (predicted, measured) => {
+            lines.push(Line::from(vec![
+                Span::styled("your prediction: ", t.base),
+                Span::styled(sanitize(&predicted.to_string()).into_owned(), t.strong),
+            ]));
+            let first = sanitize(&measured.to_string()).into_owned();
+            let verdict = if score.within_tolerance {
+                (format!("Right: {first} finished first."), t.ok)
+            } else {
+                (format!("Not this time: {first} finished first."), t.error)
+            };
+            lines.push(text(&verdict.0, verdict.1));
+        }
+    }
+    lines
+}
+
+fn interview<'a>(i: &Interview, app: &'a App, t: &Theme) -> Page<'a> {
     let n = i.questions().len();
     let title = format!("Mock interview · question {}/{n}", (i.index() + 1).min(n));
     let Some(q) = i.current() else {
@@ -423,7 +556,14 @@ fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> Page<'a> {
         ),
         Line::default(),
     ];
-    prose(&mut lines, &lesson.question, t.heading);
+    let md = app.lesson_text(&lesson.id);
+    markdown(
+        &mut lines,
+        md.map(|a| a.question.as_slice()),
+        &lesson.question,
+        t.heading,
+        t,
+    );
     lines.push(Line::default());
     match i.phase() {
         Phase::Ready => {
@@ -461,12 +601,26 @@ fn interview<'a>(i: &Interview, app: &App, t: &Theme) -> Page<'a> {
                 lines.push(text(&format!("your notes: {}", i.notes()), t.dim));
             }
             lines.push(text("Model answer", t.heading));
-            for l in app.answer_lines(&lesson.id) {
-                lines.push(text(&l.text(), t.base));
-            }
+            lines.extend(
+                app.answer_lines(&lesson.id)
+                    .iter()
+                    .map(|l| md_line(l, t, t.base)),
+            );
             lines.push(text("Key points", t.heading));
-            for p in &lesson.key_points {
-                lines.push(text(&format!("• {}", crate::text::one_line(p)), t.base));
+            for (n, p) in lesson.key_points.iter().enumerate() {
+                let mut spans = vec![Span::styled("• ", t.base)];
+                match md.and_then(|a| a.key_points.get(n)) {
+                    Some(rendered) => {
+                        for (j, l) in rendered.iter().enumerate() {
+                            if j > 0 {
+                                spans.push(Span::styled(" ", t.base));
+                            }
+                            spans.extend(md_spans(l, t, t.base));
+                        }
+                    }
+                    None => spans.push(Span::styled(crate::text::one_line(p), t.base)),
+                }
+                lines.push(Line::from(spans));
             }
         }
         Phase::Finished => lines.push(text("finished", t.dim)),
@@ -510,4 +664,59 @@ fn summary<'a>(s: &Summary, lessons: &[Lesson], t: &Theme) -> Page<'a> {
         t.dim,
     ));
     Page::new("Interview summary".into(), lines)
+}
+
+/// A quiz's or review's end: how it went, and when practice is due again.
+fn quiz_done<'a>(s: &QuizSummary, t: &Theme) -> Page<'a> {
+    let mut lines = vec![
+        text(
+            &format!("{} of {} item(s) answered", s.answered(), s.items),
+            t.strong,
+        ),
+        Line::default(),
+    ];
+    let mut counts = vec![
+        format!("✓ {} right", s.right),
+        format!("~ {} partly", s.partly),
+        format!("✗ {} wrong", s.wrong),
+        format!("{} skipped", s.skipped),
+    ];
+    if s.unscored > 0 {
+        counts.push(format!(
+            "{} not scored (the demo could not run)",
+            s.unscored
+        ));
+    }
+    if s.not_reached > 0 {
+        counts.push(format!("{} not reached", s.not_reached));
+    }
+    lines.push(text(&counts.join(" · "), t.base));
+    if let Some(avg) = s.average {
+        lines.push(text(&format!("average score {:.0}%", avg * 100.0), t.base));
+    }
+    lines.push(Line::default());
+    let due = match s.due_now {
+        0 => "Nothing is due for review now".to_owned(),
+        1 => "1 item is due for review now (R in the lesson list reviews it)".to_owned(),
+        n => format!("{n} items are due for review now (R in the lesson list reviews them)"),
+    };
+    lines.push(text(&due, t.base));
+    let next = match s.next_due {
+        Some(day) => {
+            let days = (day - s.today).num_days();
+            let when = match days {
+                1 => "tomorrow".to_owned(),
+                n => format!("in {n} days"),
+            };
+            format!(
+                "The next item falls due {when}, {}.",
+                day.format("%a %-d %b")
+            )
+        }
+        None => "Nothing else is scheduled yet.".to_owned(),
+    };
+    lines.push(text(&next, t.base));
+    lines.push(Line::default());
+    lines.push(text("Enter or Esc: back", t.dim));
+    Page::new(format!("{} · done", s.title), lines)
 }

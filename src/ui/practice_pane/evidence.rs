@@ -13,7 +13,7 @@ use crate::app::practice_screen::{ShownRun, ShownRunState};
 use crate::demo::Clock;
 use crate::demo::timeline::fmt_ms;
 use crate::lesson::Measure;
-use crate::practice::{Prediction, RunPurpose};
+use crate::practice::{Measured, Prediction, RunPurpose, measure};
 use crate::text::sanitize;
 use crate::ui::theme::Theme;
 use crate::ui::timeline_pane::TimelinePane;
@@ -129,6 +129,8 @@ pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line
                 prose(&mut lines, c, t.dim);
             }
         }
+        // Never shown (see `RunPurpose::Candidates`).
+        RunPurpose::Candidates(_) => {}
         RunPurpose::Interview { lesson, .. } => {
             let lanes = if legend.is_empty() {
                 String::new()
@@ -168,15 +170,27 @@ pub(super) fn predict_guess(app: &App) -> Option<String> {
     let measure = &item?.as_predict()?.measure;
     let measured = &score.measured;
     Some(match (measure, &score.predicted, measured) {
-        (Measure::TotalMs, Prediction::Number(g), crate::practice::Measured::Number(m)) => {
+        (Measure::TotalMs, Prediction::Number(g), Measured::Number(m)) => {
             format!("your guess ▲ {} · measured {}", fmt_ms(*g), fmt_ms(*m))
         }
         (Measure::FirstFinished, Prediction::Name(g), _) => {
-            format!("your guess ▸ {} · first to finish: {measured}", sanitize(g))
+            format!(
+                "your guess ▸ {} · first to finish: {}",
+                sanitize(g),
+                sanitize(&measured.to_string())
+            )
         }
-        (m, g, _) => format!(
-            "your guess {g} · measured {measured} ({})",
-            String::from(m.clone())
+        (m, Prediction::Number(g), Measured::Number(v)) => format!(
+            "your guess {} · measured {} ({})",
+            measure::format_value(m, *g),
+            measure::format_value(m, *v),
+            measure::describe(m)
+        ),
+        (m, g, v) => format!(
+            "your guess {} · measured {} ({})",
+            sanitize(&g.to_string()),
+            sanitize(&v.to_string()),
+            measure::describe(m)
         ),
     })
 }

@@ -1,9 +1,11 @@
 //! A spot-the-bug exercise's code listing with the learner's marks, and its verdict.
 
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 
 use super::{prose, text};
+use crate::markdown::MdLine;
 use crate::practice::SpotResult;
+use crate::ui::lesson_text::md_spans;
 use crate::ui::theme::Theme;
 
 /// The exercise's code, a line each, with the learner's marks or, once checked, the verdict per
@@ -62,8 +64,13 @@ pub(super) fn compact_listing<'a>(listing: Vec<(bool, Line<'a>)>) -> Vec<Line<'a
     out
 }
 
-/// The checked answer: the score, each bug and why, and what comes next.
-pub(super) fn spot_verdict<'a>(r: &SpotResult, t: &Theme) -> Vec<Line<'a>> {
+/// The checked answer: the score, each bug and why (rendered Markdown when the app has it, in
+/// the exercise's order), and what comes next.
+pub(super) fn spot_verdict<'a>(
+    r: &SpotResult,
+    whys: Option<&'a [Vec<MdLine>]>,
+    t: &Theme,
+) -> Vec<Line<'a>> {
     let mut lines = vec![text(
         &format!(
             "found {} of {} bug(s), {} false mark(s) · score {:.0}%  (✓ hit, ✗ false mark, ! missed)",
@@ -74,13 +81,22 @@ pub(super) fn spot_verdict<'a>(r: &SpotResult, t: &Theme) -> Vec<Line<'a>> {
         ),
         t.strong,
     )];
-    for b in &r.bugs {
+    for (n, b) in r.bugs.iter().enumerate() {
         let lines_s: Vec<String> = b.lines.iter().map(u32::to_string).collect();
-        prose(
-            &mut lines,
-            &format!("line {}: {}", lines_s.join(", "), b.why),
-            t.base,
-        );
+        let at = format!("line {}: ", lines_s.join(", "));
+        match whys.and_then(|w| w.get(n)) {
+            Some(why) => {
+                for (j, l) in why.iter().enumerate() {
+                    let mut spans = Vec::new();
+                    if j == 0 {
+                        spans.push(Span::styled(at.clone(), t.base));
+                    }
+                    spans.extend(md_spans(l, t, t.base));
+                    lines.push(Line::from(spans));
+                }
+            }
+            None => prose(&mut lines, &format!("{at}{}", b.why), t.base),
+        }
     }
     lines.push(text("Enter: next", t.dim));
     lines
