@@ -371,11 +371,12 @@ fn the_next_quiz_item_starts_at_the_top_of_its_text() {
     assert_eq!(a.practice_scroll, 0, "the next item starts at its top");
 }
 
-/// What the app does when practice first draws an item (the terminal loop sends a tick with every
-/// event on the practice screen): a "which finishes first" item lists its tasks.
+/// What the app does when practice first draws an item (the terminal loop sends a tick before every
+/// key and result): a "which finishes first" item lists its tasks.
 fn show(app: &mut App) {
     let effect = app.update(Action::Tick {
         at: std::time::Duration::ZERO,
+        now: asyncdojo::progress::Moment::utc(chrono::DateTime::UNIX_EPOCH),
     });
     perform(app, effect);
 }
