@@ -172,7 +172,7 @@ pub(super) fn rows(lines: &[Line<'_>], width: u16) -> usize {
 
 /// Where the text and the run go, and how much of the caption shows. A finished run goes beside
 /// the text on a wide terminal, else under it, taking what it needs but leaving the text at least
-/// a third of the height; short of room, the lanes matter more than the sentence about them,
+/// half of the height; short of room, the lanes matter more than the sentence about them,
 /// so only the caption's essential lines stay.
 fn split<'a>(
     inner: Rect,
@@ -186,7 +186,9 @@ fn split<'a>(
         let run_x = inner.x + text_w + 1;
         (run_x, inner.right() - run_x, inner.height)
     } else {
-        let text_min = (inner.height / 3).max(6);
+        // The text (a model answer, a score and why) gets half: at 80×24 a third left the
+        // interview's model answer four rows.
+        let text_min = (inner.height / 2).max(6);
         (inner.x, inner.width, inner.height.saturating_sub(text_min))
     };
     let lanes = timeline_rows(run);
