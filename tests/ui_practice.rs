@@ -297,15 +297,16 @@ fn a_prediction_that_could_not_be_scored_stops_waiting_for_its_run() {
 fn arrows_scroll_the_lanes_of_a_shown_run() {
     let mut a = spot_revealed();
     assert_eq!(shown_view(&a).lane_scroll, 0);
-    assert!(screen(&a, 80, 24).contains("bug main"));
+    assert!(screen(&a, 80, 20).contains("▸ bug · blocking"));
     let _ = a.update(Action::Down);
     let _ = a.update(Action::Down);
     let _ = a.update(Action::Up);
     assert_eq!(shown_view(&a).lane_scroll, 1);
-    // At 80×24 the six lanes do not all fit: scrolled by one, the first is out of sight.
-    let text = screen(&a, 80, 24);
-    assert!(!text.contains("bug main"), "{text}");
-    assert!(text.contains("bug ticker"), "{text}");
+    // At 80×20 the two runs' rows do not all fit: scrolled by one, the bug's header is out of
+    // sight and its first lane is the top row.
+    let text = screen(&a, 80, 20);
+    assert!(!text.contains("▸ bug · blocking"), "{text}");
+    assert!(text.contains("main"), "{text}");
 }
 
 /// C1's interview question revealed, its demo's run still on its way: the model answer is far

@@ -8,7 +8,7 @@ use super::{Action, App, Effect, RunView, Screen};
 use crate::demo::Clock;
 use crate::lesson::{LessonId, Measure};
 use crate::markdown::MdLine;
-use crate::practice::evidence::{mark_lane, one_axis};
+use crate::practice::evidence::mark_lane;
 use crate::practice::{ItemKey, PracticeRun, Prediction, RunPurpose};
 
 /// Rows PgUp/PgDn move the practice text, and rows a wheel step does: a page keeps a few rows of
@@ -500,7 +500,6 @@ fn shown_run(
         (RunPurpose::Evidence(_), [bug, fix, ..]) => changed_metrics(&bug.1, &fix.1),
         _ => Vec::new(),
     };
-    let totals: Vec<(&'static str, f64)> = run.runs.iter().map(|(n, _, t)| (*n, *t)).collect();
     let span = run.span_ms();
     let tags: Vec<(&'static str, &'static str)> = match purpose {
         RunPurpose::Evidence(_) => ["bug", "fix"]
@@ -522,15 +521,20 @@ fn shown_run(
         }
         RunView::finished(runs, None)
     } else {
-        let snaps: Vec<(&str, &crate::demo::timeline::TimelineSnapshot)> = tags
+        // The runs as groups on one axis, as `c` compares them: each under its own header, with
+        // its own strips on one scale per measure.
+        let runs = tags
             .iter()
-            .zip(&run.runs)
-            .map(|((tag, _), r)| (*tag, &r.1))
+            .zip(run.runs)
+            .map(|((tag, variant), (_, snap, total))| {
+                (
+                    crate::app::run_view::group_label(&format!("{tag} · {variant}")),
+                    snap,
+                    total,
+                )
+            })
             .collect();
-        let merged = one_axis(&snaps);
-        let mut view = RunView::finished(vec![(run.demo, merged, span)], None);
-        view.totals = totals;
-        view
+        RunView::finished(runs, None)
     };
     view.error = error;
     // The time cursor marks a guessed total on the axis (and what ran at that instant); nothing

@@ -402,22 +402,26 @@ fn clamp_window(a: f64, b: f64, span: f64) -> (f64, f64) {
     (a, a + w)
 }
 
-/// `gather · asyncio`: a group's label when runtimes are compared. Labels are `&'static str`
-/// everywhere a run is drawn; each distinct label is made once and kept (a demo has a handful of
-/// variants and there are two runtimes, so this stays a few hundred bytes).
+/// `gather · asyncio`: a group's label when runtimes are compared.
 pub fn runtime_label(variant: &str, runtime: Runtime) -> &'static str {
+    group_label(&format!("{variant} · {}", runtime.name()))
+}
+
+/// A group's label as the `&'static str` every drawn run carries. Each distinct label is made
+/// once and kept: labels are a demo's variants, tagged by runtime or by their part in a practice
+/// item ("bug · thread-sleep"), a few hundred bytes in all.
+pub fn group_label(label: &str) -> &'static str {
     use std::collections::HashSet;
     use std::sync::{Mutex, OnceLock};
     static LABELS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let label = format!("{variant} · {}", runtime.name());
     let mut set = match LABELS.get_or_init(Default::default).lock() {
         Ok(set) => set,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if let Some(known) = set.get(label.as_str()) {
+    if let Some(known) = set.get(label) {
         return known;
     }
-    let made: &'static str = Box::leak(label.into_boxed_str());
+    let made: &'static str = Box::leak(label.to_owned().into_boxed_str());
     set.insert(made);
     made
 }

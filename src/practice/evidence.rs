@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::demo::timeline::{Mark, TimelineSnapshot};
+use crate::demo::timeline::TimelineSnapshot;
 use crate::demo::{Clock, RunReport, RunRequest, runner};
 use crate::lesson::{DemoRef, Evidence, LessonId, ParamValue, QuizItem};
 use crate::progress::ItemKey;
@@ -149,44 +149,6 @@ pub fn run_shown(req: RunRequest) -> Result<PracticeRun, PracticeError> {
         .map_err(|e| PracticeError::Demo(format!("could not start the run: {e}")))
 }
 
-/// Several variants' runs as one timeline on one time axis: every lane and series named with its
-/// run's tag first (`bug ticker`, `fix ticker`), the runs' lanes one after the other, task ids
-/// renumbered so each mark stays on its own lane.
-pub fn one_axis(runs: &[(&str, &TimelineSnapshot)]) -> TimelineSnapshot {
-    let mut out = TimelineSnapshot::default();
-    let mut next_id = 1;
-    for (tag, snap) in runs {
-        let ids: BTreeMap<u32, u32> = snap
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id, next_id + i as u32))
-            .collect();
-        for t in &snap.tasks {
-            let mut t = t.clone();
-            t.id = ids[&t.id];
-            t.parent = t.parent.and_then(|p| ids.get(&p).copied());
-            t.name = format!("{tag} {}", t.name);
-            out.tasks.push(t);
-        }
-        out.marks.extend(snap.marks.iter().map(|m| Mark {
-            task: m.task.and_then(|id| ids.get(&id).copied()),
-            label: format!("{tag} {}", m.label).into(),
-            ..m.clone()
-        }));
-        for (name, points) in &snap.series {
-            out.series.insert(format!("{tag} {name}"), points.clone());
-        }
-        for (name, value) in &snap.metrics {
-            out.metrics.insert(format!("{tag} {name}"), value.clone());
-        }
-        out.now_ms = out.now_ms.max(snap.now_ms);
-        next_id += snap.tasks.len() as u32;
-    }
-    out.marks.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
-    out
-}
-
 /// `snap` with a two-column gutter before every lane name and `marker` in it on the lanes named
 /// by `guess` (as a first-finished prediction names a task: see [`super::score::names_match`]).
 pub fn mark_lane(snap: &TimelineSnapshot, guess: &str, marker: char) -> TimelineSnapshot {
@@ -235,33 +197,6 @@ mod tests {
             metrics: [("n".to_owned(), serde_json::json!(1))].into(),
             now_ms: now,
         }
-    }
-
-    #[test]
-    fn runs_on_one_axis_keep_their_lanes_marks_and_series_apart() {
-        let (bug, fix) = (
-            snap(&["main", "ticker"], 1300.0),
-            snap(&["main", "ticker"], 900.0),
-        );
-        let both = one_axis(&[("bug", &bug), ("fix", &fix)]);
-        let names: Vec<&str> = both.tasks.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["bug main", "bug ticker", "fix main", "fix ticker"]);
-        let ids: Vec<u32> = both.tasks.iter().map(|t| t.id).collect();
-        assert_eq!(ids, [1, 2, 3, 4]);
-        assert_eq!(
-            both.tasks[3].parent,
-            Some(3),
-            "the parent follows the renumbering"
-        );
-        // Each run's mark stays on its own ticker lane, in time order.
-        let marks: Vec<(f64, Option<u32>)> = both.marks.iter().map(|m| (m.t_ms, m.task)).collect();
-        assert_eq!(marks, [(450.0, Some(4)), (650.0, Some(2))]);
-        assert_eq!(
-            both.series.keys().collect::<Vec<_>>(),
-            ["bug gap", "fix gap"]
-        );
-        assert_eq!(both.metric("fix n"), Some(1.0));
-        assert_eq!(both.now_ms, 1300.0);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::app::practice::{
 use crate::app::practice_screen::{ShownRun, ShownRunState};
 use crate::lesson::{Lesson, Measure};
 use crate::markdown::MdLine;
+use crate::practice::RunPurpose;
 use crate::practice::{Interview, Measured, Phase, PredictScore, Prediction, Summary, measure};
 use crate::text::sanitize;
 
@@ -172,7 +173,7 @@ pub(super) fn rows(lines: &[Line<'_>], width: u16) -> usize {
 
 /// Where the text and the run go, and how much of the caption shows. A finished run goes beside
 /// the text on a wide terminal, else under it, taking what it needs but leaving the text at least
-/// half of the height; short of room, the lanes matter more than the sentence about them,
+/// a third of the height (half for an interview's model answer); short of room, the lanes matter more than the sentence about them,
 /// so only the caption's essential lines stay.
 fn split<'a>(
     inner: Rect,
@@ -186,9 +187,14 @@ fn split<'a>(
         let run_x = inner.x + text_w + 1;
         (run_x, inner.right() - run_x, inner.height)
     } else {
-        // The text (a model answer, a score and why) gets half: at 80×24 a third left the
-        // interview's model answer four rows.
-        let text_min = (inner.height / 2).max(6);
+        // An interview's model answer is the point of its screen: it gets half (a third left it
+        // four rows at 80×24). Elsewhere the run is the evidence, and the text a third.
+        let share = if matches!(run.purpose, RunPurpose::Interview { .. }) {
+            2
+        } else {
+            3
+        };
+        let text_min = (inner.height / share).max(6);
         (inner.x, inner.width, inner.height.saturating_sub(text_min))
     };
     let lanes = timeline_rows(run);

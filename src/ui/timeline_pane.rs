@@ -47,6 +47,20 @@ fn strips_of(snap: &TimelineSnapshot) -> impl Iterator<Item = (&str, &[(f64, Ser
         .map(|(n, p)| (n.as_str(), p.as_slice()))
 }
 
+/// Rows the pane needs to show `run` whole: its header line, every group's rows, the pinned
+/// strips of a single run, and the axis (two rows). The narration, when drawn, takes one more.
+pub fn rows_wanted(run: &RunView) -> u16 {
+    let groups = run.groups();
+    let headed = groups.len() > 1;
+    let lanes: usize = groups.iter().map(|g| group_rows(g, headed)).sum();
+    let pinned = if headed {
+        0
+    } else {
+        run.snapshot().map_or(0, |s| strips_of(s).count())
+    };
+    u16::try_from(1 + lanes + pinned + 2).unwrap_or(u16::MAX)
+}
+
 /// How many rows a group takes in the lane area.
 fn group_rows(group: &Group<'_>, headed: bool) -> usize {
     let strips = if headed {

@@ -22,12 +22,7 @@ use crate::ui::timeline_pane::TimelinePane;
 /// draws (at most three) and the axis with its labels.
 pub(super) fn timeline_rows(run: &ShownRun) -> u16 {
     match &run.state {
-        ShownRunState::Done { view, .. } => view.snapshot().map_or(0, |s| {
-            let lanes = u16::try_from(s.tasks.len()).unwrap_or(u16::MAX);
-            1u16.saturating_add(lanes)
-                .saturating_add(s.series.len().min(3) as u16)
-                .saturating_add(2)
-        }),
+        ShownRunState::Done { view, .. } => crate::ui::timeline_pane::rows_wanted(view),
         _ => 0,
     }
 }
