@@ -56,7 +56,7 @@ async def cancel_all(tasks):
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def main(variant="fixed-rate", interval_ms=100, job_ms=30, once_delay_ms=250, cancel_at_ms=1000):
+async def main(variant="fixed-rate", interval_ms=100, job_ms=30, once_delay_ms=250, cancel_at_ms=970):
     start = asyncio.get_running_loop().time()
     starts = []
     recurring = fixed_rate if variant == "fixed-rate" else fixed_delay

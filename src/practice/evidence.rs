@@ -168,7 +168,7 @@ pub fn mark_lane(snap: &TimelineSnapshot, guess: &str, marker: char) -> Timeline
 mod tests {
     use super::*;
     use crate::demo::Outcome;
-    use crate::demo::timeline::{SeriesValue, TaskRecord};
+    use crate::demo::timeline::{Mark, SeriesValue, TaskRecord};
 
     fn snap(names: &[&str], now: f64) -> TimelineSnapshot {
         TimelineSnapshot {

@@ -1,0 +1,252 @@
+//! Demos as their lessons tell them, on the real clock: a caption is watched on the real clock
+//! in the app, so the default run must tell the caption's story every time, not only on the
+//! virtual clock's exact instants. Each story runs several times side by side (the load the runs
+//! put on each other is lateness too), on tokio and on the asyncio twin. The circuit breaker's
+//! stories are in tests/breaker.rs.
+//!
+//! A story only holds on the real clock if no event of the run is due at the very instant of a
+//! deadline: which side of a tie wins there is luck. Each demo's unit tests guard that on the
+//! virtual clock (for the scheduler, `default_run_keeps_clear_of_the_cancel`).
+//!
+//! The asyncio tests need Python 3.11 or later. Without one they print why and pass, unless `CI`
+//! or `ASYNCDOJO_REQUIRE_PYTHON` is set: then they fail, as in tests/asyncio.rs.
+
+use std::sync::OnceLock;
+
+use asyncdojo::demo::Clock;
+use asyncdojo::demo::asyncio::{self, Python};
+use asyncdojo::demo::runner::{self, RunReport, RunRequest, VariantRun};
+use asyncdojo::demo::timeline::Outcome;
+
+/// The interpreter the tests use, or `None` (with a message) when there is none and that is
+/// allowed.
+fn python() -> Option<&'static Python> {
+    static PY: OnceLock<Result<Python, String>> = OnceLock::new();
+    let found = PY.get_or_init(|| {
+        let py = Python::choose(None);
+        py.probe().map(|_| py).map_err(|e| e.to_string())
+    });
+    match found {
+        Ok(py) => Some(py),
+        Err(e) => {
+            assert!(
+                !asyncio::python_required(),
+                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
+            );
+            eprintln!("skipping an asyncio test: {e}");
+            None
+        }
+    }
+}
+
+fn request(demo: &str, variants: &[&str], set: &[&str], clock: Clock) -> RunRequest {
+    let variants: Vec<String> = variants.iter().map(|s| s.to_string()).collect();
+    let sets: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+    RunRequest::build(demo, &variants, &sets, clock).unwrap()
+}
+
+fn on_tokio(req: RunRequest) -> RunReport {
+    let report = runner::run_blocking(req).unwrap();
+    for run in &report.runs {
+        assert_eq!(run.error, None, "tokio: {}", run.variant);
+    }
+    report
+}
+
+fn on_asyncio(py: &Python, req: &RunRequest) -> RunReport {
+    let twin = asyncio::run_twin(req, py).unwrap();
+    assert_eq!(twin.report.clock, req.clock);
+    for run in &twin.report.runs {
+        let variant = &run.variant;
+        assert_eq!(
+            run.error, None,
+            "asyncio {variant}; Python said:\n{}",
+            twin.stderr
+        );
+    }
+    twin.report
+}
+
+/// `n` runs side by side.
+fn side_by_side(n: usize, run: impl Fn() -> RunReport + Sync) -> Vec<RunReport> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n).map(|_| s.spawn(&run)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+// ---- scheduler -------------------------------------------------------------------------------
+
+const SCHEDULER: &str = "scheduler";
+const BOTH: &[&str] = &["fixed-rate", "fixed-delay"];
+
+/// The default cancel, the instant the captions state.
+const CANCEL_MS: f64 = 970.0;
+
+/// What a run looked like, for a failure message: every mark and every lane.
+fn story(run: &VariantRun, which: &str) -> String {
+    let marks: Vec<(f64, &str)> = run
+        .timeline
+        .marks
+        .iter()
+        .map(|m| ((m.t_ms * 10.0).round() / 10.0, m.label.as_ref()))
+        .collect();
+    let tasks: Vec<_> = run
+        .timeline
+        .tasks
+        .iter()
+        .map(|t| (&t.name, t.outcome, t.finished_ms.map(f64::round), &t.detail))
+        .collect();
+    format!(
+        "{which} {}: marks {marks:?}\ntasks {tasks:?}\nmetrics {:?}",
+        run.variant, run.timeline.metrics
+    )
+}
+
+fn mark_times(run: &VariantRun, label: impl Fn(&str) -> bool) -> Vec<f64> {
+    let marks = run.timeline.marks.iter().filter(|m| label(&m.label));
+    marks.map(|m| m.t_ms).collect()
+}
+
+fn run_starts(run: &VariantRun) -> Vec<f64> {
+    mark_times(run, |l| l.starts_with("run "))
+}
+
+/// The cancel comes at `CANCEL_MS` (a timer is never early, and a late one is not the story's
+/// fault up to half a period), every task is cancelled by then and awaited before the run ends,
+/// and nothing starts after it. Returns the cancel's instant.
+fn cancels_and_awaits(run: &VariantRun, story: &str) -> f64 {
+    let cancel = mark_times(run, |l| l == "cancel all");
+    assert_eq!(cancel.len(), 1, "{story}");
+    let cancel = cancel[0];
+    assert!(
+        (CANCEL_MS - 0.5..CANCEL_MS + 50.0).contains(&cancel),
+        "{story}"
+    );
+    let recurring = run.timeline.task("recurring").unwrap();
+    assert_eq!(recurring.outcome, Outcome::Cancelled, "{story}");
+    for t in &run.timeline.tasks {
+        let finished = t.finished_ms.unwrap_or(f64::INFINITY);
+        assert!(finished <= run.total_ms, "{}: {story}", t.name);
+    }
+    let last = run
+        .timeline
+        .marks
+        .iter()
+        .map(|m| m.t_ms)
+        .fold(0.0, f64::max);
+    assert_eq!(last, cancel, "something happened after the cancel: {story}");
+    cancel
+}
+
+/// C3's caption and its evidence caption: fixed rate starts at 0, 100, 200, ... ms whatever the
+/// 30 ms run time and gets 10 runs in before the cancel at 970 ms; fixed delay starts at 0, 130,
+/// 260, ... and gets only 8; at 970 ms every job is cancelled, and the scheduler waits for the
+/// cancelled tasks before it returns. (The one-shot job, at 250 ms, ran.)
+fn tells_c3s_story(report: &RunReport, which: &str) {
+    let variant = |name: &str| report.run(name).unwrap();
+    for (name, runs, period, on_grid) in [
+        ("fixed-rate", 10, 100.0, true),
+        ("fixed-delay", 8, 130.0, false),
+    ] {
+        let run = variant(name);
+        let story = story(run, which);
+        let metric = run.timeline.metric("recurring_runs");
+        assert_eq!(metric, Some(runs as f64), "{story}");
+        let starts = run_starts(run);
+        assert_eq!(starts.len(), runs, "{story}");
+        // Fixed rate stays on the k * 100 grid; fixed delay keeps 130 ms between starts, so it
+        // drifts. Either way a start is never early, and no later than half a period.
+        for (k, &t) in starts.iter().enumerate() {
+            let due = if on_grid || k == 0 {
+                k as f64 * period
+            } else {
+                starts[k - 1] + period
+            };
+            assert!(
+                (due - 0.5..due + period / 2.0).contains(&t),
+                "run {} at {t} ms, due at {due}: {story}",
+                k + 1
+            );
+        }
+        let cancel = cancels_and_awaits(run, &story);
+        assert!(starts.iter().all(|&t| t < cancel), "{story}");
+        let once = run.timeline.task("once").unwrap();
+        assert_eq!(
+            (once.outcome, once.detail.as_str()),
+            (Outcome::Ok, "ran once"),
+            "{story}"
+        );
+        assert_eq!(mark_times(run, |l| l == "once").len(), 1, "{story}");
+    }
+}
+
+/// Q11's caption: shutdown comes at 970 ms, before the one-shot job is due (1500 ms), so that
+/// job never runs; the recurring job and the pending one-shot both end "cancelled" at the same
+/// instant, and the scheduler awaits them before it returns.
+const Q11: &[&str] = &["once_delay_ms=1500", "cancel_at_ms=970"];
+
+fn tells_q11s_story(report: &RunReport, which: &str) {
+    let run = report.run("fixed-rate").unwrap();
+    let story = story(run, which);
+    let cancel = cancels_and_awaits(run, &story);
+    assert!(mark_times(run, |l| l == "once").is_empty(), "{story}");
+    let ends: Vec<f64> = ["recurring", "once"]
+        .iter()
+        .map(|name| {
+            let task = run.timeline.task(name).unwrap();
+            assert_eq!(task.outcome, Outcome::Cancelled, "{name}: {story}");
+            task.finished_ms.unwrap()
+        })
+        .collect();
+    assert!(ends.iter().all(|&t| t >= cancel), "{story}");
+    // "At the same instant": the one cancel_all stops both, a few µs apart.
+    assert!((ends[0] - ends[1]).abs() < 2.0, "{story}");
+}
+
+#[test]
+fn the_scheduler_default_tells_c3s_story_on_the_real_clock_on_tokio() {
+    let reports = side_by_side(3, || on_tokio(request(SCHEDULER, BOTH, &[], Clock::Real)));
+    for (k, report) in reports.iter().enumerate() {
+        tells_c3s_story(report, &format!("tokio, real-clock run {}", k + 1));
+    }
+}
+
+#[test]
+fn the_scheduler_default_tells_c3s_story_on_the_real_clock_on_asyncio() {
+    let Some(py) = python() else { return };
+    let reports = side_by_side(3, || {
+        on_asyncio(py, &request(SCHEDULER, BOTH, &[], Clock::Real))
+    });
+    for (k, report) in reports.iter().enumerate() {
+        tells_c3s_story(report, &format!("asyncio, real-clock run {}", k + 1));
+    }
+}
+
+#[test]
+fn the_scheduler_default_tells_c3s_story_on_the_virtual_clock() {
+    let report = on_tokio(request(SCHEDULER, BOTH, &[], Clock::Virtual));
+    tells_c3s_story(&report, "tokio, virtual clock");
+    if let Some(py) = python() {
+        let report = on_asyncio(py, &request(SCHEDULER, BOTH, &[], Clock::Virtual));
+        tells_c3s_story(&report, "asyncio, virtual clock");
+    }
+}
+
+#[test]
+fn the_scheduler_tells_q11s_story_on_the_real_clock() {
+    let rate = &["fixed-rate"];
+    let reports = side_by_side(3, || on_tokio(request(SCHEDULER, rate, Q11, Clock::Real)));
+    for (k, report) in reports.iter().enumerate() {
+        tells_q11s_story(report, &format!("tokio, real-clock run {}", k + 1));
+    }
+    let report = on_tokio(request(SCHEDULER, rate, Q11, Clock::Virtual));
+    tells_q11s_story(&report, "tokio, virtual clock");
+    let Some(py) = python() else { return };
+    let reports = side_by_side(3, || {
+        on_asyncio(py, &request(SCHEDULER, rate, Q11, Clock::Real))
+    });
+    for (k, report) in reports.iter().enumerate() {
+        tells_q11s_story(report, &format!("asyncio, real-clock run {}", k + 1));
+    }
+}
