@@ -197,8 +197,9 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
     let run = &report.runs[0];
     let tasks = &run.timeline.tasks;
 
-    // The pane at 80 columns: 16 for names, a space, 61 lane columns, a space, the outcome.
-    let (pane_w, pane_name_w, cols) = (80u16, 16u16, 61usize);
+    // The pane at 80 columns: the names (as wide as the widest name or strip label), a space,
+    // the lane columns, a space, the outcome.
+    let pane_w = 80u16;
     let mut view = RunView::finished(
         vec![(run.variant, run.timeline.clone(), run.total_ms)],
         None,
@@ -222,6 +223,12 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
         "◆" => Cell::Mark,
         other => panic!("not a lane glyph in the pane: {other:?}"),
     };
+    // `main` is spawned at 0 ms: its first lane column is the first drawn cell after its name.
+    let first_lane = (4..pane_w)
+        .find(|&x| buf[(x, 1)].symbol() != " ")
+        .expect("main's lane");
+    let pane_name_w = first_lane - 1;
+    let cols = usize::from(pane_w - pane_name_w - 3);
     let pane: Vec<Vec<Cell>> = (0..tasks.len() as u16)
         .map(|row| {
             (0..cols as u16)

@@ -81,18 +81,14 @@ impl Widget for &TimelinePane<'_> {
         let Some(snap) = run.snapshot() else {
             let msg = match run.status {
                 RunStatus::Running => "starting…",
-                _ => "r runs the demo · c compares variants · Tab to the parameters",
+                _ => {
+                    "r runs the variant marked › · c compares the ticked ones · Tab to the parameters"
+                }
             };
             buf.set_stringn(area.x, area.y, msg, area.width as usize, t.dim);
             return;
         };
         let (w0, w1) = run.visible_window();
-        let name_w = (area.width / 4).clamp(4, 16);
-        let lane_x = area.x + name_w + 1;
-        let lane_w = area.width.saturating_sub(name_w + 3);
-        if lane_w < 2 {
-            return;
-        }
         let event = run.cursor_event();
         let narration_h = u16::from(self.narrate && event.is_some() && area.height >= 8);
         let groups = run.groups();
@@ -105,7 +101,44 @@ impl Widget for &TimelinePane<'_> {
             strips_of(snap).collect()
         };
         let strips_h = (strips.len() as u16).min(area.height.saturating_sub(4 + narration_h));
-        let lanes_h = area.height.saturating_sub(1 + strips_h + 2 + narration_h);
+        let total_rows: usize = groups.iter().map(|g| group_rows(g, headed)).sum();
+        // The lanes take what they need, and the strips, axis and narration follow right under
+        // them: on a tall pane a few lanes no longer sit forty rows above their series.
+        let room = area.height.saturating_sub(1 + strips_h + 2 + narration_h);
+        let lanes_h = room.min(u16::try_from(total_rows).unwrap_or(u16::MAX));
+        // When rows overflow, the last row says how many more there are (↑/↓ scroll).
+        let overflow = total_rows > lanes_h as usize;
+        let shown = if overflow {
+            lanes_h.saturating_sub(1)
+        } else {
+            lanes_h
+        } as usize;
+        let first = run.lane_scroll.min(total_rows.saturating_sub(shown));
+        let visible: Vec<Row> = rows(&groups, headed, first).take(shown).collect();
+
+        // The name column fits the names and strip labels on screen, up to a quarter of the pane.
+        let widest = visible
+            .iter()
+            .map(|r| match r {
+                Row::Header(..) => 0,
+                Row::Lane(_, task) => task.name.chars().count(),
+                Row::Strip(_, name) => strip_label(name, run.series_max.get(*name), 64).len(),
+            })
+            .chain(
+                strips
+                    .iter()
+                    .map(|(name, _)| strip_label(name, run.series_max.get(*name), 64).len()),
+            )
+            .max()
+            .unwrap_or(0);
+        let name_w = u16::try_from(widest)
+            .unwrap_or(u16::MAX)
+            .clamp(4, (area.width / 4).max(4));
+        let lane_x = area.x + name_w + 1;
+        let lane_w = area.width.saturating_sub(name_w + 3);
+        if lane_w < 2 {
+            return;
+        }
 
         // Header: totals, status, cursor.
         header(run, snap, area, buf, t);
@@ -117,17 +150,8 @@ impl Widget for &TimelinePane<'_> {
             .and_then(|c| scale.column(c))
             .map(|c| c as u16);
 
-        let total_rows: usize = groups.iter().map(|g| group_rows(g, headed)).sum();
-        // When rows overflow, the last row says how many more there are (↑/↓ scroll).
-        let overflow = total_rows > lanes_h as usize;
-        let shown = if overflow {
-            lanes_h.saturating_sub(1)
-        } else {
-            lanes_h
-        } as usize;
-        let first = run.lane_scroll.min(total_rows.saturating_sub(shown));
         let line_events = self.line_events();
-        for (row, r) in rows(&groups, headed, first).take(shown).enumerate() {
+        for (row, r) in visible.into_iter().enumerate() {
             let y = area.y + 1 + row as u16;
             match r {
                 Row::Header(g, group) => {
@@ -154,8 +178,14 @@ impl Widget for &TimelinePane<'_> {
                     if let Some(c) = cursor_col {
                         buf[(lane_x + c, y)].set_style(t.cursor);
                     }
-                    let (glyph, style) = t.outcome(task.outcome);
-                    buf.set_string(lane_x + lane_w + 1, y, glyph, style);
+                    // How it ended, beside a lane the window shows: a lane blank in a zoomed
+                    // window (spawned after it, or over before it) gets no end glyph.
+                    let in_window =
+                        task.spawned_ms <= w1 && task.finished_ms.is_none_or(|f| f >= w0);
+                    if in_window {
+                        let (glyph, style) = t.outcome(task.outcome);
+                        buf.set_string(lane_x + lane_w + 1, y, glyph, style);
+                    }
                 }
                 Row::Strip(g, name) => {
                     let label = strip_label(name, run.series_max.get(name), name_w as usize);
@@ -201,7 +231,7 @@ impl Widget for &TimelinePane<'_> {
                 text = format!("{}: {text}", run.runs[run.shown].0);
             }
             let text = crate::text::sanitize(&text);
-            let y = area.bottom() - 1;
+            let y = strips_y + strips_h + 2;
             buf.set_stringn(area.x, y, "» ", 2, t.key);
             buf.set_stringn(area.x + 2, y, text, area.width as usize - 2, t.strong);
         }
@@ -520,6 +550,41 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(symbols(&buf), symbols(&expected));
+    }
+
+    #[test]
+    fn a_lane_blank_in_a_zoomed_window_has_no_end_glyph() {
+        let theme = Theme::new(Palette::Dark, true);
+        let mut run = view(None);
+        // b is spawned at 20 ms: in a window on 0..15 ms its lane is blank.
+        run.window = Some((0.0, 15.0));
+        let area = Rect::new(0, 0, 17, 5);
+        let mut buf = Buffer::empty(area);
+        (&TimelinePane {
+            run: &run,
+            narrate: false,
+            line: None,
+            theme: &theme,
+        })
+            .render(area, &mut buf);
+        assert_eq!(buf[(16, 1)].symbol(), "✓", "a is in the window");
+        assert_eq!(buf[(16, 2)].symbol(), " ", "b is not");
+    }
+
+    #[test]
+    fn a_tall_pane_keeps_the_axis_right_under_the_lanes() {
+        let theme = Theme::new(Palette::Dark, true);
+        let run = view(None);
+        let area = Rect::new(0, 0, 17, 40);
+        let mut buf = Buffer::empty(area);
+        (&TimelinePane {
+            run: &run,
+            narrate: false,
+            line: None,
+            theme: &theme,
+        })
+            .render(area, &mut buf);
+        assert_eq!(buf[(5, 3)].symbol(), "┼", "the axis follows the two lanes");
     }
 
     #[test]
