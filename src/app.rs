@@ -148,6 +148,13 @@ impl App {
         self.with_marks()
     }
 
+    /// A message that held only while the run went is stale once it ends.
+    fn run_ended(&mut self) {
+        if self.message.as_deref() == Some(lesson_screen::RUN_GOING) {
+            self.message = None;
+        }
+    }
+
     /// The wall clock moved on. Due counts depend on it, so the browser's marks are recomputed when
     /// a minute has turned (not on every key: a minute is finer than any review interval).
     fn set_now(&mut self, now: crate::progress::Moment) {
@@ -266,6 +273,7 @@ impl App {
                 if let Some(v) = &mut self.lesson {
                     v.run.finish(runs, error);
                 }
+                self.run_ended();
             }
             Action::TwinFinished {
                 runs,
@@ -275,6 +283,7 @@ impl App {
                 if let Some(v) = &mut self.lesson {
                     v.run.finish_on(runs, runtimes, error);
                 }
+                self.run_ended();
             }
             Action::RunNotStarted(why) => {
                 if let Some(v) = &mut self.lesson

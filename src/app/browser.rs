@@ -26,11 +26,18 @@ pub fn filtered(lessons: &[Lesson], filter: &str) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, l)| {
+            // What a learner would type: a word of the title or question, the lesson's number,
+            // a demo's name (`/gather`), or an API the lesson maps (`/semaphore`, `/wait_for`).
             f.is_empty()
                 || l.title.to_lowercase().contains(&f)
+                || l.question.to_lowercase().contains(&f)
                 || l.label().to_lowercase() == f
                 || l.id.0.contains(&f)
                 || l.section.title().to_lowercase().contains(&f)
+                || l.demos.iter().any(|d| d.demo.contains(&f))
+                || l.mapping.iter().any(|m| {
+                    m.asyncio.to_lowercase().contains(&f) || m.tokio.to_lowercase().contains(&f)
+                })
         })
         .map(|(i, _)| i)
         .collect()

@@ -349,7 +349,7 @@ pub static KEYMAP: &[Binding] = &[
         "Esc",
         Scope::Everywhere,
         Action::Back,
-        "back (cancels a running demo)",
+        "back (a running demo: stop it first)",
         true,
     ),
     bind(

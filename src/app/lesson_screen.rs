@@ -73,6 +73,10 @@ pub enum LessonOutcome {
     },
 }
 
+/// Said when a key needs the demo to be idle. It holds only while the run goes: the app clears
+/// it when the run ends.
+pub const RUN_GOING: &str = "a run is going: Esc or s stops it";
+
 impl LessonView {
     /// Lesson `index` opened: its text is rendered here, once.
     pub fn open(index: usize, lesson: &Lesson) -> LessonView {
@@ -92,11 +96,11 @@ impl LessonView {
 
     pub fn update(&mut self, action: Action, lesson: &Lesson) -> LessonOutcome {
         match action {
-            Action::Back => {
-                return LessonOutcome::Leave {
-                    cancel_run: self.run.status == RunStatus::Running,
-                };
+            // Esc during a run only stops it, as `s` does; the next Esc leaves.
+            Action::Back if self.run.status == RunStatus::Running => {
+                return LessonOutcome::CancelRun;
             }
+            Action::Back => return LessonOutcome::Leave { cancel_run: false },
             Action::NextPane => self.focus = cycle(self.layout, self.focus, 1),
             Action::PrevPane => self.focus = cycle(self.layout, self.focus, -1),
             Action::ToggleLayout => self.toggle_layout(),
@@ -135,7 +139,7 @@ impl LessonView {
             }
             Action::ToggleRuntime => {
                 if self.run.status == RunStatus::Running {
-                    return LessonOutcome::Message("a run is going: Esc cancels it".into());
+                    return LessonOutcome::Message(RUN_GOING.into());
                 }
                 if let Some(d) = &mut self.demo {
                     return LessonOutcome::Message(d.toggle_runtime());
@@ -174,7 +178,7 @@ impl LessonView {
 
     fn start_run(&mut self, compare: bool) -> LessonOutcome {
         if self.run.status == RunStatus::Running {
-            return LessonOutcome::Message("a run is already going: Esc cancels it".into());
+            return LessonOutcome::Message(RUN_GOING.into());
         }
         let Some(d) = &self.demo else {
             return LessonOutcome::Message("this lesson has no demo".into());

@@ -108,10 +108,38 @@ fn r_asks_for_a_run_of_the_picked_variant_with_the_lesson_parameters() {
         a.lesson.as_ref().map(|v| v.run.status),
         Some(RunStatus::Running)
     );
-    // A second r while running does not start another.
+    // A second r while running does not start another, and says why while the run goes.
     assert!(matches!(a.update(Action::Run), Effect::None));
-    // Esc while running goes back and cancels.
+    assert_eq!(a.message.as_deref(), Some(lesson_screen::RUN_GOING));
+    let _ = a.update(Action::DemoFinished {
+        runs: Vec::new(),
+        error: Some(crate::demo::RunError::Cancelled),
+    });
+    assert_eq!(a.message, None, "the run ended: the message is stale");
+    assert!(matches!(a.update(Action::Run), Effect::StartRun(_)));
+    // The first Esc while running only stops the run, as s does; the next one leaves.
     assert!(matches!(a.update(Action::Back), Effect::CancelRun));
+    assert_eq!(a.screen, Screen::Lesson);
+    let _ = a.update(Action::DemoFinished {
+        runs: Vec::new(),
+        error: Some(crate::demo::RunError::Cancelled),
+    });
+    assert!(matches!(a.update(Action::Back), Effect::None));
+    assert_eq!(a.screen, Screen::Browser);
+}
+
+#[test]
+fn the_filter_finds_a_lesson_by_its_demo_and_the_apis_it_maps() {
+    let mut a = App::new(crate::lesson::load_embedded(&Registry), true);
+    let _ = a.update(Action::StartFilter);
+    for c in "gather".chars() {
+        let _ = a.update(Action::Char(c));
+    }
+    let found: Vec<String> = a.filtered().iter().map(|&i| a.lessons[i].label()).collect();
+    assert!(
+        found.contains(&"Q1".to_owned()),
+        "Q1 runs the gather demo: {found:?}"
+    );
 }
 
 #[test]
