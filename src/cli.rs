@@ -295,7 +295,8 @@ fn check(dir: Option<PathBuf>, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Re
     let set = match load(dir.as_deref(), catalog) {
         Ok(set) => set,
         Err(err) => {
-            eprintln!("error: {err}");
+            // With its cause (the OS error), once.
+            eprintln!("error: {:#}", anyhow::Error::from(err));
             return Ok(ExitCode::from(1));
         }
     };

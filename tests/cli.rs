@@ -74,6 +74,7 @@ fn check_of_a_missing_directory_says_so() {
         err.contains("cannot read lesson directory no/such/dir"),
         "{err}"
     );
+    assert_eq!(err.matches("os error").count(), 1, "the cause once: {err}");
 }
 
 #[test]

@@ -797,6 +797,24 @@ fn stats_show_progress_due_items_and_marks() {
     let text = s.to_string();
     assert!(text.contains("due now: 2"), "{text}");
     assert!(text.contains("q01-sync-vs-async/parallel-or-not"), "{text}");
+    // Every title whole, the columns still lined up under the header.
+    for l in &ls {
+        assert!(text.contains(&l.title), "{} is cut:\n{text}", l.title);
+    }
+    let header = text
+        .lines()
+        .find(|l| l.contains("read  demos"))
+        .expect("header");
+    let read_col = header.find("read").expect("read");
+    for row in text
+        .lines()
+        .filter(|l| l.contains(" yes ") || l.contains(" no "))
+    {
+        let col = row[..row.find(" yes ").or(row.find(" no ")).unwrap() + 1]
+            .chars()
+            .count();
+        assert_eq!(col, header[..read_col].chars().count(), "{row}\n{header}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

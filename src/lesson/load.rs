@@ -24,7 +24,9 @@ pub fn embedded_files() -> &'static [(&'static str, &'static [u8], &'static str)
 /// Loading a directory failed as a whole (as opposed to problems inside files).
 #[derive(Debug, Error)]
 pub enum LoadError {
-    #[error("cannot read lesson directory {path}: {source}")]
+    // The cause is the source, not part of this message: printed as a chain (`{:#}`) it would
+    // say the OS error twice.
+    #[error("cannot read lesson directory {path}")]
     Dir {
         path: PathBuf,
         #[source]

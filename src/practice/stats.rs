@@ -213,18 +213,27 @@ impl fmt::Display for Stats {
             }
         }
         writeln!(f)?;
+        // The title column is as wide as the longest title: a report is read whole, not cut.
+        let w = self
+            .lessons
+            .iter()
+            .map(|l| l.title.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("lesson".len());
         writeln!(
             f,
-            "     lesson                                 read  demos  quiz   score  due"
+            "     {:<w$} read  demos  quiz   score  due",
+            "lesson",
+            w = w + 2
         )?;
         for l in &self.lessons {
-            let title: String = l.title.chars().take(36).collect();
             writeln!(
                 f,
-                "{} {:<4} {:<36} {:<5} {:>5}  {:>2}/{:<2}  {:>5}  {:>3}",
+                "{} {:<4} {:<w$} {:<5} {:>5}  {:>2}/{:<2}  {:>5}  {:>3}",
                 l.mark.symbol(),
                 l.label,
-                title,
+                l.title,
                 if l.read { "yes" } else { "no" },
                 l.demo_runs,
                 l.quiz_good,

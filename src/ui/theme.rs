@@ -73,7 +73,7 @@ impl Theme {
             ),
             Palette::Light => (
                 Color::Black,
-                Color::Gray,
+                Color::DarkGray,
                 Color::Blue,
                 Color::Magenta,
                 Color::Rgb(0, 130, 0),
@@ -82,8 +82,14 @@ impl Theme {
                 Color::Rgb(250, 235, 180),
             ),
         };
+        // The light theme brings its own paper: on a dark terminal its black text would vanish
+        // into the terminal's background. The dark one keeps the terminal's.
+        let paper = match palette {
+            Palette::Dark => Style::default(),
+            Palette::Light => Style::default().bg(Color::White),
+        };
         Theme {
-            base: Style::default().fg(fg),
+            base: paper.fg(fg),
             dim: Style::default().fg(dim),
             title: Style::default().fg(accent).add_modifier(Modifier::BOLD),
             border: Style::default().fg(dim),
@@ -163,6 +169,26 @@ mod tests {
     use super::*;
     use crate::app::Palette;
     use crate::demo::timeline::Cell;
+
+    #[test]
+    fn the_light_theme_paints_its_own_background_on_every_cell() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+        let mut app = crate::app::App::new(
+            crate::lesson::load_dir(&dir, &crate::demo::Registry).expect("fixture lessons"),
+            false,
+        );
+        let _ = app.update(crate::app::Action::ToggleTheme);
+        let _ = app.update(crate::app::Action::Open);
+        let area = ratatui::layout::Rect::new(0, 0, 100, 30);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        crate::ui::draw(&app, area, &mut buf);
+        let unpainted = buf
+            .content()
+            .iter()
+            .filter(|c| c.bg == ratatui::style::Color::Reset)
+            .count();
+        assert_eq!(unpainted, 0, "cells left on the terminal's own background");
+    }
 
     #[test]
     fn every_glyph_is_one_cell_wide_and_in_the_legend() {
