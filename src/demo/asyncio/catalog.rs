@@ -147,7 +147,16 @@ pub(super) static TWINS: &[Twin] = &[
             "exponential",
             "a retry loop: each attempt a lane, asyncio.sleep between them",
         )],
-        run_bound: |p| num(p, "max_attempts") * (num(p, "op_ms") + num(p, "max_delay_ms")),
+        run_bound: |p| {
+            // Every attempt ends by its timeout; a hanging one takes all of it.
+            let limit = num(p, "attempt_timeout_ms");
+            let attempt = if num(p, "hangs") > 0.0 {
+                limit
+            } else {
+                num(p, "op_ms").min(limit)
+            };
+            num(p, "max_attempts") * (attempt + num(p, "max_delay_ms"))
+        },
     },
     Twin {
         demo: "blocking",
