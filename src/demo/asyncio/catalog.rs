@@ -232,8 +232,9 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/chat.py"),
         variants: &[same(
             "broadcast",
-            "asyncio streams and start_server; StreamWriter.write never waits, so a member too \
-             far behind misses new messages and is told (real clock)",
+            "asyncio streams and start_server; per member a bounded asyncio.Queue and a sender \
+             task, the socket's only writer, awaiting drain(); a full queue drops its oldest \
+             message and the member is told (real clock)",
         )],
         // Each client's reads time out after 10 s of silence.
         run_bound: |p| {
