@@ -145,7 +145,7 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/retry-backoff.py"),
         variants: &[same(
             "exponential",
-            "a retry loop: each attempt a lane, asyncio.sleep between them",
+            "a retry loop: each attempt a lane bounded by asyncio.timeout, asyncio.sleep between",
         )],
         run_bound: |p| {
             // Every attempt ends by its timeout; a hanging one takes all of it.
