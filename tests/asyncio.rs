@@ -699,12 +699,12 @@ fn is_connection(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
-/// Parents of the connection handlers.
+/// Parents of the connection handlers (a chat connection's sender is its handler's child).
 fn connection_parents(r: &VariantRun) -> Vec<Option<String>> {
     let v = view(r);
     v.tasks
         .into_iter()
-        .filter(|t| is_connection(&t.name))
+        .filter(|t| is_connection(&t.name) && !t.name.ends_with(" sender"))
         .map(|t| t.parent)
         .collect()
 }

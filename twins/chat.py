@@ -2,6 +2,7 @@
 
 import asyncio
 import collections
+import contextlib
 import socket
 
 import dojo
@@ -21,27 +22,62 @@ class Tally:
             dojo.series("lost", sum(self.counts.values()))
 
 
+async def close(writer):
+    """Close a stream and wait until it is closed: the socket is really gone when we go on."""
+    writer.close()
+    with contextlib.suppress(ConnectionError):  # a client that reset it has closed it too
+        await writer.wait_closed()
+
+
 class Member:
-    """A connection in a room. StreamWriter.write never waits: it buffers. A member whose
-    buffer already holds `capacity` messages misses the new ones until it catches up, and is
-    then told how many it lost."""
+    """A connection in a room: a bounded queue, and a sender task that is the only writer to
+    the socket. The room puts into the queue and never waits; the sender waits for the client
+    (drain), so a slow client holds up its own sender and nobody else."""
 
-    def __init__(self, name, writer, capacity, tally):
-        self.name, self.writer, self.capacity, self.tally = name, writer, capacity, tally
-        self.lost = self.lost_in_all = 0
+    def __init__(self, name, capacity, tally):
+        self.name, self.tally = name, tally
+        self.queue = asyncio.Queue(maxsize=capacity)
+        self.missed = 0  # dropped since the sender last took a message
+        self.sent = self.lost = 0
 
-    def send(self, line, droppable=True):
-        behind = self.writer.transport.get_write_buffer_size() // max(len(line), 1)
-        if droppable and behind >= self.capacity:
-            self.lost += 1
-            self.lost_in_all += 1
-            return
-        if self.lost:
-            self.tally.add(self.name, self.lost)
-            dojo.mark(f"{self.name} lagged: lost {self.lost}")
-            self.writer.write(f"LOST {self.lost}\n".encode())
-            self.lost = 0
-        self.writer.write(line.encode())
+    def deliver(self, line):
+        """Never waits. A full queue loses its oldest message, as a lagging tokio broadcast
+        receiver does, and the member is told how many it missed before the next one."""
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.missed += 1
+        self.queue.put_nowait(line)
+
+    def leave(self):
+        """The client is gone: the sender stops after what it is writing now."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+    async def send(self, writer, hello):
+        """The only writer to this socket: the room's messages out, one at a time, each
+        waiting while the client's socket is full. Meanwhile the room moves on."""
+        # drain() waits only while more than its high-water mark (64 KiB) is buffered here:
+        # at 0 it waits until the kernel has taken every byte, as tokio's write_all does.
+        writer.transport.set_write_buffer_limits(high=0)
+        try:
+            writer.write(hello.encode())
+            await writer.drain()
+            while (line := await self.queue.get()) is not None:
+                if self.missed:
+                    n, self.missed = self.missed, 0
+                    self.lost += n
+                    self.tally.add(self.name, n)
+                    dojo.mark(f"{self.name} lagged: lost {n}")
+                    writer.write(f"LOST {n}\n".encode())
+                writer.write(line.encode())
+                self.sent += 1
+                await writer.drain()
+        except ConnectionError:
+            pass  # the client hung up: nothing more to send
+        finally:
+            await close(writer)
+        return f"{self.name}: {self.sent} sent, {self.lost} lost"
 
 
 class Room:
@@ -56,48 +92,58 @@ class Server:
         self.lost = Tally("lost")
 
     def publish(self, room, sender, text):
-        """Send to every member and keep it for those who join later. Never waits."""
+        """To every member but the sender, and kept for those who join later. Never waits."""
         line = f"MSG {sender} {text}\n"
         room.recent.append(line)
+        self.fan_out(room, sender, line)
+
+    def end(self, room, sender):
+        """The talker is done: END to the members now, and to whoever joins later."""
+        room.ended = True
+        self.fan_out(room, sender, "END\n")
+
+    @staticmethod
+    def fan_out(room, sender, line):
         for name, member in room.members.items():
             if name != sender:
-                member.send(line)
+                member.deliver(line)
 
-    async def connection(self, reader, writer):
-        """One client: `JOIN <room> <name>`, then its lines in, the room's messages out."""
+    async def connection(self, conn, reader, writer):
+        """One client: `JOIN <room> <name>`, then this task reads its lines while a sender task
+        writes the room's messages to it."""
+        sock = writer.transport.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each line goes at once
         hello = (await reader.readline()).decode().rstrip("\n")
         verb, room_name, name = (hello.split(" ", 2) + ["", ""])[:3]
         if verb != "JOIN" or not name:
-            writer.close()
+            await close(writer)
             raise ValueError(f"expected JOIN <room> <name>, got `{hello}`")
         room = self.rooms.setdefault(room_name, Room(self.history))
-        member = room.members[name] = Member(name, writer, self.capacity, self.lost)
+        member = room.members[name] = Member(name, self.capacity, self.lost)
         dojo.series("members", len(room.members))
         # The history and the membership in one step (no await between): nothing missed or
         # doubled between the two.
         recent = "".join(f"HIST {line}" for line in room.recent)
         end = "END\n" if room.ended else ""
-        writer.write(f"{recent}JOINED\n{end}".encode())
-        try:
-            while line := (await reader.readline()).decode():
-                line = line.rstrip("\n")
-                if line.startswith("SAY "):
-                    self.publish(room, name, line.removeprefix("SAY "))
-                elif line == "BYE":
-                    # The talker is done: END to the members now, and to whoever joins later.
-                    room.ended = True
-                    for other in room.members.values():
-                        if other is not member:
-                            other.send("END\n", droppable=False)
-                    break
-        except ConnectionError:
-            pass  # the client hung up with data still unread: it left all the same
-        finally:
-            del room.members[name]
-            dojo.series("members", len(room.members))
-            writer.close()
+        # The sender is this task's child: it never outlives the connection.
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(member.send(writer, f"{recent}JOINED\n{end}"), name=f"{conn} sender")
+            try:
+                while line := (await reader.readline()).decode():
+                    line = line.rstrip("\n")
+                    if line.startswith("SAY "):
+                        self.publish(room, name, line.removeprefix("SAY "))
+                    elif line == "BYE":
+                        self.end(room, name)
+                        break
+            except ConnectionError:
+                pass  # the client hung up with data still unread: it left all the same
+            finally:
+                del room.members[name]
+                dojo.series("members", len(room.members))
+                member.leave()
         dojo.mark(f"{name} left")
-        return f"{name}: {member.lost_in_all} lost"
+        return f"{name} left"
 
 
 async def serve(sock, chat, stop):
@@ -106,7 +152,7 @@ async def serve(sock, chat, stop):
 
     def accepted(reader, writer):
         name = f"conn {len(conns) + 1}"
-        conns.append(asyncio.create_task(chat.connection(reader, writer), name=name))
+        conns.append(asyncio.create_task(chat.connection(name, reader, writer), name=name))
 
     server = await asyncio.start_server(accepted, sock=sock)
     await stop.wait()
@@ -116,6 +162,8 @@ async def serve(sock, chat, stop):
     for conn in stuck:
         conn.cancel()
     await asyncio.gather(*stuck, return_exceptions=True)
+    # Every connection is closed now: on 3.12 and later wait_closed waits for them too.
+    await server.wait_closed()
     return "stopped"
 
 
@@ -132,6 +180,11 @@ def listener():
 async def join(port, name, slow=False, line_bytes=512):
     """Connect, join the lobby and read up to JOINED: returns the streams and the history."""
     sock = socket.socket()
+    # Without it Nagle's algorithm holds each short line until the last is acknowledged, and the
+    # server delays its acknowledgements by up to 40 ms: the talker's lines would arrive in
+    # bursts of seven or more, enough to overflow a small room. (asyncio sets it on the sockets
+    # it opens from an address, not on one made with socket.socket().)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if slow:
         # A small receive window and a small read buffer: the server's writes back up.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
@@ -186,7 +239,7 @@ async def client(port, name, role, arg, joined, sent, report, line_bytes):
                 dojo.mark(f"{name} leaves")
                 return f"left after {len(got)} messages"
     finally:
-        writer.close()
+        await close(writer)
     # In order, no duplicates; after the history, the live stream picks up where it ended.
     if got != sorted(set(got)) or (history and got and got[0] != history[-1] + 1):
         raise ValueError(f"out of order: history {history}, then {got}")
@@ -211,7 +264,7 @@ async def talker(port, messages, line_bytes, every_ms, joined, readers, sent):
     await writer.drain()
     while await next_line(reader) is not None:  # the server hangs up once the room has ended
         pass
-    writer.close()
+    await close(writer)
     async with sent:
         sent.count = messages + 1
         sent.notify_all()

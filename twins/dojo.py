@@ -42,14 +42,21 @@ import traceback  # noqa: E402
 import warnings  # noqa: E402
 
 __all__ = [
-    "Gauge", "Rejected", "SplitMix64", "block", "gauge", "lane", "mark", "metric", "polls", "run",
-    "series",
+    "Cancelled", "Gauge", "Rejected", "SplitMix64", "block", "gauge", "lane", "mark", "metric",
+    "polls", "run", "series",
 ]
 
 
 class Rejected(Exception):
     """Raise it (or a subclass) from a task that was turned away without running: the task's
     outcome is `rejected` rather than `error`."""
+
+
+class Cancelled(Exception):
+    """Raise it (or a subclass) from a task whose work someone else called off, such as a
+    server that hung up on its request: the task's outcome is `cancelled`. Unlike a
+    `CancelledError` raised by hand in a task nobody cancelled, it is an ordinary failure, so
+    a TaskGroup or gather reports it instead of taking it for a cancellation."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,6 +185,8 @@ def _outcome_of(exc):
         return "timeout", str(exc) or "timed out"
     if isinstance(exc, Rejected):
         return "rejected", str(exc) or type(exc).__name__
+    if isinstance(exc, Cancelled):
+        return "cancelled", str(exc) or type(exc).__name__
     if isinstance(exc, GeneratorExit):
         return "cancelled", "closed before it finished"
     msg = str(exc)

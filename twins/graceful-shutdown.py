@@ -1,12 +1,26 @@
 """Graceful shutdown with a grace period: the asyncio twin of `graceful-shutdown`."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import tempfile
 
 import dojo
+
+
+class Unanswered(dojo.Cancelled):
+    """The server hung up without an answer: it cancelled our request. An exception of its
+    own, not a CancelledError raised by hand: nobody cancelled this task, and a TaskGroup
+    would take a CancelledError for a cancellation and drop the failure."""
+
+
+async def close(writer):
+    """Close a stream and wait until it is closed: the socket is really gone when we go on."""
+    writer.close()
+    with contextlib.suppress(ConnectionError):  # a peer that reset it has closed it too
+        await writer.wait_closed()
 
 
 async def wait_for_signal(after_ms, shutdown):
@@ -42,7 +56,7 @@ async def handle(reader, writer, n, log, in_flight):
         log.put_nowait(f"request {n}: done")
         return f"{ms} ms of work"
     finally:
-        writer.close()
+        await close(writer)
 
 
 async def serve(listener, grace_ms, log, shutdown):
@@ -72,6 +86,8 @@ async def serve(listener, grace_ms, log, shutdown):
         await asyncio.wait(pending)  # until they are really gone
     else:
         dojo.mark("2. every request finished in the grace period")
+    # Every connection is closed now: on 3.12 and later wait_closed waits for them too.
+    await server.wait_closed()
     dojo.metric("finished_in_grace", len(finished))
     dojo.metric("cancelled", len(pending))
     log.put_nowait(f"shutdown: {len(finished)} finished, {len(pending)} cancelled")
@@ -121,11 +137,10 @@ async def client(port, work_ms):
         await writer.drain()
         reply = await reader.readline()
     finally:
-        writer.close()
+        await close(writer)
     if reply.startswith(b"DONE"):
         return "answered"
-    # The server cancelled our request: so is this one.
-    raise asyncio.CancelledError("the server hung up without an answer")
+    raise Unanswered("the server hung up without an answer")
 
 
 async def late_client(port, shutdown):
@@ -136,7 +151,7 @@ async def late_client(port, shutdown):
         _, writer = await asyncio.open_connection("127.0.0.1", port)
     except OSError as e:
         raise dojo.Rejected(f"refused after the signal: {e}") from None
-    writer.close()
+    await close(writer)
     raise RuntimeError("connected after the listener was closed")
 
 

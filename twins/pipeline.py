@@ -1,6 +1,7 @@
 """Producer -> bounded queue -> workers -> sink: the asyncio twin of the `pipeline` demo."""
 
 import asyncio
+import contextlib
 import os
 import socket
 import tempfile
@@ -18,6 +19,13 @@ def checksum(text):
 
 def payload(n):
     return f"item-{n}"
+
+
+async def close(writer):
+    """Close a stream and wait until it is closed: the socket is really gone when we go on."""
+    writer.close()
+    with contextlib.suppress(ConnectionError):  # a peer that reset it has closed it too
+        await writer.wait_closed()
 
 
 async def serve(listener, fail, work_ms, stop):
@@ -38,7 +46,7 @@ async def serve(listener, fail, work_ms, stop):
                 await writer.drain()
                 served += 1
         finally:
-            writer.close()
+            await close(writer)
         return f"{served} item(s)"
 
     def accepted(reader, writer):
@@ -49,6 +57,8 @@ async def serve(listener, fail, work_ms, stop):
     await stop.wait()
     server.close()
     await asyncio.gather(*conns)
+    # The connections are closed: on 3.12 and later wait_closed also waits for them.
+    await server.wait_closed()
     return f"served {len(conns)} connection(s); port closed"
 
 
@@ -113,7 +123,7 @@ async def worker(queue, depth, port, done):
             finally:
                 queue.task_done()
     finally:
-        writer.close()
+        await close(writer)
     return f"{ok} done, {failed} failed"
 
 
@@ -148,7 +158,6 @@ async def run_pipeline(port, items, capacity, workers, results):
     await done.put(None)  # the workers are done: the sink may close the file
     await writing
     dojo.metric("max_queue_depth", depth.max)
-
 
 
 def check_results(path, items):

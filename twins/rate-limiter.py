@@ -86,13 +86,12 @@ class Fair:
     async def acquire(self):
         """Wait for a grant; returns the tick it was granted at."""
         async with self.lock:
-            now = self.now()
-            at = self.limiter.check(now)
-            if at is None:
-                at = now
-            else:
-                # Sleep until tick `at`, rounded up to a whole nanosecond: never early.
-                await asyncio.sleep((-(-at // self.rate) - now // self.rate) / 1e9)
+            now = at = self.now()
+            while (due := self.limiter.check(now)) is not None:
+                # Sleep until tick `due`, rounded up to a whole nanosecond, then check again:
+                # asyncio runs a timer up to its clock's resolution early.
+                await asyncio.sleep((-(-due // self.rate) - now // self.rate) / 1e9)
+                now, at = self.now(), due  # granted at the tick it fell due, as tokio counts
             self.limiter.take(at)
             if isinstance(self.limiter, TokenBucket):
                 dojo.series("tokens", self.limiter.tokens())

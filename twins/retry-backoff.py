@@ -18,24 +18,33 @@ def backoff_ms(n, base_ms, max_delay_ms, jitter, rng):
             return delay // 2 + rng.up_to(delay - delay // 2)
 
 
-async def attempt(n, failures, op_ms):
-    """An operation that fails its first `failures` attempts, then succeeds."""
-    await asyncio.sleep(op_ms / 1000)
+async def attempt(n, failures, hangs, op_ms, limit_ms):
+    """An operation that fails its first `failures` attempts, then succeeds; the first `hangs`
+    of those never answer. An attempt still running after limit_ms is cancelled: a call that
+    hangs must not hang the retry loop."""
+    try:
+        async with asyncio.timeout(limit_ms / 1000):
+            if n <= min(hangs, failures):
+                await asyncio.Event().wait()  # no answer, ever
+            await asyncio.sleep(op_ms / 1000)
+    except TimeoutError:
+        raise TimeoutError(f"attempt {n}: no answer within {limit_ms} ms") from None
     if n <= failures:
         raise ConnectionError(f"attempt {n} failed")
     return f"attempt {n} succeeded"
 
 
-async def retry(failures, max_attempts, base_ms, max_delay_ms, jitter, rng, op_ms):
+async def retry(failures, hangs, max_attempts, base_ms, max_delay_ms, jitter, rng, op_ms,
+                limit_ms):
     n, waited_ms = 1, 0
     while True:
         dojo.mark(f"attempt {n}")
         try:
             # Each attempt is its own lane, so the backoff gaps between them show.
-            await dojo.lane(f"attempt {n}", attempt(n, failures, op_ms))
+            await dojo.lane(f"attempt {n}", attempt(n, failures, hangs, op_ms, limit_ms))
             succeeded = True
             break
-        except ConnectionError:
+        except (ConnectionError, TimeoutError):  # only failures worth retrying
             if n >= max_attempts:
                 succeeded = False
                 break
@@ -54,16 +63,20 @@ async def retry(failures, max_attempts, base_ms, max_delay_ms, jitter, rng, op_m
 async def main(
     variant="exponential",
     failures=3,
+    hangs=0,
     max_attempts=5,
     base_ms=100,
     max_delay_ms=2000,
     jitter="full",
     seed=7,
     op_ms=0,
+    attempt_timeout_ms=1000,
 ):
     rng = dojo.SplitMix64(seed)
     caller = asyncio.create_task(
-        retry(failures, max_attempts, base_ms, max_delay_ms, jitter, rng, op_ms), name="caller"
+        retry(failures, hangs, max_attempts, base_ms, max_delay_ms, jitter, rng, op_ms,
+              attempt_timeout_ms),
+        name="caller",
     )
     with contextlib.suppress(ConnectionError):
         await caller

@@ -145,9 +145,18 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/retry-backoff.py"),
         variants: &[same(
             "exponential",
-            "a retry loop: each attempt a lane, asyncio.sleep between them",
+            "a retry loop: each attempt a lane bounded by asyncio.timeout, asyncio.sleep between",
         )],
-        run_bound: |p| num(p, "max_attempts") * (num(p, "op_ms") + num(p, "max_delay_ms")),
+        run_bound: |p| {
+            // Every attempt ends by its timeout; a hanging one takes all of it.
+            let limit = num(p, "attempt_timeout_ms");
+            let attempt = if num(p, "hangs") > 0.0 {
+                limit
+            } else {
+                num(p, "op_ms").min(limit)
+            };
+            num(p, "max_attempts") * (attempt + num(p, "max_delay_ms"))
+        },
     },
     Twin {
         demo: "blocking",
@@ -223,8 +232,9 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/chat.py"),
         variants: &[same(
             "broadcast",
-            "asyncio streams and start_server; StreamWriter.write never waits, so a member too \
-             far behind misses new messages and is told (real clock)",
+            "asyncio streams and start_server; per member a bounded asyncio.Queue and a sender \
+             task, the socket's only writer, awaiting drain(); a full queue drops its oldest \
+             message and the member is told (real clock)",
         )],
         // Each client's reads time out after 10 s of silence.
         run_bound: |p| {

@@ -65,9 +65,10 @@ params! {
 static SPEC: DemoSpec = DemoSpec {
     id: "chat",
     title: "Chat rooms over a broadcast channel, with a slow client",
-    about: "A talker sends `messages` lines to a room. Every connection's task forwards the room's \
-            broadcast to its socket; the slow client's socket fills, its task falls behind by more \
-            than `room_capacity` and loses the oldest messages, counted and told to it. The other \
+    about: "A talker sends `messages` lines to a room. Every connection is two tasks: one reads \
+            the client, its sender is the only writer to the socket and forwards the room's \
+            broadcast. The slow client's socket fills, its sender falls behind by more than \
+            `room_capacity` and loses the oldest messages, counted and told to it. The other \
             clients get every message; one leaves mid-stream, one joins late and first gets the \
             last `history` messages.",
     variants: Variant::SPECS,
@@ -80,7 +81,7 @@ static SPEC: DemoSpec = DemoSpec {
         ),
         (
             "lost",
-            "messages each connection's task skipped because it lagged (broadcast Lagged(n))",
+            "messages each connection's sender skipped because it lagged (broadcast Lagged(n))",
         ),
         (
             "lost_told",
@@ -222,6 +223,10 @@ async fn join(
             .map_err(ClientError::Socket)?;
     }
     let stream = socket.connect(addr).await.map_err(ClientError::Connect)?;
+    // Without it Nagle's algorithm holds each short line until the last is acknowledged, and
+    // the server delays its acknowledgements by up to 40 ms: the talker's lines would arrive in
+    // bursts of seven or more, enough to overflow a small room.
+    let _ = stream.set_nodelay(true);
     let (r, mut w) = stream.into_split();
     let capacity = if let Role::Slow(_) = role { 256 } else { 8192 };
     let mut lines = BufReader::with_capacity(capacity, r).lines();

@@ -31,6 +31,9 @@ variants! {
 params! {
     pub struct Config {
         failures: u32 = Int(0..=100), "3", "how many attempts fail before one succeeds";
+        hangs: u32 = Int(0..=100), "0",
+            "how many of the failing attempts, the first ones, never answer: only the \
+             per-attempt timeout ends them";
         max_attempts: u32 = Int(1..=100), "5", "give up after this many attempts";
         base_ms: Duration = Ms(0..=60_000), "100",
             "the delay before the first retry; it doubles for each retry after";
@@ -40,6 +43,8 @@ params! {
             "none: the delay as is; full: random in 0..=delay; equal: delay/2 + random in 0..=delay/2";
         seed: u64 = Seed(4_294_967_295), "7", "the seed of the pseudo-random jitter";
         op_ms: Duration = Ms(0..=60_000), "0", "how long each attempt takes";
+        attempt_timeout_ms: Duration = Ms(1..=60_000), "1000",
+            "an attempt still running after this long is cancelled and counts as failed";
     }
 }
 
@@ -59,8 +64,11 @@ impl ChoiceParam for Jitter {
 static SPEC: DemoSpec = DemoSpec {
     id: "retry-backoff",
     title: "Retry with exponential backoff and jitter",
-    about: "An operation fails its first `failures` attempts. Before retry n the caller waits \
-            min(max_delay_ms, base_ms * 2^(n-1)), jittered; it gives up after max_attempts.",
+    about: "An operation fails its first `failures` attempts (the first `hangs` of them never \
+            answer). Each attempt gets `attempt_timeout_ms`; one that takes longer is cancelled \
+            and retried like a failure. \
+            Before retry n the caller waits min(max_delay_ms, base_ms * 2^(n-1)), jittered; it \
+            gives up after max_attempts.",
     variants: Variant::SPECS,
     default_variants: &[Variant::Exponential.name()],
     params: Config::PARAMS,
@@ -84,6 +92,7 @@ impl DemoProgram for RetryBackoff {
         let policy = match variant {
             Variant::Exponential => Policy {
                 max_attempts: cfg.max_attempts.max(1),
+                attempt_timeout: cfg.attempt_timeout_ms,
                 base: cfg.base_ms,
                 max_delay: cfg.max_delay_ms,
                 jitter: cfg.jitter,
@@ -91,6 +100,7 @@ impl DemoProgram for RetryBackoff {
         };
         let op = FlakyOp {
             failures: cfg.failures,
+            hangs: cfg.hangs,
             duration: cfg.op_ms,
         };
         async move {

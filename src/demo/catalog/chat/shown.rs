@@ -1,7 +1,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::task::JoinSet;
@@ -65,14 +67,18 @@ impl Server {
                 conn = listener.accept() => match conn {
                     Ok((stream, _)) => {
                         accepted += 1;
-                        let conn = self.clone().connection(stream);
-                        self.ctx.spawn_in(&mut conns, format!("conn {accepted}"), conn);
+                        let name = format!("conn {accepted}");
+                        let conn = self.clone().connection(name.clone(), stream);
+                        self.ctx.spawn_in(&mut conns, name, conn);
                     }
                     Err(e) => return Ended::error(format!("accept failed: {e}")),
                 },
             }
         }
         drop(listener); // the port closes
+        // The clients have hung up: their connections end as they notice; any left are aborted.
+        let ending = async { while conns.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(Duration::from_secs(1), ending).await;
         conns.shutdown().await;
         Ended::ok("stopped")
     }
@@ -141,10 +147,11 @@ impl Server {
         });
     }
 
-    /// One client: `JOIN <room> <name>`, then its lines in and the room's messages out.
-    async fn connection(self, stream: TcpStream) -> Ended {
+    /// One client: `JOIN <room> <name>`, then this task reads its lines while a sender task
+    /// writes the room's messages to it.
+    async fn connection(self, conn: String, stream: TcpStream) -> Ended {
         let _ = stream.set_nodelay(true);
-        let (r, mut w) = stream.into_split();
+        let (r, w) = stream.into_split();
         let mut lines = BufReader::new(r).lines();
         let Ok(Some(hello)) = lines.next_line().await else {
             return Ended::error("no JOIN line");
@@ -156,12 +163,7 @@ impl Server {
             return Ended::error("JOIN <room> <name>");
         };
         let (room, name) = (room.to_owned(), name.to_owned());
-        let Some(Joined {
-            mut rx,
-            recent,
-            ended,
-        }) = self.join(&room)
-        else {
+        let Some(Joined { rx, recent, ended }) = self.join(&room) else {
             return Ended::error("the room registry is poisoned");
         };
         let mut hello = String::new();
@@ -169,40 +171,63 @@ impl Server {
             hello.push_str(&format!("HIST {}", m.line));
         }
         hello.push_str(if ended { "JOINED\nEND\n" } else { "JOINED\n" });
-        let (mut lost, mut sent) = (0, 0);
-        let mut result = w.write_all(hello.as_bytes()).await;
-        while result.is_ok() {
-            tokio::select! {
-                line = lines.next_line() => match line {
-                    Ok(Some(line)) => match line.split_once(' ') {
-                        Some(("SAY", text)) => self.publish(&room, &name, text),
-                        _ if line == "BYE" => {
-                            self.end(&room, &name);
-                            break;
-                        }
-                        _ => {}
-                    },
-                    Ok(None) | Err(_) => break, // the client left
-                },
-                msg = rx.recv() => match msg {
-                    Ok(m) if m.from == name => {}
-                    Ok(m) => {
-                        // Waits while the client's socket is full; meanwhile the room moves on.
-                        result = w.write_all(m.line.as_bytes()).await;
-                        sent += 1;
-                    }
-                    Err(RecvError::Lagged(n)) => {
-                        lost += n;
-                        self.lost.add(&name, n);
-                        self.ctx.mark(format!("{name} lagged: lost {n}"));
-                        result = w.write_all(format!("LOST {n}\n").as_bytes()).await;
-                    }
-                    Err(RecvError::Closed) => break,
-                },
+        // The sender is this task's child: dropping the set aborts it, so it never outlives
+        // the connection.
+        let (mut sender, gone) = (JoinSet::new(), CancellationToken::new());
+        let send = self.clone().send(name.clone(), rx, w, hello, gone.clone());
+        self.ctx
+            .spawn_in(&mut sender, format!("{conn} sender"), send);
+        // Until the client leaves (end of stream or an error) or says BYE.
+        while let Ok(Some(line)) = lines.next_line().await {
+            match line.split_once(' ') {
+                Some(("SAY", text)) => self.publish(&room, &name, text),
+                _ if line == "BYE" => {
+                    self.end(&room, &name);
+                    break;
+                }
+                _ => {}
             }
         }
         self.leave(&room);
+        gone.cancel(); // the sender stops after what it is writing now
+        while sender.join_next().await.is_some() {}
         self.ctx.mark(format!("{name} left"));
+        Ended::ok(format!("{name} left"))
+    }
+
+    /// The only writer to this socket: the room's messages out, one at a time, each write
+    /// waiting while the client's socket is full. Meanwhile the room moves on; a receiver more
+    /// than `capacity` behind loses the oldest messages and is told how many.
+    async fn send(
+        self,
+        name: String,
+        mut rx: broadcast::Receiver<Arc<Msg>>,
+        mut w: OwnedWriteHalf,
+        hello: String,
+        gone: CancellationToken,
+    ) -> Ended {
+        let (mut sent, mut lost) = (0, 0);
+        let mut written = w.write_all(hello.as_bytes()).await;
+        while written.is_ok() {
+            let msg = tokio::select! {
+                () = gone.cancelled() => break, // the client left: nothing more to send
+                msg = rx.recv() => msg,
+            };
+            written = match msg {
+                Ok(m) if m.from == name => Ok(()),
+                Ok(m) => {
+                    sent += 1;
+                    w.write_all(m.line.as_bytes()).await
+                }
+                Err(RecvError::Lagged(n)) => {
+                    lost += n;
+                    self.lost.add(&name, n);
+                    self.ctx.mark(format!("{name} lagged: lost {n}"));
+                    w.write_all(format!("LOST {n}\n").as_bytes()).await
+                }
+                Err(RecvError::Closed) => break,
+            };
+        }
         Ended::ok(format!("{name}: {sent} sent, {lost} lost"))
     }
 }

@@ -75,6 +75,47 @@ fn the_slow_client_loses_and_is_told_the_others_get_everything() {
     assert_eq!(count(tl, "received", "late"), 60 - seqs[4]);
 }
 
+/// Every connection is a reading task and its sender, the only writer to the socket; the slow
+/// client's losses are its sender's.
+#[test]
+fn each_connection_has_one_sender_that_counts_the_losses() {
+    let r = run(&[]);
+    let tl = &r.timeline;
+    let conns: Vec<_> = tl
+        .tasks
+        .iter()
+        .filter(|t| t.name.starts_with("conn ") && !t.name.ends_with(" sender"))
+        .collect();
+    assert_eq!(conns.len(), 6);
+    for conn in conns {
+        let senders: Vec<_> = tl
+            .tasks
+            .iter()
+            .filter(|t| t.parent == Some(conn.id))
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(senders, [format!("{} sender", conn.name)]);
+    }
+    let lost = count(tl, "lost", "slow");
+    let slow = tl
+        .tasks
+        .iter()
+        .find(|t| t.name.ends_with(" sender") && t.detail.starts_with("slow:"))
+        .expect("the slow client's sender");
+    assert!(
+        slow.detail.ends_with(&format!(", {lost} lost")),
+        "{}",
+        slow.detail
+    );
+    for m in tl
+        .marks
+        .iter()
+        .filter(|m| m.label.starts_with("slow lagged"))
+    {
+        assert_eq!(m.task, Some(slow.id), "{}", m.label);
+    }
+}
+
 #[test]
 fn with_room_to_fall_behind_the_slow_client_loses_nothing() {
     let r = run(&[

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use tokio::time::sleep;
+use tokio::time::{sleep, timeout};
 
 use crate::demo::rng::SplitMix64;
 use crate::demo::{Ctx, Ended};
@@ -18,6 +18,8 @@ pub enum Jitter {
 #[derive(Clone, Copy)]
 pub struct Policy {
     pub max_attempts: u32,
+    /// How long one attempt may take: a call that hangs must not hang the retry loop.
+    pub attempt_timeout: Duration,
     pub base: Duration,
     pub max_delay: Duration,
     pub jitter: Jitter,
@@ -38,20 +40,35 @@ impl Policy {
     }
 }
 
-/// An operation that fails its first `failures` attempts, then succeeds.
+/// An operation that fails its first `failures` attempts, then succeeds. The first `hangs` of
+/// those failures never answer at all.
 #[derive(Clone, Copy)]
 pub struct FlakyOp {
     pub failures: u32,
+    pub hangs: u32,
     pub duration: Duration,
 }
 
 impl FlakyOp {
-    async fn attempt(self, n: u32) -> Ended {
-        sleep(self.duration).await;
-        if n <= self.failures {
-            Ended::error(format!("attempt {n} failed"))
-        } else {
-            Ended::ok(format!("attempt {n} succeeded"))
+    async fn attempt(self, n: u32, limit: Duration) -> Ended {
+        let call = async {
+            if n <= self.hangs.min(self.failures) {
+                std::future::pending::<()>().await; // no answer, ever
+            }
+            sleep(self.duration).await;
+            if n <= self.failures {
+                Ended::error(format!("attempt {n} failed"))
+            } else {
+                Ended::ok(format!("attempt {n} succeeded"))
+            }
+        };
+        // Dropping the call at the limit cancels it; the loop retries as for any failure.
+        match timeout(limit, call).await {
+            Ok(ended) => ended,
+            Err(_) => Ended::timeout(format!(
+                "attempt {n}: no answer within {} ms",
+                limit.as_millis()
+            )),
         }
     }
 }
@@ -62,7 +79,8 @@ pub async fn retry(ctx: Ctx, policy: Policy, op: FlakyOp, mut rng: SplitMix64) -
     let result = loop {
         ctx.mark(format!("attempt {n}"));
         // Each attempt is its own lane, so the backoff gaps between them show.
-        let ended = ctx.instrument(format!("attempt {n}"), op.attempt(n)).await;
+        let attempt = op.attempt(n, policy.attempt_timeout);
+        let ended = ctx.instrument(format!("attempt {n}"), attempt).await;
         if ended.is_ok() || n >= policy.max_attempts {
             break ended;
         }

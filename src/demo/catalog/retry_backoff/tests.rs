@@ -122,3 +122,76 @@ fn another_seed_gives_other_delays() {
     assert_ne!(marks(&a), marks(&b));
     assert_schedule(&b, 4, &expected_delays(3, 100, 2000, "full", 2), 0, true);
 }
+
+/// (name, spawned, finished, outcome) of every attempt lane.
+fn attempts(run: &VariantRun) -> Vec<(String, f64, Option<f64>, Outcome)> {
+    let lanes = run
+        .timeline
+        .tasks
+        .iter()
+        .filter(|t| t.name.starts_with("attempt "));
+    lanes
+        .map(|t| (t.name.clone(), t.spawned_ms, t.finished_ms, t.outcome))
+        .collect()
+}
+
+#[test]
+fn a_hung_attempt_is_cut_off_at_its_timeout_and_retried() {
+    let run = run(&[
+        "jitter=none",
+        "failures=3",
+        "hangs=1",
+        "attempt_timeout_ms=250",
+        "op_ms=10",
+    ]);
+    let lane =
+        |n: u32, at: f64, end: f64, outcome| (format!("attempt {n}"), at, Some(end), outcome);
+    assert_eq!(
+        attempts(&run),
+        [
+            // Never answers: cancelled at 250 ms, then the loop goes on as for any failure.
+            lane(1, 0.0, 250.0, Outcome::Timeout),
+            lane(2, 350.0, 360.0, Outcome::Error),
+            lane(3, 560.0, 570.0, Outcome::Error),
+            lane(4, 970.0, 980.0, Outcome::Ok),
+        ]
+    );
+    let detail = &run.timeline.task("attempt 1").unwrap().detail;
+    assert_eq!(detail, "attempt 1: no answer within 250 ms");
+    assert_eq!(run.timeline.metric("attempts"), Some(4.0));
+    assert_eq!(run.total_ms, 980.0);
+    assert_eq!(run.timeline.task("caller").unwrap().outcome, Outcome::Ok);
+}
+
+#[test]
+fn attempts_slower_than_the_timeout_all_time_out_and_the_caller_gives_up() {
+    let run = run(&[
+        "jitter=none",
+        "failures=0",
+        "max_attempts=3",
+        "op_ms=300",
+        "attempt_timeout_ms=250",
+    ]);
+    let lane = |n: u32, at: f64| {
+        (
+            format!("attempt {n}"),
+            at,
+            Some(at + 250.0),
+            Outcome::Timeout,
+        )
+    };
+    assert_eq!(
+        attempts(&run),
+        [lane(1, 0.0), lane(2, 350.0), lane(3, 800.0)]
+    );
+    assert_eq!(run.total_ms, 1050.0);
+    assert_eq!(run.timeline.task("caller").unwrap().outcome, Outcome::Error);
+}
+
+#[test]
+fn the_default_timeout_leaves_the_default_run_alone() {
+    // Attempts take op_ms = 0 by default: the 1 s limit never fires.
+    let run = run(&[]);
+    assert_eq!(run.timeline.count(Outcome::Timeout), 0);
+    assert_schedule(&run, 4, &expected_delays(3, 100, 2000, "full", 7), 0, true);
+}
