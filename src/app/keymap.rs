@@ -83,7 +83,7 @@ pub static KEYMAP: &[Binding] = &[
         "Enter",
         Scope::Practice,
         Action::Open,
-        "answer / reveal / next question",
+        "answer / reveal / next question (on the summary: back)",
         true,
     ),
     // Space, s and the digits mean different things per kind of item: the item's own hint line
