@@ -296,7 +296,7 @@ fn check(dir: Option<PathBuf>, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Re
         Ok(set) => set,
         Err(err) => {
             // With its cause (the OS error), once.
-            eprintln!("error: {:#}", anyhow::Error::from(err));
+            eprintln!("error: {err:#}");
             return Ok(ExitCode::from(1));
         }
     };
