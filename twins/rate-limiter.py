@@ -53,8 +53,13 @@ class TokenBucket:
         self.level = max(self.level_at(at) - self.per_token, 0)
         self.last = at
 
-    def tokens(self):
-        return self.level / self.per_token
+    def tokens_at(self, now):
+        # Each number made a float first, then divided, as Rust's `as f64` does.
+        return float(self.level_at(now)) / float(self.per_token)
+
+    def full_at(self):
+        """When the bucket is full again if nobody takes a token."""
+        return self.last + (self.capacity - self.level)
 
 
 class Gcra:
@@ -74,10 +79,14 @@ class Gcra:
 
 class Fair:
     """First come, first served: asyncio.Lock queues waiters in arrival order and is held
-    across check, sleep and take, so only the head of the line sleeps and nobody overtakes."""
+    across check, sleep and take, so only the head of the line sleeps and nobody overtakes.
+    The limiter's numbers need no lock of their own (the tokio demo keeps them under a plain
+    mutex): one thread runs everything and nothing awaits between reading and updating them,
+    so the meter can read the bucket while the head of the line sleeps."""
 
-    def __init__(self, limiter, rate):
+    def __init__(self, limiter, rate, on_grant=None):
         self.limiter, self.rate, self.lock = limiter, rate, asyncio.Lock()
+        self.on_grant = on_grant
         self.epoch = asyncio.get_running_loop().time()
 
     def now(self):
@@ -94,8 +103,51 @@ class Fair:
                 now, at = self.now(), due  # granted at the tick it fell due, as tokio counts
             self.limiter.take(at)
             if isinstance(self.limiter, TokenBucket):
-                dojo.series("tokens", self.limiter.tokens())
+                # The level at the instant it is drawn: the timer woke up to 1 ms after `at`,
+                # and the bucket refilled meanwhile.
+                dojo.series("tokens", self.limiter.tokens_at(self.now()))
+            if self.on_grant is not None:
+                self.on_grant()
             return at
+
+
+class Meter:
+    """The `tokens` strip's instrument, not part of the limiter. A grant records only the level
+    it leaves, so the refill between grants would never be seen: the meter samples the bucket
+    every quarter token while it refills, and waits for a grant while it is full. Its samples sit
+    half a sample off the token grid, between the grants of a busy line rather than on them.
+    Where a sample and a grant do share a millisecond (a request arriving then), both record the
+    level at that instant, so whichever goes last, the strip is the same. A chain of `call_later`
+    callbacks, not a Task: every Task gets a lane, and tokio's meter has none. Stopped once the
+    last request is granted."""
+
+    def __init__(self, fair, per_token):
+        self.fair, self.step, self.offset = fair, per_token // 4, per_token // 8
+        self.timer = None
+
+    def sample(self):
+        self.timer = None
+        bucket, now = self.fair.limiter, self.fair.now()
+        dojo.series("tokens", bucket.tokens_at(now))
+        if bucket.full_at() > now:
+            self.arm()
+
+    def arm(self):
+        """Sample at the first tick of the grid after now, unless a sample is already due."""
+        if self.timer is not None:
+            return
+        now, rate = self.fair.now(), self.fair.rate
+        if now < self.offset:
+            tick = self.offset
+        else:
+            tick = self.offset + ((now - self.offset) // self.step + 1) * self.step
+        delay = (-(-tick // rate) - now // rate) / 1e9  # whole nanoseconds, rounded up
+        self.timer = asyncio.get_running_loop().call_later(delay, self.sample)
+
+    def stop(self):
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 async def request(limiter, waiting, grants):
@@ -131,8 +183,18 @@ async def main(
             dojo.series("tokens", float(burst))
         case "gcra":
             limiter = Gcra(per_token, burst)
+    fair = Fair(limiter, rate)
+    meter = None
+    if isinstance(limiter, TokenBucket):  # only a bucket has a level to show
+        meter = Meter(fair, per_token)
+        fair.on_grant = meter.arm  # a grant starts a refill
+        meter.sample()
     grants = []
-    await run_requests(Fair(limiter, rate), requests, arrival_gap_ms, grants)
+    try:
+        await run_requests(fair, requests, arrival_gap_ms, grants)
+    finally:
+        if meter is not None:  # the last request is granted: nothing left to refill for
+            meter.stop()
     dojo.metric("last_grant_ms", max(grants, default=0) // (rate * 1_000_000))
 
 

@@ -11,11 +11,12 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::time::Instant;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::demo::{
     Ctx, DemoProgram, DemoSpec, DemoVariant, FromParams, VariantSpec, params, variants,
 };
-use shown::{Fair, Ticks, limiter, run_requests};
+use shown::{Fair, Ticks, limiter, meter, run_requests};
 
 pub struct RateLimiterDemo;
 
@@ -91,12 +92,21 @@ impl DemoProgram for RateLimiterDemo {
                 Variant::TokenBucket => ctx.series("tokens", f64::from(burst)),
                 Variant::SlidingWindow | Variant::Gcra => {}
             }
-            let fair = Arc::new(Fair {
-                limiter: tokio::sync::Mutex::new(limiter(variant, rate, window, burst)),
-                clock,
+            let fair = Arc::new(Fair::new(limiter(variant, rate, window, burst), clock));
+            // Only a bucket has a level to show. Aborted when dropped, so a cancelled run takes
+            // it along.
+            let meter = matches!(variant, Variant::TokenBucket).then(|| {
+                let sampling = meter(ctx.clone(), Arc::clone(&fair), window);
+                AbortOnDropHandle::new(tokio::spawn(sampling))
             });
             let log = GrantLog::new(clock);
             run_requests(&ctx, &fair, cfg.requests, cfg.arrival_gap_ms, &log).await;
+            // The last request is granted: nothing left to refill for. Wait for the meter to be
+            // gone, so the run leaves no task behind.
+            if let Some(meter) = meter {
+                meter.abort();
+                let _ = meter.await;
+            }
             ctx.metric("last_grant_ms", log.last_ms());
         }
         .boxed()

@@ -1,7 +1,8 @@
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
 use super::{GrantLog, TickClock, Variant};
@@ -16,8 +17,12 @@ pub type Ticks = u128;
 pub trait Limiter {
     fn check(&mut self, now: Ticks) -> Option<Ticks>;
     fn take(&mut self, at: Ticks);
-    /// Tokens left, for limiters that have them.
-    fn tokens(&self) -> Option<f64> {
+    /// Tokens in the bucket at `now`, for limiters that have a bucket.
+    fn tokens_at(&self, _now: Ticks) -> Option<f64> {
+        None
+    }
+    /// When the bucket is full again if nobody takes a token, for limiters that have a bucket.
+    fn full_at(&self) -> Option<Ticks> {
         None
     }
 }
@@ -81,8 +86,12 @@ impl Limiter for TokenBucket {
         self.last = at;
     }
 
-    fn tokens(&self) -> Option<f64> {
-        Some(self.level as f64 / self.per_token as f64)
+    fn tokens_at(&self, now: Ticks) -> Option<f64> {
+        Some(self.level_at(now) as f64 / self.per_token as f64)
+    }
+
+    fn full_at(&self) -> Option<Ticks> {
+        Some(self.last + (self.capacity - self.level))
     }
 }
 
@@ -134,19 +143,43 @@ pub fn limiter(
     }
 }
 
-/// First come, first served: the async mutex queues waiters in arrival order and is held across
-/// check, sleep and take, so only the head of the line sleeps and nobody overtakes it.
+/// First come, first served, with a bucket anyone may look at. Two locks, two jobs:
+/// - `line`, an async mutex, queues requests in arrival order. The head of the line holds it
+///   across check, sleep and take, so only the head sleeps and nobody overtakes it.
+/// - `state`, a plain mutex, guards the limiter's numbers for a moment at a time and is never
+///   held across an `.await`. So the meter can read the bucket while the head of the line sleeps;
+///   with the numbers under the lock held across that sleep, nobody could until the next grant.
 pub struct Fair {
-    pub limiter: tokio::sync::Mutex<Box<dyn Limiter + Send>>,
-    pub clock: TickClock,
+    line: tokio::sync::Mutex<()>,
+    state: std::sync::Mutex<Box<dyn Limiter + Send>>,
+    /// Wakes a meter that is waiting on a full bucket.
+    granted: Notify,
+    clock: TickClock,
 }
 
 impl Fair {
+    pub fn new(limiter: Box<dyn Limiter + Send>, clock: TickClock) -> Fair {
+        Fair {
+            line: tokio::sync::Mutex::new(()),
+            state: std::sync::Mutex::new(limiter),
+            granted: Notify::new(),
+            clock,
+        }
+    }
+
+    /// The limiter's numbers. Whoever held them last either read them or made one update, so
+    /// even a holder that panicked left them whole: carry on.
+    fn state(&self) -> MutexGuard<'_, Box<dyn Limiter + Send>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Wait for a grant; returns the tick it was granted at.
     async fn acquire(&self, ctx: &Ctx) -> Ticks {
-        let mut limiter = self.limiter.lock().await;
+        let _head_of_line = self.line.lock().await;
         let now = self.clock.now();
-        let at = match limiter.check(now) {
+        // Its own statement: in the `match` below, the guard would live on across the sleep.
+        let due = self.state().check(now);
+        let at = match due {
             None => now,
             Some(free_at) => {
                 sleep_until(self.clock.instant(free_at)).await;
@@ -154,11 +187,52 @@ impl Fair {
                 free_at
             }
         };
-        limiter.take(at);
-        if let Some(tokens) = limiter.tokens() {
+        let mut state = self.state();
+        state.take(at);
+        // The level at the instant it is drawn: the timer woke up to 1 ms after `at`, and the
+        // bucket refilled meanwhile.
+        if let Some(tokens) = state.tokens_at(self.clock.now()) {
             ctx.series("tokens", tokens);
         }
+        drop(state);
+        self.granted.notify_waiters();
         at
+    }
+}
+
+/// The `tokens` strip's instrument, not part of the limiter. A grant records only the level it
+/// leaves, so the refill between grants would never be seen: the meter samples the bucket every
+/// quarter token while it refills, and waits for a grant while it is full. Its samples sit half
+/// a sample off the token grid, between the grants of a busy line rather than on them. Where a
+/// sample and a grant do share a millisecond (a request arriving then), both record the level
+/// at that instant, so whichever goes last, the strip is the same. It has no lane (a plain
+/// `tokio::spawn`) and is stopped once the last request is granted.
+pub async fn meter(ctx: Ctx, fair: Arc<Fair>, window: Duration) {
+    // One token is window_ns ticks, as in `limiter`.
+    let per_token: Ticks = window.as_nanos();
+    let (step, offset) = (per_token / 4, per_token / 8);
+    loop {
+        // Listening before looking: a grant made after the look still wakes us.
+        let granted = fair.granted.notified();
+        tokio::pin!(granted);
+        granted.as_mut().enable();
+        let full = {
+            let state = fair.state();
+            let now = fair.clock.now();
+            if let Some(tokens) = state.tokens_at(now) {
+                ctx.series("tokens", tokens);
+            }
+            state.full_at().is_none_or(|full| full <= now)
+        };
+        if full {
+            granted.await;
+        }
+        let now = fair.clock.now();
+        let next = match now.checked_sub(offset) {
+            Some(since) => offset + (since / step + 1) * step,
+            None => offset,
+        };
+        sleep_until(fair.clock.instant(next)).await;
     }
 }
 

@@ -73,10 +73,46 @@ fn defaults_follow_the_spec_formulas() {
     for r in &report.runs {
         assert_eq!(r.timeline.metric("max_waiting"), Some(5.0));
     }
-    let tokens = &testing::variant(&report, Variant::TokenBucket)
+    // The burst empties the bucket at 0 ms; then it refills a third of a token every 83.3 ms
+    // (sampled half a sample off the token grid) and each grant takes the token it refilled.
+    // A grant is drawn when the timer wakes, up to 1 ms after it: the bucket has refilled
+    // that much again (0.002 tokens at 334 ms).
+    let refill = [
+        (42.0, 0.126),
+        (125.0, 0.375),
+        (209.0, 0.627),
+        (292.0, 0.876),
+        (334.0, 0.002),
+        (375.0, 0.125),
+        (459.0, 0.377),
+        (542.0, 0.626),
+        (625.0, 0.875),
+        (667.0, 0.001),
+        (709.0, 0.127),
+        (792.0, 0.376),
+        (875.0, 0.625),
+        (959.0, 0.877),
+        (1000.0, 0.0),
+    ];
+    let points = tokens(&report);
+    assert_eq!(points[0], (0.0, 0.0));
+    assert_eq!(points[1..16], refill);
+    // The second second repeats the first, a whole second later.
+    let later: Vec<(f64, f64)> = refill[..10].iter().map(|&(t, v)| (t + 1000.0, v)).collect();
+    assert_eq!(points[16..], later);
+}
+
+/// The token bucket's `tokens` series, values rounded to 1/1000 of a token.
+fn tokens(report: &RunReport) -> Vec<(f64, f64)> {
+    testing::variant(report, Variant::TokenBucket)
         .timeline
-        .series["tokens"];
-    assert_eq!(tokens, &vec![(0.0, SeriesValue::Num(0.0))]);
+        .series["tokens"]
+        .iter()
+        .map(|(t, v)| match v {
+            SeriesValue::Num(n) => (*t, (n * 1000.0).round() / 1000.0),
+            SeriesValue::Text(_) => (*t, f64::NAN),
+        })
+        .collect()
 }
 
 #[test]
@@ -110,17 +146,31 @@ fn spaced_arrivals_refill_the_bucket() {
     let bucket = [0.0, 200.0, 500.0, 1000.0, 1500.0];
     assert_grants(testing::variant(&report, Variant::TokenBucket), &bucket);
     assert_grants(testing::variant(&report, Variant::Gcra), &bucket);
-    let tokens = &testing::variant(&report, Variant::TokenBucket)
-        .timeline
-        .series["tokens"];
-    let points: Vec<(f64, f64)> = tokens
-        .iter()
-        .map(|(t, v)| match v {
-            SeriesValue::Num(n) => (*t, (n * 1000.0).round() / 1000.0),
-            SeriesValue::Text(_) => (*t, f64::NAN),
-        })
-        .collect();
-    assert_eq!(points, [(0.0, 1.0), (200.0, 0.4), (500.0, 0.0)]);
+    // Sampled every 125 ms (a quarter token) at 62.5 + 125k ms, woken on the next whole ms;
+    // each grant drops the level by one. Nobody waits from 200 to 400 ms: the bucket refills all
+    // the same.
+    assert_eq!(
+        tokens(&report),
+        [
+            (0.0, 1.0),
+            (63.0, 1.126),
+            (188.0, 1.376),
+            (200.0, 0.4),
+            (313.0, 0.626),
+            (438.0, 0.876),
+            (500.0, 0.0),
+            (563.0, 0.126),
+            (688.0, 0.376),
+            (813.0, 0.626),
+            (938.0, 0.876),
+            (1000.0, 0.0),
+            (1063.0, 0.126),
+            (1188.0, 0.376),
+            (1313.0, 0.626),
+            (1438.0, 0.876),
+            (1500.0, 0.0),
+        ]
+    );
     // Requests arriving at 600 and 800 queue behind the one sleeping until 500 and 1000.
     let r = testing::variant(&report, Variant::TokenBucket);
     assert_eq!(r.timeline.metric("max_waiting"), Some(2.0));
