@@ -1,9 +1,11 @@
-//! Syntax highlighting: syntect's assets loaded once, highlighted lines cached per snippet.
+//! Syntax highlighting: syntect's assets loaded once on first use, highlighted lines computed on a
+//! snippet's first use and cached, as bat loads its assets lazily.
 //!
 //! The output is plain data (colours and text), so the terminal UI and the `show` command can each
 //! turn it into their own styling; nothing here knows about ratatui.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use syntect::easy::HighlightLines;
@@ -53,45 +55,106 @@ fn assets() -> &'static Assets {
     })
 }
 
-type CacheKey = (Language, Palette, u64);
-
-fn cache() -> &'static Mutex<HashMap<CacheKey, HighlightedLines>> {
-    static CACHE: OnceLock<Mutex<HashMap<CacheKey, HighlightedLines>>> = OnceLock::new();
-    CACHE.get_or_init(Mutex::default)
+/// Which highlighted snippet: its language, the palette and a hash of its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    language: Language,
+    palette: Palette,
+    text: u64,
 }
 
-fn hash(code: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    code.hash(&mut h);
-    h.finish()
+impl Key {
+    pub fn new(code: &str, language: Language, palette: Palette) -> Key {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        code.hash(&mut h);
+        Key {
+            language,
+            palette,
+            text: h.finish(),
+        }
+    }
+}
+
+/// Highlighted snippets, each computed on its first use and kept for the life of the process
+/// (the sources are the built-in ones, a lesson set's snippets and the runs' files: a few
+/// hundred KB at most).
+#[derive(Default)]
+pub struct Cache {
+    lines: Mutex<HashMap<Key, HighlightedLines>>,
+    computed: AtomicUsize,
+}
+
+impl Cache {
+    /// `code` highlighted, computed only if no earlier call did. Slow the first time (a
+    /// grammar compiling, then every line): call it off the UI thread.
+    pub fn highlight(&self, code: &str, language: Language, palette: Palette) -> HighlightedLines {
+        let key = Key::new(code, language, palette);
+        if let Some(hit) = self.lines.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return hit;
+        }
+        // Computed outside the lock, so a reader on the UI thread is never kept waiting; two
+        // threads asking for the same new snippet at once would both compute it, and the UI
+        // asks one thread only.
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        let lines = Arc::new(compute(code, language, palette));
+        if let Ok(mut c) = self.lines.lock() {
+            c.insert(key, Arc::clone(&lines));
+        }
+        lines
+    }
+
+    /// The highlighted snippet if it has been computed; never computes and never waits, so
+    /// the UI thread can ask while drawing.
+    pub fn get(&self, key: &Key) -> Option<HighlightedLines> {
+        self.lines.try_lock().ok().and_then(|c| c.get(key).cloned())
+    }
+
+    /// How many snippets this cache has highlighted.
+    pub fn computed(&self) -> usize {
+        self.computed.load(Ordering::Relaxed)
+    }
+}
+
+/// The process's cache: what the TUI's highlighting thread fills and the code pane reads.
+pub fn shared() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(Cache::default)
 }
 
 /// Highlight `code`, computing it once per (snippet, language, palette) for the life of the process.
 pub fn highlight(code: &str, language: Language, palette: Palette) -> HighlightedLines {
-    let key = (language, palette, hash(code));
-    if let Some(hit) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return hit;
-    }
-    let lines = Arc::new(compute(code, language, palette));
-    if let Ok(mut c) = cache().lock() {
-        c.insert(key, Arc::clone(&lines));
-    }
-    lines
+    shared().highlight(code, language, palette)
 }
 
 /// The highlighted snippet if it has been computed; never computes, so the UI thread never waits
-/// on a grammar compiling.
+/// on a grammar compiling. Until it is computed, ask for it with a [`Request`].
 pub fn cached(code: &str, language: Language, palette: Palette) -> Option<HighlightedLines> {
-    let key = (language, palette, hash(code));
-    cache().try_lock().ok().and_then(|c| c.get(&key).cloned())
+    shared().get(&Key::new(code, language, palette))
 }
 
-/// Compile the Python and Rust grammars ahead of first use (it takes ~10 ms each): call this from
-/// a background thread at start-up so the first lesson opens without a stall.
-pub fn warm_up() {
-    for language in [Language::Python, Language::Rust] {
-        let _ = compute("x = 1\n", language, Palette::Dark);
+/// A snippet to highlight on another thread: the code pane's, when [`cached`] had nothing.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub key: Key,
+    pub code: Arc<str>,
+    pub language: Language,
+    pub palette: Palette,
+}
+
+impl Request {
+    pub fn new(code: &str, language: Language, palette: Palette) -> Request {
+        Request {
+            key: Key::new(code, language, palette),
+            code: code.into(),
+            language,
+            palette,
+        }
+    }
+
+    /// Compute it into the shared cache.
+    pub fn run(&self) -> HighlightedLines {
+        highlight(&self.code, self.language, self.palette)
     }
 }
 
@@ -176,9 +239,34 @@ mod tests {
     }
 
     #[test]
-    fn a_second_call_is_served_from_the_cache() {
-        let a = highlight("fn main() {}\n", Language::Rust, Palette::Light);
-        let b = highlight("fn main() {}\n", Language::Rust, Palette::Light);
+    fn a_snippet_is_computed_on_first_use_and_served_from_the_cache_after() {
+        let cache = Cache::default();
+        let code = "fn main() {}\n";
+        let key = Key::new(code, Language::Rust, Palette::Light);
+        assert!(
+            cache.get(&key).is_none(),
+            "nothing is computed before it is asked for"
+        );
+        let a = cache.highlight(code, Language::Rust, Palette::Light);
+        assert_eq!(cache.computed(), 1);
+        let b = cache.highlight(code, Language::Rust, Palette::Light);
+        assert_eq!(cache.computed(), 1, "the second use recomputed");
         assert!(Arc::ptr_eq(&a, &b));
+        assert!(cache.get(&key).is_some_and(|c| Arc::ptr_eq(&a, &c)));
+        // Another palette, language or text is another snippet.
+        let _ = cache.highlight(code, Language::Rust, Palette::Dark);
+        let _ = cache.highlight(code, Language::Python, Palette::Light);
+        let _ = cache.highlight("fn main() { }\n", Language::Rust, Palette::Light);
+        assert_eq!(cache.computed(), 4);
+    }
+
+    #[test]
+    fn a_request_fills_the_shared_cache() {
+        let code = "async def only_in_this_test():\n    pass\n";
+        assert!(cached(code, Language::Python, Palette::Dark).is_none());
+        let request = Request::new(code, Language::Python, Palette::Dark);
+        let lines = request.run();
+        let hit = cached(code, Language::Python, Palette::Dark).expect("cached after the request");
+        assert!(Arc::ptr_eq(&lines, &hit));
     }
 }

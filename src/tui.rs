@@ -101,7 +101,7 @@ pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
     if let Step::Then(next) = effects.perform(review, &app) {
         let _ = app.update(next);
     }
-    warm_highlighting(&app, tx.clone());
+    let mut highlighting = Highlighting::start(tx.clone());
     // Before any demo runtime starts, so the console sees every demo task.
     if let Some(addr) = options.console {
         let notify = tx.clone();
@@ -119,7 +119,13 @@ pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
     install_panic_hook();
     execute!(std::io::stdout(), EnableMouseCapture)?;
     spawn_input_thread(tx)?;
-    let result = event_loop(&mut app, &mut terminal, &rx, &mut effects);
+    let result = event_loop(
+        &mut app,
+        &mut terminal,
+        &rx,
+        &mut effects,
+        &mut highlighting,
+    );
     shut_down(&app, effects);
     result
 }
@@ -162,30 +168,44 @@ fn spawn_input_thread(tx: Sender<Incoming>) -> std::io::Result<()> {
         .map(|_| ())
 }
 
-/// Highlight every snippet off the UI thread, once; the code pane shows plain text until then.
-fn warm_highlighting(app: &App, tx: Sender<Incoming>) {
-    let mut jobs: Vec<(String, crate::lesson::Language)> = Vec::new();
-    for l in &app.lessons {
-        for s in &l.code {
-            jobs.push((s.source.clone(), s.language));
+/// Highlights the code pane's sources off the UI thread, each on its first use: the loop asks
+/// for what the pane would show and the cache lacks, the thread computes it into the cache and
+/// wakes the loop to redraw. Until then the pane is plain.
+struct Highlighting {
+    jobs: Sender<crate::highlight::Request>,
+    /// Asked for already: not asked again while the thread works on it (nor ever, if the cache
+    /// could not keep it).
+    asked: std::collections::HashSet<crate::highlight::Key>,
+}
+
+impl Highlighting {
+    fn start(tx: Sender<Incoming>) -> Highlighting {
+        let (jobs, requests) = mpsc::channel::<crate::highlight::Request>();
+        // Without the thread the requests go nowhere and the code stays plain; all else works.
+        let _ = std::thread::Builder::new()
+            .name("highlight".into())
+            .spawn(move || {
+                for request in requests {
+                    request.run();
+                    if tx.send(Incoming::Highlighted).is_err() {
+                        break;
+                    }
+                }
+            });
+        Highlighting {
+            jobs,
+            asked: Default::default(),
         }
     }
-    for d in crate::demo::registry() {
-        jobs.push((d.spec().source.to_owned(), crate::lesson::Language::Rust));
+
+    /// Ask for the code pane's highlight if `app`'s screen shows a source not highlighted yet.
+    fn request_shown(&mut self, app: &App) {
+        if let Some(request) = ui::code_pane::missing_highlight(app)
+            && self.asked.insert(request.key)
+        {
+            let _ = self.jobs.send(request);
+        }
     }
-    let _ = std::thread::Builder::new()
-        .name("highlight".into())
-        .spawn(move || {
-            for palette in [
-                crate::highlight::Palette::Dark,
-                crate::highlight::Palette::Light,
-            ] {
-                for (code, language) in &jobs {
-                    crate::highlight::highlight(code, *language, palette);
-                }
-                let _ = tx.send(Incoming::Highlighted);
-            }
-        });
 }
 
 fn event_loop(
@@ -193,12 +213,14 @@ fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     rx: &Receiver<Incoming>,
     effects: &mut Effects,
+    highlighting: &mut Highlighting,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut dirty = true;
     let mut areas = ui::PaneAreas::default();
     loop {
         if dirty {
+            highlighting.request_shown(app);
             terminal.draw(|frame| {
                 areas = ui::layout(app, frame.area());
                 ui::render(app, frame);

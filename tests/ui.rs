@@ -296,3 +296,116 @@ fn the_readme_legend_lists_each_cell_as_both_outputs_draw_it() {
         assert!(readme.contains(&row), "README.md's legend lacks {row}");
     }
 }
+
+/// The column where `text` starts in row `y` of `buffer`, cell by cell (a border or a gutter mark
+/// is one cell and several bytes).
+fn column_of(buffer: &ratatui::buffer::Buffer, y: u16, text: &str) -> Option<u16> {
+    let want: Vec<char> = text.chars().collect();
+    let width = buffer.area.width;
+    (0..width.saturating_sub(want.len() as u16)).find(|&x| {
+        want.iter()
+            .enumerate()
+            .all(|(i, c)| buffer[(x + i as u16, y)].symbol().chars().eq([*c]))
+    })
+}
+
+/// The cells of each `word` in `buffer` standing alone (spaces either side).
+fn cells_of<'a>(
+    buffer: &'a ratatui::buffer::Buffer,
+    word: &str,
+) -> Vec<Vec<&'a ratatui::buffer::Cell>> {
+    (0..buffer.area.height)
+        .filter_map(|y| {
+            let x = column_of(buffer, y, &format!(" {word} "))? + 1;
+            Some(
+                (x..x + word.len() as u16)
+                    .map(|x| &buffer[(x, y)])
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_twins_python_is_highlighted_in_the_code_pane_once_its_highlight_arrives() {
+    use asyncdojo::demo::asyncio::Runtime;
+    use asyncdojo::lesson::Language;
+    use asyncdojo::ui::code_pane::missing_highlight;
+    use ratatui::style::Color;
+
+    let draw = |a: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(160, 40)).expect("terminal");
+        terminal
+            .draw(|f| asyncdojo::ui::render(a, f))
+            .expect("draw");
+        terminal.backend().buffer().clone()
+    };
+    let mut a = app(false);
+    let _ = a.update(Action::Open);
+    // Whatever the pane shows is asked for: here the lesson's own snippet.
+    assert!(
+        missing_highlight(&a).is_some(),
+        "the lesson's snippet is not asked for"
+    );
+    let _ = a.update(Action::ToggleRuntime);
+    let _ = a.update(Action::Run);
+    // gather's tokio runs stand in for the twin's (same names and variants): no Python needed.
+    let req = RunRequest::build("gather", &["sequential".to_owned()], &[], Clock::Virtual)
+        .expect("request");
+    let runs = runner::run_blocking(req)
+        .expect("run")
+        .runs
+        .into_iter()
+        .map(|v| (v.variant, v.timeline, v.total_ms))
+        .collect();
+    let _ = a.update(Action::TwinFinished {
+        runs,
+        runtimes: vec![Runtime::Asyncio],
+        error: None,
+    });
+    let request = missing_highlight(&a).expect("the twin is not highlighted yet");
+    assert_eq!(request.language, Language::Python);
+    assert_eq!(
+        &*request.code,
+        asyncdojo::demo::source::twin("gather")
+            .expect("twin")
+            .text
+            .as_ref()
+    );
+
+    // Before: plain, every letter of `async` in the pane's base colour.
+    let before = draw(&a);
+    let plain = cells_of(&before, "async");
+    assert!(
+        !plain.is_empty(),
+        "no `async` in the code pane:\n{before:?}"
+    );
+    let base = plain[0][0].fg;
+    assert!(plain.iter().flatten().all(|c| c.fg == base));
+
+    // What the terminal loop's highlighting thread does with the request.
+    let _ = request.run();
+    assert!(
+        missing_highlight(&a).is_none(),
+        "asked again once highlighted"
+    );
+    let after = draw(&a);
+    let coloured = cells_of(&after, "async");
+    assert_eq!(coloured.len(), plain.len());
+    for word in &coloured {
+        let fg = word[0].fg;
+        assert!(matches!(fg, Color::Rgb(..)), "{fg:?}");
+        assert_ne!(fg, base, "`async` is still plain");
+        assert!(word.iter().all(|c| c.fg == fg), "one keyword, one colour");
+    }
+    // A keyword and a name are told apart: `def` differs from the function's name after it.
+    let (y, def) = (0..after.area.height)
+        .find_map(|y| Some((y, column_of(&after, y, "def request(")?)))
+        .expect("the request line is in view");
+    assert_ne!(after[(def, y)].fg, after[(def + 4, y)].fg);
+    // The text itself is what it was: colours only.
+    let text = |b: &ratatui::buffer::Buffer| -> Vec<String> {
+        b.content().iter().map(|c| c.symbol().to_owned()).collect()
+    };
+    assert_eq!(text(&before), text(&after));
+}

@@ -7,7 +7,8 @@ use super::params_panel::DemoPanel;
 use super::run_view::{RunStatus, RunView};
 use super::{Action, Pane};
 use crate::demo::RunRequest;
-use crate::demo::asyncio::{self, Runtime};
+use crate::demo::asyncio::Runtime;
+use crate::demo::source::{self, Source};
 use crate::demo::timeline::index::LaneLine;
 use crate::lesson::{Language, Lesson};
 use crate::markdown::MdLine;
@@ -225,39 +226,45 @@ impl LessonView {
         }
     }
 
-    /// The code the pane shows, its language and a caption.
-    pub fn code_text<'a>(&self, lesson: &'a Lesson) -> (&'a str, Language, String) {
+    /// The code the pane shows, its language and a caption: beside a demo, the source of the run
+    /// being followed (see [`Self::run_source`]); else the lesson's snippet.
+    pub fn code_text<'a>(&'a self, lesson: &'a Lesson) -> (&'a str, Language, String) {
         match self.code {
-            CodeView::DemoSource => {
-                if let Some(d) = &self.demo {
-                    let spec = d.demo.spec();
-                    if let Some((source, file)) = self.twin_shown() {
-                        return (
-                            source,
-                            Language::Python,
-                            format!("Python · twins/{file}, the {} demo's asyncio twin", spec.id),
-                        );
-                    }
-                    return (
-                        spec.source,
-                        Language::Rust,
-                        format!("Rust · the {} demo, as it runs", spec.id),
-                    );
+            CodeView::DemoSource => match self.followed_source() {
+                Some((id, runtime, source)) => {
+                    let caption = match runtime {
+                        Runtime::Tokio => format!("Rust · {}, as it runs", source.short_name()),
+                        Runtime::Asyncio => format!(
+                            "Python · {}, the {id} demo's asyncio twin",
+                            source.short_name()
+                        ),
+                    };
+                    (&source.text, source.language, caption)
                 }
-                snippet(lesson, Language::Rust)
-            }
+                None => snippet(lesson, Language::Rust),
+            },
             CodeView::Rust => snippet(lesson, Language::Rust),
             CodeView::Python => snippet(lesson, Language::Python),
         }
     }
 
-    /// The twin's source and file when the run the cursor follows is an asyncio run.
-    fn twin_shown(&self) -> Option<(&'static str, &'static str)> {
-        if self.run.status == RunStatus::Idle || self.run.shown_runtime() != Runtime::Asyncio {
-            return None;
-        }
+    /// The source of the run the time cursor follows: the demo's shown file for a tokio run, its
+    /// twin for an asyncio run; before any run, the shown file. `None` without a demo.
+    pub fn run_source(&self) -> Option<&Source> {
+        self.followed_source().map(|(_, _, source)| source)
+    }
+
+    fn followed_source(&self) -> Option<(&'static str, Runtime, &Source)> {
         let id = self.demo.as_ref()?.demo.spec().id;
-        Some((asyncio::twin_source(id)?, asyncio::twin(id)?.file))
+        let runtime = match self.run.status {
+            RunStatus::Idle => Runtime::Tokio,
+            _ => self.run.shown_runtime(),
+        };
+        match source::of_run(id, runtime) {
+            Some(s) => Some((id, runtime, s)),
+            // A run with no twin is a tokio run.
+            None => source::shown(id).map(|s| (id, Runtime::Tokio, s)),
+        }
     }
 
     /// Does the code pane show the source of the finished run on the timeline?
@@ -281,11 +288,7 @@ impl LessonView {
     /// The code pane's keys on a linked source: ↑/↓ move the line cursor, ←/→ put the time
     /// cursor on the line's previous/next event.
     fn code_keys(&mut self, action: Action) {
-        let lines = match (self.twin_shown(), &self.demo) {
-            (Some((source, _)), _) => source.lines().count(),
-            (None, Some(d)) => d.demo.spec().source.lines().count(),
-            (None, None) => 1,
-        };
+        let lines = self.run_source().map_or(1, Source::line_count);
         let now = self
             .code_line
             .or_else(|| self.run.cursor_event().and_then(|e| e.line))

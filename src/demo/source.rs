@@ -1,30 +1,192 @@
-//! What you read is what runs: each demo's `DemoSpec::source` is the whole file its program runs
-//! from (`<demo>/shown.rs`), included at build time, and the lines marks carry are lines of it.
+//! What you read is what runs: the sources a run came from, as plain data.
+//!
+//! A tokio run comes from its demo's shown file (`DemoSpec::source`, the whole of
+//! `catalog/<demo>/shown.rs`, included at build time); an asyncio run from the demo's twin
+//! (`twins/<demo>.py`, also built in). The lines marks carry are lines of these files. A run is
+//! meant to carry its sources as a `Vec<Source>`: a traced script may run from several files, and
+//! then a line only means something with its file, hence [`Location`].
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use super::asyncio::{self, Runtime};
+use crate::lesson::Language;
+
+/// One source file a run ran from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The path as the run names it: `src/demo/catalog/gather/shown.rs`, `twins/gather.py`, or
+    /// a traced script's path.
+    pub file: String,
+    pub language: Language,
+    /// Shared, so a run, a view and the highlighting thread can hold the same text.
+    pub text: Arc<str>,
+}
+
+impl Source {
+    pub fn new(file: impl Into<String>, language: Language, text: impl Into<Arc<str>>) -> Source {
+        Source {
+            file: file.into(),
+            language,
+            text: text.into(),
+        }
+    }
+
+    /// The file as a caption names it: its directory and its name (`gather/shown.rs`,
+    /// `twins/gather.py`), enough to tell it apart without the whole path.
+    pub fn short_name(&self) -> &str {
+        let file = self.file.trim_end_matches(['/', '\\']);
+        let mut cuts = file.rmatch_indices(['/', '\\']).map(|(i, _)| i);
+        let _name = cuts.next();
+        match cuts.next() {
+            Some(i) => &file[i + 1..],
+            None => file,
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.text.lines().count()
+    }
+
+    /// Line `line` (1-based) of this file, if it has one.
+    pub fn at(&self, line: u32) -> Option<Location> {
+        (line >= 1 && line as usize <= self.line_count()).then(|| Location {
+            file: self.file.clone(),
+            line,
+        })
+    }
+}
+
+/// A line of a source file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// Every built-in source: each demo's shown file and each twin, made once.
+struct Table {
+    shown: Vec<(&'static str, Source)>,
+    twins: Vec<(&'static str, Source)>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| Table {
+        shown: super::registry()
+            .iter()
+            .map(|d| {
+                let spec = d.spec();
+                (
+                    spec.id,
+                    Source::new(spec.source_file, Language::Rust, spec.source),
+                )
+            })
+            .collect(),
+        twins: asyncio::twins()
+            .iter()
+            .map(|t| {
+                (
+                    t.demo,
+                    Source::new(format!("twins/{}", t.file), Language::Python, t.source),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// The Rust demo `demo_id` runs on tokio: its shown file.
+pub fn shown(demo_id: &str) -> Option<&'static Source> {
+    find(&table().shown, demo_id)
+}
+
+/// The Python demo `demo_id`'s asyncio twin runs.
+pub fn twin(demo_id: &str) -> Option<&'static Source> {
+    find(&table().twins, demo_id)
+}
+
+/// The source a run of demo `demo_id` on `runtime` came from.
+pub fn of_run(demo_id: &str, runtime: Runtime) -> Option<&'static Source> {
+    match runtime {
+        Runtime::Tokio => shown(demo_id),
+        Runtime::Asyncio => twin(demo_id),
+    }
+}
+
+fn find(sources: &'static [(&'static str, Source)], demo_id: &str) -> Option<&'static Source> {
+    sources
+        .iter()
+        .find(|(id, _)| *id == demo_id)
+        .map(|(_, s)| s)
+}
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn every_demo_shows_the_file_its_marks_point_into() {
         for demo in crate::demo::registry() {
             let spec = demo.spec();
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(spec.source_file);
+            let source = shown(spec.id).expect("every demo has a shown file");
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&source.file);
             let on_disk = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{}: {}: {e}", spec.id, path.display()));
             assert_eq!(
-                on_disk, spec.source,
+                on_disk, &*source.text,
                 "{}: source_file is not the source",
                 spec.id
             );
+            assert_eq!(source.language, Language::Rust);
             assert!(
-                spec.source.lines().count() >= 5,
+                source.line_count() >= 5,
                 "{}'s shown code is too short",
                 spec.id
             );
-            assert!(
-                !spec.source.contains("// region:demo"),
-                "{}: the whole shown file is shown; region markers are gone",
-                spec.id
-            );
         }
+    }
+
+    #[test]
+    fn every_twin_is_the_file_it_names() {
+        for t in asyncio::twins() {
+            let source = of_run(t.demo, Runtime::Asyncio).expect("every twin is a source");
+            assert_eq!(source.file, format!("twins/{}", t.file));
+            assert_eq!(source.language, Language::Python);
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&source.file);
+            let on_disk = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", t.demo, path.display()));
+            assert_eq!(on_disk, &*source.text, "{}", t.demo);
+        }
+        assert!(twin("connection-pool").is_none());
+        assert!(of_run("connection-pool", Runtime::Tokio).is_some());
+    }
+
+    #[test]
+    fn a_caption_names_the_file_by_its_directory_and_name() {
+        let s = |file: &str| Source::new(file, Language::Python, "x = 1\n");
+        assert_eq!(
+            s("src/demo/catalog/gather/shown.rs").short_name(),
+            "gather/shown.rs"
+        );
+        assert_eq!(s("twins/gather.py").short_name(), "twins/gather.py");
+        assert_eq!(s("main.py").short_name(), "main.py");
+        assert_eq!(s("/home/me/app/main.py").short_name(), "app/main.py");
+        assert_eq!(s(r"C:\code\app\main.py").short_name(), r"app\main.py");
+    }
+
+    #[test]
+    fn a_location_is_a_line_the_file_has() {
+        let s = Source::new("twins/x.py", Language::Python, "a = 1\nb = 2\n");
+        assert_eq!(s.at(0), None);
+        assert_eq!(s.at(3), None);
+        let at = s.at(2).expect("line 2");
+        assert_eq!(at.to_string(), "twins/x.py:2");
     }
 }

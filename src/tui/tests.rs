@@ -304,3 +304,29 @@ fn every_key_and_result_is_preceded_by_the_time_but_frames_are_not() {
         "a frame of a running demo dates nothing"
     );
 }
+
+#[test]
+fn the_code_panes_source_is_highlighted_off_the_loop_once_and_the_loop_is_woken() {
+    let (tx, rx) = mpsc::channel();
+    let mut highlighting = Highlighting::start(tx);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    let set = crate::lesson::load_dir(&dir, &crate::demo::Registry).expect("fixture lessons");
+    let mut app = App::new(set, false);
+    // The light palette: no other test of this binary highlights the fixture's snippets in it.
+    let _ = app.update(Action::ToggleTheme);
+    let _ = app.update(Action::Open);
+    assert!(ui::code_pane::missing_highlight(&app).is_some());
+    // Frames drawn while the thread works ask once.
+    highlighting.request_shown(&app);
+    highlighting.request_shown(&app);
+    assert!(matches!(
+        rx.recv_timeout(Duration::from_secs(30)),
+        Ok(Incoming::Highlighted)
+    ));
+    assert!(ui::code_pane::missing_highlight(&app).is_none());
+    highlighting.request_shown(&app);
+    assert!(matches!(
+        rx.recv_timeout(Duration::from_millis(300)),
+        Err(RecvTimeoutError::Timeout)
+    ));
+}

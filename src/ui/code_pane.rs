@@ -1,7 +1,8 @@
 //! Highlighted code with line numbers, linked to the timeline: the line of the event under the
 //! time cursor is highlighted (▶), the lines lanes are at show how many in the gutter, and the
-//! line cursor's number is reversed. Highlighting comes from the cache the background warm-up
-//! filled; until then, plain text.
+//! line cursor's number is reversed. Colours come from the highlight cache; a source not in it yet
+//! is drawn plain while the terminal loop has it highlighted on another thread
+//! ([`missing_highlight`]) and redraws.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -10,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::theme::Theme;
-use crate::app::{CodeMarks, Palette};
+use crate::app::{App, CodeMarks, Palette, Screen};
 use crate::highlight;
 use crate::lesson::Language;
 
@@ -37,15 +38,34 @@ fn lane_count(n: u32) -> char {
     }
 }
 
+fn palette(palette: Palette) -> highlight::Palette {
+    match palette {
+        Palette::Dark => highlight::Palette::Dark,
+        Palette::Light => highlight::Palette::Light,
+    }
+}
+
+/// The highlight the code pane would draw `app`'s screen with and the cache does not hold yet:
+/// the terminal loop has it computed off the UI thread, then redraws. Drawing never computes one
+/// (the largest twin takes tens of milliseconds, a grammar's first use more).
+pub fn missing_highlight(app: &App) -> Option<highlight::Request> {
+    if app.screen != Screen::Lesson || !Theme::new(app.palette, app.no_color).color {
+        return None;
+    }
+    let v = app.lesson.as_ref()?;
+    let (code, language, _) = v.code_text(app.lessons.get(v.index)?);
+    let palette = palette(app.palette);
+    if code.is_empty() || highlight::cached(code, language, palette).is_some() {
+        return None;
+    }
+    Some(highlight::Request::new(code, language, palette))
+}
+
 impl Widget for &CodePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let palette = match t.palette {
-            Palette::Dark => highlight::Palette::Dark,
-            Palette::Light => highlight::Palette::Light,
-        };
         let highlighted = if t.color {
-            highlight::cached(self.code, self.language, palette)
+            highlight::cached(self.code, self.language, palette(t.palette))
         } else {
             None
         };
