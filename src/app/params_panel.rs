@@ -26,22 +26,7 @@ pub struct DemoPanel {
 }
 
 /// The runtime setting: tokio → asyncio → both (only offered when the demo has a twin).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunOn {
-    Tokio,
-    Asyncio,
-    Both,
-}
-
-impl RunOn {
-    pub fn name(self) -> &'static str {
-        match self {
-            RunOn::Tokio => "tokio",
-            RunOn::Asyncio => "asyncio",
-            RunOn::Both => "both",
-        }
-    }
-}
+pub use crate::demo::asyncio::RunOn;
 
 /// What the twin side of a run is: the variants the twin runs, and whether tokio runs beside it.
 pub type TwinPlan = Option<(Vec<&'static str>, bool)>;
