@@ -33,6 +33,8 @@ pub enum Action {
     ToggleClock,
     /// tokio → asyncio (the demo's twin) → both on one time axis.
     ToggleRuntime,
+    /// The first start's question answered: where demos run from now on.
+    ChooseRuntime(crate::demo::asyncio::RunOn),
     ToggleHelp,
     ToggleTheme,
     ZoomIn,

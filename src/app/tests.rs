@@ -542,6 +542,7 @@ fn a_run_the_edge_could_not_start_leaves_the_timeline_ready_for_another() {
 }
 
 mod link;
+mod preference;
 mod twin;
 
 #[test]

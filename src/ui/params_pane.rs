@@ -132,7 +132,8 @@ mod tests {
         .expect("fixture lessons")
         .lessons
         .remove(0);
-        let mut panel = DemoPanel::for_lesson(&lesson, 0).expect("gather");
+        let mut panel = DemoPanel::for_lesson(&lesson, 0, crate::app::params_panel::RunOn::Tokio)
+            .expect("gather");
         panel.selected_param = 1; // the variants row, focused: the pane scrolls to it
         let theme = Theme::new(Palette::Dark, true);
         let pane = ParamsPane {
