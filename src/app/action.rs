@@ -143,9 +143,11 @@ pub enum Effect {
         typed: String,
     },
     /// Run a demo for practice to show (a bug's evidence, an interview question's demo) to its
-    /// end, off the UI thread; the edge answers with `Action::PracticeRan`.
+    /// end on `runtime` (asyncio: its twin, or tokio with a note when Python cannot run it), off
+    /// the UI thread; the edge answers with `Action::PracticeRan`.
     RunPractice {
         purpose: crate::practice::RunPurpose,
         request: RunRequest,
+        runtime: crate::demo::asyncio::Runtime,
     },
 }

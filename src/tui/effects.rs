@@ -274,13 +274,17 @@ impl Effects {
                     }),
                 }
             }
-            Effect::RunPractice { purpose, request } => {
+            Effect::RunPractice {
+                purpose,
+                request,
+                runtime,
+            } => {
                 let tx = self.tx.clone();
                 let answer = purpose.clone();
                 let spawned = std::thread::Builder::new()
                     .name("practice-run".into())
                     .spawn(move || {
-                        let result = crate::practice::evidence::run_shown(request)
+                        let result = crate::practice::evidence::run_shown_on(request, runtime)
                             .map_err(|e| e.to_string());
                         let _ = tx.send(Incoming::Action(Action::PracticeRan {
                             purpose: answer,

@@ -104,6 +104,7 @@ fn a_practice_run_goes_to_a_worker_and_comes_back_as_an_action() {
     let effect = crate::app::Effect::RunPractice {
         purpose: purpose.clone(),
         request,
+        runtime: crate::demo::asyncio::Runtime::Tokio,
     };
     assert!(matches!(
         effects.perform(effect, &app),
