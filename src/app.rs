@@ -29,7 +29,17 @@ pub use run_view::{RunStatus, RunView};
 use browser::BrowserOutcome;
 use lesson_screen::LessonOutcome;
 
+use crate::demo::asyncio::RunOn;
 use crate::lesson::{Lesson, LessonSet};
+
+/// What the first start's answer means, said back.
+fn starts_on(runtime: RunOn) -> &'static str {
+    match runtime {
+        RunOn::Asyncio => "demos start on asyncio: each demo's twin on your python3",
+        RunOn::Tokio => "demos start on tokio",
+        RunOn::Both => "demos start on tokio and asyncio, on one time axis",
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Screen {
@@ -46,6 +56,9 @@ pub enum Pane {
     Code,
     Timeline,
     Params,
+    /// The first start's question over the lesson list (how to watch the demos): it has the
+    /// keys while it shows.
+    RuntimeChoice,
 }
 
 impl Pane {
@@ -59,6 +72,7 @@ impl Pane {
             Pane::Code => "Code",
             Pane::Timeline => "Timeline",
             Pane::Params => "Parameters",
+            Pane::RuntimeChoice => "How to watch the demos",
         }
     }
 }
@@ -105,6 +119,12 @@ pub struct App {
     /// a long model answer must be readable on a short terminal. Back to the top on each new
     /// item and each reveal; the pane stops at the last row.
     pub practice_scroll: usize,
+    /// The lesson list asks how to watch the demos (no runtime preference is saved yet); see
+    /// [`App::with_first_start_question`].
+    pub asking_runtime: bool,
+    /// Demos already said to run on tokio only although the preference is asyncio or both: said
+    /// once a session each, not every time one is opened.
+    pub told_tokio_only: Vec<&'static str>,
 }
 
 impl App {
@@ -133,8 +153,27 @@ impl App {
             answer: None,
             practice_run: None,
             practice_scroll: 0,
+            asking_runtime: false,
+            told_tokio_only: Vec::new(),
         }
         .with_marks()
+    }
+
+    /// The first start, as the edge opens the app: with no runtime preference saved, the lesson
+    /// list asks how to watch the demos (until it is answered; Esc asks again next start).
+    pub fn with_first_start_question(mut self) -> App {
+        self.asking_runtime = self.progress.preferences.runtime.is_none();
+        self
+    }
+
+    /// Where a lesson's demos start: the saved preference, tokio until there is one.
+    pub fn preferred_runtime(&self) -> RunOn {
+        self.progress.preferences.runtime.unwrap_or(RunOn::Tokio)
+    }
+
+    /// Is the first start's question on screen?
+    pub fn shows_runtime_question(&self) -> bool {
+        self.asking_runtime && self.screen == Screen::Browser
     }
 
     /// Saved progress and the current time, from the edge.
@@ -196,6 +235,9 @@ impl App {
     }
 
     pub fn focus(&self) -> Pane {
+        if self.shows_runtime_question() && !self.browser.filtering {
+            return Pane::RuntimeChoice;
+        }
         match (self.screen, &self.lesson) {
             (Screen::Practice, _) => Pane::Practice,
             (Screen::Lesson, Some(v)) => v.focus,
@@ -243,6 +285,36 @@ impl App {
                 _ => {}
             }
             return Effect::None;
+        }
+        if self.shows_runtime_question() && !action.is_news() {
+            match action {
+                Action::ChooseRuntime(runtime) => {
+                    self.asking_runtime = false;
+                    self.set_preferred_runtime(runtime);
+                    self.message = Some(format!(
+                        "{} · `a` in a lesson switches, and that is remembered too",
+                        starts_on(runtime)
+                    ));
+                    return Effect::None;
+                }
+                Action::Back => {
+                    self.asking_runtime = false;
+                    self.message = Some(
+                        "demos start on tokio; you will be asked again next time · `a` in a \
+                         lesson switches the runtime"
+                            .into(),
+                    );
+                    return Effect::None;
+                }
+                // The question has the keys, but quitting, help, the theme, time and a resized
+                // terminal go on as ever.
+                Action::Quit
+                | Action::ToggleHelp
+                | Action::ToggleTheme
+                | Action::Resize
+                | Action::Tick { .. } => {}
+                _ => return Effect::None,
+            }
         }
         match action {
             Action::Quit => return Effect::Quit,
@@ -327,19 +399,57 @@ impl App {
         let id = self.lessons[index].id.clone();
         self.progress.mark_read(&id, &self.now);
         self.progress_changed();
-        self.lesson = Some(LessonView::open(index, &self.lessons[index]));
+        let preferred = self.preferred_runtime();
+        self.lesson = Some(LessonView::open(index, &self.lessons[index], preferred));
         self.screen = Screen::Lesson;
+        self.tell_tokio_only();
+    }
+
+    /// Keep `runtime` as where demos start, in the saved progress.
+    fn set_preferred_runtime(&mut self, runtime: RunOn) {
+        if self.progress.preferences.runtime != Some(runtime) {
+            self.progress.preferences.runtime = Some(runtime);
+            self.progress_version += 1;
+        }
+    }
+
+    /// The demo shown runs on tokio although the preference says asyncio or both (it has no
+    /// twin): say so, once a session per demo, beside whatever else there is to say.
+    fn tell_tokio_only(&mut self) {
+        let preferred = self.preferred_runtime();
+        let Some(d) = self.lesson.as_ref().and_then(|v| v.demo.as_ref()) else {
+            return;
+        };
+        let id = d.demo.spec().id;
+        if self.told_tokio_only.contains(&id) {
+            return;
+        }
+        if let Some(note) = d.tokio_only(preferred) {
+            self.told_tokio_only.push(id);
+            self.message = Some(match self.message.take() {
+                Some(said) => format!("{said} · {note}"),
+                None => note,
+            });
+        }
     }
 
     fn update_lesson(&mut self, action: Action) -> Effect {
+        let preferred = self.preferred_runtime();
         let Some(v) = &mut self.lesson else {
             self.screen = Screen::Browser;
             return Effect::None;
         };
-        match v.update(action, &self.lessons[v.index]) {
+        match v.update(action, &self.lessons[v.index], preferred) {
             LessonOutcome::None => Effect::None,
             LessonOutcome::Message(text) => {
                 self.message = Some(text);
+                // `d` may have shown a demo without a twin.
+                self.tell_tokio_only();
+                Effect::None
+            }
+            LessonOutcome::RuntimeChosen { runtime, said } => {
+                self.message = Some(said);
+                self.set_preferred_runtime(runtime);
                 Effect::None
             }
             LessonOutcome::Leave { cancel_run } => {

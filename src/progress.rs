@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::demo::asyncio::RunOn;
 use crate::lesson::{LessonId, QuizKind};
 
 pub use item::{CardState, Grade, ItemKey, ReviewCard};
@@ -37,6 +38,24 @@ pub struct Progress {
     /// Local days with any activity: the streak.
     #[serde(default)]
     pub active_days: BTreeSet<NaiveDate>,
+    /// How the learner likes the app set up. Absent from files written before it existed.
+    #[serde(default, skip_serializing_if = "Preferences::is_unset")]
+    pub preferences: Preferences,
+}
+
+/// The learner's settings, kept with their progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    /// Where a lesson's demos start: tokio, the asyncio twin, or both. `None` until the learner
+    /// has said (the app asks on its first start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RunOn>,
+}
+
+impl Preferences {
+    pub fn is_unset(&self) -> bool {
+        *self == Preferences::default()
+    }
 }
 
 /// One lesson's progress.

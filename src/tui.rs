@@ -80,6 +80,8 @@ pub fn run(set: LessonSet, options: Options) -> anyhow::Result<()> {
     } else {
         Effect::None
     };
+    // No runtime preference saved yet: the lesson list asks how to watch the demos.
+    let mut app = app.with_first_start_question();
     if !notes.is_empty() {
         notes.extend(app.message.clone());
         let _ = app.update(Action::Notify(notes.join(" · ")));

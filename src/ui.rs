@@ -7,6 +7,7 @@ pub mod lesson_list;
 pub mod lesson_text;
 pub mod params_pane;
 pub mod practice_pane;
+pub mod runtime_choice;
 pub mod status_bar;
 pub mod theme;
 pub mod timeline_pane;
@@ -308,6 +309,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             theme: &theme,
         })
             .render(status_area, buf);
+    }
+    if app.shows_runtime_question() {
+        (&runtime_choice::RuntimeChoice { theme: &theme }).render(areas.list, buf);
     }
     if app.show_help {
         (&help::Help {

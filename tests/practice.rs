@@ -983,9 +983,14 @@ mod keys {
 
     /// Do what the app asked of the edge for a run, and feed the run back.
     fn perform(app: &mut App, effect: Effect) {
-        if let Effect::RunPractice { purpose, request } = effect {
-            let result =
-                asyncdojo::practice::evidence::run_shown(request).map_err(|e| e.to_string());
+        if let Effect::RunPractice {
+            purpose,
+            request,
+            runtime,
+        } = effect
+        {
+            let result = asyncdojo::practice::evidence::run_shown_on(request, runtime)
+                .map_err(|e| e.to_string());
             let _ = app.update(asyncdojo::app::Action::PracticeRan { purpose, result });
         }
     }
@@ -1003,12 +1008,12 @@ mod keys {
         quiz(&mut a, "q01-sync-vs-async", &["first-done"]);
         let first = key("q01-sync-vs-async", "first-done");
         // Before the tasks are listed, Enter says to wait: nothing is scored.
-        let Effect::RunPractice { purpose, request } = press(&mut a, KeyCode::Char('2')) else {
+        let effect @ Effect::RunPractice { .. } = press(&mut a, KeyCode::Char('2')) else {
             panic!("the item asks for its tasks when first shown");
         };
         assert!(matches!(press(&mut a, KeyCode::Enter), Effect::None));
         assert_eq!(a.message.as_deref(), Some(practice::STILL_LISTING));
-        perform(&mut a, Effect::RunPractice { purpose, request });
+        perform(&mut a, effect);
         let (_, state) = quiz_state(&a);
         assert!(
             matches!(&state, ItemState::Predict { candidates: practice::Candidates::Listed(names), .. }
@@ -1181,5 +1186,129 @@ mod keys {
             (1, Phase::Ready),
             "Space skipped the revealed question"
         );
+    }
+
+    /// A Python for the twins, or `None` with a message; with `ASYNCDOJO_REQUIRE_PYTHON` (or
+    /// `CI`) set, a missing one fails instead, as in `tests/asyncio.rs`.
+    fn python_or_skip() -> Option<()> {
+        match asyncdojo::demo::asyncio::Python::choose(None).probe() {
+            Ok(_) => Some(()),
+            Err(e) => {
+                assert!(
+                    !asyncdojo::demo::asyncio::python_required(),
+                    "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
+                );
+                eprintln!("skipping an asyncio test: {e}");
+                None
+            }
+        }
+    }
+
+    fn hunt<'a>(lessons: &'a [asyncdojo::lesson::Lesson], lesson: &str, id: &str) -> &'a BugHunt {
+        super::lesson(lessons, lesson)
+            .spot_the_bug
+            .iter()
+            .find(|h| h.id == id)
+            .expect("exercise")
+    }
+
+    use asyncdojo::demo::asyncio::Runtime;
+    use asyncdojo::lesson::BugHunt;
+    use asyncdojo::practice::evidence::{evidence_request, evidence_runtime, run_shown_with};
+
+    #[test]
+    fn python_code_runs_its_evidence_on_the_asyncio_twin_where_the_twin_runs_both_variants() {
+        let ls = super::lessons();
+        let runtime = |lesson, id| evidence_runtime(hunt(&ls, lesson, id));
+        assert_eq!(
+            runtime("c3-task-scheduler", "guide-scheduler"),
+            Runtime::Asyncio
+        );
+        // Rust code stays on tokio, its own runtime.
+        assert_eq!(runtime("q02-event-loop", "thread-sleep"), Runtime::Tokio);
+        // Python, but asyncio has only an analogue of spawn-blocking (to_thread).
+        assert_eq!(runtime("q02-event-loop", "cpu-loop"), Runtime::Tokio);
+        // Python, but the demo has no twin.
+        assert_eq!(
+            runtime("q05-concurrent-http", "gather-leftovers"),
+            Runtime::Tokio
+        );
+
+        let mut a = app();
+        quiz(&mut a, "c3-task-scheduler", &["spot-guide-scheduler"]);
+        let _ = press(&mut a, KeyCode::Char(' '));
+        let effect = press(&mut a, KeyCode::Enter);
+        let Effect::RunPractice { runtime, .. } = &effect else {
+            panic!("the answer asks for the evidence run: {effect:?}");
+        };
+        assert_eq!(*runtime, Runtime::Asyncio);
+        if python_or_skip().is_none() {
+            return;
+        }
+        perform(&mut a, effect);
+        use asyncdojo::app::practice_screen::ShownRunState;
+        let shown = a.practice_run.as_ref().expect("the run is shown");
+        assert_eq!(shown.runtime, Runtime::Asyncio);
+        assert_eq!(shown.clock, asyncdojo::demo::Clock::Virtual);
+        let ShownRunState::Done { view, .. } = &shown.state else {
+            panic!("the run is done: {:?}", shown.state);
+        };
+        assert_eq!(view.error, None);
+        let labels: Vec<&str> = view.runs.iter().map(|r| r.0).collect();
+        assert_eq!(
+            labels,
+            [
+                "bug · fixed-delay (sleep(interval))",
+                "fix · fixed-rate (sleep until the slot)"
+            ]
+        );
+        // The caption's claim holds on asyncio too: 8 runs before the cancel, then 10.
+        let runs: Vec<Option<f64>> = view
+            .runs
+            .iter()
+            .map(|(_, snap)| snap.metric("recurring_runs"))
+            .collect();
+        assert_eq!(runs, [Some(8.0), Some(10.0)]);
+        // The caption and the timeline's header say it ran on asyncio.
+        let area = ratatui::layout::Rect::new(0, 0, 160, 48);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        asyncdojo::ui::draw(&a, area, &mut buf);
+        let screen: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert!(screen.contains("Evidence · scheduler · asyncio · virtual clock"));
+        assert!(screen.contains("asyncio: bug · fixed-delay (sleep(interval)) 970 ms"));
+    }
+
+    #[test]
+    fn without_a_python_the_evidence_runs_on_tokio_with_a_note() {
+        let ls = super::lessons();
+        let h = hunt(&ls, "c3-task-scheduler", "guide-scheduler");
+        let request = evidence_request(h.evidence.as_ref().expect("evidence")).expect("request");
+        let missing = asyncdojo::demo::asyncio::Python::choose(Some(std::path::Path::new(
+            "/nonexistent/python3",
+        )));
+        let run = run_shown_with(request, Runtime::Asyncio, &missing).expect("never an error");
+        assert_eq!(run.runtime, Runtime::Tokio);
+        assert_eq!(run.runs.len(), 2);
+        assert_eq!(run.error, None);
+        let note = run.note.clone().unwrap_or_default();
+        assert!(
+            note.starts_with("ran on tokio, not asyncio: no Python found"),
+            "{note}"
+        );
+
+        // The app shows the tokio run, says so, and why.
+        let mut a = app();
+        quiz(&mut a, "c3-task-scheduler", &["spot-guide-scheduler"]);
+        let _ = press(&mut a, KeyCode::Char(' '));
+        let Effect::RunPractice { purpose, .. } = press(&mut a, KeyCode::Enter) else {
+            panic!("the answer asks for the evidence run");
+        };
+        let _ = a.update(asyncdojo::app::Action::PracticeRan {
+            purpose,
+            result: Ok(run),
+        });
+        let shown = a.practice_run.as_ref().expect("the run is shown");
+        assert_eq!(shown.runtime, Runtime::Tokio);
+        assert_eq!(a.message, Some(note));
     }
 }

@@ -5,7 +5,7 @@ use asyncdojo::app::practice::{self, PracticeView};
 use asyncdojo::app::practice_screen::ShownRunState;
 use asyncdojo::app::{Action, App, Effect, Screen};
 use asyncdojo::demo::Registry;
-use asyncdojo::practice::evidence::{run_shown, score_with_run};
+use asyncdojo::practice::evidence::{run_shown, run_shown_on, score_with_run};
 use asyncdojo::practice::{InterviewConfig, ItemKey, Question, RunPurpose};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -46,8 +46,12 @@ fn perform(app: &mut App, effect: Effect) {
                 });
             }
         }
-        Effect::RunPractice { purpose, request } => {
-            let result = run_shown(request).map_err(|e| e.to_string());
+        Effect::RunPractice {
+            purpose,
+            request,
+            runtime,
+        } => {
+            let result = run_shown_on(request, runtime).map_err(|e| e.to_string());
             let _ = app.update(Action::PracticeRan { purpose, result });
         }
         _ => {}
@@ -265,7 +269,10 @@ fn a_run_that_comes_back_for_an_item_no_longer_shown_is_dropped() {
     quiz(&mut a, "q2", &["spot-thread-sleep", "spot-cpu-loop"]);
     let _ = a.update(Action::ToggleVariant);
     let effect = a.update(Action::Open);
-    let Effect::RunPractice { purpose, request } = effect else {
+    let Effect::RunPractice {
+        purpose, request, ..
+    } = effect
+    else {
         panic!("the evidence run is asked for")
     };
     assert!(matches!(

@@ -33,6 +33,8 @@ pub enum Action {
     ToggleClock,
     /// tokio → asyncio (the demo's twin) → both on one time axis.
     ToggleRuntime,
+    /// The first start's question answered: where demos run from now on.
+    ChooseRuntime(crate::demo::asyncio::RunOn),
     ToggleHelp,
     ToggleTheme,
     ZoomIn,
@@ -141,9 +143,11 @@ pub enum Effect {
         typed: String,
     },
     /// Run a demo for practice to show (a bug's evidence, an interview question's demo) to its
-    /// end, off the UI thread; the edge answers with `Action::PracticeRan`.
+    /// end on `runtime` (asyncio: its twin, or tokio with a note when Python cannot run it), off
+    /// the UI thread; the edge answers with `Action::PracticeRan`.
     RunPractice {
         purpose: crate::practice::RunPurpose,
         request: RunRequest,
+        runtime: crate::demo::asyncio::Runtime,
     },
 }

@@ -15,6 +15,8 @@ pub enum Scope {
     Timeline,
     Params,
     Practice,
+    /// The question the first start asks over the lesson list: how to watch the demos.
+    RuntimeChoice,
 }
 
 impl Scope {
@@ -28,6 +30,7 @@ impl Scope {
             Scope::Timeline => "Timeline",
             Scope::Params => "Parameters",
             Scope::Practice => "Practice",
+            Scope::RuntimeChoice => "First start",
         }
     }
 
@@ -41,6 +44,7 @@ impl Scope {
             Scope::Timeline => pane == Pane::Timeline,
             Scope::Params => pane == Pane::Params,
             Scope::Practice => pane == Pane::Practice,
+            Scope::RuntimeChoice => pane == Pane::RuntimeChoice,
         }
     }
 }
@@ -74,10 +78,44 @@ const fn bind(
     }
 }
 
+use crate::demo::asyncio::RunOn;
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
 
 /// Every binding, most specific scope first (the first match wins).
 pub static KEYMAP: &[Binding] = &[
+    // Most learners come to prepare for async-Python interviews: asyncio is offered first.
+    bind(
+        &[Char('1')],
+        "1",
+        Scope::RuntimeChoice,
+        Action::ChooseRuntime(RunOn::Asyncio),
+        "asyncio (Python): each demo's twin on your python3 · recommended",
+        true,
+    ),
+    bind(
+        &[Char('2')],
+        "2",
+        Scope::RuntimeChoice,
+        Action::ChooseRuntime(RunOn::Tokio),
+        "tokio (Rust)",
+        true,
+    ),
+    bind(
+        &[Char('3')],
+        "3",
+        Scope::RuntimeChoice,
+        Action::ChooseRuntime(RunOn::Both),
+        "both, on one time axis",
+        true,
+    ),
+    bind(
+        &[Esc],
+        "Esc",
+        Scope::RuntimeChoice,
+        Action::Back,
+        "not now: ask again next time",
+        true,
+    ),
     bind(
         &[Enter],
         "Enter",
@@ -317,7 +355,7 @@ pub static KEYMAP: &[Binding] = &[
         "a",
         Scope::Lesson,
         Action::ToggleRuntime,
-        "runtime: tokio → asyncio twin → both (demos with a twin)",
+        "runtime: tokio → asyncio twin → both (demos with a twin; remembered)",
         false,
     ),
     bind(

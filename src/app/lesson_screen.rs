@@ -3,7 +3,7 @@
 //! runs; the timeline's and the parameters' own keys go to `RunView` and `DemoPanel`.
 
 use super::lesson_text;
-use super::params_panel::DemoPanel;
+use super::params_panel::{DemoPanel, RunOn};
 use super::run_view::{RunStatus, RunView};
 use super::{Action, Pane};
 use crate::demo::RunRequest;
@@ -66,6 +66,11 @@ pub enum LessonOutcome {
         cancel_run: bool,
     },
     CancelRun,
+    /// `a` chose where the demo runs (it has a twin): the app keeps it as the preference.
+    RuntimeChosen {
+        runtime: super::params_panel::RunOn,
+        said: String,
+    },
     /// Start this run; `note` names the variants left out; `twin` asks for the asyncio twin.
     StartRun {
         request: RunRequest,
@@ -79,8 +84,8 @@ pub enum LessonOutcome {
 pub const RUN_GOING: &str = "a run is going: Esc or s stops it";
 
 impl LessonView {
-    /// Lesson `index` opened: its text is rendered here, once.
-    pub fn open(index: usize, lesson: &Lesson) -> LessonView {
+    /// Lesson `index` opened: its text is rendered here, once. Its demo starts on `preferred`.
+    pub fn open(index: usize, lesson: &Lesson, preferred: RunOn) -> LessonView {
         LessonView {
             index,
             focus: Pane::Text,
@@ -90,12 +95,13 @@ impl LessonView {
             code: CodeView::Python,
             code_line: None,
             layout: LessonLayout::Lesson,
-            demo: DemoPanel::for_lesson(lesson, 0),
+            demo: DemoPanel::for_lesson(lesson, 0, preferred),
             run: RunView::new(),
         }
     }
 
-    pub fn update(&mut self, action: Action, lesson: &Lesson) -> LessonOutcome {
+    /// A key on the lesson screen; `preferred` is where a newly shown demo starts.
+    pub fn update(&mut self, action: Action, lesson: &Lesson, preferred: RunOn) -> LessonOutcome {
         match action {
             // Esc during a run only stops it, as `s` does; the next Esc leaves.
             Action::Back if self.run.status == RunStatus::Running => {
@@ -126,7 +132,7 @@ impl LessonView {
                         .demo
                         .as_ref()
                         .map_or(0, |d| (d.index + 1) % lesson.demos.len());
-                    self.demo = DemoPanel::for_lesson(lesson, next);
+                    self.demo = DemoPanel::for_lesson(lesson, next, preferred);
                     self.run = RunView::new();
                     if let Some(d) = &self.demo {
                         return LessonOutcome::Message(format!(
@@ -143,7 +149,14 @@ impl LessonView {
                     return LessonOutcome::Message(RUN_GOING.into());
                 }
                 if let Some(d) = &mut self.demo {
-                    return LessonOutcome::Message(d.toggle_runtime());
+                    let said = d.toggle_runtime();
+                    if crate::demo::asyncio::twin(d.demo.spec().id).is_none() {
+                        return LessonOutcome::Message(said);
+                    }
+                    return LessonOutcome::RuntimeChosen {
+                        runtime: d.runtime,
+                        said,
+                    };
                 }
             }
             Action::ToggleClock => {
@@ -157,15 +170,17 @@ impl LessonView {
             }
             other if self.focus == Pane::Code && self.linked() => self.code_keys(other),
             other => match self.focus {
-                Pane::Text | Pane::Code | Pane::List | Pane::Practice => match other {
-                    Action::Up => self.scroll(-1),
-                    Action::Down => self.scroll(1),
-                    Action::PageUp => self.scroll(-10),
-                    Action::PageDown => self.scroll(10),
-                    Action::Home => self.scroll(-100_000),
-                    Action::End => self.scroll(100_000),
-                    _ => {}
-                },
+                Pane::Text | Pane::Code | Pane::List | Pane::Practice | Pane::RuntimeChoice => {
+                    match other {
+                        Action::Up => self.scroll(-1),
+                        Action::Down => self.scroll(1),
+                        Action::PageUp => self.scroll(-10),
+                        Action::PageDown => self.scroll(10),
+                        Action::Home => self.scroll(-100_000),
+                        Action::End => self.scroll(100_000),
+                        _ => {}
+                    }
+                }
                 Pane::Timeline => self.run.update(other),
                 Pane::Params => {
                     if let Some(msg) = self.demo.as_mut().and_then(|d| d.update(other)) {

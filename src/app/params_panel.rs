@@ -26,29 +26,15 @@ pub struct DemoPanel {
 }
 
 /// The runtime setting: tokio → asyncio → both (only offered when the demo has a twin).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunOn {
-    Tokio,
-    Asyncio,
-    Both,
-}
-
-impl RunOn {
-    pub fn name(self) -> &'static str {
-        match self {
-            RunOn::Tokio => "tokio",
-            RunOn::Asyncio => "asyncio",
-            RunOn::Both => "both",
-        }
-    }
-}
+pub use crate::demo::asyncio::RunOn;
 
 /// What the twin side of a run is: the variants the twin runs, and whether tokio runs beside it.
 pub type TwinPlan = Option<(Vec<&'static str>, bool)>;
 
 impl DemoPanel {
-    /// The panel for the lesson's `index`th demo, with the lesson's parameter values and variants.
-    pub fn for_lesson(lesson: &Lesson, index: usize) -> Option<DemoPanel> {
+    /// The panel for the lesson's `index`th demo, with the lesson's parameter values and variants,
+    /// set to run on `preferred` (tokio when the demo has no asyncio twin).
+    pub fn for_lesson(lesson: &Lesson, index: usize, preferred: RunOn) -> Option<DemoPanel> {
         let r = lesson.demos.get(index)?;
         let demo = demo::find(&r.demo)?;
         let spec = demo.spec();
@@ -77,8 +63,18 @@ impl DemoPanel {
             selected_variant,
             // Live by default: the point of the app is to watch it happen.
             clock: Clock::Real,
-            runtime: RunOn::Tokio,
+            runtime: if asyncio::twin(spec.id).is_some() {
+                preferred
+            } else {
+                RunOn::Tokio
+            },
         })
+    }
+
+    /// Why the demo runs on tokio although `preferred` says otherwise: it has no asyncio twin.
+    pub fn tokio_only(&self, preferred: RunOn) -> Option<String> {
+        let id = self.demo.spec().id;
+        (preferred != RunOn::Tokio && asyncio::twin(id).is_none()).then(|| no_twin(id))
     }
 
     /// Is the variants row highlighted?
@@ -140,7 +136,7 @@ impl DemoPanel {
         let id = self.demo.spec().id;
         let Some(twin) = asyncio::twin(id) else {
             self.runtime = RunOn::Tokio;
-            return format!("the {id} demo has no asyncio twin: it runs on tokio only");
+            return no_twin(id);
         };
         self.runtime = match self.runtime {
             RunOn::Tokio => RunOn::Asyncio,
@@ -246,6 +242,11 @@ impl DemoPanel {
         };
         Ok((request, note))
     }
+}
+
+/// A demo without an asyncio twin, asked to run on asyncio.
+fn no_twin(id: &str) -> String {
+    format!("the {id} demo has no asyncio twin: it runs on tokio only")
 }
 
 /// The next value of a parameter, as `--set` would write it.

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::demo::RunRequest;
+use crate::demo::asyncio::Runtime;
 use crate::lesson::{Lesson, Measure, QuizKind};
 use crate::practice::{
     self, ChoiceResult, Grade, Interview, InterviewAction, InterviewConfig, InterviewEffect,
@@ -197,10 +198,11 @@ pub enum PracticeEffect {
         key: ItemKey,
         typed: String,
     },
-    /// Run a demo to show next to the answer (saving progress first when `save`).
+    /// Run a demo to show next to the answer, on `runtime` (saving progress first when `save`).
     Run {
         purpose: RunPurpose,
         request: RunRequest,
+        runtime: Runtime,
         save: bool,
     },
     /// Tell the learner something (the status bar): why a key did nothing.
@@ -427,15 +429,19 @@ pub fn quiz_key(
                     grade,
                 });
                 *result = Some(r);
-                // The answer is in; where a demo shows the bug, its run backs the reveal.
+                // The answer is in; where a demo shows the bug, its run backs the reveal (on
+                // asyncio for Python code, where the twin runs it: see `evidence_runtime`).
                 let evidence = practice::score::exercise(lesson, item)
                     .ok()
-                    .and_then(|hunt| hunt.evidence.as_ref())
-                    .and_then(|e| practice::evidence::evidence_request(e).ok());
+                    .and_then(|hunt| {
+                        let request = practice::evidence::evidence_request(hunt.evidence.as_ref()?);
+                        Some((request.ok()?, practice::evidence::evidence_runtime(hunt)))
+                    });
                 return match evidence {
-                    Some(request) => PracticeEffect::Run {
+                    Some((request, runtime)) => PracticeEffect::Run {
                         purpose: RunPurpose::Evidence(current),
                         request,
+                        runtime,
                         save: true,
                     },
                     None => PracticeEffect::Save,
@@ -609,6 +615,7 @@ fn apply_interview(
             .map_or(PracticeEffect::None, |request| PracticeEffect::Run {
                 purpose: RunPurpose::Interview { index, lesson },
                 request,
+                runtime: Runtime::Tokio,
                 save: false,
             }),
         _ => PracticeEffect::None,

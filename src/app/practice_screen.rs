@@ -6,6 +6,7 @@
 use super::practice::{self, ItemState, PracticeEffect, PracticeView, QuizKey};
 use super::{Action, App, Effect, RunView, Screen};
 use crate::demo::Clock;
+use crate::demo::asyncio::Runtime;
 use crate::lesson::{LessonId, Measure};
 use crate::markdown::MdLine;
 use crate::practice::evidence::mark_lane;
@@ -23,6 +24,9 @@ pub struct ShownRun {
     pub purpose: RunPurpose,
     pub demo: &'static str,
     pub clock: Clock,
+    /// The runtime it runs on: asked for, then the one that made it (tokio when Python could
+    /// not run the twin).
+    pub runtime: Runtime,
     pub state: ShownRunState,
 }
 
@@ -167,6 +171,7 @@ impl App {
                 Effect::RunPractice {
                     purpose: RunPurpose::Candidates(key.clone()),
                     request,
+                    runtime: Runtime::Tokio,
                 }
             }
             Err(e) => {
@@ -333,15 +338,18 @@ impl App {
                 Effect::None
             }
             PracticeEffect::ScorePredict { key, typed } => {
-                let demo = key
-                    .resolve(&self.lessons)
-                    .and_then(|(_, item)| item?.as_predict())
+                let item = key.resolve(&self.lessons).and_then(|(_, item)| item);
+                let demo = item
+                    .and_then(|i| i.as_predict())
                     .and_then(|p| crate::demo::find(&p.demo))
                     .map_or("demo", |d| d.spec().id);
+                let runtime =
+                    item.map_or(Runtime::Tokio, crate::practice::evidence::predict_runtime);
                 self.practice_run = Some(ShownRun {
                     purpose: RunPurpose::Predict(key.clone()),
                     demo,
                     clock: Clock::Virtual,
+                    runtime,
                     state: ShownRunState::Running,
                 });
                 Effect::ScorePredict { key, typed }
@@ -349,6 +357,7 @@ impl App {
             PracticeEffect::Run {
                 purpose,
                 request,
+                runtime,
                 save,
             } => {
                 if save {
@@ -358,9 +367,14 @@ impl App {
                     purpose: purpose.clone(),
                     demo: request.demo.spec().id,
                     clock: request.clock,
+                    runtime,
                     state: ShownRunState::Running,
                 });
-                Effect::RunPractice { purpose, request }
+                Effect::RunPractice {
+                    purpose,
+                    request,
+                    runtime,
+                }
             }
             PracticeEffect::Close => {
                 self.close_practice();
@@ -380,6 +394,11 @@ impl App {
             Ok(run) => {
                 shown.demo = run.demo;
                 shown.clock = run.clock;
+                shown.runtime = run.runtime;
+                // Asked for asyncio, made on tokio: say why (the evidence still shows).
+                if let Some(note) = &run.note {
+                    self.message = Some(note.clone());
+                }
                 let guess = match (&purpose, &self.practice) {
                     (RunPurpose::Predict(key), Some(PracticeView::Quiz(q))) => {
                         let measure = key
@@ -501,6 +520,12 @@ fn shown_run(
         _ => Vec::new(),
     };
     let span = run.span_ms();
+    let (demo, runtime) = (run.demo, run.runtime);
+    // An asyncio run names its variants as asyncio does (`fixed-delay (sleep(interval))`).
+    let name = |variant: &str| match runtime {
+        Runtime::Asyncio => crate::demo::asyncio::variant_label(demo, variant),
+        Runtime::Tokio => variant.to_owned(),
+    };
     let tags: Vec<(&'static str, &'static str)> = match purpose {
         RunPurpose::Evidence(_) => ["bug", "fix"]
             .into_iter()
@@ -513,11 +538,21 @@ fn shown_run(
         _ => Vec::new(),
     };
     let mut view = if tags.is_empty() {
-        let mut runs = run.runs;
-        if let (Some((Measure::FirstFinished, Prediction::Name(name))), Some(first)) =
+        let mut runs: Vec<_> = run
+            .runs
+            .into_iter()
+            .map(|(variant, snap, total)| {
+                (
+                    crate::app::run_view::group_label(&name(variant)),
+                    snap,
+                    total,
+                )
+            })
+            .collect();
+        if let (Some((Measure::FirstFinished, Prediction::Name(guessed))), Some(first)) =
             (&guess, runs.first_mut())
         {
-            first.1 = mark_lane(&first.1, name, '▸');
+            first.1 = mark_lane(&first.1, guessed, '▸');
         }
         RunView::finished(runs, None)
     } else {
@@ -528,7 +563,7 @@ fn shown_run(
             .zip(run.runs)
             .map(|((tag, variant), (_, snap, total))| {
                 (
-                    crate::app::run_view::group_label(&format!("{tag} · {variant}")),
+                    crate::app::run_view::group_label(&format!("{tag} · {}", name(variant))),
                     snap,
                     total,
                 )
@@ -537,6 +572,8 @@ fn shown_run(
         RunView::finished(runs, None)
     };
     view.error = error;
+    // Its header says when asyncio made it.
+    view.runtime = runtime;
     // The time cursor marks a guessed total on the axis (and what ran at that instant); nothing
     // else has a time to point at.
     view.cursor_ms = match guess {

@@ -143,6 +143,14 @@ impl RunView {
         }
     }
 
+    /// The one runtime that made every run shown, if one did (`None` before any run shows, or
+    /// when tokio and asyncio are compared).
+    pub fn only_runtime(&self) -> Option<Runtime> {
+        let first = self.runtime_of(0);
+        (!self.runs.is_empty() && (1..self.runs.len()).all(|i| self.runtime_of(i) == first))
+            .then_some(first)
+    }
+
     /// The runtime of the run the cursor follows: its source is what the code pane shows.
     pub fn shown_runtime(&self) -> Runtime {
         self.runtime_of(self.shown)
@@ -402,9 +410,20 @@ fn clamp_window(a: f64, b: f64, span: f64) -> (f64, f64) {
     (a, a + w)
 }
 
-/// `gather · asyncio`: a group's label when runtimes are compared.
-pub fn runtime_label(variant: &str, runtime: Runtime) -> &'static str {
+/// `join-all · tokio`, `join-all (gather) · asyncio`: a group's label when runtimes are compared,
+/// an asyncio run naming the variant as asyncio does (see [`asyncio_label`]).
+pub fn runtime_label(demo: &str, variant: &str, runtime: Runtime) -> &'static str {
+    let variant = match runtime {
+        Runtime::Tokio => variant.to_owned(),
+        Runtime::Asyncio => crate::demo::asyncio::variant_label(demo, variant),
+    };
     group_label(&format!("{variant} · {}", runtime.name()))
+}
+
+/// `join-all (gather)`: a group's label in a run of the asyncio twin alone, the variant with the
+/// asyncio name the twin table gives it.
+pub fn asyncio_label(demo: &str, variant: &str) -> &'static str {
+    group_label(&crate::demo::asyncio::variant_label(demo, variant))
 }
 
 /// A group's label as the `&'static str` every drawn run carries. Each distinct label is made

@@ -382,7 +382,10 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
     assert!(a.progress.item(&key).is_some());
     // Next: the second prediction, which names a task: showing it asks for the tasks it can
     // name, and the edge answers with a run.
-    let Effect::RunPractice { purpose, request } = a.update(Action::Open) else {
+    let Effect::RunPractice {
+        purpose, request, ..
+    } = a.update(Action::Open)
+    else {
         panic!("a \"which finishes first\" item lists its tasks")
     };
     let result = crate::practice::evidence::run_shown(request).map_err(|e| e.to_string());
@@ -570,6 +573,7 @@ fn a_run_the_edge_could_not_start_leaves_the_timeline_ready_for_another() {
 }
 
 mod link;
+mod preference;
 mod twin;
 
 #[test]

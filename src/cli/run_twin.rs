@@ -235,11 +235,13 @@ pub fn twin_json(demo: &str) -> serde_json::Value {
         .variants
         .iter()
         .map(|v| match v.mapping {
-            Mapping::Same { asyncio } | Mapping::Analogue { asyncio } => serde_json::json!({
-                "name": v.name,
-                "mapping": v.mapping.kind(),
-                "asyncio": asyncio,
-            }),
+            Mapping::Same { asyncio, .. } | Mapping::Analogue { asyncio, .. } => {
+                serde_json::json!({
+                    "name": v.name,
+                    "mapping": v.mapping.kind(),
+                    "asyncio": asyncio,
+                })
+            }
             Mapping::Missing { why } => serde_json::json!({
                 "name": v.name,
                 "mapping": v.mapping.kind(),

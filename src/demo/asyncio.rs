@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use python::{MIN_VERSION, PYTHON_ENV, Python, PythonInfo, PythonOrigin, python_required};
 
@@ -51,6 +51,27 @@ impl Runtime {
         match self {
             Runtime::Tokio => "tokio",
             Runtime::Asyncio => "asyncio",
+        }
+    }
+}
+
+/// Where a lesson's demo runs: on tokio, on its asyncio twin, or on both on one time axis. The
+/// app's runtime setting, and the learner's saved preference (a demo without a twin runs on tokio
+/// whatever it says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOn {
+    Tokio,
+    Asyncio,
+    Both,
+}
+
+impl RunOn {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunOn::Tokio => "tokio",
+            RunOn::Asyncio => "asyncio",
+            RunOn::Both => "both",
         }
     }
 }
@@ -82,10 +103,18 @@ pub struct TwinVariant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mapping {
     /// The same program in asyncio, using `asyncio`: on the virtual clock its run agrees with
-    /// tokio's field by field (except the differences `twins/README.md` explains).
-    Same { asyncio: &'static str },
+    /// tokio's field by field (except the differences `twins/README.md` explains). `short` is the
+    /// asyncio name a learner knows it by (`gather`, `wait_for`, `TaskGroup`): what an asyncio
+    /// run calls the variant.
+    Same {
+        asyncio: &'static str,
+        short: &'static str,
+    },
     /// The nearest asyncio tool for the same job (tokio's blocking pool ↔ `asyncio.to_thread`).
-    Analogue { asyncio: &'static str },
+    Analogue {
+        asyncio: &'static str,
+        short: &'static str,
+    },
     /// No asyncio meaning: `why` says so.
     Missing { why: &'static str },
 }
@@ -102,6 +131,14 @@ impl Mapping {
 
     pub fn runs(self) -> bool {
         !matches!(self, Mapping::Missing { .. })
+    }
+
+    /// The asyncio name of the variant (`gather`), if it has an asyncio meaning.
+    pub fn short(self) -> Option<&'static str> {
+        match self {
+            Mapping::Same { short, .. } | Mapping::Analogue { short, .. } => Some(short),
+            Mapping::Missing { .. } => None,
+        }
     }
 }
 
@@ -134,6 +171,18 @@ pub fn twins() -> &'static [Twin] {
 /// The twin of demo `demo_id`, if it has one.
 pub fn twin(demo_id: &str) -> Option<&'static Twin> {
     catalog::TWINS.iter().find(|t| t.demo == demo_id)
+}
+
+/// `join-all (gather)`: variant `variant` of demo `demo_id` as an asyncio run names it, with the
+/// asyncio name its twin gives it; the bare variant when it has none.
+pub fn variant_label(demo_id: &str, variant: &str) -> String {
+    match twin(demo_id)
+        .and_then(|t| t.variant(variant))
+        .and_then(|v| v.mapping.short())
+    {
+        Some(short) if short != variant => format!("{variant} ({short})"),
+        _ => variant.to_owned(),
+    }
 }
 
 /// The Python the code pane shows for demo `demo_id` when asyncio is running.

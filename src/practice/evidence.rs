@@ -6,9 +6,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::demo::asyncio::{self, Mapping, Python, Runtime};
 use crate::demo::timeline::TimelineSnapshot;
 use crate::demo::{Clock, RunReport, RunRequest, runner};
-use crate::lesson::{DemoRef, Evidence, LessonId, ParamValue, QuizItem};
+use crate::lesson::{
+    BugHunt, DemoRef, Evidence, Language, LessonId, ParamValue, PredictRuntime, QuizItem,
+};
 use crate::progress::ItemKey;
 
 use super::PracticeError;
@@ -38,6 +41,10 @@ pub struct PracticeRun {
     pub runs: Vec<(&'static str, TimelineSnapshot, f64)>,
     /// The first variant's error, if one failed (what it recorded is still in `runs`).
     pub error: Option<String>,
+    /// The runtime that made the runs.
+    pub runtime: Runtime,
+    /// Why it ran on another runtime than the one asked for (no usable Python for the twin).
+    pub note: Option<String>,
 }
 
 impl PracticeRun {
@@ -55,6 +62,8 @@ impl PracticeRun {
                 .map(|r| (r.variant, r.timeline, r.total_ms))
                 .collect(),
             error,
+            runtime: Runtime::Tokio,
+            note: None,
         }
     }
 
@@ -77,8 +86,19 @@ pub fn score_with_run(item: &QuizItem, typed: &str) -> Result<ScoredPrediction, 
     let score = score_predict_item(item, typed, &run.measured)?;
     Ok(ScoredPrediction {
         score,
-        run: PracticeRun::from_report(run.report),
+        run: PracticeRun {
+            runtime: predict_runtime(item),
+            ..PracticeRun::from_report(run.report)
+        },
     })
+}
+
+/// The runtime a predict item is measured on (tokio for any other item).
+pub fn predict_runtime(item: &QuizItem) -> Runtime {
+    match item.as_predict().map(|p| &p.runtime) {
+        Some(PredictRuntime::Asyncio) => Runtime::Asyncio,
+        _ => Runtime::Tokio,
+    }
 }
 
 /// `--set` arguments for lesson parameters.
@@ -137,16 +157,63 @@ pub fn evidence_request(evidence: &Evidence) -> Result<RunRequest, PracticeError
     )
 }
 
+/// Where an exercise's evidence runs. A learner reading Python sees the bug on asyncio: when the
+/// exercise's code is Python and the demo's twin runs both variants as the same program, on the
+/// twin; otherwise (Rust code, no twin, a variant asyncio only has an analogue of) on tokio.
+pub fn evidence_runtime(hunt: &BugHunt) -> Runtime {
+    let Some(evidence) = &hunt.evidence else {
+        return Runtime::Tokio;
+    };
+    let same = |variant: &str| {
+        asyncio::twin(&evidence.demo)
+            .and_then(|t| t.variant(variant))
+            .is_some_and(|v| matches!(v.mapping, Mapping::Same { .. }))
+    };
+    if hunt.language == Language::Python && same(&evidence.buggy) && same(&evidence.fixed) {
+        Runtime::Asyncio
+    } else {
+        Runtime::Tokio
+    }
+}
+
 /// The run of a lesson's demo reference, as the interview's reveal shows it.
 pub fn demo_request(demo: &DemoRef) -> Result<RunRequest, PracticeError> {
     request(&demo.demo, &demo.variants, &demo.params)
 }
 
-/// Run a request to the end and keep what practice shows. Blocking: a worker's job.
+/// Run a request on tokio to the end and keep what practice shows. Blocking: a worker's job.
 pub fn run_shown(req: RunRequest) -> Result<PracticeRun, PracticeError> {
     runner::run_blocking(req)
         .map(PracticeRun::from_report)
         .map_err(|e| PracticeError::Demo(format!("could not start the run: {e}")))
+}
+
+/// [`run_shown`] on `runtime`: on asyncio, the demo's twin on the learner's Python (found as the
+/// app finds it). Without a Python that can run it the run is made on tokio and `note` says why:
+/// the evidence is still shown, never an error. Blocking: a worker's job.
+pub fn run_shown_on(req: RunRequest, runtime: Runtime) -> Result<PracticeRun, PracticeError> {
+    run_shown_with(req, runtime, &Python::choose(None))
+}
+
+/// [`run_shown_on`] with a given Python.
+pub fn run_shown_with(
+    req: RunRequest,
+    runtime: Runtime,
+    python: &Python,
+) -> Result<PracticeRun, PracticeError> {
+    if runtime == Runtime::Tokio {
+        return run_shown(req);
+    }
+    match asyncio::run_twin(&req, python) {
+        Ok(twin) => Ok(PracticeRun {
+            runtime: Runtime::Asyncio,
+            ..PracticeRun::from_report(twin.report)
+        }),
+        Err(why) => Ok(PracticeRun {
+            note: Some(format!("ran on tokio, not asyncio: {why}")),
+            ..run_shown(req)?
+        }),
+    }
 }
 
 /// `snap` with a two-column gutter before every lane name and `marker` in it on the lanes named

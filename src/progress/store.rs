@@ -30,7 +30,9 @@ use super::Progress;
 pub const FILE_NAME: &str = "progress.json";
 
 /// The format this build writes and reads. Any change to the stored shape bumps it, so an older
-/// asyncdojo sets a newer file aside instead of dropping fields it does not know.
+/// asyncdojo sets a newer file aside instead of dropping fields it does not know — except a
+/// setting with a default (`preferences`): an older build that drops it loses nothing but the
+/// setting, which is asked for again, and setting a whole file aside for that would be worse.
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Overrides the data directory when `--data-dir` is not given.
@@ -452,4 +454,51 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::asyncio::RunOn;
+
+    /// A file as asyncdojo wrote it before the runtime preference existed.
+    const BEFORE_PREFERENCES: &str = r#"{
+  "format_version": 1,
+  "written_by": "asyncdojo 0.1.0",
+  "progress": {
+    "lessons": {
+      "q01-sync-vs-async": {
+        "first_read": "2025-01-02T03:04:05Z",
+        "last_read": "2025-01-02T03:04:05Z",
+        "demos_run": { "gather": 2 }
+      }
+    },
+    "active_days": ["2025-01-02"]
+  }
+}"#;
+
+    #[test]
+    fn a_file_from_before_the_runtime_preference_loads_with_none_set() {
+        let progress = decode(BEFORE_PREFERENCES).expect("an old file still loads");
+        assert_eq!(progress.preferences.runtime, None);
+        assert_eq!(progress.lessons.len(), 1, "and keeps what it held");
+    }
+
+    #[test]
+    fn the_runtime_preference_round_trips_through_the_file() {
+        let mut progress = decode(BEFORE_PREFERENCES).expect("old file");
+        for runtime in [RunOn::Asyncio, RunOn::Tokio, RunOn::Both] {
+            progress.preferences.runtime = Some(runtime);
+            let text = String::from_utf8(encode(&progress)).expect("utf-8");
+            assert!(
+                text.contains(&format!("\"runtime\": \"{}\"", runtime.name())),
+                "{text}"
+            );
+            assert_eq!(decode(&text).expect("reads back"), progress);
+        }
+        // Unset, the file stays as it was written before.
+        progress.preferences.runtime = None;
+        let text = String::from_utf8(encode(&progress)).expect("utf-8");
+        assert!(!text.contains("preferences"), "{text}");
+    }
 }

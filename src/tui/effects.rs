@@ -7,7 +7,7 @@ use std::sync::mpsc::Sender;
 
 use super::Incoming;
 use super::saver::Saver;
-use crate::app::run_view::runtime_label;
+use crate::app::run_view::{asyncio_label, runtime_label};
 use crate::app::{Action, App, Effect};
 use crate::demo::DemoRun;
 use crate::demo::asyncio::{Python, Runtime, TwinRun};
@@ -28,6 +28,8 @@ pub enum Step {
 
 /// An asyncio twin running, with the tokio run beside it when both runtimes were asked for.
 struct TwinJob {
+    /// The demo it twins: its variants' asyncio names label the asyncio runs.
+    demo: &'static str,
     twin: TwinRun,
     tokio: Option<DemoRun>,
     /// What was last sent as progress: the tokio run's version and the twin's finished variants.
@@ -50,17 +52,21 @@ impl TwinJob {
         self.tokio.is_some()
     }
 
-    /// The runs so far, labelled by runtime when both run.
+    /// The runs so far, labelled by runtime when both run, by their asyncio names always.
     fn snapshots(&self) -> Vec<(&'static str, crate::demo::timeline::TimelineSnapshot)> {
+        let demo = self.demo;
         let twin = self.twin.snapshots();
         let Some(tokio) = &self.tokio else {
-            return twin;
+            return twin
+                .into_iter()
+                .map(|(variant, snap)| (asyncio_label(demo, variant), snap))
+                .collect();
         };
         let mut runs = Vec::new();
         for (variant, snap) in tokio.snapshots() {
-            runs.push((runtime_label(variant, Runtime::Tokio), snap));
+            runs.push((runtime_label(demo, variant, Runtime::Tokio), snap));
             if let Some((_, a)) = twin.iter().find(|(v, _)| *v == variant) {
-                runs.push((runtime_label(variant, Runtime::Asyncio), a.clone()));
+                runs.push((runtime_label(demo, variant, Runtime::Asyncio), a.clone()));
             }
         }
         runs
@@ -69,7 +75,7 @@ impl TwinJob {
     /// The job ended: the finished runs (tokio then asyncio per variant when both ran), or why
     /// Python could not run, with whatever tokio ran.
     fn finish(self) -> (Action, Option<String>) {
-        let both = self.both();
+        let (demo, both) = (self.demo, self.both());
         let tokio = self.tokio.map(DemoRun::wait);
         let twin = self.twin.wait();
         let mut runs = Vec::new();
@@ -86,7 +92,7 @@ impl TwinJob {
             };
             for v in report.runs {
                 error = error.or(v.error.clone());
-                runs.push((v.variant, v.timeline, v.total_ms));
+                runs.push((asyncio_label(demo, v.variant), v.timeline, v.total_ms));
                 runtimes.push(Runtime::Asyncio);
             }
         } else {
@@ -94,7 +100,7 @@ impl TwinJob {
                 error = error.or(t.error.clone());
                 let variant = t.variant;
                 runs.push((
-                    runtime_label(variant, Runtime::Tokio),
+                    runtime_label(demo, variant, Runtime::Tokio),
                     t.timeline,
                     t.total_ms,
                 ));
@@ -102,7 +108,7 @@ impl TwinJob {
                 if let Some(a) = twin.as_ref().and_then(|r| r.run(variant)) {
                     error = error.or(a.error.clone());
                     runs.push((
-                        runtime_label(variant, Runtime::Asyncio),
+                        runtime_label(demo, variant, Runtime::Asyncio),
                         a.timeline.clone(),
                         a.total_ms,
                     ));
@@ -174,6 +180,7 @@ impl Effects {
                 twin_variants,
                 both,
             } => {
+                let demo = request.demo.spec().id;
                 let twin_request = crate::demo::RunRequest {
                     variants: twin_variants,
                     ..request.clone()
@@ -189,6 +196,7 @@ impl Effects {
                         Ok(run) => Some(run),
                         Err(e) => {
                             retire_twin(TwinJob {
+                                demo,
                                 twin,
                                 tokio: None,
                                 seen: (0, 0),
@@ -203,6 +211,7 @@ impl Effects {
                 };
                 self.retire_running();
                 self.twin = Some(TwinJob {
+                    demo,
                     twin,
                     tokio,
                     seen: (u64::MAX, usize::MAX),
@@ -265,13 +274,17 @@ impl Effects {
                     }),
                 }
             }
-            Effect::RunPractice { purpose, request } => {
+            Effect::RunPractice {
+                purpose,
+                request,
+                runtime,
+            } => {
                 let tx = self.tx.clone();
                 let answer = purpose.clone();
                 let spawned = std::thread::Builder::new()
                     .name("practice-run".into())
                     .spawn(move || {
-                        let result = crate::practice::evidence::run_shown(request)
+                        let result = crate::practice::evidence::run_shown_on(request, runtime)
                             .map_err(|e| e.to_string());
                         let _ = tx.send(Incoming::Action(Action::PracticeRan {
                             purpose: answer,

@@ -104,6 +104,7 @@ fn a_practice_run_goes_to_a_worker_and_comes_back_as_an_action() {
     let effect = crate::app::Effect::RunPractice {
         purpose: purpose.clone(),
         request,
+        runtime: crate::demo::asyncio::Runtime::Tokio,
     };
     assert!(matches!(
         effects.perform(effect, &app),
@@ -231,9 +232,9 @@ fn both_runs_the_twin_and_tokio_through_the_edge_and_the_code_pane_follows_the_a
         labels,
         [
             "sequential · tokio",
-            "sequential · asyncio",
+            "sequential (await each) · asyncio",
             "join-all · tokio",
-            "join-all · asyncio"
+            "join-all (gather) · asyncio"
         ]
     );
     use crate::demo::asyncio::Runtime::{Asyncio, Tokio};
@@ -257,6 +258,47 @@ fn both_runs_the_twin_and_tokio_through_the_edge_and_the_code_pane_follows_the_a
     }
     assert!(!marked.is_empty(), "no event of the twin run names a line");
     assert!(marked.iter().all(|&l| l >= 1 && l <= lines), "{marked:?}");
+}
+
+#[test]
+fn an_asyncio_run_through_the_edge_names_its_groups_as_asyncio_does() {
+    if python_or_skip().is_none() {
+        return;
+    }
+    let (tx, _rx) = mpsc::channel();
+    let mut effects = Effects::new(tx, None, effects::score_prediction);
+    let mut app = fixture_app();
+    let keys = [
+        Action::Open,
+        Action::ToggleClock,
+        Action::ToggleRuntime,
+        Action::Compare,
+    ];
+    let _ = dispatch(&mut app, &mut effects, keys.into());
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let finished = loop {
+        assert!(std::time::Instant::now() < deadline, "the run did not end");
+        match effects.poll_run() {
+            Some(done @ Action::TwinFinished { .. }) => break done,
+            Some(Action::DemoProgress(runs)) => {
+                // The finished variants show under their asyncio names as they arrive.
+                for (label, _) in &runs {
+                    assert!(label.contains(" ("), "{label}");
+                }
+                let _ = app.update(Action::DemoProgress(runs));
+            }
+            Some(other) => {
+                let _ = app.update(other);
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let Action::TwinFinished { runs, error, .. } = &finished else {
+        unreachable!()
+    };
+    assert!(error.is_none(), "{error:?}");
+    let labels: Vec<&str> = runs.iter().map(|(l, _, _)| *l).collect();
+    assert_eq!(labels, ["sequential (await each)", "join-all (gather)"]);
 }
 
 #[test]

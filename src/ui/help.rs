@@ -20,7 +20,7 @@ impl Widget for &Help<'_> {
         let w = area.width.min(96);
         let h = area
             .height
-            .min((KEYMAP.len() + super::theme::LEGEND.len()) as u16 + 11);
+            .min((KEYMAP.len() + super::theme::LEGEND.len()) as u16 + 12);
         let popup = Rect::new(
             area.x + (area.width - w) / 2,
             area.y + (area.height - h) / 2,
@@ -44,6 +44,7 @@ impl Widget for &Help<'_> {
             Scope::Timeline,
             Scope::Params,
             Scope::Practice,
+            Scope::RuntimeChoice,
         ];
         for scope in scopes {
             lines.push(Line::styled(scope.title(), t.heading));

@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::theme::Theme;
 use crate::app::DemoPanel;
+use crate::app::params_panel::RunOn;
 
 pub struct ParamsPane<'a> {
     pub demo: Option<&'a DemoPanel>,
@@ -71,6 +72,8 @@ impl Widget for &ParamsPane<'_> {
         }
         let mut spans = vec![Span::styled("variants        ", t.base)];
         let on_row = self.focused && d.on_variants_row();
+        // On asyncio a variant goes by its asyncio name too, as the run's groups will.
+        let on_asyncio = d.runtime == RunOn::Asyncio;
         for (j, (name, on)) in d.variants.iter().enumerate() {
             let selected = on_row && d.selected_variant == j;
             // `›` shows, even unfocused, the variant `r` runs.
@@ -86,6 +89,11 @@ impl Widget for &ParamsPane<'_> {
                 t.strong
             } else {
                 t.dim
+            };
+            let name = if on_asyncio {
+                crate::demo::asyncio::variant_label(spec.id, name)
+            } else {
+                (*name).to_owned()
             };
             spans.push(Span::styled(format!("{mark} {name}"), style));
         }
@@ -132,7 +140,7 @@ mod tests {
         .expect("fixture lessons")
         .lessons
         .remove(0);
-        let mut panel = DemoPanel::for_lesson(&lesson, 0).expect("gather");
+        let mut panel = DemoPanel::for_lesson(&lesson, 0, RunOn::Tokio).expect("gather");
         panel.selected_param = 1; // the variants row, focused: the pane scrolls to it
         let theme = Theme::new(Palette::Dark, true);
         let pane = ParamsPane {
@@ -151,6 +159,40 @@ mod tests {
             row(1).contains("variants"),
             "the selected row is shown: {:?}",
             row(1)
+        );
+    }
+
+    #[test]
+    fn on_asyncio_the_variants_row_names_each_variant_as_asyncio_does() {
+        let lesson = crate::lesson::load_dir(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valid")),
+            &crate::demo::Registry,
+        )
+        .expect("fixture lessons")
+        .lessons
+        .remove(0);
+        let theme = Theme::new(Palette::Dark, true);
+        let row = |runtime: RunOn| -> String {
+            let panel = DemoPanel::for_lesson(&lesson, 0, runtime).expect("gather");
+            let pane = ParamsPane {
+                demo: Some(&panel),
+                focused: false,
+                theme: &theme,
+            };
+            let area = Rect::new(0, 0, 120, 4);
+            let mut buf = Buffer::empty(area);
+            (&pane).render(area, &mut buf);
+            buf.content().iter().map(|c| c.symbol()).collect()
+        };
+        let asyncio = row(RunOn::Asyncio);
+        assert!(asyncio.contains("runtime asyncio"), "{asyncio}");
+        for name in ["join-all (gather)", "join-set (TaskGroup)"] {
+            assert!(asyncio.contains(name), "{name} in {asyncio}");
+        }
+        let tokio = row(RunOn::Tokio);
+        assert!(
+            tokio.contains(" join-all ") && !tokio.contains("gather)"),
+            "{tokio}"
         );
     }
 }

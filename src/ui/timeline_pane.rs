@@ -295,17 +295,23 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
         RunStatus::Cancelled => "cancelled",
         RunStatus::Idle => "",
     };
-    // Totals first: on a narrow pane they are what must stay visible.
+    // An asyncio run's lanes look like a tokio run's: it says so before anything else, which a
+    // narrow pane or long labels would cut (runs of both runtimes say so in each group's label).
+    let on = match run.only_runtime() {
+        Some(crate::demo::asyncio::Runtime::Asyncio) => "asyncio: ",
+        _ => "",
+    };
+    // Totals next: on a narrow pane they are what must stay visible.
     if run.totals.is_empty() {
         let name = run.runs.get(run.shown).map_or("", |(n, _)| n);
-        parts.push(format!("{name} {}", fmt_ms(snap.now_ms)));
+        parts.push(format!("{on}{name} {}", fmt_ms(snap.now_ms)));
     } else {
         let totals: Vec<String> = run
             .totals
             .iter()
             .map(|(n, ms)| format!("{n} {}", fmt_ms(*ms)))
             .collect();
-        parts.push(totals.join(" · "));
+        parts.push(format!("{on}{}", totals.join(" · ")));
     }
     parts.push(status.to_owned());
     if let Some(c) = run.cursor_ms {

@@ -3,7 +3,7 @@
 
 use super::app;
 use crate::app::params_panel::{DemoPanel, RunOn};
-use crate::app::run_view::runtime_label;
+use crate::app::run_view::{asyncio_label, runtime_label};
 use crate::app::{Action, App, Effect};
 use crate::demo::asyncio::{self, Runtime};
 use crate::demo::timeline::TimelineSnapshot;
@@ -180,7 +180,7 @@ fn both_draws_each_variant_on_tokio_and_asyncio_and_the_code_follows_the_cursor(
     let mut runtimes = Vec::new();
     for (variant, snap, total) in gather_runs(&["sequential", "join-all"]) {
         for rt in [Runtime::Tokio, Runtime::Asyncio] {
-            runs.push((runtime_label(variant, rt), snap.clone(), total));
+            runs.push((runtime_label("gather", variant, rt), snap.clone(), total));
             runtimes.push(rt);
         }
     }
@@ -195,9 +195,9 @@ fn both_draws_each_variant_on_tokio_and_asyncio_and_the_code_follows_the_cursor(
         labels,
         [
             "sequential · tokio",
-            "sequential · asyncio",
+            "sequential (await each) · asyncio",
             "join-all · tokio",
-            "join-all · asyncio"
+            "join-all (gather) · asyncio"
         ]
     );
     assert_eq!(code(&a).1, Language::Rust);
@@ -212,4 +212,90 @@ fn both_draws_each_variant_on_tokio_and_asyncio_and_the_code_follows_the_cursor(
     );
     let _ = a.update(Action::ToggleVariant);
     assert_eq!(code(&a).1, Language::Rust);
+}
+
+/// The timeline pane's first line for `a`'s run.
+fn timeline_header(a: &App) -> String {
+    use ratatui::widgets::Widget;
+    let v = a.lesson.as_ref().expect("lesson");
+    let theme = crate::ui::theme::Theme::new(crate::app::Palette::Dark, true);
+    let area = ratatui::layout::Rect::new(0, 0, 120, 20);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    (&crate::ui::timeline_pane::TimelinePane {
+        run: &v.run,
+        line: None,
+        narrate: false,
+        theme: &theme,
+    })
+        .render(area, &mut buf);
+    (0..area.width).map(|x| buf[(x, 0)].symbol()).collect()
+}
+
+#[test]
+fn an_asyncio_run_says_asyncio_in_its_header_and_names_variants_as_asyncio_does() {
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::ToggleRuntime);
+    let _ = a.update(Action::Compare);
+    // As the edge labels an asyncio run's groups.
+    let runs = gather_runs(&["sequential", "join-all"])
+        .into_iter()
+        .map(|(v, snap, total)| (asyncio_label("gather", v), snap, total))
+        .collect();
+    let _ = a.update(Action::TwinFinished {
+        runs,
+        runtimes: vec![Runtime::Asyncio; 2],
+        error: None,
+    });
+    let header = timeline_header(&a);
+    assert!(
+        header.starts_with(
+            "asyncio: sequential (await each) 600 ms · join-all (gather) 300 ms  finished  "
+        ),
+        "{header}"
+    );
+
+    // The same lanes from tokio say nothing of asyncio.
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::Compare);
+    let _ = a.update(Action::DemoFinished {
+        runs: gather_runs(&["sequential", "join-all"]),
+        error: None,
+    });
+    let header = timeline_header(&a);
+    assert!(
+        header.starts_with("sequential 600 ms · join-all 300 ms  finished  "),
+        "{header}"
+    );
+}
+
+#[test]
+fn asyncio_names_come_from_the_twin_table() {
+    assert_eq!(asyncio_label("gather", "join-all"), "join-all (gather)");
+    assert_eq!(asyncio_label("gather", "join-set"), "join-set (TaskGroup)");
+    assert_eq!(asyncio_label("timeouts", "select"), "select (wait_for)");
+    // A name asyncio shares is not repeated; a variant without an asyncio meaning keeps its own.
+    assert_eq!(asyncio_label("spawn-vs-await", "await"), "await");
+    assert_eq!(asyncio_label("event-loop", "multi-thread"), "multi-thread");
+    assert_eq!(
+        runtime_label("timeouts", "select", Runtime::Asyncio),
+        "select (wait_for) · asyncio"
+    );
+    assert_eq!(
+        runtime_label("timeouts", "select", Runtime::Tokio),
+        "select · tokio"
+    );
+    // Every variant asyncio runs has a short asyncio name.
+    for twin in asyncio::twins() {
+        for v in twin.runnable() {
+            let short = v.mapping.short().unwrap_or_default();
+            assert!(
+                !short.is_empty() && short.len() <= 24,
+                "{}/{}: {short:?}",
+                twin.demo,
+                v.name
+            );
+        }
+    }
 }

@@ -9,10 +9,13 @@ use super::{Twin, TwinVariant};
 /// The tracer every twin runs under.
 pub(super) const DOJO: &str = include_str!("../../../twins/dojo.py");
 
-const fn same(name: &'static str, asyncio: &'static str) -> TwinVariant {
+/// A variant that is the same program on asyncio: its name, the short asyncio name it goes by in
+/// an asyncio run's labels (`join-all (gather)`; the variant's own name where asyncio has none of
+/// its own for it), and what it is in asyncio, in a sentence.
+const fn same(name: &'static str, short: &'static str, asyncio: &'static str) -> TwinVariant {
     TwinVariant {
         name,
-        mapping: Same { asyncio },
+        mapping: Same { asyncio, short },
     }
 }
 
@@ -23,13 +26,15 @@ pub(super) static TWINS: &[Twin] = &[
         file: "gather.py",
         source: include_str!("../../../twins/gather.py"),
         variants: &[
-            same("sequential", "await each coroutine in turn"),
+            same("sequential", "await each", "await each coroutine in turn"),
             same(
                 "join-all",
+                "gather",
                 "asyncio.gather (each coroutine becomes a Task; join_all polls them in one task)",
             ),
             same(
                 "join-set",
+                "TaskGroup",
                 "asyncio.TaskGroup with a named task per request",
             ),
         ],
@@ -42,6 +47,7 @@ pub(super) static TWINS: &[Twin] = &[
         variants: &[
             same(
                 "current-thread",
+                "one event loop",
                 "one asyncio event loop: it is always one thread",
             ),
             TwinVariant {
@@ -63,6 +69,7 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/lazy-futures.py"),
         variants: &[same(
             "lazy",
+            "coroutine objects",
             "three coroutine objects: awaited at once, awaited later, never awaited",
         )],
         run_bound: |p| num(p, "delay_ms") + 2.0 * num(p, "work_ms"),
@@ -72,9 +79,17 @@ pub(super) static TWINS: &[Twin] = &[
         file: "spawn-vs-await.py",
         source: include_str!("../../../twins/spawn-vs-await.py"),
         variants: &[
-            same("await", "await the coroutine after main's own work"),
-            same("spawn", "asyncio.create_task, then await the task"),
-            same("abort", "Task.cancel(), then await the task"),
+            same(
+                "await",
+                "await",
+                "await the coroutine after main's own work",
+            ),
+            same(
+                "spawn",
+                "create_task",
+                "asyncio.create_task, then await the task",
+            ),
+            same("abort", "Task.cancel", "Task.cancel(), then await the task"),
         ],
         run_bound: |p| num(p, "work_ms") + num(p, "main_ms") + num(p, "abort_after_ms"),
     },
@@ -82,7 +97,11 @@ pub(super) static TWINS: &[Twin] = &[
         demo: "semaphore",
         file: "semaphore.py",
         source: include_str!("../../../twins/semaphore.py"),
-        variants: &[same("fifo", "asyncio.Semaphore in a TaskGroup")],
+        variants: &[same(
+            "fifo",
+            "Semaphore",
+            "asyncio.Semaphore in a TaskGroup",
+        )],
         run_bound: |p| num(p, "tasks") * num(p, "work_ms"),
     },
     Twin {
@@ -90,13 +109,19 @@ pub(super) static TWINS: &[Twin] = &[
         file: "timeouts.py",
         source: include_str!("../../../twins/timeouts.py"),
         variants: &[
-            same("timeout", "async with asyncio.timeout(...)"),
+            same(
+                "timeout",
+                "asyncio.timeout",
+                "async with asyncio.timeout(...)",
+            ),
             same(
                 "select",
+                "wait_for",
                 "asyncio.wait_for (the built-in race of a call and a timer)",
             ),
             same(
                 "deadline-set",
+                "as_completed",
                 "asyncio.as_completed(timeout=...), then cancel what is left",
             ),
         ],
@@ -107,6 +132,7 @@ pub(super) static TWINS: &[Twin] = &[
         file: "circuit-breaker.py",
         source: include_str!("../../../twins/circuit-breaker.py"),
         variants: &[same(
+            "breaker",
             "breaker",
             "a closed / open / half-open breaker shared by every call task",
         )],
@@ -126,14 +152,17 @@ pub(super) static TWINS: &[Twin] = &[
         variants: &[
             same(
                 "sliding-window",
+                "deque + Lock",
                 "a deque of grant times, behind a FIFO asyncio.Lock",
             ),
             same(
                 "token-bucket",
+                "tokens + Lock",
                 "tokens as refill time, behind a FIFO asyncio.Lock",
             ),
             same(
                 "gcra",
+                "one TAT + Lock",
                 "one theoretical arrival time, behind a FIFO asyncio.Lock",
             ),
         ],
@@ -145,6 +174,7 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/retry-backoff.py"),
         variants: &[same(
             "exponential",
+            "asyncio.sleep",
             "a retry loop: each attempt a lane bounded by asyncio.timeout, asyncio.sleep between",
         )],
         run_bound: |p| {
@@ -165,10 +195,12 @@ pub(super) static TWINS: &[Twin] = &[
         variants: &[
             same(
                 "blocking",
+                "time.sleep",
                 "time.sleep inside a coroutine (dojo.block): the loop's only thread stops",
             ),
             same(
                 "async-sleep",
+                "asyncio.sleep",
                 "await asyncio.sleep: the loop runs the ticker meanwhile",
             ),
             TwinVariant {
@@ -176,6 +208,7 @@ pub(super) static TWINS: &[Twin] = &[
                 mapping: Analogue {
                     asyncio: "await asyncio.to_thread(time.sleep, ...): the call runs on a \
                               worker thread of the loop's default executor (real clock only)",
+                    short: "to_thread",
                 },
             },
         ],
@@ -186,6 +219,7 @@ pub(super) static TWINS: &[Twin] = &[
         file: "loop-lag.py",
         source: include_str!("../../../twins/loop-lag.py"),
         variants: &[same(
+            "monitor",
             "monitor",
             "a lag monitor task and a heavy task on one event loop",
         )],
@@ -198,9 +232,14 @@ pub(super) static TWINS: &[Twin] = &[
         variants: &[
             same(
                 "fixed-rate",
+                "sleep until the slot",
                 "sleep until start + k * interval (late runs start at once)",
             ),
-            same("fixed-delay", "run, then asyncio.sleep(interval)"),
+            same(
+                "fixed-delay",
+                "sleep(interval)",
+                "run, then asyncio.sleep(interval)",
+            ),
         ],
         run_bound: |p| num(p, "cancel_at_ms") + num(p, "job_ms"),
     },
@@ -210,6 +249,7 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/graceful-shutdown.py"),
         variants: &[same(
             "cancellation-token",
+            "Event",
             "an asyncio.Event as the signal, start_server, asyncio.wait(timeout=grace) then \
              cancel (real clock)",
         )],
@@ -221,6 +261,7 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/pipeline.py"),
         variants: &[same(
             "mpsc",
+            "Queue",
             "asyncio.Queue(maxsize=capacity) shared by the workers, a None per worker to end \
              (real clock)",
         )],
@@ -232,6 +273,7 @@ pub(super) static TWINS: &[Twin] = &[
         source: include_str!("../../../twins/chat.py"),
         variants: &[same(
             "broadcast",
+            "streams",
             "asyncio streams and start_server; per member a bounded asyncio.Queue and a sender \
              task, the socket's only writer, awaiting drain(); a full queue drops its oldest \
              message and the member is told (real clock)",

@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::app::practice::{ItemState, PracticeView};
 use crate::app::practice_screen::{ShownRun, ShownRunState};
 use crate::demo::Clock;
+use crate::demo::asyncio::Runtime;
 use crate::demo::timeline::fmt_ms;
 use crate::lesson::Measure;
 use crate::practice::{Measured, Prediction, RunPurpose, measure};
@@ -65,6 +66,11 @@ pub(super) fn clock_name(clock: Clock) -> &'static str {
 /// rest is prose that gives way on a small terminal).
 pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line<'a>>, usize) {
     let clock = clock_name(run.clock);
+    // A run of the asyncio twin says so: it looks like a tokio run otherwise.
+    let (demo, on) = match run.runtime {
+        Runtime::Asyncio => (format!("{}'s asyncio twin", run.demo), " · asyncio"),
+        Runtime::Tokio => (run.demo.to_owned(), ""),
+    };
     let (tags, changed) = match &run.state {
         ShownRunState::Running => {
             let wait = if run.clock == Clock::Real {
@@ -73,11 +79,7 @@ pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line
                 ""
             };
             let line = text(
-                &format!(
-                    "running {} on the {} clock…{wait}",
-                    run.demo,
-                    run.clock.name()
-                ),
+                &format!("running {demo} on the {} clock…{wait}", run.clock.name()),
                 t.dim,
             );
             return (vec![line], 1);
@@ -94,7 +96,7 @@ pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line
     match &run.purpose {
         RunPurpose::Predict(_) => {
             let mut spans = vec![Span::styled(
-                format!("The run · {} · {clock}", run.demo),
+                format!("The run · {}{on} · {clock}", run.demo),
                 t.strong,
             )];
             if let Some(guess) = predict_guess(app) {
@@ -105,7 +107,7 @@ pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line
         RunPurpose::Evidence(key) => {
             lines.push(text(
                 &format!(
-                    "Evidence · {} · {clock} · lanes: {}",
+                    "Evidence · {}{on} · {clock} · lanes: {}",
                     run.demo,
                     legend.join(", ")
                 ),
