@@ -12,8 +12,24 @@ fn spawn_sized(script: &str, rows: u16, cols: u16) -> rexpect::session::PtySessi
             "stty rows {rows} cols {cols}; {}",
             script.replace("BIN", bin)
         ))
-        .env("TERM", "xterm-256color");
+        .env("TERM", "xterm-256color")
+        // A fresh learner: progress in a private directory, never the tester's own.
+        .env("ASYNCDOJO_DATA", data_dir());
     rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty")
+}
+
+/// A new empty progress directory for one run of the app.
+fn data_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "asyncdojo-e2e-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a data directory");
+    dir
 }
 
 /// Type `keys`: rexpect buffers writes, so flush them to the terminal at once.
@@ -35,6 +51,10 @@ fn open_q1_run_compare_see_totals_quit_and_the_terminal_is_restored() {
     );
     p.exp_string("Lessons").expect("the browser draws");
     p.exp_string("Synchronous").expect("Q1 is listed");
+    // A first start asks which runtime to watch: tokio here, whose totals the test knows.
+    p.exp_string("How do you want to watch the demos?")
+        .expect("the first start asks");
+    key(&mut p, "2");
     key(&mut p, "\r");
     p.exp_string("gather").expect("Q1 opens with its demo");
     // Virtual clock, so the totals are exact: t switches, c compares.
