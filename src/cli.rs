@@ -301,10 +301,31 @@ fn check(dir: Option<PathBuf>, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Re
         }
     };
     let mut out = std::io::stdout().lock();
-    let where_ = dir.map_or_else(
+    let where_ = dir.as_ref().map_or_else(
         || "built-in lessons".to_owned(),
         |d| d.display().to_string(),
     );
+    // Not problems: what the snippet tests leave out, and why (lessons/README.md, "Running
+    // snippets"). Printed first so the last line is always the verdict.
+    for note in lesson::run_notes(&set, dir.as_deref()) {
+        let line = format!(
+            "{}:{}:{}: info: {}: {}",
+            note.file, note.line, note.col, note.path, note.message
+        );
+        writeln!(out, "{}", crate::text::sanitize(&line))?;
+    }
+    let syntax_only: usize = set
+        .lessons
+        .iter()
+        .map(lesson::run::unrun_spot_the_bug)
+        .sum();
+    if syntax_only > 0 {
+        writeln!(
+            out,
+            "info: {syntax_only} Python spot-the-bug snippets are syntax-checked, not run: they are \
+             buggy on purpose (`run.expect` runs one to show the failure it teaches)"
+        )?;
+    }
     if set.problems.is_empty() {
         let items: usize = set.lessons.iter().map(|l| l.quiz.len()).sum();
         writeln!(

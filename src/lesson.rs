@@ -14,6 +14,7 @@ pub mod file;
 pub mod load;
 pub mod parse;
 pub mod quiz;
+pub mod run;
 pub mod spans;
 pub mod validate;
 
@@ -22,12 +23,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{LessonSet, LoadError, load_dir, load_embedded};
+pub use load::{LessonSet, LoadError, load_dir, load_embedded, run_notes};
 pub use parse::parse_lesson;
 pub use quiz::{
     ChoiceItem, Measure, PredictAnswer, PredictItem, PredictRuntime, QuizItem, QuizKind, QuizTask,
     SpotItem,
 };
+pub use run::RunSpec;
 pub use validate::{Problem, ProblemKind};
 
 /// The lesson format this build understands. A file with another version is refused with a
@@ -196,6 +198,9 @@ pub struct Snippet {
     #[serde(default)]
     pub title: String,
     pub source: String,
+    /// How the snippet tests run it (see [`run`]); absent: run as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,6 +278,10 @@ pub struct BugHunt {
     /// A demo that shows this bug: practice runs it when the exercise is answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// How the snippet tests run it (see [`run`]); absent: a Python snippet is only
+    /// syntax-checked, a Rust one compiled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunSpec>,
 }
 
 /// A demo whose variants show a spot-the-bug exercise's bug: one variant behaves as the buggy

@@ -343,6 +343,7 @@ fn spot_scoring_is_found_over_bugs_plus_false_marks() {
             },
         ],
         fix: "fix".into(),
+        run: None,
         evidence: None,
     };
     let r = score_spot(&hunt, &[4, 9]);

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use super::parse::{MAX_FILE_BYTES, Parsed, from_build_time_json, parse_lesson};
-use super::spans::Position;
+use super::run::{self, Note};
+use super::spans::{Position, SpanIndex};
 use super::validate::{DemoCatalog, Problem, ProblemKind, check_set};
 use super::{Lesson, LessonId};
 
@@ -129,6 +130,41 @@ fn on_two_threads<T: Sync>(files: &[T], parse: impl Fn(&T) -> Parsed + Sync) -> 
         }
         out
     })
+}
+
+/// The notes `check` prints beside the problems: every snippet of `set` that the snippet tests do
+/// not run, with its reason and place. `dir` is where `set` was loaded from (`None`: the
+/// embedded lessons). Places are found only here, so loading for the app costs nothing extra.
+pub fn run_notes(set: &LessonSet, dir: Option<&Path>) -> Vec<Note> {
+    let mut notes = Vec::new();
+    for lesson in &set.lessons {
+        let skipped = run::skipped(lesson);
+        if skipped.is_empty() {
+            continue;
+        }
+        let text = match dir {
+            Some(dir) => std::fs::read(dir.join(&lesson.file)).ok(),
+            None => EMBEDDED
+                .iter()
+                .find(|(name, _, _)| *name == lesson.file)
+                .map(|(_, bytes, _)| bytes.to_vec()),
+        };
+        let text = text
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        let spans = SpanIndex::build(&text);
+        for (path, message) in skipped {
+            let pos = spans.value(&path);
+            notes.push(Note {
+                file: lesson.file.clone(),
+                line: pos.line,
+                col: pos.col,
+                path,
+                message,
+            });
+        }
+    }
+    notes
 }
 
 /// Every `*.yaml`/`*.yml` file in `dir` (not recursive), in file-name order.

@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::file::Draft;
 use super::quiz::check_quiz;
+use super::run::{SnippetRole, check_run};
 use super::spans::{LazySpans, Position};
 use super::{FORMAT_VERSION, Lesson, LessonKind, ParamValue};
 
@@ -31,6 +32,8 @@ pub enum ProblemKind {
     BadParam,
     UnsupportedLanguage,
     UnsupportedVersion,
+    /// A snippet's `run.harness` names no harness the tests have.
+    UnknownHarness,
     /// A field that makes no sense for this kind of item, or an id that breaks the naming rule.
     Inconsistent,
 }
@@ -266,6 +269,15 @@ fn check_code(lesson: &Lesson, r: &mut Reporter<'_>) {
     let mut seen = HashSet::new();
     for (i, snippet) in lesson.code.iter().enumerate() {
         r.text(&format!("code[{i}].source"), &snippet.source);
+        if let Some(run) = &snippet.run {
+            check_run(
+                run,
+                snippet.language,
+                SnippetRole::Code,
+                &format!("code[{i}]"),
+                r,
+            );
+        }
         if !seen.insert(snippet.language) {
             r.value(
                 &format!("code[{i}].language"),
@@ -319,6 +331,9 @@ fn check_bug_hunts(lesson: &Lesson, r: &mut Reporter<'_>, catalog: &dyn DemoCata
         }
         if let Some(evidence) = &hunt.evidence {
             check_evidence(evidence, &format!("{base}.evidence"), r, catalog);
+        }
+        if let Some(run) = &hunt.run {
+            check_run(run, hunt.language, SnippetRole::SpotTheBug, &base, r);
         }
         let line_count = hunt.code.lines().count();
         for (j, bug) in hunt.bugs.iter().enumerate() {
