@@ -103,11 +103,8 @@ fn frame_160x48_with_10k_tasks(bencher: divan::Bencher) {
     )
     .expect("request");
     let report = runner::run_blocking(req).expect("run");
-    let runs = report
-        .runs
-        .into_iter()
-        .map(|v| (v.variant, v.timeline, v.total_ms))
-        .collect();
+    let runs =
+        asyncdojo::demo::run::Run::from_report(report, asyncdojo::demo::asyncio::Runtime::Tokio);
     if let Some(v) = app.lesson.as_mut() {
         v.run = RunView::finished(runs, None);
         v.run.cursor_ms = Some(250.0);
@@ -120,7 +117,7 @@ fn frame_160x48_with_10k_tasks(bencher: divan::Bencher) {
 }
 
 /// A recorded run of `variant` of the gather demo with `n` requests, on the virtual clock.
-fn gather_run(variant: &str, n: usize) -> (&'static str, TimelineSnapshot, f64) {
+fn gather_run(variant: &str, n: usize) -> asyncdojo::demo::run::Run {
     let list = (1..=n)
         .map(|i| (i % 500 + 1).to_string())
         .collect::<Vec<_>>()
@@ -132,13 +129,13 @@ fn gather_run(variant: &str, n: usize) -> (&'static str, TimelineSnapshot, f64) 
         Clock::Virtual,
     )
     .expect("request");
-    let run = runner::run_blocking(req)
-        .expect("run")
-        .runs
-        .into_iter()
-        .next()
-        .expect("one variant");
-    (run.variant, run.timeline, run.total_ms)
+    asyncdojo::demo::run::Run::from_report(
+        runner::run_blocking(req).expect("run"),
+        asyncdojo::demo::asyncio::Runtime::Tokio,
+    )
+    .into_iter()
+    .next()
+    .expect("one variant")
 }
 
 /// The one-axis comparison of two 5,000-task runs in the demo layout at 160×48, the cursor on
@@ -188,7 +185,10 @@ fn run_of_100k_events() -> RunView {
         });
     }
     snap.now_ms = 1050.0;
-    RunView::finished(vec![("v", snap, 1050.0)], None)
+    RunView::finished(
+        vec![asyncdojo::demo::run::Run::stand_in("v", snap, 1050.0)],
+        None,
+    )
 }
 
 /// One → step of the time cursor on a 100,000-event run, with everything the link and the

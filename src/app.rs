@@ -347,16 +347,6 @@ impl App {
                 }
                 self.run_ended();
             }
-            Action::TwinFinished {
-                runs,
-                runtimes,
-                error,
-            } => {
-                if let Some(v) = &mut self.lesson {
-                    v.run.finish_on(runs, runtimes, error);
-                }
-                self.run_ended();
-            }
             Action::RunNotStarted(why) => {
                 if let Some(v) = &mut self.lesson
                     && v.run.status == RunStatus::Running

@@ -10,9 +10,11 @@
 pub mod asyncio;
 pub mod catalog;
 pub mod ctx;
+pub mod engine;
 pub mod params;
 pub mod recorder;
 pub mod rng;
+pub mod run;
 pub mod runner;
 pub mod services;
 pub mod source;

@@ -377,14 +377,16 @@ fn every_evidence_runs_both_variants_and_they_differ() {
             let at = format!("{}/{}", l.id, hunt.id);
             let run = run_shown(evidence_request(e).expect(&at)).expect(&at);
             assert_eq!(run.error, None, "{at}");
-            let names: Vec<&str> = run.runs.iter().map(|r| r.0).collect();
+            let names: Vec<&str> = run.runs.iter().map(|r| r.variant()).collect();
             assert_eq!(names, [e.buggy.as_str(), e.fixed.as_str()], "{at}");
             let (bug, fix) = (&run.runs[0], &run.runs[1]);
-            let metric_differs = bug.1.metrics.keys().any(
-                |m| matches!((bug.1.metric(m), fix.1.metric(m)), (Some(a), Some(b)) if a != b),
-            );
+            let (b, f) = (&bug.timeline, &fix.timeline);
+            let metric_differs = b
+                .metrics
+                .keys()
+                .any(|m| matches!((b.metric(m), f.metric(m)), (Some(x), Some(y)) if x != y));
             assert!(
-                metric_differs || (bug.2 - fix.2).abs() >= 1.0,
+                metric_differs || (bug.span_ms() - fix.span_ms()).abs() >= 1.0,
                 "{at}: the buggy and fixed runs look the same"
             );
             shown += 1;
@@ -453,11 +455,11 @@ fn evidence_captions_say_what_the_runs_measure() {
         assert_eq!(req.clock, asyncdojo::demo::Clock::Virtual, "{exercise}");
         let run = run_shown(req).expect("run");
         let value = |i: usize| {
-            let (_, snap, total) = &run.runs[i];
+            let r = &run.runs[i];
             if what == "total" {
-                Some(*total)
+                r.total_ms
             } else {
-                snap.metric(what)
+                r.timeline.metric(what)
             }
         };
         assert_eq!(
@@ -1255,7 +1257,7 @@ mod keys {
             panic!("the run is done: {:?}", shown.state);
         };
         assert_eq!(view.error, None);
-        let labels: Vec<&str> = view.runs.iter().map(|r| r.0).collect();
+        let labels: Vec<&str> = view.runs.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(
             labels,
             [
@@ -1267,7 +1269,7 @@ mod keys {
         let runs: Vec<Option<f64>> = view
             .runs
             .iter()
-            .map(|(_, snap)| snap.metric("recurring_runs"))
+            .map(|r| r.timeline.metric("recurring_runs"))
             .collect();
         assert_eq!(runs, [Some(8.0), Some(10.0)]);
         // The caption and the timeline's header say it ran on asyncio.

@@ -28,11 +28,10 @@ fn perform(app: &mut App, effect: Effect) {
     if let Effect::StartRun(mut req) = effect {
         req.clock = Clock::Virtual;
         let report = runner::run_blocking(req).expect("run");
-        let runs = report
-            .runs
-            .into_iter()
-            .map(|v| (v.variant, v.timeline, v.total_ms))
-            .collect();
+        let runs = asyncdojo::demo::run::Run::from_report(
+            report,
+            asyncdojo::demo::asyncio::Runtime::Tokio,
+        );
         let _ = app.update(Action::DemoFinished { runs, error: None });
     }
 }
@@ -201,7 +200,10 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
     // the lane columns, a space, the outcome.
     let pane_w = 80u16;
     let mut view = RunView::finished(
-        vec![(run.variant, run.timeline.clone(), run.total_ms)],
+        asyncdojo::demo::run::Run::from_report(
+            report.clone(),
+            asyncdojo::demo::asyncio::Runtime::Tokio,
+        ),
         None,
     );
     view.cursor_ms = None;
@@ -352,17 +354,15 @@ fn the_twins_python_is_highlighted_in_the_code_pane_once_its_highlight_arrives()
     // gather's tokio runs stand in for the twin's (same names and variants): no Python needed.
     let req = RunRequest::build("gather", &["sequential".to_owned()], &[], Clock::Virtual)
         .expect("request");
-    let runs = runner::run_blocking(req)
-        .expect("run")
-        .runs
-        .into_iter()
-        .map(|v| (v.variant, v.timeline, v.total_ms))
-        .collect();
-    let _ = a.update(Action::TwinFinished {
-        runs,
-        runtimes: vec![Runtime::Asyncio],
-        error: None,
-    });
+    // Tokio's timelines standing in for the twin's: what is drawn beside them is the twin.
+    let runs = asyncdojo::demo::run::Run::from_report(
+        runner::run_blocking(req).expect("run"),
+        Runtime::Tokio,
+    )
+    .into_iter()
+    .map(|r| r.as_made_by(Runtime::Asyncio))
+    .collect();
+    let _ = a.update(Action::DemoFinished { runs, error: None });
     let request = missing_highlight(&a).expect("the twin is not highlighted yet");
     assert_eq!(request.language, Language::Python);
     assert_eq!(

@@ -2,7 +2,6 @@
 
 use super::Pane;
 use crate::demo::RunRequest;
-use crate::demo::timeline::TimelineSnapshot;
 
 /// Everything a key, the mouse, a timer or the edge can tell the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,17 +53,11 @@ pub enum Action {
         pane: Pane,
         row: Option<usize>,
     },
-    /// The running demo recorded something new.
-    DemoProgress(Vec<(&'static str, TimelineSnapshot)>),
-    /// The run ended.
+    /// The running demo recorded something new: its runs so far.
+    DemoProgress(Vec<crate::demo::run::Run>),
+    /// The run ended: every run it made (both runtimes' interleaved when both ran).
     DemoFinished {
-        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
-        error: Option<crate::demo::RunError>,
-    },
-    /// A run with an asyncio twin ended: `runtimes` says which runtime made each of `runs`.
-    TwinFinished {
-        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
-        runtimes: Vec<crate::demo::asyncio::Runtime>,
+        runs: Vec<crate::demo::run::Run>,
         error: Option<crate::demo::RunError>,
     },
     /// The edge could not start the run the app asked for; the text says why.
@@ -109,7 +102,6 @@ impl Action {
             self,
             Action::DemoProgress(_)
                 | Action::DemoFinished { .. }
-                | Action::TwinFinished { .. }
                 | Action::RunNotStarted(_)
                 | Action::PredictScored { .. }
                 | Action::PracticeRan { .. }

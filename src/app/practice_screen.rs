@@ -7,6 +7,7 @@ use super::practice::{self, ItemState, PracticeEffect, PracticeView, QuizKey};
 use super::{Action, App, Effect, RunView, Screen};
 use crate::demo::Clock;
 use crate::demo::asyncio::Runtime;
+use crate::demo::run::Run;
 use crate::lesson::{LessonId, Measure};
 use crate::markdown::MdLine;
 use crate::practice::evidence::mark_lane;
@@ -228,7 +229,7 @@ impl App {
                     let names = result.map(|run| {
                         run.runs
                             .first()
-                            .map(|(_, tl, _)| crate::practice::measure::task_names(tl))
+                            .map(|r| crate::practice::measure::task_names(&r.timeline))
                             .unwrap_or_default()
                     });
                     practice::candidates_listed(q, &key, names);
@@ -516,61 +517,34 @@ fn shown_run(
 ) -> ShownRunState {
     let error = run.error.clone();
     let changed = match (purpose, run.runs.as_slice()) {
-        (RunPurpose::Evidence(_), [bug, fix, ..]) => changed_metrics(&bug.1, &fix.1),
+        (RunPurpose::Evidence(_), [bug, fix, ..]) => changed_metrics(&bug.timeline, &fix.timeline),
         _ => Vec::new(),
     };
     let span = run.span_ms();
-    let (demo, runtime) = (run.demo, run.runtime);
-    // An asyncio run names its variants as asyncio does (`fixed-delay (sleep(interval))`).
-    let name = |variant: &str| match runtime {
-        Runtime::Asyncio => crate::demo::asyncio::variant_label(demo, variant),
-        Runtime::Tokio => variant.to_owned(),
-    };
+    let runtime = run.runtime;
     let tags: Vec<(&'static str, &'static str)> = match purpose {
         RunPurpose::Evidence(_) => ["bug", "fix"]
             .into_iter()
-            .zip(run.runs.iter().map(|r| r.0))
+            .zip(run.runs.iter().map(Run::variant))
             .collect(),
         _ if run.runs.len() > 1 => VARIANT_TAGS
             .into_iter()
-            .zip(run.runs.iter().map(|r| r.0))
+            .zip(run.runs.iter().map(Run::variant))
             .collect(),
         _ => Vec::new(),
     };
-    let mut view = if tags.is_empty() {
-        let mut runs: Vec<_> = run
-            .runs
-            .into_iter()
-            .map(|(variant, snap, total)| {
-                (
-                    crate::app::run_view::group_label(&name(variant)),
-                    snap,
-                    total,
-                )
-            })
-            .collect();
-        if let (Some((Measure::FirstFinished, Prediction::Name(guessed))), Some(first)) =
-            (&guess, runs.first_mut())
-        {
-            first.1 = mark_lane(&first.1, guessed, '▸');
-        }
-        RunView::finished(runs, None)
-    } else {
-        // The runs as groups on one axis, as `c` compares them: each under its own header, with
-        // its own strips on one scale per measure.
-        let runs = tags
-            .iter()
-            .zip(run.runs)
-            .map(|((tag, variant), (_, snap, total))| {
-                (
-                    crate::app::run_view::group_label(&format!("{tag} · {}", name(variant))),
-                    snap,
-                    total,
-                )
-            })
-            .collect();
-        RunView::finished(runs, None)
-    };
+    let mut runs = run.runs;
+    // Several runs as groups on one axis, as `c` compares them, each labelled with its part
+    // (`bug · blocking`, `① · await`); their strips on one scale per measure.
+    for ((tag, _), r) in tags.iter().zip(runs.iter_mut()) {
+        r.label = format!("{tag} · {}", r.label);
+    }
+    if let (Some((Measure::FirstFinished, Prediction::Name(guessed))), [first]) =
+        (&guess, runs.as_mut_slice())
+    {
+        first.timeline = mark_lane(&first.timeline, guessed, '▸');
+    }
+    let mut view = RunView::finished(runs, None);
     view.error = error;
     // Its header says when asyncio made it.
     view.runtime = runtime;

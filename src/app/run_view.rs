@@ -5,6 +5,7 @@
 use super::Action;
 use crate::demo::RunError;
 use crate::demo::asyncio::Runtime;
+use crate::demo::run::Run;
 use crate::demo::timeline::index::{Event, RunIndex};
 use crate::demo::timeline::{TimelineSnapshot, fmt_ms};
 
@@ -48,8 +49,8 @@ pub enum RunStatus {
 #[derive(Debug)]
 pub struct RunView {
     pub status: RunStatus,
-    pub runs: Vec<(&'static str, TimelineSnapshot)>,
-    pub totals: Vec<(&'static str, f64)>,
+    /// The runs shown together, in the order they ran (a comparison is a list of runs).
+    pub runs: Vec<Run>,
     pub error: Option<String>,
     /// Which variant's lanes are shown.
     pub shown: usize,
@@ -63,10 +64,7 @@ pub struct RunView {
     pub indexes: Vec<RunIndex>,
     /// The event of the shown run the cursor is on.
     pub event: Option<usize>,
-    /// Bit `i` set: run `i` was made by the other runtime than `runtime` (a demo has a handful
-    /// of variants, two runtimes each, far fewer than 32 runs).
-    pub other_runtime: u32,
-    /// The runtime asked for (so an asyncio run shows its twin from the start).
+    /// The runtime asked for: before the first run arrives, the code pane shows its source.
     pub runtime: Runtime,
     /// Each numeric series' largest value over every run shown: one scale per measure, so an
     /// `in_flight` of 1 is drawn at one height in every variant. Kept as runs arrive, not per frame.
@@ -78,7 +76,6 @@ impl RunView {
         RunView {
             status: RunStatus::Idle,
             runs: Vec::new(),
-            totals: Vec::new(),
             error: None,
             shown: 0,
             cursor_ms: None,
@@ -86,7 +83,6 @@ impl RunView {
             lane_scroll: 0,
             indexes: Vec::new(),
             event: None,
-            other_runtime: 0,
             runtime: Runtime::Tokio,
             series_max: Default::default(),
         }
@@ -94,7 +90,7 @@ impl RunView {
 
     /// The scale of every strip: see `series_max`.
     fn measure_series(&mut self) {
-        self.series_max = series_max(self.runs.iter().map(|(_, s)| s));
+        self.series_max = series_max(self.runs.iter().map(|r| &r.timeline));
     }
 
     /// A run that has just been asked for.
@@ -106,18 +102,21 @@ impl RunView {
     }
 
     /// A finished run: the cursor starts at zero, ready to scrub.
-    pub fn finished(
-        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
-        error: Option<RunError>,
-    ) -> RunView {
+    pub fn finished(runs: Vec<Run>, error: Option<RunError>) -> RunView {
         let mut view = RunView::new();
         view.status = match error {
             Some(RunError::Cancelled) => RunStatus::Cancelled,
             _ => RunStatus::Finished,
         };
-        view.totals = runs.iter().map(|(n, _, t)| (*n, *t)).collect();
-        view.runs = runs.into_iter().map(|(n, s, _)| (n, s)).collect();
-        view.indexes = view.runs.iter().map(|(_, s)| RunIndex::new(s)).collect();
+        if let Some(first) = runs.first() {
+            view.runtime = first.runtime;
+        }
+        view.runs = runs;
+        view.indexes = view
+            .runs
+            .iter()
+            .map(|r| RunIndex::new(&r.timeline))
+            .collect();
         view.measure_series();
         view.cursor_ms = Some(0.0);
         view.event = view.index().and_then(|i| i.at_or_after(0.0));
@@ -133,31 +132,28 @@ impl RunView {
         }
     }
 
-    /// The runtime that made run `i`.
-    pub fn runtime_of(&self, i: usize) -> Runtime {
-        let other = i < 32 && self.other_runtime & (1 << i) != 0;
-        match (other, self.runtime) {
-            (false, r) => r,
-            (true, Runtime::Tokio) => Runtime::Asyncio,
-            (true, Runtime::Asyncio) => Runtime::Tokio,
-        }
-    }
-
     /// The one runtime that made every run shown, if one did (`None` before any run shows, or
     /// when tokio and asyncio are compared).
     pub fn only_runtime(&self) -> Option<Runtime> {
-        let first = self.runtime_of(0);
-        (!self.runs.is_empty() && (1..self.runs.len()).all(|i| self.runtime_of(i) == first))
+        let first = self.runs.first()?.runtime;
+        self.runs
+            .iter()
+            .all(|r| r.runtime == first)
             .then_some(first)
     }
 
-    /// The runtime of the run the cursor follows: its source is what the code pane shows.
+    /// The runtime of the run the cursor follows (before any run shows, the one asked for).
     pub fn shown_runtime(&self) -> Runtime {
-        self.runtime_of(self.shown)
+        self.shown_run().map_or(self.runtime, |r| r.runtime)
+    }
+
+    /// The run the cursor follows.
+    pub fn shown_run(&self) -> Option<&Run> {
+        self.runs.get(self.shown)
     }
 
     pub fn snapshot(&self) -> Option<&TimelineSnapshot> {
-        self.runs.get(self.shown).map(|(_, s)| s)
+        self.shown_run().map(|r| &r.timeline)
     }
 
     /// The shown run's index, once it finished.
@@ -174,11 +170,10 @@ impl RunView {
     pub fn groups(&self) -> Vec<Group<'_>> {
         self.runs
             .iter()
-            .enumerate()
-            .map(|(i, (label, snap))| Group {
-                label,
-                snap,
-                total_ms: self.totals.get(i).map(|(_, t)| *t),
+            .map(|r| Group {
+                label: &r.label,
+                snap: &r.timeline,
+                total_ms: r.total_ms,
             })
             .collect()
     }
@@ -243,8 +238,7 @@ impl RunView {
         let longest = self
             .runs
             .iter()
-            .map(|(_, s)| s.now_ms)
-            .chain(self.totals.iter().map(|(_, t)| *t))
+            .flat_map(|r| [r.timeline.now_ms, r.total_ms.unwrap_or(0.0)])
             .fold(0.0, f64::max);
         longest.max(1.0)
     }
@@ -254,7 +248,7 @@ impl RunView {
     }
 
     /// New snapshots of the run in progress: the latest variant's lanes show.
-    pub fn progress(&mut self, runs: Vec<(&'static str, TimelineSnapshot)>) {
+    pub fn progress(&mut self, runs: Vec<Run>) {
         if self.status == RunStatus::Running {
             self.runs = runs;
             self.shown = self.runs.len().saturating_sub(1);
@@ -263,32 +257,13 @@ impl RunView {
     }
 
     /// The run ended; the lanes stay scrolled where they were.
-    pub fn finish(
-        &mut self,
-        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
-        error: Option<RunError>,
-    ) {
+    pub fn finish(&mut self, runs: Vec<Run>, error: Option<RunError>) {
         let (lane_scroll, runtime) = (self.lane_scroll, self.runtime);
         *self = RunView::finished(runs, error);
         self.lane_scroll = lane_scroll;
-        self.runtime = runtime;
-    }
-
-    /// A run of several runtimes ended: `runtimes` says which made each of `runs`.
-    pub fn finish_on(
-        &mut self,
-        runs: Vec<(&'static str, TimelineSnapshot, f64)>,
-        runtimes: Vec<Runtime>,
-        error: Option<RunError>,
-    ) {
-        self.finish(runs, error);
-        self.runtime = Runtime::Tokio;
-        self.other_runtime = runtimes
-            .iter()
-            .take(32)
-            .enumerate()
-            .filter(|(_, r)| **r == Runtime::Asyncio)
-            .fold(0, |bits, (i, _)| bits | 1 << i);
+        if self.runs.is_empty() {
+            self.runtime = runtime;
+        }
     }
 
     /// Timeline keys: the cursor steps through events, the window zooms and pans.
@@ -408,39 +383,4 @@ fn clamp_window(a: f64, b: f64, span: f64) -> (f64, f64) {
     let w = (b - a).min(span);
     let a = a.clamp(0.0, span - w);
     (a, a + w)
-}
-
-/// `join-all · tokio`, `join-all (gather) · asyncio`: a group's label when runtimes are compared,
-/// an asyncio run naming the variant as asyncio does (see [`asyncio_label`]).
-pub fn runtime_label(demo: &str, variant: &str, runtime: Runtime) -> &'static str {
-    let variant = match runtime {
-        Runtime::Tokio => variant.to_owned(),
-        Runtime::Asyncio => crate::demo::asyncio::variant_label(demo, variant),
-    };
-    group_label(&format!("{variant} · {}", runtime.name()))
-}
-
-/// `join-all (gather)`: a group's label in a run of the asyncio twin alone, the variant with the
-/// asyncio name the twin table gives it.
-pub fn asyncio_label(demo: &str, variant: &str) -> &'static str {
-    group_label(&crate::demo::asyncio::variant_label(demo, variant))
-}
-
-/// A group's label as the `&'static str` every drawn run carries. Each distinct label is made
-/// once and kept: labels are a demo's variants, tagged by runtime or by their part in a practice
-/// item ("bug · thread-sleep"), a few hundred bytes in all.
-pub fn group_label(label: &str) -> &'static str {
-    use std::collections::HashSet;
-    use std::sync::{Mutex, OnceLock};
-    static LABELS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut set = match LABELS.get_or_init(Default::default).lock() {
-        Ok(set) => set,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    if let Some(known) = set.get(label) {
-        return known;
-    }
-    let made: &'static str = Box::leak(label.to_owned().into_boxed_str());
-    set.insert(made);
-    made
 }

@@ -284,11 +284,7 @@ fn a_finished_run_can_be_scrubbed_event_by_event() {
     let _ = a.update(Action::Run);
     let req = RunRequest::build("gather", &["join-all".into()], &[], Clock::Virtual).expect("req");
     let report = crate::demo::runner::run_blocking(req).expect("run");
-    let runs = report
-        .runs
-        .into_iter()
-        .map(|v| (v.variant, v.timeline, v.total_ms))
-        .collect();
+    let runs = crate::demo::run::Run::from_report(report, crate::demo::asyncio::Runtime::Tokio);
     let _ = a.update(Action::DemoFinished { runs, error: None });
     let cursor = |a: &App| a.lesson.as_ref().and_then(|v| v.run.cursor_ms);
     assert_eq!(a.focus(), Pane::Timeline);

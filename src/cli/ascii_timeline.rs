@@ -5,50 +5,61 @@
 
 use std::fmt::Write;
 
+use crate::demo::asyncio::Runtime;
+use crate::demo::run::Run;
 use crate::demo::timeline::{
     Cell, Mark, Outcome, TaskRecord, TimeScale, TimelineSnapshot, fmt_ms, fmt_number,
 };
-use crate::demo::{RunReport, VariantRun};
+use crate::demo::{Clock, Params, RunReport};
 
 /// Lanes shown per variant before the rest are summarised: a 100,000-task run stays readable.
 const MAX_LANES: usize = 40;
 const MAX_MARKS: usize = 30;
 
+/// A tokio run's report as text.
 pub fn render(report: &RunReport, width: usize) -> String {
-    let mut out = String::new();
-    let params: Vec<String> = report
-        .params
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    let _ = writeln!(
-        out,
-        "{} ({} clock)  {}",
-        report.demo,
-        report.clock.name(),
-        params.join(" ")
-    );
-    // One scale for every variant, so they compare at a glance.
-    let span = report
+    let runs: Vec<Run> = report
         .runs
         .iter()
-        .map(|r| r.total_ms.max(r.timeline.now_ms))
+        .map(|v| Run::finished(report.demo, Runtime::Tokio, report.clock, v.clone()))
+        .collect();
+    render_runs(
+        &heading(report.demo, report.clock, &report.params),
+        &runs,
+        width,
+    )
+}
+
+/// `gather (virtual clock)  latencies_ms=100,200,300`: what ran, before its runs.
+pub fn heading(demo: &str, clock: Clock, params: &Params) -> String {
+    let params: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{demo} ({} clock)  {}", clock.name(), params.join(" "))
+}
+
+/// Runs (of one runtime or both) as text on one time axis, each under its label.
+pub fn render_runs(heading: &str, runs: &[Run], width: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{heading}");
+    // One scale for every variant, so they compare at a glance.
+    let span = runs
+        .iter()
+        .map(|r| r.span_ms().max(r.timeline.now_ms))
         .fold(0.0_f64, f64::max)
         .max(1e-9);
-    for run in &report.runs {
+    for run in runs {
         out.push('\n');
         render_variant(&mut out, run, span, width);
     }
-    if report.runs.len() > 1 {
+    if runs.len() > 1 {
         out.push('\n');
-        for run in &report.runs {
-            let _ = writeln!(out, "total {:<16} {}", run.variant, fmt_ms(run.total_ms));
+        for run in runs {
+            let _ = writeln!(out, "total {:<16} {}", run.label, fmt_ms(run.span_ms()));
         }
     }
     out
 }
 
-fn render_variant(out: &mut String, run: &VariantRun, span: f64, width: usize) {
+fn render_variant(out: &mut String, run: &Run, span: f64, width: usize) {
     let tl = &run.timeline;
     let name_w = tl
         .tasks
@@ -60,7 +71,7 @@ fn render_variant(out: &mut String, run: &VariantRun, span: f64, width: usize) {
         .clamp(4, 24);
     let cols = width.saturating_sub(name_w + 14).max(10);
     let scale = TimeScale::new(0.0, span, cols);
-    let _ = writeln!(out, "── {} ── total {}", run.variant, fmt_ms(run.total_ms));
+    let _ = writeln!(out, "── {} ── total {}", run.label, fmt_ms(run.span_ms()));
     if let Some(err) = &run.error {
         let _ = writeln!(out, "   ({})", crate::text::sanitize(&err.to_string()));
     }

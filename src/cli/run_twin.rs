@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::demo::asyncio::{self, AsyncioError, Mapping, Python, Runtime};
-use crate::demo::{Clock, Params, RunReport, RunRequest, VariantRun, runner};
+use crate::demo::engine::{self, Runtimes, Start, StartError};
+use crate::demo::run::Run;
+use crate::demo::{Clock, Params, RunReport, RunRequest, VariantRun};
 
 use super::ascii_timeline;
 
@@ -22,7 +24,7 @@ pub struct How {
     pub width: usize,
 }
 
-/// A run document with its runtime at the top level (design notes: the run document).
+/// A run document with its runtime at the top level (the run document: docs in the README).
 #[derive(Serialize)]
 pub struct WithRuntime<'a> {
     #[serde(flatten)]
@@ -38,14 +40,14 @@ struct BothDocument<'a> {
     /// `both`: each run names its own runtime.
     runtime: &'static str,
     params: &'a Params,
-    runs: Vec<RunOf<'a>>,
+    runs: Vec<RunOf>,
 }
 
 #[derive(Serialize)]
-struct RunOf<'a> {
+struct RunOf {
     runtime: Runtime,
     #[serde(flatten)]
-    run: &'a VariantRun,
+    run: VariantRun,
 }
 
 pub fn run(
@@ -55,112 +57,94 @@ pub fn run(
     clock: Clock,
     how: &How,
 ) -> anyhow::Result<ExitCode> {
-    let mut req = match RunRequest::build(demo, variants, sets, clock) {
+    let mut request = match RunRequest::build(demo, variants, sets, clock) {
         Ok(req) => req,
         Err(msg) => {
             eprintln!("error: {}", crate::text::sanitize(&msg.to_string()));
             return Ok(ExitCode::from(2));
         }
     };
-    let twin = match asyncio::run_twin(&req, &how.python) {
-        Ok(twin) => Some(twin),
-        Err(err @ (AsyncioError::NoTwin { .. } | AsyncioError::NoTwinVariant { .. })) => {
+    // Headless: a real SIGINT/SIGTERM may trigger the graceful-shutdown demo's shutdown.
+    request.os_signals = how.both;
+    let (demo, params) = (request.demo.spec().id, request.params.clone());
+    let start = Start {
+        request,
+        runtimes: if how.both {
+            Runtimes::Both
+        } else {
+            Runtimes::Asyncio
+        },
+        twin_variants: Vec::new(),
+    };
+    let finished = match engine::run_to_end(start, &how.python) {
+        Ok(finished) => finished,
+        Err(StartError::Asyncio(
+            err @ (AsyncioError::NoTwin { .. } | AsyncioError::NoTwinVariant { .. }),
+        )) => {
             eprintln!("error: {}", crate::text::sanitize(&err.to_string()));
             return Ok(ExitCode::from(2));
-        }
-        // No usable Python: say so in one line; with `both` the tokio run still shows.
-        Err(err) if how.both => {
-            eprintln!("error: {}", crate::text::sanitize(&err.to_string()));
-            None
         }
         Err(err) => {
             eprintln!("error: {}", crate::text::sanitize(&err.to_string()));
             return Ok(ExitCode::from(1));
         }
     };
-    let tokio = if how.both {
-        req.os_signals = true;
-        Some(runner::run_blocking(req)?)
-    } else {
-        None
-    };
+    // No usable Python: one line; with `both` the tokio runs still show.
+    if let Some(why) = &finished.not_run {
+        eprintln!("error: {}", crate::text::sanitize(why));
+        if !how.both {
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let runs = &finished.runs;
 
     if let Some(path) = &how.trace {
-        let traced = match (&tokio, &twin) {
-            (Some(tokio), Some(twin)) => Some(side_by_side(tokio, &twin.report)),
-            (Some(tokio), None) => Some(tokio.clone()),
-            (None, Some(twin)) => Some(twin.report.clone()),
-            (None, None) => None,
-        };
-        if let Some(report) = traced {
-            let doc = crate::demo::trace::to_chrome_trace(&report);
-            std::fs::write(path, serde_json::to_vec(&doc)?).map_err(|e| {
-                anyhow::anyhow!("cannot write the trace to {}: {e}", path.display())
-            })?;
-        }
+        let doc = crate::demo::trace::runs_to_chrome_trace(demo, runs);
+        std::fs::write(path, serde_json::to_vec(&doc)?)
+            .map_err(|e| anyhow::anyhow!("cannot write the trace to {}: {e}", path.display()))?;
     }
     let mut out = std::io::stdout().lock();
-    match (&tokio, &twin) {
-        (Some(tokio), Some(twin)) => {
-            if how.json {
-                serde_json::to_writer_pretty(&mut out, &both_document(tokio, &twin.report))?;
-                writeln!(out)?;
-            } else {
-                write!(
-                    out,
-                    "{}",
-                    ascii_timeline::render(&side_by_side(tokio, &twin.report), how.width)
+    if how.json {
+        let runtimes: Vec<Runtime> = runs.iter().map(|r| r.runtime).collect();
+        let one = (!how.both || finished.not_run.is_some()).then(|| runtimes.first().copied());
+        match one {
+            Some(runtime) => {
+                let report = RunReport {
+                    demo,
+                    clock,
+                    params,
+                    runs: runs.iter().map(Run::to_variant_run).collect(),
+                };
+                let runtime = runtime.unwrap_or(Runtime::Asyncio);
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &WithRuntime {
+                        report: &report,
+                        runtime,
+                    },
                 )?;
             }
-        }
-        (Some(tokio), None) => print_one(&mut out, tokio, Runtime::Tokio, how)?,
-        (None, Some(twin)) => print_one(&mut out, &twin.report, Runtime::Asyncio, how)?,
-        (None, None) => {}
-    }
-    drop(out);
-
-    let mut failed = twin.is_none();
-    for (runtime, report) in [
-        (Runtime::Tokio, tokio.as_ref()),
-        (Runtime::Asyncio, twin.as_ref().map(|t| &t.report)),
-    ] {
-        for r in report.into_iter().flat_map(|r| &r.runs) {
-            if let Some(e) = &r.error {
-                failed = true;
-                eprintln!(
-                    "error: {} {}: {}",
-                    runtime.name(),
-                    r.variant,
-                    crate::text::sanitize(&e.to_string())
-                );
+            None => {
+                let doc = BothDocument {
+                    demo,
+                    clock,
+                    runtime: "both",
+                    params: &params,
+                    runs: runs
+                        .iter()
+                        .map(|r| RunOf {
+                            runtime: r.runtime,
+                            run: r.to_variant_run(),
+                        })
+                        .collect(),
+                };
+                serde_json::to_writer_pretty(&mut out, &doc)?;
             }
         }
-    }
-    if let Some(twin) = &twin
-        && !twin.succeeded()
-        && !twin.stderr.is_empty()
-    {
-        eprintln!("Python said:\n{}", twin.stderr);
-    }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn print_one(
-    out: &mut impl Write,
-    report: &RunReport,
-    runtime: Runtime,
-    how: &How,
-) -> anyhow::Result<()> {
-    if how.json {
-        serde_json::to_writer_pretty(&mut *out, &WithRuntime { report, runtime })?;
         writeln!(out)?;
     } else {
-        if runtime == Runtime::Asyncio
-            && let Some(twin) = asyncio::twin(report.demo)
+        if !how.both
+            && let Some(twin) = asyncio::twin(demo)
         {
             writeln!(
                 out,
@@ -169,61 +153,35 @@ fn print_one(
                 how.python.describe()
             )?;
         }
-        write!(out, "{}", ascii_timeline::render(report, how.width))?;
+        let heading = ascii_timeline::heading(demo, clock, &params);
+        write!(
+            out,
+            "{}",
+            ascii_timeline::render_runs(&heading, runs, how.width)
+        )?;
     }
-    Ok(())
-}
+    drop(out);
 
-fn both_document<'a>(tokio: &'a RunReport, asyncio: &'a RunReport) -> BothDocument<'a> {
-    let mut runs = Vec::new();
-    for t in &tokio.runs {
-        runs.push(RunOf {
-            runtime: Runtime::Tokio,
-            run: t,
-        });
-        if let Some(a) = asyncio.run(t.variant) {
-            runs.push(RunOf {
-                runtime: Runtime::Asyncio,
-                run: a,
-            });
+    let mut failed = finished.not_run.is_some();
+    for r in runs {
+        if let Some(e) = &r.error {
+            failed = true;
+            eprintln!(
+                "error: {} {}: {}",
+                r.runtime.name(),
+                r.variant(),
+                crate::text::sanitize(&e.to_string())
+            );
         }
     }
-    BothDocument {
-        demo: tokio.demo,
-        clock: tokio.clock,
-        runtime: "both",
-        params: &tokio.params,
-        runs,
+    if !finished.python_said.is_empty() {
+        eprintln!("Python said:\n{}", finished.python_said);
     }
-}
-
-/// One report holding each variant's tokio run and then its asyncio run, so the text timeline
-/// draws them all on one time axis.
-fn side_by_side(tokio: &RunReport, asyncio: &RunReport) -> RunReport {
-    let mut runs = Vec::new();
-    for t in &tokio.runs {
-        runs.push(labelled(t, Runtime::Tokio));
-        if let Some(a) = asyncio.run(t.variant) {
-            runs.push(labelled(a, Runtime::Asyncio));
-        }
-    }
-    RunReport {
-        demo: tokio.demo,
-        clock: tokio.clock,
-        params: tokio.params.clone(),
-        runs,
-    }
-}
-
-fn labelled(run: &VariantRun, runtime: Runtime) -> VariantRun {
-    // The renderer takes variant names as `&'static str`; this one-shot command leaks a label
-    // per run (a few bytes) rather than change the renderer.
-    let label: &'static str =
-        Box::leak(format!("{} · {}", run.variant, runtime.name()).into_boxed_str());
-    VariantRun {
-        variant: label,
-        ..run.clone()
-    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// What `demos --json` says about a demo's twin: `null` when it has none.

@@ -5,15 +5,27 @@
 use serde_json::{Value, json};
 
 use super::RunReport;
+use super::asyncio::Runtime;
+use super::run::Run;
 use super::timeline::SeriesValue;
 
 pub fn to_chrome_trace(report: &RunReport) -> Value {
+    let runs: Vec<Run> = report
+        .runs
+        .iter()
+        .map(|v| Run::finished(report.demo, Runtime::Tokio, report.clock, v.clone()))
+        .collect();
+    runs_to_chrome_trace(report.demo, &runs)
+}
+
+/// Runs (of one runtime or both), a process each, named by their labels.
+pub fn runs_to_chrome_trace(demo: &str, runs: &[Run]) -> Value {
     let mut events = Vec::new();
-    for (pid, run) in report.runs.iter().enumerate() {
+    for (pid, run) in runs.iter().enumerate() {
         let pid = pid + 1;
         events.push(json!({
             "ph": "M", "pid": pid, "name": "process_name",
-            "args": { "name": format!("{} / {}", report.demo, run.variant) }
+            "args": { "name": format!("{demo} / {}", run.label) }
         }));
         for task in &run.timeline.tasks {
             events.push(json!({

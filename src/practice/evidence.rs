@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::demo::asyncio::{self, Mapping, Python, Runtime};
+use crate::demo::run::Run;
 use crate::demo::timeline::TimelineSnapshot;
 use crate::demo::{Clock, RunReport, RunRequest, runner};
 use crate::lesson::{
@@ -37,8 +38,8 @@ pub enum RunPurpose {
 pub struct PracticeRun {
     pub demo: &'static str,
     pub clock: Clock,
-    /// Each variant's name, timeline and total time, in the order they ran.
-    pub runs: Vec<(&'static str, TimelineSnapshot, f64)>,
+    /// Each variant's run, in the order they ran.
+    pub runs: Vec<Run>,
     /// The first variant's error, if one failed (what it recorded is still in `runs`).
     pub error: Option<String>,
     /// The runtime that made the runs.
@@ -48,28 +49,30 @@ pub struct PracticeRun {
 }
 
 impl PracticeRun {
-    pub fn from_report(report: RunReport) -> PracticeRun {
+    /// A finished report of `runtime`'s runs.
+    pub fn from_report(report: RunReport, runtime: Runtime) -> PracticeRun {
         let error = report
             .runs
             .iter()
             .find_map(|r| r.error.as_ref().map(ToString::to_string));
+        let (demo, clock) = (report.demo, report.clock);
         PracticeRun {
-            demo: report.demo,
-            clock: report.clock,
+            demo,
+            clock,
             runs: report
                 .runs
                 .into_iter()
-                .map(|r| (r.variant, r.timeline, r.total_ms))
+                .map(|v| Run::finished(demo, runtime, clock, v))
                 .collect(),
             error,
-            runtime: Runtime::Tokio,
+            runtime,
             note: None,
         }
     }
 
     /// The longest variant's total.
     pub fn span_ms(&self) -> f64 {
-        self.runs.iter().map(|r| r.2).fold(0.0, f64::max)
+        self.runs.iter().map(Run::span_ms).fold(0.0, f64::max)
     }
 }
 
@@ -86,10 +89,7 @@ pub fn score_with_run(item: &QuizItem, typed: &str) -> Result<ScoredPrediction, 
     let score = score_predict_item(item, typed, &run.measured)?;
     Ok(ScoredPrediction {
         score,
-        run: PracticeRun {
-            runtime: predict_runtime(item),
-            ..PracticeRun::from_report(run.report)
-        },
+        run: PracticeRun::from_report(run.report, predict_runtime(item)),
     })
 }
 
@@ -184,7 +184,7 @@ pub fn demo_request(demo: &DemoRef) -> Result<RunRequest, PracticeError> {
 /// Run a request on tokio to the end and keep what practice shows. Blocking: a worker's job.
 pub fn run_shown(req: RunRequest) -> Result<PracticeRun, PracticeError> {
     runner::run_blocking(req)
-        .map(PracticeRun::from_report)
+        .map(|report| PracticeRun::from_report(report, Runtime::Tokio))
         .map_err(|e| PracticeError::Demo(format!("could not start the run: {e}")))
 }
 
@@ -205,10 +205,7 @@ pub fn run_shown_with(
         return run_shown(req);
     }
     match asyncio::run_twin(&req, python) {
-        Ok(twin) => Ok(PracticeRun {
-            runtime: Runtime::Asyncio,
-            ..PracticeRun::from_report(twin.report)
-        }),
+        Ok(twin) => Ok(PracticeRun::from_report(twin.report, Runtime::Asyncio)),
         Err(why) => Ok(PracticeRun {
             note: Some(format!("ran on tokio, not asyncio: {why}")),
             ..run_shown(req)?

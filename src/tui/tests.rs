@@ -210,7 +210,7 @@ fn both_runs_the_twin_and_tokio_through_the_edge_and_the_code_pane_follows_the_a
     let finished = loop {
         assert!(std::time::Instant::now() < deadline, "the run did not end");
         match effects.poll_run() {
-            Some(done @ Action::TwinFinished { .. }) => break done,
+            Some(done @ Action::DemoFinished { .. }) => break done,
             Some(other) => {
                 let _ = app.update(other);
             }
@@ -218,16 +218,12 @@ fn both_runs_the_twin_and_tokio_through_the_edge_and_the_code_pane_follows_the_a
         }
     };
     assert!(!effects.running(), "nothing is left running");
-    let Action::TwinFinished {
-        runs,
-        runtimes,
-        error,
-    } = &finished
-    else {
+    let Action::DemoFinished { runs, error } = &finished else {
         unreachable!()
     };
     assert!(error.is_none(), "{error:?}");
-    let labels: Vec<&str> = runs.iter().map(|(l, _, _)| *l).collect();
+    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+    let runtimes: Vec<_> = runs.iter().map(|r| r.runtime).collect();
     assert_eq!(
         labels,
         [
@@ -238,9 +234,9 @@ fn both_runs_the_twin_and_tokio_through_the_edge_and_the_code_pane_follows_the_a
         ]
     );
     use crate::demo::asyncio::Runtime::{Asyncio, Tokio};
-    assert_eq!(runtimes, &[Tokio, Asyncio, Tokio, Asyncio]);
+    assert_eq!(runtimes, [Tokio, Asyncio, Tokio, Asyncio]);
     // On the virtual clock both runtimes take the same time: 600 ms, then the slowest, 300 ms.
-    let totals: Vec<f64> = runs.iter().map(|(_, _, t)| t.round()).collect();
+    let totals: Vec<f64> = runs.iter().map(|r| r.span_ms().round()).collect();
     assert_eq!(totals, [600.0, 600.0, 300.0, 300.0]);
 
     let _ = app.update(finished);
@@ -279,11 +275,11 @@ fn an_asyncio_run_through_the_edge_names_its_groups_as_asyncio_does() {
     let finished = loop {
         assert!(std::time::Instant::now() < deadline, "the run did not end");
         match effects.poll_run() {
-            Some(done @ Action::TwinFinished { .. }) => break done,
+            Some(done @ Action::DemoFinished { .. }) => break done,
             Some(Action::DemoProgress(runs)) => {
                 // The finished variants show under their asyncio names as they arrive.
-                for (label, _) in &runs {
-                    assert!(label.contains(" ("), "{label}");
+                for r in &runs {
+                    assert!(r.label.contains(" ("), "{}", r.label);
                 }
                 let _ = app.update(Action::DemoProgress(runs));
             }
@@ -293,11 +289,11 @@ fn an_asyncio_run_through_the_edge_names_its_groups_as_asyncio_does() {
             None => std::thread::sleep(Duration::from_millis(20)),
         }
     };
-    let Action::TwinFinished { runs, error, .. } = &finished else {
+    let Action::DemoFinished { runs, error } = &finished else {
         unreachable!()
     };
     assert!(error.is_none(), "{error:?}");
-    let labels: Vec<&str> = runs.iter().map(|(l, _, _)| *l).collect();
+    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(labels, ["sequential (await each)", "join-all (gather)"]);
 }
 

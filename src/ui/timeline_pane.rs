@@ -228,7 +228,7 @@ impl Widget for &TimelinePane<'_> {
         if let (Some(e), 1) = (event, narration_h) {
             let mut text = narrate(snap, e);
             if headed {
-                text = format!("{}: {text}", run.runs[run.shown].0);
+                text = format!("{}: {text}", run.runs[run.shown].label);
             }
             let text = crate::text::sanitize(&text);
             let y = strips_y + strips_h + 2;
@@ -302,16 +302,16 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
         _ => "",
     };
     // Totals next: on a narrow pane they are what must stay visible.
-    if run.totals.is_empty() {
-        let name = run.runs.get(run.shown).map_or("", |(n, _)| n);
+    let finished: Vec<String> = run
+        .runs
+        .iter()
+        .filter_map(|r| Some(format!("{} {}", r.label, fmt_ms(r.total_ms?))))
+        .collect();
+    if finished.is_empty() || run.status == RunStatus::Running {
+        let name = run.shown_run().map_or("", |r| r.label.as_str());
         parts.push(format!("{on}{name} {}", fmt_ms(snap.now_ms)));
     } else {
-        let totals: Vec<String> = run
-            .totals
-            .iter()
-            .map(|(n, ms)| format!("{n} {}", fmt_ms(*ms)))
-            .collect();
-        parts.push(format!("{on}{}", totals.join(" · ")));
+        parts.push(format!("{on}{}", finished.join(" · ")));
     }
     parts.push(status.to_owned());
     if let Some(c) = run.cursor_ms {
@@ -334,7 +334,7 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
             }
         }
         if run.runs.len() > 1 {
-            let name = run.runs.get(run.shown).map_or("", |(n, _)| n);
+            let name = run.shown_run().map_or("", |r| r.label.as_str());
             s = format!("{name} {s} (v next)");
         }
         parts.push(s);
@@ -523,7 +523,10 @@ mod tests {
             now_ms: 100.0,
             ..TimelineSnapshot::default()
         };
-        let mut run = RunView::finished(vec![("v", snap, 100.0)], None);
+        let mut run = RunView::finished(
+            vec![crate::demo::run::Run::stand_in("v", snap, 100.0)],
+            None,
+        );
         run.cursor_ms = cursor;
         run
     }
@@ -673,8 +676,8 @@ mod strip_tests {
         );
         let view = RunView::finished(
             vec![
-                ("sequential", sequential, 300.0),
-                ("join-all", join_all, 300.0),
+                crate::demo::run::Run::stand_in("sequential", sequential, 300.0),
+                crate::demo::run::Run::stand_in("join-all", join_all, 300.0),
             ],
             None,
         );

@@ -19,11 +19,7 @@ fn compared() -> App {
     )
     .expect("req");
     let report = crate::demo::runner::run_blocking(req).expect("run");
-    let runs = report
-        .runs
-        .into_iter()
-        .map(|v| (v.variant, v.timeline, v.total_ms))
-        .collect();
+    let runs = crate::demo::run::Run::from_report(report, crate::demo::asyncio::Runtime::Tokio);
     let _ = a.update(Action::DemoFinished { runs, error: None });
     a
 }

@@ -3,10 +3,9 @@
 
 use super::app;
 use crate::app::params_panel::{DemoPanel, RunOn};
-use crate::app::run_view::{asyncio_label, runtime_label};
 use crate::app::{Action, App, Effect};
 use crate::demo::asyncio::{self, Runtime};
-use crate::demo::timeline::TimelineSnapshot;
+use crate::demo::run::{Run, interleave};
 use crate::demo::{Clock, Params, RunRequest};
 use crate::lesson::Language;
 
@@ -21,14 +20,32 @@ fn code(a: &App) -> (String, Language) {
 }
 
 /// Tokio timelines of gather's variants on the virtual clock: stand-ins for any run's data.
-fn gather_runs(variants: &[&str]) -> Vec<(&'static str, TimelineSnapshot, f64)> {
+fn gather_runs(variants: &[&str]) -> Vec<Run> {
     let variants: Vec<String> = variants.iter().map(|v| v.to_string()).collect();
     let req = RunRequest::build("gather", &variants, &[], Clock::Virtual).expect("req");
-    crate::demo::runner::run_blocking(req)
-        .expect("run")
-        .runs
-        .into_iter()
-        .map(|v| (v.variant, v.timeline, v.total_ms))
+    Run::from_report(
+        crate::demo::runner::run_blocking(req).expect("run"),
+        Runtime::Tokio,
+    )
+}
+
+/// An empty tokio run of `demo`'s `variant`, for its labels.
+fn gather_like(demo: &str, variant: &str) -> Run {
+    let spec = crate::demo::find(demo).expect("demo").spec();
+    let variant = spec.variant(variant).expect("variant").name;
+    Run::of_demo(
+        spec.id,
+        variant,
+        Runtime::Tokio,
+        Clock::Virtual,
+        Default::default(),
+    )
+}
+
+/// The same timelines as the asyncio twin's runs.
+fn on_asyncio(runs: Vec<Run>) -> Vec<Run> {
+    runs.into_iter()
+        .map(|r| r.as_made_by(Runtime::Asyncio))
         .collect()
 }
 
@@ -143,12 +160,8 @@ fn a_finished_asyncio_run_makes_the_code_pane_show_the_twin() {
     let rust = code(&a);
     let _ = a.update(Action::ToggleRuntime);
     let _ = a.update(Action::Run);
-    let runs = gather_runs(&["sequential"]);
-    let _ = a.update(Action::TwinFinished {
-        runtimes: vec![Runtime::Asyncio],
-        runs,
-        error: None,
-    });
+    let runs = on_asyncio(gather_runs(&["sequential"]));
+    let _ = a.update(Action::DemoFinished { runs, error: None });
     let python = asyncio::twin_source("gather").expect("twin");
     assert_ne!(rust.0, python);
     assert_eq!(code(&a), (python.to_owned(), Language::Python));
@@ -176,19 +189,9 @@ fn both_draws_each_variant_on_tokio_and_asyncio_and_the_code_follows_the_cursor(
     // Tokio shows until the cursor follows an asyncio group.
     assert_eq!(code(&a).1, Language::Rust);
 
-    let mut runs = Vec::new();
-    let mut runtimes = Vec::new();
-    for (variant, snap, total) in gather_runs(&["sequential", "join-all"]) {
-        for rt in [Runtime::Tokio, Runtime::Asyncio] {
-            runs.push((runtime_label("gather", variant, rt), snap.clone(), total));
-            runtimes.push(rt);
-        }
-    }
-    let _ = a.update(Action::TwinFinished {
-        runs,
-        runtimes,
-        error: None,
-    });
+    let tokio = gather_runs(&["sequential", "join-all"]);
+    let runs = interleave(tokio.clone(), on_asyncio(tokio));
+    let _ = a.update(Action::DemoFinished { runs, error: None });
     let v = a.lesson.as_ref().expect("lesson");
     let labels: Vec<&str> = v.run.groups().iter().map(|g| g.label).collect();
     assert_eq!(
@@ -238,15 +241,8 @@ fn an_asyncio_run_says_asyncio_in_its_header_and_names_variants_as_asyncio_does(
     let _ = a.update(Action::ToggleRuntime);
     let _ = a.update(Action::Compare);
     // As the edge labels an asyncio run's groups.
-    let runs = gather_runs(&["sequential", "join-all"])
-        .into_iter()
-        .map(|(v, snap, total)| (asyncio_label("gather", v), snap, total))
-        .collect();
-    let _ = a.update(Action::TwinFinished {
-        runs,
-        runtimes: vec![Runtime::Asyncio; 2],
-        error: None,
-    });
+    let runs = on_asyncio(gather_runs(&["sequential", "join-all"]));
+    let _ = a.update(Action::DemoFinished { runs, error: None });
     let header = timeline_header(&a);
     assert!(
         header.starts_with(
@@ -272,20 +268,31 @@ fn an_asyncio_run_says_asyncio_in_its_header_and_names_variants_as_asyncio_does(
 
 #[test]
 fn asyncio_names_come_from_the_twin_table() {
-    assert_eq!(asyncio_label("gather", "join-all"), "join-all (gather)");
-    assert_eq!(asyncio_label("gather", "join-set"), "join-set (TaskGroup)");
-    assert_eq!(asyncio_label("timeouts", "select"), "select (wait_for)");
+    assert_eq!(
+        asyncio::variant_label("gather", "join-all"),
+        "join-all (gather)"
+    );
+    assert_eq!(
+        asyncio::variant_label("gather", "join-set"),
+        "join-set (TaskGroup)"
+    );
+    assert_eq!(
+        asyncio::variant_label("timeouts", "select"),
+        "select (wait_for)"
+    );
     // A name asyncio shares is not repeated; a variant without an asyncio meaning keeps its own.
-    assert_eq!(asyncio_label("spawn-vs-await", "await"), "await");
-    assert_eq!(asyncio_label("event-loop", "multi-thread"), "multi-thread");
+    assert_eq!(asyncio::variant_label("spawn-vs-await", "await"), "await");
     assert_eq!(
-        runtime_label("timeouts", "select", Runtime::Asyncio),
-        "select (wait_for) · asyncio"
+        asyncio::variant_label("event-loop", "multi-thread"),
+        "multi-thread"
     );
-    assert_eq!(
-        runtime_label("timeouts", "select", Runtime::Tokio),
-        "select · tokio"
+    let select = gather_like("timeouts", "select");
+    let both = interleave(
+        vec![select.clone()],
+        vec![select.as_made_by(Runtime::Asyncio)],
     );
+    let labels: Vec<&str> = both.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["select · tokio", "select (wait_for) · asyncio"]);
     // Every variant asyncio runs has a short asyncio name.
     for twin in asyncio::twins() {
         for v in twin.runnable() {
