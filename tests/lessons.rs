@@ -1,8 +1,8 @@
 //! The shipped lessons: every one loads and validates, and every claim a predict item makes is
 //! what the demo really measures on the virtual clock.
 
-use asyncdojo::demo::{Clock, Registry, RunRequest, asyncio, runner};
-use asyncdojo::lesson::{self, Measure, PredictAnswer, PredictRuntime, QuizKind};
+use asyncdojo::demo::Registry;
+use asyncdojo::lesson::{self, Measure, PredictAnswer, QuizKind};
 
 #[test]
 fn every_shipped_lesson_loads_and_validates() {
@@ -54,29 +54,16 @@ fn every_predict_answer_is_what_the_demo_measures() {
     let mut checked = 0;
     for l in &set.lessons {
         for (item, predict) in l.quiz.iter().filter_map(|q| Some((q, q.as_predict()?))) {
-            let (demo, measure, answer) = (&predict.demo, &predict.measure, &predict.answer);
-            let variants: Vec<String> = predict.variant.iter().cloned().collect();
-            let sets: Vec<String> = predict
-                .params
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            let req = RunRequest::build(demo, &variants, &sets, Clock::Virtual)
+            let (measure, answer) = (&predict.measure, &predict.answer);
+            // Run as practice runs it (an asyncio prediction on the twin; CI has python3), and
+            // checked here independently of practice's own measuring.
+            let predicted = asyncdojo::practice::run_predict(item)
                 .unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, item.id));
-            // An asyncio prediction is scored on the twin, as practice scores it; CI has python3.
-            let report = match predict.runtime {
-                PredictRuntime::Tokio => runner::run_blocking(req).expect("run"),
-                PredictRuntime::Asyncio => {
-                    asyncio::run_twin(&req, &asyncio::Python::choose(None))
-                        .unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, item.id))
-                        .report
-                }
-            };
-            let run = &report.runs[0];
+            let run = &predicted.runs[0];
             let tl = &run.timeline;
             let ok = match (measure, answer) {
                 (Measure::TotalMs, PredictAnswer::Number(n)) => {
-                    (run.total_ms - *n as f64).abs() < 1.0
+                    (run.span_ms() - *n as f64).abs() < 1.0
                 }
                 (Measure::FirstFinished, PredictAnswer::Name(name)) => {
                     tl.first_finished().map(|t| t.name.as_str()) == Some(name.as_str())
@@ -97,7 +84,7 @@ fn every_predict_answer_is_what_the_demo_measures() {
                     "{} {}: {measure:?} answer {answer} but the run gave total {} ms, first {:?}, metrics {:?}, outcomes {:?}",
                     l.id,
                     item.id,
-                    run.total_ms,
+                    run.span_ms(),
                     tl.first_finished().map(|t| &t.name),
                     tl.metrics,
                     tl.tasks.iter().map(|t| t.outcome.name()).collect::<Vec<_>>(),

@@ -141,7 +141,7 @@ fn a_prediction_is_scored_by_how_far_off_it_is() {
     assert_eq!(tolerance_pct(q), DEFAULT_TOLERANCE_PCT);
     let run = run_predict(q).unwrap();
     assert_eq!(run.measured, Measured::Number(200.0));
-    assert_eq!(run.report.runs[0].variant, "join-all");
+    assert_eq!(run.runs[0].variant(), "join-all");
     let score = |typed: &str| score_predict_item(q, typed, &run.measured).unwrap();
 
     for exact in ["200", "200ms", "0.2s", " 200 "] {

@@ -7,16 +7,16 @@
 use std::collections::BTreeMap;
 
 use crate::demo::asyncio::{self, Mapping, Python, Runtime};
+use crate::demo::engine::{self, Runtimes, Start, StartError};
 use crate::demo::run::Run;
 use crate::demo::timeline::TimelineSnapshot;
-use crate::demo::{Clock, RunReport, RunRequest, runner};
-use crate::lesson::{
-    BugHunt, DemoRef, Evidence, Language, LessonId, ParamValue, PredictRuntime, QuizItem,
-};
+use crate::demo::{Clock, RunReport, RunRequest};
+use crate::lesson::{BugHunt, DemoRef, Evidence, Language, LessonId, ParamValue, QuizItem};
 use crate::progress::ItemKey;
 
 use super::PracticeError;
-use super::score::{PredictScore, run_predict, score_predict_item};
+pub use super::score::predict_runtime;
+use super::score::{PredictScore, predict_request, run_predict, score_predict_item};
 
 /// What a run in practice is for. Its result is shown only while practice is still there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +70,20 @@ impl PracticeRun {
         }
     }
 
+    /// Finished runs of `runtime`.
+    pub fn from_runs(demo: &'static str, runs: Vec<Run>, runtime: Runtime) -> PracticeRun {
+        PracticeRun {
+            demo,
+            clock: runs.first().map_or(Clock::Virtual, |r| r.clock),
+            error: runs
+                .iter()
+                .find_map(|r| r.error.as_ref().map(ToString::to_string)),
+            runs,
+            runtime,
+            note: None,
+        }
+    }
+
     /// The longest variant's total.
     pub fn span_ms(&self) -> f64 {
         self.runs.iter().map(Run::span_ms).fold(0.0, f64::max)
@@ -85,20 +99,13 @@ pub struct ScoredPrediction {
 
 /// Run a predict item's demo on the virtual clock and score `typed` against it. Blocking.
 pub fn score_with_run(item: &QuizItem, typed: &str) -> Result<ScoredPrediction, PracticeError> {
+    let demo = predict_request(item)?.demo.spec().id;
     let run = run_predict(item)?;
     let score = score_predict_item(item, typed, &run.measured)?;
     Ok(ScoredPrediction {
         score,
-        run: PracticeRun::from_report(run.report, predict_runtime(item)),
+        run: PracticeRun::from_runs(demo, run.runs, predict_runtime(item)),
     })
-}
-
-/// The runtime a predict item is measured on (tokio for any other item).
-pub fn predict_runtime(item: &QuizItem) -> Runtime {
-    match item.as_predict().map(|p| &p.runtime) {
-        Some(PredictRuntime::Asyncio) => Runtime::Asyncio,
-        _ => Runtime::Tokio,
-    }
 }
 
 /// `--set` arguments for lesson parameters.
@@ -183,9 +190,7 @@ pub fn demo_request(demo: &DemoRef) -> Result<RunRequest, PracticeError> {
 
 /// Run a request on tokio to the end and keep what practice shows. Blocking: a worker's job.
 pub fn run_shown(req: RunRequest) -> Result<PracticeRun, PracticeError> {
-    runner::run_blocking(req)
-        .map(|report| PracticeRun::from_report(report, Runtime::Tokio))
-        .map_err(|e| PracticeError::Demo(format!("could not start the run: {e}")))
+    run_shown_with(req, Runtime::Tokio, &Python::choose(None))
 }
 
 /// [`run_shown`] on `runtime`: on asyncio, the demo's twin on the learner's Python (found as the
@@ -195,22 +200,36 @@ pub fn run_shown_on(req: RunRequest, runtime: Runtime) -> Result<PracticeRun, Pr
     run_shown_with(req, runtime, &Python::choose(None))
 }
 
-/// [`run_shown_on`] with a given Python.
+/// [`run_shown_on`] with a given Python; through the engine, as every run.
 pub fn run_shown_with(
     req: RunRequest,
     runtime: Runtime,
     python: &Python,
 ) -> Result<PracticeRun, PracticeError> {
-    if runtime == Runtime::Tokio {
-        return run_shown(req);
-    }
-    match asyncio::run_twin(&req, python) {
-        Ok(twin) => Ok(PracticeRun::from_report(twin.report, Runtime::Asyncio)),
-        Err(why) => Ok(PracticeRun {
-            note: Some(format!("ran on tokio, not asyncio: {why}")),
-            ..run_shown(req)?
-        }),
-    }
+    let demo = req.demo.spec().id;
+    let start = |request: RunRequest, runtimes| Start {
+        request,
+        runtimes,
+        twin_variants: Vec::new(),
+    };
+    let runtimes = match runtime {
+        Runtime::Tokio => Runtimes::Tokio,
+        Runtime::Asyncio => Runtimes::Asyncio,
+    };
+    let could_not = |e: StartError| PracticeError::Demo(format!("could not start the run: {e}"));
+    let why = match engine::run_to_end(start(req.clone(), runtimes), python) {
+        Ok(done) if done.not_run.is_none() => {
+            return Ok(PracticeRun::from_runs(demo, done.runs, runtime));
+        }
+        Ok(done) => done.not_run.unwrap_or_default(),
+        Err(e @ StartError::Tokio(_)) => return Err(could_not(e)),
+        Err(e) => e.to_string(),
+    };
+    let tokio = engine::run_to_end(start(req, Runtimes::Tokio), python).map_err(could_not)?;
+    Ok(PracticeRun {
+        note: Some(format!("ran on tokio, not asyncio: {why}")),
+        ..PracticeRun::from_runs(demo, tokio.runs, Runtime::Tokio)
+    })
 }
 
 /// `snap` with a two-column gutter before every lane name and `marker` in it on the lanes named

@@ -5,7 +5,10 @@
 //! paused (virtual) clock, which makes the measurement exact and repeatable, and
 //! [`score_prediction`] is the pure comparison.
 
-use crate::demo::{Clock, Outcome, RunReport, RunRequest, VariantRun, asyncio, runner};
+use crate::demo::asyncio::{self, Runtime};
+use crate::demo::engine::{self, Runtimes, Start};
+use crate::demo::run::Run;
+use crate::demo::{Clock, Outcome, RunRequest};
 use crate::lesson::{
     BugHunt, ChoiceItem, Lesson, Measure, PredictAnswer, PredictItem, PredictRuntime, QuizItem,
     QuizKind, SpotItem,
@@ -263,13 +266,13 @@ pub fn predict_request(item: &QuizItem) -> Result<RunRequest, PracticeError> {
 }
 
 /// Read what `measure` asks for from one variant's run.
-pub fn measure_run(measure: &Measure, run: &VariantRun) -> Result<Measured, PracticeError> {
+pub fn measure_run(measure: &Measure, run: &Run) -> Result<Measured, PracticeError> {
     if let Some(err) = &run.error {
         return Err(PracticeError::Demo(err.to_string()));
     }
     let tl = &run.timeline;
     match measure {
-        Measure::TotalMs => Ok(Measured::Number(run.total_ms)),
+        Measure::TotalMs => Ok(Measured::Number(run.span_ms())),
         Measure::FirstFinished => tl
             .first_finished()
             .map(|t| Measured::Name(t.name.clone()))
@@ -289,35 +292,48 @@ pub fn measure_run(measure: &Measure, run: &VariantRun) -> Result<Measured, Prac
 /// A predict item's demo, run and measured.
 #[derive(Debug, Clone)]
 pub struct PredictRun {
-    /// The whole run, for drawing its timeline next to the score.
-    pub report: RunReport,
+    /// Every variant's run, for drawing next to the score.
+    pub runs: Vec<Run>,
     pub measured: Measured,
 }
 
-/// Run a predict item's demo on the virtual clock (on its own thread, blocking until it ends:
-/// virtual-clock runs finish at once) and measure it.
+/// The runtime a predict item is measured on.
+pub fn predict_runtime(item: &QuizItem) -> Runtime {
+    match item.as_predict().map(|p| &p.runtime) {
+        Some(PredictRuntime::Asyncio) => Runtime::Asyncio,
+        _ => Runtime::Tokio,
+    }
+}
+
+/// Run a predict item's demo on the virtual clock, through the engine on the item's runtime (the
+/// twin on the tracer's virtual clock is as instant and exact as tokio's paused clock), blocking
+/// until it ends, and measure it.
 pub fn run_predict(item: &QuizItem) -> Result<PredictRun, PracticeError> {
-    let req = predict_request(item)?;
-    let predict = predict(item)?;
-    let measure = &predict.measure;
-    let report = match predict.runtime {
-        PredictRuntime::Tokio => {
-            runner::run_blocking(req).map_err(|e| PracticeError::Demo(e.to_string()))?
-        }
-        // The twin on the tracer's virtual clock: instant and exact, like tokio's paused clock.
-        PredictRuntime::Asyncio => {
-            let python = asyncio::Python::choose(None);
-            asyncio::run_twin(&req, &python)
-                .map_err(|e| PracticeError::Demo(e.to_string()))?
-                .report
-        }
+    let request = predict_request(item)?;
+    let measure = &predict(item)?.measure;
+    let runtimes = match predict_runtime(item) {
+        Runtime::Tokio => Runtimes::Tokio,
+        Runtime::Asyncio => Runtimes::Asyncio,
     };
-    let run = report
+    let start = Start {
+        request,
+        runtimes,
+        twin_variants: Vec::new(),
+    };
+    let done = engine::run_to_end(start, &asyncio::Python::choose(None))
+        .map_err(|e| PracticeError::Demo(e.to_string()))?;
+    if let Some(why) = done.not_run {
+        return Err(PracticeError::Demo(why));
+    }
+    let first = done
         .runs
         .first()
         .ok_or_else(|| PracticeError::Demo("the demo ran no variant".into()))?;
-    let measured = measure_run(measure, run)?;
-    Ok(PredictRun { report, measured })
+    let measured = measure_run(measure, first)?;
+    Ok(PredictRun {
+        runs: done.runs,
+        measured,
+    })
 }
 
 /// Score a typed prediction for a predict item against a measurement (from [`run_predict`], or
