@@ -41,6 +41,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// The Python the asyncio twins run on, in the app, practice and `run` (default:
+    /// $ASYNCDOJO_PYTHON, else python3); a relative path is from the current directory
+    #[arg(long, global = true, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+
     /// Where to serve tokio-console (loopback only)
     #[arg(long, global = true, value_name = "ADDR", default_value = crate::console::DEFAULT_ADDR)]
     pub console_addr: std::net::SocketAddr,
@@ -104,9 +109,6 @@ pub enum Command {
         /// on both, on one time axis
         #[arg(long, value_enum, default_value = "tokio")]
         runtime: RuntimeArg,
-        /// The Python the asyncio twins run on (default: $ASYNCDOJO_PYTHON, else python3)
-        #[arg(long, value_name = "PATH")]
-        python: Option<PathBuf>,
     },
 }
 
@@ -134,6 +136,8 @@ impl From<ClockArg> for crate::demo::Clock {
 
 /// Runs a headless command. Exit codes: 0 success, 1 the thing asked for failed, 2 usage errors.
 pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<ExitCode> {
+    // Once, before anything runs a twin: every part of the process uses this interpreter.
+    let python = crate::demo::asyncio::Python::choose_for_process(cli.python.as_deref()).clone();
     let Some(command) = cli.command.take() else {
         // Bare `asyncdojo` is the app on a terminal; in a pipe, the lesson list.
         if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
@@ -198,7 +202,6 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             trace,
             width,
             runtime,
-            python,
         } => {
             if cli.console {
                 serve_console_headless(cli.console_addr);
@@ -206,7 +209,7 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             if runtime != RuntimeArg::Tokio {
                 let how = run_twin::How {
                     both: runtime == RuntimeArg::Both,
-                    python: crate::demo::asyncio::Python::choose(python.as_deref()),
+                    python,
                     json,
                     trace,
                     width: width.unwrap_or_else(terminal_width).clamp(40, 400),

@@ -172,3 +172,57 @@ fn trace_is_written_in_chrome_format() {
             .any(|e| e["ph"] == "M" && e["args"]["name"] == "request 1")
     );
 }
+
+/// `--python` with a path relative to where asyncdojo was started, as a learner names their
+/// virtualenv's interpreter: honoured even though the twin runs elsewhere.
+#[test]
+fn a_relative_python_is_found_from_where_asyncdojo_started() {
+    use asyncdojo::demo::asyncio::{self, Python};
+    let python = match Python::choose(None).resolve() {
+        Ok((resolved, _)) => resolved.program,
+        Err(e) => {
+            assert!(!asyncio::python_required(), "{e}");
+            eprintln!("skipping: {e}");
+            return;
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("asyncdojo-relpy-{}", std::process::id()));
+    let bin = dir.join("venv/bin");
+    std::fs::create_dir_all(&bin).expect("a venv-like directory");
+    let link = bin.join("python");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&python, &link).expect("a link to python3");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_asyncdojo"))
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("ASYNCDOJO_PYTHON")
+            .output()
+            .expect("run asyncdojo")
+    };
+    for args in [
+        &[
+            "run",
+            "gather",
+            "--runtime",
+            "asyncio",
+            "--python",
+            "./venv/bin/python",
+        ][..],
+        &[
+            "--python",
+            "venv/bin/python",
+            "run",
+            "gather",
+            "--runtime",
+            "asyncio",
+        ][..],
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("── join-all (gather) ──"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

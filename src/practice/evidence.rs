@@ -190,14 +190,14 @@ pub fn demo_request(demo: &DemoRef) -> Result<RunRequest, PracticeError> {
 
 /// Run a request on tokio to the end and keep what practice shows. Blocking: a worker's job.
 pub fn run_shown(req: RunRequest) -> Result<PracticeRun, PracticeError> {
-    run_shown_with(req, Runtime::Tokio, &Python::choose(None))
+    run_shown_with(req, Runtime::Tokio, &Python::chosen())
 }
 
 /// [`run_shown`] on `runtime`: on asyncio, the demo's twin on the learner's Python (found as the
 /// app finds it). Without a Python that can run it the run is made on tokio and `note` says why:
 /// the evidence is still shown, never an error. Blocking: a worker's job.
 pub fn run_shown_on(req: RunRequest, runtime: Runtime) -> Result<PracticeRun, PracticeError> {
-    run_shown_with(req, runtime, &Python::choose(None))
+    run_shown_with(req, runtime, &Python::chosen())
 }
 
 /// [`run_shown_on`] with a given Python; through the engine, as every run.

@@ -320,7 +320,7 @@ pub fn run_predict(item: &QuizItem) -> Result<PredictRun, PracticeError> {
         runtimes,
         twin_variants: Vec::new(),
     };
-    let done = engine::run_to_end(start, &asyncio::Python::choose(None))
+    let done = engine::run_to_end(start, &asyncio::Python::chosen())
         .map_err(|e| PracticeError::Demo(e.to_string()))?;
     if let Some(why) = done.not_run {
         return Err(PracticeError::Demo(why));

@@ -163,7 +163,7 @@ impl Effects {
     /// found and checked on the twin's own thread: a missing or old Python comes back when the
     /// run ends, in words.
     fn start(&mut self, start: Start) -> Step {
-        match engine::start(start, &Python::choose(None)) {
+        match engine::start(start, &Python::chosen()) {
             Ok(run) => {
                 self.retire_running();
                 self.run = Some(run);

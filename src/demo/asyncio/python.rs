@@ -58,7 +58,33 @@ pub struct PythonInfo {
     pub executable: PathBuf,
 }
 
+/// A path as the learner meant it: relative to the directory asyncdojo was started in, not to
+/// the directory a twin runs in. A bare name (`python3.12`) is left to be found on PATH.
+fn from_here(p: &Path) -> PathBuf {
+    if p.is_absolute() || p.components().count() < 2 {
+        return p.to_owned();
+    }
+    match std::env::current_dir() {
+        Ok(here) => here.join(p),
+        Err(_) => p.to_owned(),
+    }
+}
+
+/// The interpreter of this process, chosen once: the app, practice and `run` all use it.
+static CHOSEN: std::sync::OnceLock<Python> = std::sync::OnceLock::new();
+
 impl Python {
+    /// Choose this process's interpreter from `--python` (else the environment, else
+    /// `python3`), once, at start: later calls keep the first choice.
+    pub fn choose_for_process(flag: Option<&Path>) -> &'static Python {
+        CHOSEN.get_or_init(|| Python::choose(flag))
+    }
+
+    /// This process's interpreter (chosen from the environment if start-up did not choose).
+    pub fn chosen() -> Python {
+        Python::choose_for_process(None).clone()
+    }
+
     /// `--python PATH` if given, else `$ASYNCDOJO_PYTHON` if set and not empty, else `python3`.
     pub fn choose(flag: Option<&Path>) -> Python {
         Python::choose_with(flag, std::env::var_os(PYTHON_ENV))
@@ -67,13 +93,13 @@ impl Python {
     fn choose_with(flag: Option<&Path>, env: Option<OsString>) -> Python {
         if let Some(p) = flag {
             return Python {
-                program: p.to_owned(),
+                program: from_here(p),
                 origin: PythonOrigin::Flag,
             };
         }
         match env {
             Some(p) if !p.is_empty() => Python {
-                program: PathBuf::from(p),
+                program: from_here(Path::new(&p)),
                 origin: PythonOrigin::Env,
             },
             _ => Python {
@@ -201,6 +227,17 @@ mod tests {
         let default = Python::choose_with(None, Some("".into()));
         assert_eq!(default.origin, PythonOrigin::Path);
         assert_eq!(default.program, PathBuf::from("python3"));
+    }
+
+    #[test]
+    fn a_relative_path_means_from_where_asyncdojo_started_and_a_bare_name_is_looked_up() {
+        let here = std::env::current_dir().expect("cwd");
+        let venv = Python::choose_with(Some(Path::new("./venv/bin/python")), None);
+        assert_eq!(venv.program, here.join("./venv/bin/python"));
+        let env = Python::choose_with(None, Some(".venv/bin/python".into()));
+        assert_eq!(env.program, here.join(".venv/bin/python"));
+        let bare = Python::choose_with(Some(Path::new("python3.12")), None);
+        assert_eq!(bare.program, PathBuf::from("python3.12"), "found on PATH");
     }
 
     #[test]
