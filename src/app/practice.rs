@@ -614,8 +614,8 @@ fn apply_interview(
             .and_then(|d| practice::evidence::demo_request(d).ok())
             .map_or(PracticeEffect::None, |request| PracticeEffect::Run {
                 purpose: RunPurpose::Interview { index, lesson },
+                runtime: practice::evidence::reveal_runtime(&request),
                 request,
-                runtime: Runtime::Tokio,
                 save: false,
             }),
         _ => PracticeEffect::None,

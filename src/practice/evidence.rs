@@ -183,6 +183,28 @@ pub fn evidence_runtime(hunt: &BugHunt) -> Runtime {
     }
 }
 
+/// Where an interview reveal's demo runs: the guide's questions are about asyncio, so on the
+/// demo's twin when it runs every variant asked for as the same program; else on tokio.
+pub fn reveal_runtime(request: &RunRequest) -> Runtime {
+    let Some(twin) = asyncio::twin(request.demo.spec().id) else {
+        return Runtime::Tokio;
+    };
+    let variants: &[&str] = if request.variants.is_empty() {
+        request.demo.spec().default_variants
+    } else {
+        &request.variants
+    };
+    let same = variants.iter().all(|v| {
+        twin.variant(v)
+            .is_some_and(|v| matches!(v.mapping, Mapping::Same { .. }))
+    });
+    if same {
+        Runtime::Asyncio
+    } else {
+        Runtime::Tokio
+    }
+}
+
 /// The run of a lesson's demo reference, as the interview's reveal shows it.
 pub fn demo_request(demo: &DemoRef) -> Result<RunRequest, PracticeError> {
     request(&demo.demo, &demo.variants, &demo.params)
