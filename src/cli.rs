@@ -108,15 +108,8 @@ pub enum Command {
         /// tokio: the Rust demo; asyncio: its Python twin on python3 (3.11+); both: each variant
         /// on both, on one time axis
         #[arg(long, value_enum, default_value = "tokio")]
-        runtime: RuntimeArg,
+        runtime: crate::demo::asyncio::RunOn,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RuntimeArg {
-    Tokio,
-    Asyncio,
-    Both,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -206,9 +199,9 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             if cli.console {
                 serve_console_headless(cli.console_addr);
             }
-            if runtime != RuntimeArg::Tokio {
+            if runtime != crate::demo::asyncio::RunOn::Tokio {
                 let how = run_twin::How {
-                    both: runtime == RuntimeArg::Both,
+                    both: runtime == crate::demo::asyncio::RunOn::Both,
                     python,
                     json,
                     trace,

@@ -26,8 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use load::{LessonSet, LoadError, load_dir, load_embedded, run_notes};
 pub use parse::parse_lesson;
 pub use quiz::{
-    ChoiceItem, Measure, PredictAnswer, PredictItem, PredictRuntime, QuizItem, QuizKind, QuizTask,
-    SpotItem,
+    ChoiceItem, Measure, PredictAnswer, PredictItem, QuizItem, QuizKind, QuizTask, SpotItem,
 };
 pub use run::RunSpec;
 pub use validate::{Problem, ProblemKind};

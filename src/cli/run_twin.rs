@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
+use crate::demo::asyncio::RunOn;
 use crate::demo::asyncio::{self, AsyncioError, Mapping, Python, Runtime};
-use crate::demo::engine::{self, Runtimes, Start, StartError};
+use crate::demo::engine::{self, Start, StartError};
 use crate::demo::run::Run;
 use crate::demo::{Clock, Params, RunReport, RunRequest, VariantRun};
 
@@ -70,9 +71,9 @@ pub fn run(
     let start = Start {
         request,
         runtimes: if how.both {
-            Runtimes::Both
+            RunOn::Both
         } else {
-            Runtimes::Asyncio
+            RunOn::Asyncio
         },
         twin_variants: Vec::new(),
     };

@@ -38,11 +38,16 @@ use super::runner::{RunError, RunReport, RunRequest, VariantRun};
 use super::timeline::TimelineSnapshot;
 use super::{Clock, Demo};
 
-/// Which runtime produced a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Which runtime makes a run: tokio (the Rust demo) or asyncio (its twin on CPython). One enum
+/// for every place that names one: a run, a predict item (`runtime:` in a lesson), practice.
+/// [`RunOn`] is the other idea: which runtimes a request runs on, both included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Runtime {
+    /// The Rust demo on tokio (a prediction: on tokio's paused clock).
+    #[default]
     Tokio,
+    /// The demo's asyncio twin on CPython (a prediction: on the tracer's virtual clock).
     Asyncio,
 }
 
@@ -58,7 +63,7 @@ impl Runtime {
 /// Where a lesson's demo runs: on tokio, on its asyncio twin, or on both on one time axis. The
 /// app's runtime setting, and the learner's saved preference (a demo without a twin runs on tokio
 /// whatever it says).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum RunOn {
     Tokio,

@@ -3,25 +3,16 @@
 //! polls the handle for live runs and waits for the finished ones; the command line and practice
 //! wait at once. A traced script will be one more kind of handle.
 
-use super::asyncio::{AsyncioError, Python, Runtime, TwinRun};
+use super::asyncio::{AsyncioError, Python, RunOn, Runtime, TwinRun};
 use super::run::{Run, interleave};
 use super::{Clock, DemoRun, RunError, RunRequest};
-
-/// Which runtimes a start request runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runtimes {
-    Tokio,
-    Asyncio,
-    /// Tokio and the twin, compared run by run on one axis.
-    Both,
-}
 
 /// What to run and where.
 #[derive(Debug, Clone)]
 pub struct Start {
     /// The demo, its variants, parameters and clock.
     pub request: RunRequest,
-    pub runtimes: Runtimes,
+    pub runtimes: RunOn,
     /// With `Both`: the variants the twin runs (those with an asyncio meaning); tokio runs them
     /// all. Empty: the request's own.
     pub twin_variants: Vec<&'static str>,
@@ -90,12 +81,12 @@ pub fn start(start: Start, python: &Python) -> Result<Box<dyn RunHandle>, StartE
         ..req.clone()
     };
     match runtimes {
-        Runtimes::Tokio => Ok(Box::new(TokioHandle::start(request)?)),
-        Runtimes::Asyncio => Ok(Box::new(TwinHandle::start(
+        RunOn::Tokio => Ok(Box::new(TokioHandle::start(request)?)),
+        RunOn::Asyncio => Ok(Box::new(TwinHandle::start(
             twin_request(&request),
             python.clone(),
         )?)),
-        Runtimes::Both => {
+        RunOn::Both => {
             let twin = TwinHandle::start(twin_request(&request), python.clone())?;
             let tokio = TokioHandle::start(request)?;
             Ok(Box::new(BothHandle { tokio, twin }))
@@ -106,12 +97,12 @@ pub fn start(start: Start, python: &Python) -> Result<Box<dyn RunHandle>, StartE
 /// Start and wait: for the command line, practice and tests. Both runtimes run one after the
 /// other here (the twin first), so neither's real-clock times share the machine with the other's.
 pub fn run_to_end(start_request: Start, python: &Python) -> Result<Finished, StartError> {
-    if start_request.runtimes != Runtimes::Both {
+    if start_request.runtimes != RunOn::Both {
         return Ok(start(start_request, python)?.wait());
     }
     let twin = start(
         Start {
-            runtimes: Runtimes::Asyncio,
+            runtimes: RunOn::Asyncio,
             ..start_request.clone()
         },
         python,
@@ -119,7 +110,7 @@ pub fn run_to_end(start_request: Start, python: &Python) -> Result<Finished, Sta
     .wait();
     let tokio = start(
         Start {
-            runtimes: Runtimes::Tokio,
+            runtimes: RunOn::Tokio,
             ..start_request
         },
         python,
@@ -295,7 +286,7 @@ impl RunHandle for BothHandle {
 mod tests {
     use super::*;
 
-    fn gather(runtimes: Runtimes) -> Start {
+    fn gather(runtimes: RunOn) -> Start {
         Start {
             request: RunRequest::build(
                 "gather",
@@ -311,7 +302,7 @@ mod tests {
 
     #[test]
     fn a_tokio_run_comes_back_as_runs_that_carry_their_source() {
-        let done = run_to_end(gather(Runtimes::Tokio), &Python::choose(None)).expect("runs");
+        let done = run_to_end(gather(RunOn::Tokio), &Python::choose(None)).expect("runs");
         let labels: Vec<&str> = done.runs.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(labels, ["sequential", "join-all"]);
         assert_eq!(done.runs[0].total_ms, Some(600.0));
@@ -328,7 +319,7 @@ mod tests {
     #[test]
     fn both_without_a_python_still_brings_tokio_and_says_why() {
         let missing = Python::choose(Some(std::path::Path::new("/nonexistent/python3")));
-        let done = run_to_end(gather(Runtimes::Both), &missing).expect("tokio runs");
+        let done = run_to_end(gather(RunOn::Both), &missing).expect("tokio runs");
         let labels: Vec<&str> = done.runs.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(
             labels,
@@ -348,7 +339,7 @@ mod tests {
     fn a_demo_without_a_twin_is_refused_before_anything_runs() {
         let asked = Start {
             request: RunRequest::build("connection-pool", &[], &[], Clock::Real).expect("request"),
-            runtimes: Runtimes::Asyncio,
+            runtimes: RunOn::Asyncio,
             twin_variants: Vec::new(),
         };
         let Err(StartError::Asyncio(AsyncioError::NoTwin { .. })) =

@@ -4,6 +4,7 @@
 //! it uses, so an incomplete item cannot reach practice. `check_item` is the only way from the
 //! first to the second.
 
+use crate::demo::asyncio::Runtime;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -112,7 +113,7 @@ pub struct QuizItemFile {
     pub tolerance_pct: Option<u32>,
     /// Predict: the runtime the demo runs on to score it; tokio unless it says asyncio.
     #[serde(default)]
-    pub runtime: Option<PredictRuntime>,
+    pub runtime: Option<Runtime>,
     /// Spot-the-bug: the id of the lesson's exercise.
     #[serde(default)]
     pub exercise: Option<String>,
@@ -160,18 +161,7 @@ pub struct PredictItem {
     /// How far off (percent of the measured value) a prediction may be; `None`: the default.
     pub tolerance_pct: Option<u32>,
     /// The runtime the prediction is scored on: the demo itself, or its asyncio twin.
-    pub runtime: PredictRuntime,
-}
-
-/// Which runtime a predict item's demo runs on when it is scored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PredictRuntime {
-    /// The Rust demo on tokio's paused clock.
-    #[default]
-    Tokio,
-    /// The demo's asyncio twin on CPython, on the tracer's virtual clock.
-    Asyncio,
+    pub runtime: Runtime,
 }
 
 /// A predict item's answer.
@@ -408,7 +398,7 @@ fn check_predict(
     }
     let runtime = item.runtime.unwrap_or_default();
     if clean
-        && runtime == PredictRuntime::Asyncio
+        && runtime == Runtime::Asyncio
         && let Some(msg) = catalog.check_asyncio(demo, item.variant.as_deref())
     {
         r.value(&format!("{base}.runtime"), ProblemKind::UnknownVariant, msg);

@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::demo::asyncio::RunOn;
 use crate::demo::asyncio::{self, Mapping, Python, Runtime};
-use crate::demo::engine::{self, Runtimes, Start, StartError};
+use crate::demo::engine::{self, Start, StartError};
 use crate::demo::run::Run;
 use crate::demo::timeline::TimelineSnapshot;
 use crate::demo::{Clock, RunReport, RunRequest};
@@ -235,8 +236,8 @@ pub fn run_shown_with(
         twin_variants: Vec::new(),
     };
     let runtimes = match runtime {
-        Runtime::Tokio => Runtimes::Tokio,
-        Runtime::Asyncio => Runtimes::Asyncio,
+        Runtime::Tokio => RunOn::Tokio,
+        Runtime::Asyncio => RunOn::Asyncio,
     };
     let could_not = |e: StartError| PracticeError::Demo(format!("could not start the run: {e}"));
     let why = match engine::run_to_end(start(req.clone(), runtimes), python) {
@@ -247,7 +248,7 @@ pub fn run_shown_with(
         Err(e @ StartError::Tokio(_)) => return Err(could_not(e)),
         Err(e) => e.to_string(),
     };
-    let tokio = engine::run_to_end(start(req, Runtimes::Tokio), python).map_err(could_not)?;
+    let tokio = engine::run_to_end(start(req, RunOn::Tokio), python).map_err(could_not)?;
     Ok(PracticeRun {
         note: Some(format!("ran on tokio, not asyncio: {why}")),
         ..PracticeRun::from_runs(demo, tokio.runs, Runtime::Tokio)

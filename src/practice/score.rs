@@ -5,13 +5,13 @@
 //! paused (virtual) clock, which makes the measurement exact and repeatable, and
 //! [`score_prediction`] is the pure comparison.
 
+use crate::demo::asyncio::RunOn;
 use crate::demo::asyncio::{self, Runtime};
-use crate::demo::engine::{self, Runtimes, Start};
+use crate::demo::engine::{self, Start};
 use crate::demo::run::Run;
 use crate::demo::{Clock, Outcome, RunRequest};
 use crate::lesson::{
-    BugHunt, ChoiceItem, Lesson, Measure, PredictAnswer, PredictItem, PredictRuntime, QuizItem,
-    QuizKind, SpotItem,
+    BugHunt, ChoiceItem, Lesson, Measure, PredictAnswer, PredictItem, QuizItem, QuizKind, SpotItem,
 };
 
 use super::PracticeError;
@@ -299,10 +299,7 @@ pub struct PredictRun {
 
 /// The runtime a predict item is measured on.
 pub fn predict_runtime(item: &QuizItem) -> Runtime {
-    match item.as_predict().map(|p| &p.runtime) {
-        Some(PredictRuntime::Asyncio) => Runtime::Asyncio,
-        _ => Runtime::Tokio,
-    }
+    item.as_predict().map_or(Runtime::Tokio, |p| p.runtime)
 }
 
 /// Run a predict item's demo on the virtual clock, through the engine on the item's runtime (the
@@ -312,8 +309,8 @@ pub fn run_predict(item: &QuizItem) -> Result<PredictRun, PracticeError> {
     let request = predict_request(item)?;
     let measure = &predict(item)?.measure;
     let runtimes = match predict_runtime(item) {
-        Runtime::Tokio => Runtimes::Tokio,
-        Runtime::Asyncio => Runtimes::Asyncio,
+        Runtime::Tokio => RunOn::Tokio,
+        Runtime::Asyncio => RunOn::Asyncio,
     };
     let start = Start {
         request,

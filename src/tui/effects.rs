@@ -9,7 +9,8 @@ use super::Incoming;
 use super::saver::Saver;
 use crate::app::{Action, App, Effect};
 use crate::demo::asyncio::Python;
-use crate::demo::engine::{self, RunHandle, Runtimes, Start};
+use crate::demo::asyncio::RunOn;
+use crate::demo::engine::{self, RunHandle, Start};
 use crate::lesson::QuizItem;
 use crate::practice::{RunPurpose, ScoredPrediction};
 
@@ -77,16 +78,12 @@ impl Effects {
                 both,
             } => self.start(Start {
                 request,
-                runtimes: if both {
-                    Runtimes::Both
-                } else {
-                    Runtimes::Asyncio
-                },
+                runtimes: if both { RunOn::Both } else { RunOn::Asyncio },
                 twin_variants,
             }),
             Effect::StartRun(request) => self.start(Start {
                 request,
-                runtimes: Runtimes::Tokio,
+                runtimes: RunOn::Tokio,
                 twin_variants: Vec::new(),
             }),
             Effect::CancelRun => {
