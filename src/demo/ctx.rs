@@ -395,12 +395,6 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F> Instrumented<F> {
-    pub fn id(&self) -> TaskId {
-        self.id
-    }
-}
-
 impl<F: Future<Output = Ended>> Future for Instrumented<F> {
     type Output = Ended;
 

@@ -104,9 +104,9 @@ static SPEC: DemoSpec = DemoSpec {
 };
 
 const OPENING_BALANCE: i64 = 1000;
-/// Rows of the table the slow read counts units from: its longest read. At 200 (one table for
-/// both) a fast machine could not make a read last even 100 ms, and the demo said "≈ 200 ms"
-/// of a 65 ms read.
+/// Rows of the table the slow read counts units from: its longest read. A small table caps how
+/// long a read can last, and on a fast machine the demo would then promise a longer read than
+/// it makes.
 const MAX_UNITS: i64 = 10_000;
 
 impl DemoProgram for ConnectionPool {
@@ -172,7 +172,7 @@ async fn prepare(pool: &SqlitePool, query: Duration) -> Result<i64, sqlx::Error>
         return Ok(0);
     }
     // Large enough that the query's fixed cost (a statement, a trip to the connection's thread)
-    // does not count as rows: at 4 units, 250 ms came out as 211.
+    // does not count as rows (with a few units it did, and reads came out short).
     const PROBE: i64 = 16;
     let mut best = Duration::MAX;
     for _ in 0..3 {
