@@ -14,6 +14,7 @@ pub mod key;
 pub mod keymap;
 pub mod lesson_screen;
 pub mod lesson_text;
+pub mod panes;
 pub mod params_panel;
 pub mod practice;
 pub mod practice_screen;
@@ -62,18 +63,13 @@ pub enum Pane {
 }
 
 impl Pane {
-    const LESSON_ORDER: [Pane; 4] = [Pane::Text, Pane::Code, Pane::Timeline, Pane::Params];
+    /// Its row of the pane table.
+    pub fn row(self) -> &'static panes::PaneRow {
+        panes::row(self)
+    }
 
     pub fn title(self) -> &'static str {
-        match self {
-            Pane::List => "Lessons",
-            Pane::Practice => "Practice",
-            Pane::Text => "Lesson",
-            Pane::Code => "Code",
-            Pane::Timeline => "Timeline",
-            Pane::Params => "Parameters",
-            Pane::RuntimeChoice => "How to watch the demos",
-        }
+        self.row().title
     }
 }
 

@@ -50,18 +50,25 @@ pub struct PaneAreas {
 }
 
 impl PaneAreas {
+    /// Where `pane` was drawn (nothing for a pane drawn over the others).
+    pub fn of(&self, pane: Pane) -> Rect {
+        match pane {
+            Pane::List => self.list,
+            Pane::Text => self.text,
+            Pane::Code => self.code,
+            Pane::Timeline => self.timeline,
+            Pane::Params => self.params,
+            Pane::Practice => self.practice,
+            Pane::RuntimeChoice => Rect::default(),
+        }
+    }
+
     pub fn pane_at(&self, x: u16, y: u16) -> Option<(Pane, Rect)> {
         let hit = |r: Rect| r.contains(ratatui::layout::Position { x, y });
-        [
-            (Pane::List, self.list),
-            (Pane::Text, self.text),
-            (Pane::Code, self.code),
-            (Pane::Timeline, self.timeline),
-            (Pane::Params, self.params),
-            (Pane::Practice, self.practice),
-        ]
-        .into_iter()
-        .find(|(_, r)| r.width > 0 && hit(*r))
+        crate::app::panes::PANES
+            .iter()
+            .map(|row| (row.pane, self.of(row.pane)))
+            .find(|(_, r)| r.width > 0 && hit(*r))
     }
 }
 
@@ -194,11 +201,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             if areas.text.width > 0 {
                 // Alone (too narrow for the text beside the rest), it says where the rest went.
                 let title = if areas.code.width == 0 && areas.timeline.width == 0 {
-                    " Lesson · Tab code, timeline, parameters "
+                    format!(" {} · Tab code, timeline, parameters ", Pane::Text.title())
                 } else {
-                    " Lesson "
+                    format!(" {} ", Pane::Text.title())
                 };
-                let text_inner = pane_block(&theme, Pane::Text, focus, title, areas.text, buf);
+                let text_inner = pane_block(&theme, Pane::Text, focus, &title, areas.text, buf);
                 (&lesson_text::LessonText {
                     lines: &v.text,
                     scroll: v.text_scroll,
@@ -281,7 +288,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                     &theme,
                     Pane::Params,
                     focus,
-                    " Parameters ",
+                    &format!(" {} ", Pane::Params.title()),
                     areas.params,
                     buf,
                 );

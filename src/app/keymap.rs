@@ -35,16 +35,12 @@ impl Scope {
     }
 
     fn applies(self, pane: Pane) -> bool {
+        let row = pane.row();
         match self {
             Scope::Everywhere => true,
-            Scope::List => pane == Pane::List,
-            Scope::Lesson => pane != Pane::List && pane != Pane::Practice,
-            Scope::Text => pane == Pane::Text,
-            Scope::Code => pane == Pane::Code,
-            Scope::Timeline => pane == Pane::Timeline,
-            Scope::Params => pane == Pane::Params,
-            Scope::Practice => pane == Pane::Practice,
-            Scope::RuntimeChoice => pane == Pane::RuntimeChoice,
+            // Every pane of the lesson screen.
+            Scope::Lesson => row.screen == super::Screen::Lesson,
+            own => own == row.scope,
         }
     }
 }

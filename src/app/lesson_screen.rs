@@ -373,10 +373,7 @@ fn snippet(lesson: &Lesson, language: Language) -> (&str, Language, String) {
 
 /// The next (or previous) pane the layout shows, round them.
 fn cycle(layout: LessonLayout, p: Pane, step: isize) -> Pane {
-    let order: &[Pane] = match layout {
-        LessonLayout::Lesson => &Pane::LESSON_ORDER,
-        LessonLayout::Demo => &[Pane::Code, Pane::Timeline],
-    };
+    let order = super::panes::tab_order(layout);
     let i = order.iter().position(|&x| x == p).unwrap_or(0) as isize;
     let n = order.len() as isize;
     order[((i + step) % n + n) as usize % order.len()]

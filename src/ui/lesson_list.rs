@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::theme::Theme;
-use crate::app::App;
+use crate::app::{App, Pane};
 
 pub struct LessonList<'a> {
     pub app: &'a App,
@@ -18,9 +18,9 @@ impl Widget for &LessonList<'_> {
         let t = self.theme;
         let app = self.app;
         let title = if app.browser.filtering || !app.browser.filter.is_empty() {
-            format!(" Lessons — filter: {}▏", app.browser.filter)
+            format!(" {} — filter: {}▏", Pane::List.title(), app.browser.filter)
         } else {
-            " Lessons ".to_owned()
+            format!(" {} ", Pane::List.title())
         };
         let block = Block::default()
             .borders(Borders::ALL)
