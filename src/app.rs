@@ -106,15 +106,8 @@ pub struct App {
     pub progress_version: u64,
     /// Per lesson (same order as `lessons`): its mark in the browser, and the due count.
     pub marks: Vec<(char, usize)>,
-    pub practice: Option<practice::PracticeView>,
-    /// The model answer practice is on, rendered once (see `practice_screen`).
-    pub answer: Option<practice_screen::AnswerText>,
-    /// The run practice shows next to the current item or question (see `practice_screen`).
-    pub practice_run: Option<practice_screen::ShownRun>,
-    /// Rows of the practice text scrolled past (PgUp/PgDn, or the wheel while no run is shown):
-    /// a long model answer must be readable on a short terminal. Back to the top on each new
-    /// item and each reveal; the pane stops at the last row.
-    pub practice_scroll: usize,
+    /// Practice: a quiz, a review or a mock interview, and what it shows.
+    pub practice: practice_screen::PracticeState,
     /// The lesson list asks how to watch the demos (no runtime preference is saved yet); see
     /// [`App::with_first_start_question`].
     pub asking_runtime: bool,
@@ -145,10 +138,7 @@ impl App {
             elapsed: std::time::Duration::ZERO,
             progress_version: 0,
             marks: Vec::new(),
-            practice: None,
-            answer: None,
-            practice_run: None,
-            practice_scroll: 0,
+            practice: practice_screen::PracticeState::default(),
             asking_runtime: false,
             told_tokio_only: Vec::new(),
         }
@@ -244,7 +234,7 @@ impl App {
     /// Are keys text right now (the lesson filter, a prediction, interview notes)?
     pub fn takes_text(&self) -> bool {
         match self.screen {
-            Screen::Practice => self.practice.as_ref().is_some_and(|p| p.takes_text()),
+            Screen::Practice => self.practice.view.as_ref().is_some_and(|p| p.takes_text()),
             Screen::Browser => self.browser.filtering,
             Screen::Lesson => false,
         }
@@ -252,7 +242,8 @@ impl App {
 
     /// Wake every second: the interview countdown is running.
     pub fn needs_ticks(&self) -> bool {
-        self.screen == Screen::Practice && self.practice.as_ref().is_some_and(|p| p.needs_ticks())
+        self.screen == Screen::Practice
+            && self.practice.view.as_ref().is_some_and(|p| p.needs_ticks())
     }
 
     pub fn current_lesson(&self) -> Option<&Lesson> {

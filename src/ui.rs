@@ -420,7 +420,7 @@ mod tests {
         let _ = a.update(Action::Open);
         assert!(
             matches!(
-                &a.practice,
+                &a.practice.view,
                 Some(crate::app::practice::PracticeView::Interview(i))
                     if matches!(i.phase(), crate::practice::Phase::Revealed { .. })
             ),

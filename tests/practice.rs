@@ -918,12 +918,12 @@ mod keys {
         let id = asyncdojo::lesson::LessonId(lesson.into());
         let keys = items.iter().map(|i| ItemKey::quiz(&id, i)).collect();
         let q = practice::start_quiz("Quiz".into(), keys, &app.lessons).expect("items");
-        app.practice = Some(PracticeView::Quiz(q));
+        app.practice.view = Some(PracticeView::Quiz(q));
         app.screen = Screen::Practice;
     }
 
     fn quiz_state(app: &App) -> (usize, ItemState) {
-        match &app.practice {
+        match &app.practice.view {
             Some(PracticeView::Quiz(q)) => (q.index, q.state.clone()),
             other => panic!("not in a quiz: {other:?}"),
         }
@@ -1111,7 +1111,7 @@ mod keys {
         let (index, _) = quiz_state(&a);
         assert_eq!(index, 1, "s skipped it");
         assert!(a.progress.item(&spot).is_none(), "a skip records nothing");
-        match &a.practice {
+        match &a.practice.view {
             Some(PracticeView::Quiz(q)) => {
                 assert_eq!(q.tally, [practice::Tally::Skipped]);
             }
@@ -1119,7 +1119,7 @@ mod keys {
         }
         // `s` skips a choice too.
         let _ = press(&mut a, KeyCode::Char('s'));
-        assert!(matches!(a.practice, Some(PracticeView::QuizDone(_))));
+        assert!(matches!(a.practice.view, Some(PracticeView::QuizDone(_))));
     }
 
     #[test]
@@ -1138,8 +1138,11 @@ mod keys {
         assert_eq!(index, 2);
         // Esc part-way: the summary, with what was not reached.
         let _ = press(&mut a, KeyCode::Esc);
-        let Some(PracticeView::QuizDone(s)) = &a.practice else {
-            panic!("Esc after an answer shows the summary: {:?}", a.practice);
+        let Some(PracticeView::QuizDone(s)) = &a.practice.view else {
+            panic!(
+                "Esc after an answer shows the summary: {:?}",
+                a.practice.view
+            );
         };
         assert_eq!(
             (s.items, s.answered(), s.right, s.skipped, s.not_reached),
@@ -1174,9 +1177,9 @@ mod keys {
             vec![question("q01-sync-vs-async"), question("q02-event-loop")],
             InterviewConfig::default(),
         );
-        a.practice = Some(PracticeView::Interview(i));
+        a.practice.view = Some(PracticeView::Interview(i));
         a.screen = Screen::Practice;
-        let phase = |a: &App| match &a.practice {
+        let phase = |a: &App| match &a.practice.view {
             Some(PracticeView::Interview(i)) => (i.index(), i.phase()),
             other => panic!("not in the interview: {other:?}"),
         };
@@ -1250,7 +1253,7 @@ mod keys {
         }
         perform(&mut a, effect);
         use asyncdojo::app::practice_screen::ShownRunState;
-        let shown = a.practice_run.as_ref().expect("the run is shown");
+        let shown = a.practice.shown_run.as_ref().expect("the run is shown");
         assert_eq!(shown.runtime, Runtime::Asyncio);
         assert_eq!(shown.clock, asyncdojo::demo::Clock::Virtual);
         let ShownRunState::Done { view, .. } = &shown.state else {
@@ -1310,7 +1313,7 @@ mod keys {
             purpose,
             result: Ok(run),
         });
-        let shown = a.practice_run.as_ref().expect("the run is shown");
+        let shown = a.practice.shown_run.as_ref().expect("the run is shown");
         assert_eq!(shown.runtime, Runtime::Tokio);
         assert_eq!(a.message, Some(note));
     }

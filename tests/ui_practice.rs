@@ -89,7 +89,7 @@ fn quiz(app: &mut App, lesson: &str, items: &[&str]) {
     let id = lesson_id(app, lesson);
     let keys = items.iter().map(|i| ItemKey::quiz(&id, i)).collect();
     let q = practice::start_quiz("Quiz".into(), keys, &app.lessons).expect("items exist");
-    app.practice = Some(PracticeView::Quiz(q));
+    app.practice.view = Some(PracticeView::Quiz(q));
     app.screen = Screen::Practice;
 }
 
@@ -108,7 +108,7 @@ fn interview(app: &mut App, lesson: &str) {
             seed: 0,
         },
     );
-    app.practice = Some(PracticeView::Interview(i));
+    app.practice.view = Some(PracticeView::Interview(i));
     app.screen = Screen::Practice;
 }
 
@@ -218,7 +218,7 @@ fn interview_reveal_160x48() {
 }
 
 fn shown_view(app: &App) -> &asyncdojo::app::RunView {
-    match app.practice_run.as_ref().map(|r| &r.state) {
+    match app.practice.shown_run.as_ref().map(|r| &r.state) {
         Some(ShownRunState::Done { view, .. }) => view,
         other => panic!("no finished run shown: {other:?}"),
     }
@@ -276,16 +276,16 @@ fn a_run_that_comes_back_for_an_item_no_longer_shown_is_dropped() {
         panic!("the evidence run is asked for")
     };
     assert!(matches!(
-        a.practice_run.as_ref().map(|r| &r.state),
+        a.practice.shown_run.as_ref().map(|r| &r.state),
         Some(ShownRunState::Running)
     ));
     assert!(screen(&a, 80, 24).contains("running blocking on the virtual clock…"));
     // On to the next item before the run is back: its answer has nowhere to go.
     let _ = a.update(Action::Open);
-    assert!(a.practice_run.is_none());
+    assert!(a.practice.shown_run.is_none());
     let result = run_shown(request).map_err(|e| e.to_string());
     let _ = a.update(Action::PracticeRan { purpose, result });
-    assert!(a.practice_run.is_none(), "a stale run is not shown");
+    assert!(a.practice.shown_run.is_none(), "a stale run is not shown");
 }
 
 #[test]
@@ -294,9 +294,9 @@ fn a_prediction_that_could_not_be_scored_stops_waiting_for_its_run() {
     quiz(&mut a, "q1", &["sequential-total"]);
     type_in(&mut a, "soon");
     let effect = a.update(Action::Open);
-    assert!(a.practice_run.is_some(), "the run is on its way");
+    assert!(a.practice.shown_run.is_some(), "the run is on its way");
     perform(&mut a, effect);
-    assert!(a.practice_run.is_none());
+    assert!(a.practice.shown_run.is_none());
     assert!(screen(&a, 80, 24).contains("is not a number"));
 }
 
@@ -374,9 +374,9 @@ fn the_next_quiz_item_starts_at_the_top_of_its_text() {
     let _ = a.update(Action::Open);
     let _ = a.update(Action::PageDown);
     let _ = a.update(Action::PageDown);
-    assert_eq!(a.practice_scroll, 20, "PgDn moves the text ten rows");
+    assert_eq!(a.practice.scroll, 20, "PgDn moves the text ten rows");
     let _ = a.update(Action::Open);
-    assert_eq!(a.practice_scroll, 0, "the next item starts at its top");
+    assert_eq!(a.practice.scroll, 0, "the next item starts at its top");
 }
 
 /// What the app does when practice first draws an item (the terminal loop sends a tick before every

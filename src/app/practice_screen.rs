@@ -18,6 +18,21 @@ use crate::practice::{ItemKey, PracticeRun, Prediction, RunPurpose};
 const TEXT_PAGE: usize = 10;
 const WHEEL_ROWS: usize = 3;
 
+/// Practice's state: what is being practised and what goes with it on screen. Plain data, apart
+/// from the rest of the app: `update_practice` and its helpers below change it.
+#[derive(Debug, Default)]
+pub struct PracticeState {
+    pub view: Option<PracticeView>,
+    /// The model answer practice is on, rendered once.
+    pub answer: Option<AnswerText>,
+    /// The run practice shows next to the current item or question.
+    pub shown_run: Option<ShownRun>,
+    /// Rows of the practice text scrolled past (PgUp/PgDn, or the wheel while no run is shown):
+    /// a long model answer must be readable on a short terminal. Back to the top on each new
+    /// item and each reveal; the pane stops at the last row.
+    pub scroll: usize,
+}
+
 /// A run practice asked for, shown next to the item or question it is for, and only while that
 /// one is on screen.
 #[derive(Debug)]
@@ -137,8 +152,8 @@ impl App {
 
     /// Show `view`; its first item may ask for a run (the tasks a prediction can name).
     fn enter_practice(&mut self, view: PracticeView) -> Effect {
-        self.practice = Some(view);
-        self.practice_scroll = 0;
+        self.practice.view = Some(view);
+        self.practice.scroll = 0;
         self.screen = Screen::Practice;
         self.ask_for_candidates()
     }
@@ -148,7 +163,7 @@ impl App {
     /// a worker. Asked once per item, by the update that shows it (or, should that update have
     /// asked for something else, the next one).
     fn ask_for_candidates(&mut self) -> Effect {
-        let Some(PracticeView::Quiz(q)) = self.practice.as_mut() else {
+        let Some(PracticeView::Quiz(q)) = self.practice.view.as_mut() else {
             return Effect::None;
         };
         let ItemState::Predict {
@@ -184,7 +199,7 @@ impl App {
 
     /// Leave practice: back to the lesson if one is open, else the browser.
     fn close_practice(&mut self) {
-        self.practice = None;
+        self.practice.view = None;
         self.screen = if self.lesson.is_some() {
             Screen::Lesson
         } else {
@@ -193,7 +208,7 @@ impl App {
     }
 
     pub(super) fn update_practice(&mut self, action: Action) -> Effect {
-        let Some(view) = self.practice.as_mut() else {
+        let Some(view) = self.practice.view.as_mut() else {
             self.close_practice();
             return Effect::None;
         };
@@ -224,7 +239,7 @@ impl App {
         };
         let at = self.elapsed;
         if let Action::PracticeRan { purpose, result } = action {
-            match (purpose, self.practice.as_mut()) {
+            match (purpose, self.practice.view.as_mut()) {
                 (RunPurpose::Candidates(key), Some(PracticeView::Quiz(q))) => {
                     let names = result.map(|run| {
                         run.runs
@@ -241,18 +256,18 @@ impl App {
         }
         match action {
             Action::PageUp => {
-                self.practice_scroll = self.practice_scroll.saturating_sub(TEXT_PAGE);
+                self.practice.scroll = self.practice.scroll.saturating_sub(TEXT_PAGE);
                 return Effect::None;
             }
             Action::PageDown => {
-                self.practice_scroll += TEXT_PAGE;
+                self.practice.scroll += TEXT_PAGE;
                 return Effect::None;
             }
-            Action::Scroll { down, .. } if self.practice_run.is_none() => {
-                self.practice_scroll = if down {
-                    self.practice_scroll + WHEEL_ROWS
+            Action::Scroll { down, .. } if self.practice.shown_run.is_none() => {
+                self.practice.scroll = if down {
+                    self.practice.scroll + WHEEL_ROWS
                 } else {
-                    self.practice_scroll.saturating_sub(WHEEL_ROWS)
+                    self.practice.scroll.saturating_sub(WHEEL_ROWS)
                 };
                 return Effect::None;
             }
@@ -263,14 +278,14 @@ impl App {
             key,
             Some(QuizKey::Submit | QuizKey::Grade(_) | QuizKey::Back)
         ) {
-            self.practice_scroll = 0;
+            self.practice.scroll = 0;
         }
         // Once a run is shown the answer is in, so ↑/↓ (and the wheel) are free: they scroll its
         // lanes, as the timeline says when some do not fit.
         if let Some(ShownRun {
             state: ShownRunState::Done { view, .. },
             ..
-        }) = self.practice_run.as_mut()
+        }) = self.practice.shown_run.as_mut()
         {
             let lanes = match action {
                 Action::Up | Action::Scroll { down: false, .. } => Some(Action::Up),
@@ -305,7 +320,7 @@ impl App {
             _ => (PracticeEffect::None, None),
         };
         if let Some(summary) = summary {
-            self.practice = Some(PracticeView::Summary(summary));
+            self.practice.view = Some(PracticeView::Summary(summary));
         }
         // A prediction that could not be scored brings no run: stop waiting for one.
         if let Action::PredictScored {
@@ -313,11 +328,12 @@ impl App {
             result: Err(_),
         } = &action
             && self
-                .practice_run
+                .practice
+                .shown_run
                 .as_ref()
                 .is_some_and(|r| r.purpose == RunPurpose::Predict(key.clone()))
         {
-            self.practice_run = None;
+            self.practice.shown_run = None;
         }
         match effect {
             PracticeEffect::None => self.ask_for_candidates(),
@@ -330,11 +346,11 @@ impl App {
                 Effect::None
             }
             PracticeEffect::Finished => {
-                if let Some(PracticeView::Quiz(q)) = &self.practice {
+                if let Some(PracticeView::Quiz(q)) = &self.practice.view {
                     let summary =
                         practice::quiz_summary(q, &self.lessons, &self.progress, &self.now);
-                    self.practice = Some(PracticeView::QuizDone(summary));
-                    self.practice_scroll = 0;
+                    self.practice.view = Some(PracticeView::QuizDone(summary));
+                    self.practice.scroll = 0;
                 }
                 Effect::None
             }
@@ -346,7 +362,7 @@ impl App {
                     .map_or("demo", |d| d.spec().id);
                 let runtime =
                     item.map_or(Runtime::Tokio, crate::practice::evidence::predict_runtime);
-                self.practice_run = Some(ShownRun {
+                self.practice.shown_run = Some(ShownRun {
                     purpose: RunPurpose::Predict(key.clone()),
                     demo,
                     clock: Clock::Virtual,
@@ -364,7 +380,7 @@ impl App {
                 if save {
                     self.progress_changed();
                 }
-                self.practice_run = Some(ShownRun {
+                self.practice.shown_run = Some(ShownRun {
                     purpose: purpose.clone(),
                     demo: request.demo.spec().id,
                     clock: request.clock,
@@ -387,7 +403,12 @@ impl App {
     /// A run came back. Kept only if practice still shows what it was for, shaped for the
     /// timeline pane here, once.
     fn practice_ran(&mut self, purpose: RunPurpose, result: Result<PracticeRun, String>) {
-        let Some(shown) = self.practice_run.as_mut().filter(|r| r.purpose == purpose) else {
+        let Some(shown) = self
+            .practice
+            .shown_run
+            .as_mut()
+            .filter(|r| r.purpose == purpose)
+        else {
             return;
         };
         shown.state = match result {
@@ -400,7 +421,7 @@ impl App {
                 if let Some(note) = &run.note {
                     self.message = Some(note.clone());
                 }
-                let guess = match (&purpose, &self.practice) {
+                let guess = match (&purpose, &self.practice.view) {
                     (RunPurpose::Predict(key), Some(PracticeView::Quiz(q))) => {
                         let measure = key
                             .resolve(&self.lessons)
@@ -426,7 +447,7 @@ impl App {
 
     /// The lesson whose model answer practice may show now: the current item's or question's.
     fn practice_lesson(&self) -> Option<&LessonId> {
-        match self.practice.as_ref()? {
+        match self.practice.view.as_ref()? {
             PracticeView::Quiz(q) => q.items.get(q.index).map(|k| k.lesson()),
             PracticeView::Interview(i) => i.current().map(|q| &q.lesson),
             PracticeView::Summary(_) | PracticeView::QuizDone(_) => None,
@@ -435,7 +456,7 @@ impl App {
 
     /// Is `purpose` what practice shows now: the current item, or the revealed question?
     fn run_is_current(&self, purpose: &RunPurpose) -> bool {
-        match (self.practice.as_ref(), purpose) {
+        match (self.practice.view.as_ref(), purpose) {
             (Some(PracticeView::Quiz(q)), RunPurpose::Predict(k) | RunPurpose::Evidence(k)) => {
                 q.items.get(q.index) == Some(k)
             }
@@ -450,11 +471,12 @@ impl App {
     /// model answer is rendered when practice moves to another lesson; the pane only reads them.
     pub(super) fn refresh_practice(&mut self) {
         if self
-            .practice_run
+            .practice
+            .shown_run
             .as_ref()
             .is_some_and(|r| !self.run_is_current(&r.purpose))
         {
-            self.practice_run = None;
+            self.practice.shown_run = None;
         }
         self.refresh_answer();
     }
@@ -463,12 +485,17 @@ impl App {
         let Some(id) = self.practice_lesson() else {
             return;
         };
-        if self.answer.as_ref().is_none_or(|a| &a.lesson != id) {
+        if self
+            .practice
+            .answer
+            .as_ref()
+            .is_none_or(|a| &a.lesson != id)
+        {
             let Some(lesson) = self.lessons.iter().find(|l| &l.id == id) else {
                 return;
             };
             let render = crate::markdown::render;
-            self.answer = Some(AnswerText {
+            self.practice.answer = Some(AnswerText {
                 lesson: lesson.id.clone(),
                 lines: render(&lesson.answer),
                 question: render(&lesson.question),
@@ -476,11 +503,11 @@ impl App {
                 item: None,
             });
         }
-        let key = match &self.practice {
+        let key = match &self.practice.view {
             Some(PracticeView::Quiz(q)) => q.items.get(q.index).cloned(),
             _ => None,
         };
-        let Some(answer) = self.answer.as_mut() else {
+        let Some(answer) = self.practice.answer.as_mut() else {
             return;
         };
         if answer.item.as_ref().map(|i| &i.key) != key.as_ref() {
@@ -495,12 +522,16 @@ impl App {
 
     /// The rendered text of `lesson`, if practice is on it.
     pub fn lesson_text(&self, lesson: &LessonId) -> Option<&AnswerText> {
-        self.answer.as_ref().filter(|a| &a.lesson == lesson)
+        self.practice
+            .answer
+            .as_ref()
+            .filter(|a| &a.lesson == lesson)
     }
 
     /// The rendered text of quiz item `key`, if it is the one on screen.
     pub fn item_text(&self, key: &ItemKey) -> Option<&ItemText> {
-        self.answer
+        self.practice
+            .answer
             .as_ref()
             .and_then(|a| a.item.as_ref())
             .filter(|i| &i.key == key)

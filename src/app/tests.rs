@@ -419,7 +419,7 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
     assert!(!a.takes_text());
     let _ = a.update(Action::Char('2'));
     let _ = a.update(Action::Open);
-    let Some(practice::PracticeView::Quiz(q)) = &a.practice else {
+    let Some(practice::PracticeView::Quiz(q)) = &a.practice.view else {
         panic!()
     };
     assert!(matches!(&q.state, practice::ItemState::Choice { result: Some(r), .. } if r.correct));
@@ -430,7 +430,7 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
     }
     let _ = a.update(Action::ToggleVariant);
     let _ = a.update(Action::Open);
-    let Some(practice::PracticeView::Quiz(q)) = &a.practice else {
+    let Some(practice::PracticeView::Quiz(q)) = &a.practice.view else {
         panic!()
     };
     let practice::ItemState::Spot {
@@ -445,7 +445,7 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
     // the answers.
     let _ = a.update(Action::Open);
     assert!(matches!(
-        &a.practice,
+        &a.practice.view,
         Some(practice::PracticeView::QuizDone(s)) if s.answered() == 4
     ));
     let _ = a.update(Action::Open);
@@ -459,7 +459,7 @@ fn the_mock_interview_runs_through_update_with_time_passed_in() {
     let mut a = app();
     let _ = a.update(Action::StartInterview);
     assert_eq!(a.screen, Screen::Practice);
-    let interview = |a: &App| match &a.practice {
+    let interview = |a: &App| match &a.practice.view {
         Some(practice::PracticeView::Interview(i)) => Some(i.clone()),
         _ => None,
     };
@@ -497,7 +497,7 @@ fn the_mock_interview_runs_through_update_with_time_passed_in() {
         })
     ));
     let _ = a.update(Action::Char('3'));
-    let Some(practice::PracticeView::Summary(s)) = &a.practice else {
+    let Some(practice::PracticeView::Summary(s)) = &a.practice.view else {
         panic!("the last grade ends the interview");
     };
     assert_eq!(s.answers.len(), 1);

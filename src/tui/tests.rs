@@ -18,7 +18,7 @@ fn fixture_app() -> App {
 }
 
 fn predict_result(app: &App) -> Option<Result<crate::practice::PredictScore, String>> {
-    match &app.practice {
+    match &app.practice.view {
         Some(PracticeView::Quiz(q)) => match &q.state {
             ItemState::Predict { result, .. } => result.clone(),
             other => panic!("not a prediction: {other:?}"),

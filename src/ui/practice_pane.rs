@@ -75,7 +75,7 @@ impl Widget for &PracticePane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let app = self.app;
-        let Some(view) = &app.practice else {
+        let Some(view) = &app.practice.view else {
             return;
         };
         let page = match view {
@@ -89,15 +89,15 @@ impl Widget for &PracticePane<'_> {
             .border_style(t.border_focused);
         let inner = block.inner(area);
         let title = page.title.clone();
-        let (text, text_area, run) = match app.practice_run.as_ref() {
+        let (text, text_area, run) = match app.practice.shown_run.as_ref() {
             None => (
-                scrolled(page.lines, inner, app.practice_scroll, page.keep),
+                scrolled(page.lines, inner, app.practice.scroll, page.keep),
                 inner,
                 None,
             ),
             Some(run) => {
                 let (text_area, run_area, caption) = split(inner, run, run_caption(run, app, t));
-                let text = scrolled(page.fitted(text_area), text_area, app.practice_scroll, None);
+                let text = scrolled(page.fitted(text_area), text_area, app.practice.scroll, None);
                 (text, text_area, Some((run, caption, run_area)))
             }
         };

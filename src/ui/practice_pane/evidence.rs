@@ -153,7 +153,7 @@ pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line
 
 /// "your guess ▲ 250 ms · measured 300 ms": the answered prediction against the run.
 pub(super) fn predict_guess(app: &App) -> Option<String> {
-    let Some(PracticeView::Quiz(q)) = &app.practice else {
+    let Some(PracticeView::Quiz(q)) = &app.practice.view else {
         return None;
     };
     let ItemState::Predict {
