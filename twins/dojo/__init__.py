@@ -73,23 +73,28 @@ class Gauge:
     """How many of something are in progress, recorded as a series that starts at 0; `max` is
     the most there ever were. `with gauge:` counts the block."""
 
-    __slots__ = ("name", "now", "max")
+    __slots__ = ("name", "now", "max", "_run")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.now = 0
         self.max = 0
-        series(name, 0)
+        # The run it counts in, found once: a gauge is entered and left once per task.
+        self._run = current_recording()
+        if self._run is not None:
+            self._run.set_series(name, 0.0)
 
     def enter(self) -> None:
         self.now += 1
         if self.now > self.max:
             self.max = self.now
-        series(self.name, self.now)
+        if self._run is not None:
+            self._run.set_series(self.name, float(self.now))
 
     def leave(self) -> None:
         self.now = max(self.now - 1, 0)
-        series(self.name, self.now)
+        if self._run is not None:
+            self._run.set_series(self.name, float(self.now))
 
     def __enter__(self) -> Gauge:
         self.enter()

@@ -498,7 +498,8 @@ class TracingLoop(asyncio.SelectorEventLoop):
             return asyncio.Task(coro, loop=loop, **kwargs)
         if _is_plumbing(coro) or (run_.current is not None and _made_by_wait_for()):
             return asyncio.Task(_Through(coro, run_.current, run_), loop=loop, **kwargs)
-        rec = run_.new_record(kwargs.get("name"), run_.current_id())
+        current = run_.current
+        rec = run_.new_record(kwargs.get("name"), current.id if current is not None else None)
         task = asyncio.Task(_Lane(coro, rec, run_), loop=loop, **kwargs)
         if rec.name is None:
             # Python 3.11 and 3.12 name the task after the factory returns.
