@@ -659,6 +659,60 @@ time.sleep(60)
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
+    /// A cancelled run is asked to stop before it is killed: the twin's run is cancelled, so its
+    /// own clean-up (a `TemporaryDirectory`) runs. (A kill at once left the directory behind.)
+    #[test]
+    fn a_cancelled_twin_cleans_up_after_itself() {
+        let Some(py) = test_python() else { return };
+        let parent = tempfile::tempdir().unwrap();
+        let source = r#"
+import asyncio
+import tempfile
+
+import dojo
+
+
+async def main(variant="v", parent=""):
+    with tempfile.TemporaryDirectory(dir=parent):
+        await asyncio.sleep(60)
+
+
+if __name__ == "__main__":
+    dojo.run(main, clock="real")
+"#;
+        let launch = child::Launch {
+            python: &py,
+            twin_file: "cleans-up.py",
+            twin_source: source,
+            args: serde_json::json!({
+                "params": { "parent": parent.path() },
+                "lines": true,
+                "watch_stdin": true,
+            }),
+            deadline: Duration::from_secs(60),
+        };
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stopper = {
+            let cancel = Arc::clone(&cancel);
+            let parent = parent.path().to_owned();
+            std::thread::spawn(move || {
+                let made = (0..1000).any(|_| {
+                    std::thread::sleep(Duration::from_millis(10));
+                    std::fs::read_dir(&parent).is_ok_and(|mut d| d.next().is_some())
+                });
+                cancel.store(true, Ordering::Relaxed);
+                made
+            })
+        };
+        let started = std::time::Instant::now();
+        let out = child::run(&launch, &cancel, &mut |_| {}).unwrap();
+        assert!(stopper.join().unwrap(), "the twin made its directory");
+        assert_eq!(out.ending, child::Ending::Cancelled);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+
     #[test]
     fn mark_lines_point_at_dojo_mark_calls() {
         let gather = twin("gather").unwrap();
