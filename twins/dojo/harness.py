@@ -211,31 +211,24 @@ def _params(name, main, defaults, given, strict):
     return params
 
 
-_KINDS = ((bool, "is true or false"), (int, "is a whole number"), (float, "is a number"),
-          (str, "is text"))
-
-
 def _type_problem(value, default):
     """What `value` should be, if it is not of its default's type; else None."""
     if isinstance(default, bool):
-        return None if isinstance(value, bool) else _KINDS[0][1]
+        return None if isinstance(value, bool) else "is true or false"
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else _KINDS[1][1]
+        return None if number and isinstance(value, int) else "is a whole number"
     if isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return None if ok else _KINDS[2][1]
+        return None if number else "is a number"
     if isinstance(default, str):
-        return None if isinstance(value, str) else _KINDS[3][1]
+        return None if isinstance(value, str) else "is text"
     if isinstance(default, (tuple, list)):
         if not isinstance(value, (list, tuple)):
             return "is a list"
-        if default:
-            for item in value:
-                problem = _type_problem(item, default[0])
-                if problem is not None:
-                    return "is a list whose every item " + problem
-        return None
+        for item in value if default else ():
+            problem = _type_problem(item, default[0])
+            if problem is not None:
+                return "is a list whose every item " + problem
     return None
 
 
@@ -256,7 +249,7 @@ def _exec_twin(twin_file: str, source: str) -> None:
 
 def main(argv: list[str]) -> None:
     """`dojo.py TWIN_FILE ARGS_JSON`: run the twin file as `__main__` with these arguments."""
-    twin_file, args = argv[0], json.loads(argv[1])
+    twin_file, args = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
     _start(args)
     with open(twin_file, encoding="utf-8") as f:
         source = f.read()
