@@ -330,6 +330,47 @@ fn scheduler_conforms() {
     );
 }
 
+/// The test that compares each twin with its tokio demo (the I/O twins' are on the real clock,
+/// below; lazy-futures' allows for Python's warning).
+const CONFORMANCE: &[(&str, fn())] = &[
+    ("gather", gather_conforms),
+    ("event-loop", event_loop_conforms),
+    ("lazy-futures", a_never_awaited_coroutine_warns_in_python),
+    ("spawn-vs-await", spawn_vs_await_conforms),
+    ("semaphore", semaphore_conforms),
+    ("timeouts", timeouts_conform),
+    ("circuit-breaker", circuit_breaker_conforms),
+    ("rate-limiter", rate_limiter_conforms),
+    ("retry-backoff", retry_backoff_conforms),
+    ("blocking", blocking_conforms),
+    ("loop-lag", loop_lag_conforms),
+    ("scheduler", scheduler_conforms),
+    (
+        "graceful-shutdown",
+        graceful_shutdown_conforms_on_the_real_clock,
+    ),
+    ("pipeline", pipeline_conforms_on_the_real_clock),
+    ("chat", chat_conforms_on_the_real_clock),
+];
+
+/// Generated from the twin table: a twin added without a conformance test fails here.
+#[test]
+fn every_twin_in_the_table_has_a_conformance_test() {
+    let listed: Vec<&str> = CONFORMANCE.iter().map(|(demo, _)| *demo).collect();
+    let missing: Vec<&str> = asyncio::twins()
+        .iter()
+        .map(|t| t.demo)
+        .filter(|d| !listed.contains(d))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "twins without a conformance test: {missing:?}"
+    );
+    for demo in listed {
+        assert!(asyncio::twin(demo).is_some(), "{demo} has no twin");
+    }
+}
+
 // ---- where the runtimes differ, each side pinned ---------------------------------------------
 
 /// Names of the tasks with `outcome`, in id order.

@@ -60,4 +60,4 @@ async def main(variant="blocking", tick_ms=100, block_ms=500, ticks=10, block_af
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("blocking", "async-sleep", "spawn-blocking"))

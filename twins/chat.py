@@ -306,4 +306,4 @@ async def main(
 
 
 if __name__ == "__main__":
-    dojo.run(main, clock="real")
+    dojo.run(main, variants=("broadcast",), clock="real")

@@ -140,4 +140,4 @@ async def main(
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("breaker",))

@@ -28,4 +28,4 @@ async def main(variant="current-thread", tasks=3, steps=3, work_ms=20, wait_ms=5
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("current-thread",))

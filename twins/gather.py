@@ -47,4 +47,4 @@ async def main(variant="sequential", latencies_ms=(100, 200, 300)):
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("sequential", "join-all", "join-set"))

@@ -39,4 +39,4 @@ async def main(variant="lazy", delay_ms=200, work_ms=100):
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("lazy",))

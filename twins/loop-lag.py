@@ -57,4 +57,4 @@ async def main(variant="monitor", tick_ms=50, heavy_ms=200, threshold_ms=20, run
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("monitor",))

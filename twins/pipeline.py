@@ -201,4 +201,4 @@ async def main(variant="mpsc", items=24, capacity=4, workers=3, work_ms=30, fail
 
 
 if __name__ == "__main__":
-    dojo.run(main, clock="real")
+    dojo.run(main, variants=("mpsc",), clock="real")

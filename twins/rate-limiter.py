@@ -199,4 +199,4 @@ async def main(
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("sliding-window", "token-bucket", "gcra"))

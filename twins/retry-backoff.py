@@ -83,4 +83,4 @@ async def main(
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("exponential",))

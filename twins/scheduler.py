@@ -76,4 +76,4 @@ async def main(variant="fixed-rate", interval_ms=100, job_ms=30, once_delay_ms=2
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("fixed-rate", "fixed-delay"))

@@ -28,4 +28,4 @@ async def main(variant="fifo", tasks=8, permits=3, work_ms=100):
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("fifo",))

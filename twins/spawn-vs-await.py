@@ -49,4 +49,4 @@ async def main(variant="await", work_ms=300, main_ms=100, abort_after_ms=150):
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("await", "spawn", "abort"))

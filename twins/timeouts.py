@@ -93,4 +93,4 @@ async def main(variant="timeout", latencies_ms=(100, 300, 600), timeout_ms=250):
 
 
 if __name__ == "__main__":
-    dojo.run(main)
+    dojo.run(main, variants=("timeout", "select", "deadline-set"))

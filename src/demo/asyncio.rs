@@ -4,10 +4,11 @@
 //! task names, marks, series and metrics, so the two runtimes can be drawn on one time axis and
 //! compared field by field.
 //!
-//! The twins (`twins/<demo-id>.py`) and the tracer (`twins/dojo.py`) are built into the binary
-//! and written to a private temp dir to run: no code from a lesson file is ever executed. On the
-//! virtual clock the tracer's event loop jumps straight to the next timer, so a run is instant
-//! and exact like tokio's paused clock; on the real clock it is the ordinary loop.
+//! The twins (`twins/<demo-id>.py`) and the tracer (the package `twins/dojo/`) are built into
+//! the binary and handed to the interpreter through its stdin: nothing is written to disk, so
+//! nothing can outlive a run, and no code from a lesson file is ever executed. On the virtual
+//! clock the tracer's event loop jumps straight to the next timer, so a run is instant and exact
+//! like tokio's paused clock; on the real clock it is the ordinary loop.
 //!
 //! ```no_run
 //! use asyncdojo::demo::asyncio::{Python, run_twin};
@@ -20,6 +21,7 @@
 //! }
 //! ```
 
+mod bundle;
 mod catalog;
 mod child;
 mod document;
@@ -32,6 +34,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use catalog::ParamRead;
 pub use python::{MIN_VERSION, PYTHON_ENV, Python, PythonInfo, PythonOrigin, python_required};
 
 use super::runner::{RunError, RunReport, RunRequest, VariantRun};
@@ -92,9 +95,8 @@ pub struct Twin {
     pub source: &'static str,
     /// Every variant of the tokio demo, in the demo's order, with what it is in asyncio.
     pub variants: &'static [TwinVariant],
-    /// An upper bound of one variant's real-clock run, in ms, from the run's parameters (as
-    /// the run document writes them).
-    run_bound: fn(&serde_json::Value) -> f64,
+    /// An upper bound of one variant's real-clock run, in ms, from the run's parameters.
+    run_bound: fn(&catalog::TwinParams<'_>) -> Result<f64, ParamRead>,
 }
 
 /// One variant of the tokio demo, seen from asyncio.
@@ -195,9 +197,11 @@ pub fn twin_source(demo_id: &str) -> Option<&'static str> {
     twin(demo_id).map(|t| t.source)
 }
 
-/// The tracer's own source (`twins/dojo.py`).
+/// The tracer as one file, `dojo.py`: the package `twins/dojo/` with its modules held as text.
+/// Beside a twin, `python3 gather.py` imports it as the package; `python3 dojo.py TWIN ARGS`
+/// runs a twin file under it.
 pub fn tracer_source() -> &'static str {
-    catalog::DOJO
+    bundle::tracer()
 }
 
 /// How long a virtual-clock run may take before it is taken for hung: virtual runs are instant
@@ -236,8 +240,8 @@ pub enum AsyncioError {
         MIN_VERSION.0, MIN_VERSION.1
     )]
     PythonBroken { python: String, reason: String },
-    #[error("cannot prepare the private directory the twin runs from: {0}")]
-    TempDir(#[source] std::io::Error),
+    #[error("{0} (a bug in asyncdojo: please report it)")]
+    Params(#[from] ParamRead),
     #[error("cannot watch the Python process: {0}")]
     Spawn(#[source] std::io::Error),
 }
@@ -401,11 +405,13 @@ fn run_with(
     on_line: &mut dyn FnMut(&str),
 ) -> Result<TwinReport, AsyncioError> {
     let (twin, variants) = plan(req)?;
-    let params = serde_json::to_value(&req.params).unwrap_or_default();
+    // Checked on every clock, so a wrong table entry fails the first run of its twin.
+    let real_bound = twin.real_run_bound(&req.params, variants.len())?;
     let deadline = match req.clock {
         Clock::Virtual => VIRTUAL_DEADLINE,
-        Clock::Real => twin.real_run_bound(&params, variants.len()) + REAL_MARGIN,
+        Clock::Real => real_bound + REAL_MARGIN,
     };
+    let params = serde_json::to_value(&req.params).unwrap_or_default();
     let args = serde_json::json!({
         "demo": twin.demo,
         "variants": variants,
@@ -413,6 +419,9 @@ fn run_with(
         "clock": req.clock.name(),
         "lines": true,
         "watch_stdin": true,
+        // Every parameter of the demo is given: one the twin takes but is not given is a name
+        // that differs between the two, an error rather than a silent default.
+        "strict": true,
     });
     let launch = child::Launch {
         python,
@@ -430,10 +439,12 @@ fn run_with(
             });
         }
         // Refused before running a line of ours (Python 2 does not know `-I`): not a Python
-        // the twins can use. A traceback means ours ran and failed: that is the run's error.
+        // the twins can use. A traceback means ours ran and failed, and a line from the harness
+        // means it refused the arguments: that is the run's error.
         if let child::Ending::Exited(status) = out.ending
             && !status.success()
             && !out.stderr.contains("Traceback")
+            && !out.stderr.lines().any(|l| l.starts_with(HARNESS_SAYS))
         {
             return Err(AsyncioError::PythonBroken {
                 python: python.describe(),
@@ -491,6 +502,10 @@ fn run_with(
     })
 }
 
+/// How the twin harness starts a line saying why it refused to run (an unknown variant or
+/// parameter), before exiting with status 2.
+const HARNESS_SAYS: &str = "dojo: ";
+
 /// The tracer's version check writes `ASYNCDOJO_PYTHON_TOO_OLD <version>` before anything else.
 fn too_old(stderr: &str) -> Option<String> {
     stderr.lines().find_map(|l| {
@@ -522,14 +537,21 @@ mod tests {
             let spec = demo.spec();
             let names: Vec<&str> = twin.variants.iter().map(|v| v.name).collect();
             assert_eq!(names, spec.variant_names(), "{}", twin.demo);
-            // Twins of real-clock-only demos default to the real clock when run by hand.
-            let run_line = if spec.clocks().contains(&Clock::Virtual) {
-                "dojo.run(main)"
-            } else {
-                "dojo.run(main, clock=\"real\")"
+            // Each twin declares the variants it runs (the harness refuses any other); twins of
+            // real-clock-only demos default to the real clock when run by hand.
+            let names: Vec<String> = twin.runnable().map(|v| format!("\"{}\"", v.name)).collect();
+            let variants = match names.as_slice() {
+                [one] => format!("({one},)"),
+                many => format!("({})", many.join(", ")),
             };
+            let clock = if spec.clocks().contains(&Clock::Virtual) {
+                ""
+            } else {
+                ", clock=\"real\""
+            };
+            let run_line = format!("    dojo.run(main, variants={variants}{clock})\n");
             assert!(
-                twin.source.contains(run_line),
+                twin.source.ends_with(&run_line),
                 "{} does not end with {run_line}",
                 twin.file
             );
@@ -640,6 +662,60 @@ time.sleep(60)
         stopper.join().unwrap();
         assert_eq!(out.ending, child::Ending::Cancelled);
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    /// A cancelled run is asked to stop before it is killed: the twin's run is cancelled, so its
+    /// own clean-up (a `TemporaryDirectory`) runs. (A kill at once left the directory behind.)
+    #[test]
+    fn a_cancelled_twin_cleans_up_after_itself() {
+        let Some(py) = test_python() else { return };
+        let parent = tempfile::tempdir().unwrap();
+        let source = r#"
+import asyncio
+import tempfile
+
+import dojo
+
+
+async def main(variant="v", parent=""):
+    with tempfile.TemporaryDirectory(dir=parent):
+        await asyncio.sleep(60)
+
+
+if __name__ == "__main__":
+    dojo.run(main, clock="real")
+"#;
+        let launch = child::Launch {
+            python: &py,
+            twin_file: "cleans-up.py",
+            twin_source: source,
+            args: serde_json::json!({
+                "params": { "parent": parent.path() },
+                "lines": true,
+                "watch_stdin": true,
+            }),
+            deadline: Duration::from_secs(60),
+        };
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stopper = {
+            let cancel = Arc::clone(&cancel);
+            let parent = parent.path().to_owned();
+            std::thread::spawn(move || {
+                let made = (0..1000).any(|_| {
+                    std::thread::sleep(Duration::from_millis(10));
+                    std::fs::read_dir(&parent).is_ok_and(|mut d| d.next().is_some())
+                });
+                cancel.store(true, Ordering::Relaxed);
+                made
+            })
+        };
+        let started = std::time::Instant::now();
+        let out = child::run(&launch, &cancel, &mut |_| {}).unwrap();
+        assert!(stopper.join().unwrap(), "the twin made its directory");
+        assert_eq!(out.ending, child::Ending::Cancelled);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
     }
 
     #[test]

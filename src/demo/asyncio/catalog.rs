@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use super::Mapping::{Analogue, Missing, Same};
 use super::{Twin, TwinVariant};
-
-/// The tracer every twin runs under.
-pub(super) const DOJO: &str = include_str!("../../../twins/dojo.py");
+use crate::demo::params::{ParamVal, Params};
 
 /// A variant that is the same program on asyncio: its name, the short asyncio name it goes by in
 /// an asyncio run's labels (`join-all (gather)`; the variant's own name where asyncio has none of
@@ -38,7 +36,7 @@ pub(super) static TWINS: &[Twin] = &[
                 "asyncio.TaskGroup with a named task per request",
             ),
         ],
-        run_bound: |p| sum(p, "latencies_ms"),
+        run_bound: |p| p.sum("latencies_ms"),
     },
     Twin {
         demo: "event-loop",
@@ -59,8 +57,8 @@ pub(super) static TWINS: &[Twin] = &[
             },
         ],
         run_bound: |p| {
-            let (tasks, steps) = (num(p, "tasks"), num(p, "steps"));
-            tasks * steps * num(p, "work_ms") + steps * num(p, "wait_ms")
+            let (tasks, steps) = (p.num("tasks")?, p.num("steps")?);
+            Ok(tasks * steps * p.num("work_ms")? + steps * p.num("wait_ms")?)
         },
     },
     Twin {
@@ -72,7 +70,7 @@ pub(super) static TWINS: &[Twin] = &[
             "coroutine objects",
             "three coroutine objects: awaited at once, awaited later, never awaited",
         )],
-        run_bound: |p| num(p, "delay_ms") + 2.0 * num(p, "work_ms"),
+        run_bound: |p| Ok(p.num("delay_ms")? + 2.0 * p.num("work_ms")?),
     },
     Twin {
         demo: "spawn-vs-await",
@@ -91,7 +89,7 @@ pub(super) static TWINS: &[Twin] = &[
             ),
             same("abort", "Task.cancel", "Task.cancel(), then await the task"),
         ],
-        run_bound: |p| num(p, "work_ms") + num(p, "main_ms") + num(p, "abort_after_ms"),
+        run_bound: |p| Ok(p.num("work_ms")? + p.num("main_ms")? + p.num("abort_after_ms")?),
     },
     Twin {
         demo: "semaphore",
@@ -102,7 +100,7 @@ pub(super) static TWINS: &[Twin] = &[
             "Semaphore",
             "asyncio.Semaphore in a TaskGroup",
         )],
-        run_bound: |p| num(p, "tasks") * num(p, "work_ms"),
+        run_bound: |p| Ok(p.num("tasks")? * p.num("work_ms")?),
     },
     Twin {
         demo: "timeouts",
@@ -125,7 +123,7 @@ pub(super) static TWINS: &[Twin] = &[
                 "asyncio.as_completed(timeout=...), then cancel what is left",
             ),
         ],
-        run_bound: |p| max(p, "latencies_ms") + num(p, "timeout_ms"),
+        run_bound: |p| Ok(p.max("latencies_ms")? + p.num("timeout_ms")?),
     },
     Twin {
         demo: "circuit-breaker",
@@ -138,11 +136,12 @@ pub(super) static TWINS: &[Twin] = &[
         )],
         run_bound: |p| {
             // The latest scripted call's start plus its length, or the random calls' span.
-            let scripted = texts(p, "calls")
+            let scripted = p
+                .texts("calls")?
                 .iter()
                 .map(|c| c.split(':').filter_map(|n| n.parse::<f64>().ok()).sum())
                 .fold(0.0, f64::max);
-            scripted + 100.0 * num(p, "random_calls")
+            Ok(scripted + 100.0 * p.num("random_calls")?)
         },
     },
     Twin {
@@ -166,7 +165,7 @@ pub(super) static TWINS: &[Twin] = &[
                 "one theoretical arrival time, behind a FIFO asyncio.Lock",
             ),
         ],
-        run_bound: |p| num(p, "requests") * (num(p, "arrival_gap_ms") + num(p, "window_ms")),
+        run_bound: |p| Ok(p.num("requests")? * (p.num("arrival_gap_ms")? + p.num("window_ms")?)),
     },
     Twin {
         demo: "retry-backoff",
@@ -179,13 +178,13 @@ pub(super) static TWINS: &[Twin] = &[
         )],
         run_bound: |p| {
             // Every attempt ends by its timeout; a hanging one takes all of it.
-            let limit = num(p, "attempt_timeout_ms");
-            let attempt = if num(p, "hangs") > 0.0 {
+            let (limit, op) = (p.num("attempt_timeout_ms")?, p.num("op_ms")?);
+            let attempt = if p.num("hangs")? > 0.0 {
                 limit
             } else {
-                num(p, "op_ms").min(limit)
+                op.min(limit)
             };
-            num(p, "max_attempts") * (attempt + num(p, "max_delay_ms"))
+            Ok(p.num("max_attempts")? * (attempt + p.num("max_delay_ms")?))
         },
     },
     Twin {
@@ -212,7 +211,7 @@ pub(super) static TWINS: &[Twin] = &[
                 },
             },
         ],
-        run_bound: |p| num(p, "ticks") * num(p, "tick_ms") + num(p, "block_ms"),
+        run_bound: |p| Ok(p.num("ticks")? * p.num("tick_ms")? + p.num("block_ms")?),
     },
     Twin {
         demo: "loop-lag",
@@ -223,7 +222,7 @@ pub(super) static TWINS: &[Twin] = &[
             "monitor",
             "a lag monitor task and a heavy task on one event loop",
         )],
-        run_bound: |p| num(p, "run_ms") + num(p, "heavy_ms") + num(p, "tick_ms"),
+        run_bound: |p| Ok(p.num("run_ms")? + p.num("heavy_ms")? + p.num("tick_ms")?),
     },
     Twin {
         demo: "scheduler",
@@ -241,7 +240,7 @@ pub(super) static TWINS: &[Twin] = &[
                 "run, then asyncio.sleep(interval)",
             ),
         ],
-        run_bound: |p| num(p, "cancel_at_ms") + num(p, "job_ms"),
+        run_bound: |p| Ok(p.num("cancel_at_ms")? + p.num("job_ms")?),
     },
     Twin {
         demo: "graceful-shutdown",
@@ -253,7 +252,9 @@ pub(super) static TWINS: &[Twin] = &[
             "an asyncio.Event as the signal, start_server, asyncio.wait(timeout=grace) then \
              cancel (real clock)",
         )],
-        run_bound: |p| num(p, "shutdown_at_ms") + num(p, "grace_ms") + num(p, "flush_every_ms"),
+        run_bound: |p| {
+            Ok(p.num("shutdown_at_ms")? + p.num("grace_ms")? + p.num("flush_every_ms")?)
+        },
     },
     Twin {
         demo: "pipeline",
@@ -265,7 +266,7 @@ pub(super) static TWINS: &[Twin] = &[
             "asyncio.Queue(maxsize=capacity) shared by the workers, a None per worker to end \
              (real clock)",
         )],
-        run_bound: |p| num(p, "items") * num(p, "work_ms"),
+        run_bound: |p| Ok(p.num("items")? * p.num("work_ms")?),
     },
     Twin {
         demo: "chat",
@@ -280,52 +281,170 @@ pub(super) static TWINS: &[Twin] = &[
         )],
         // Each client's reads time out after 10 s of silence.
         run_bound: |p| {
-            num(p, "messages") * (num(p, "send_every_ms") + num(p, "slow_read_ms")) + 10_000.0
+            Ok(p.num("messages")? * (p.num("send_every_ms")? + p.num("slow_read_ms")?) + 10_000.0)
         },
     },
 ];
 
-fn get<'a>(p: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
-    p.get(name)
+/// A run's parameters as a twin's run bound reads them: by name and kind. A name the demo does
+/// not have, or a value of another kind, is an error rather than 0, so a typo cannot silently
+/// shorten a deadline.
+pub(super) struct TwinParams<'a> {
+    demo: &'static str,
+    params: &'a Params,
 }
 
-/// A number parameter, in its own unit (ms for durations); 0 when absent.
-fn num(p: &serde_json::Value, name: &str) -> f64 {
-    get(p, name)
-        .and_then(serde_json::Value::as_f64)
-        .unwrap_or(0.0)
+/// A parameter a twin's entry in the table reads wrongly: a bug in asyncdojo's twin table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamRead {
+    #[error(
+        "the asyncio twin of `{demo}` reads parameter `{name}`, which the demo does not have \
+         (its parameters: {known})"
+    )]
+    Missing {
+        demo: &'static str,
+        name: &'static str,
+        known: String,
+    },
+    #[error("the asyncio twin of `{demo}` reads parameter `{name}` as {wanted}, but it is {found}")]
+    Mistyped {
+        demo: &'static str,
+        name: &'static str,
+        wanted: &'static str,
+        found: &'static str,
+    },
 }
 
-fn list(p: &serde_json::Value, name: &str) -> Vec<f64> {
-    get(p, name)
-        .and_then(serde_json::Value::as_array)
-        .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
-        .unwrap_or_default()
-}
+impl<'a> TwinParams<'a> {
+    pub(super) fn new(demo: &'static str, params: &'a Params) -> TwinParams<'a> {
+        TwinParams { demo, params }
+    }
 
-fn texts(p: &serde_json::Value, name: &str) -> Vec<String> {
-    get(p, name)
-        .and_then(serde_json::Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
+    fn get(&self, name: &'static str) -> Result<&'a ParamVal, ParamRead> {
+        self.params.get(name).ok_or_else(|| ParamRead::Missing {
+            demo: self.demo,
+            name,
+            known: self
+                .params
+                .iter()
+                .map(|(n, _)| n)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
-        .unwrap_or_default()
-}
+    }
 
-fn sum(p: &serde_json::Value, name: &str) -> f64 {
-    list(p, name).iter().sum()
-}
+    fn mistyped(&self, name: &'static str, wanted: &'static str, v: &ParamVal) -> ParamRead {
+        ParamRead::Mistyped {
+            demo: self.demo,
+            name,
+            wanted,
+            found: match v {
+                ParamVal::Int(_) => "a whole number",
+                ParamVal::Ms(_) => "a duration",
+                ParamVal::MsList(_) => "a list of durations",
+                ParamVal::Text(_) => "text",
+                ParamVal::TextList(_) => "a list of text",
+            },
+        }
+    }
 
-fn max(p: &serde_json::Value, name: &str) -> f64 {
-    list(p, name).into_iter().fold(0.0, f64::max)
+    /// A whole number or a duration (in ms), as a number.
+    pub(super) fn num(&self, name: &'static str) -> Result<f64, ParamRead> {
+        match self.get(name)? {
+            ParamVal::Int(n) => Ok(*n as f64),
+            ParamVal::Ms(n) => Ok(*n as f64),
+            other => Err(self.mistyped(name, "a number", other)),
+        }
+    }
+
+    /// A list of durations, in ms.
+    pub(super) fn ms_list(&self, name: &'static str) -> Result<&'a [u64], ParamRead> {
+        match self.get(name)? {
+            ParamVal::MsList(v) => Ok(v),
+            other => Err(self.mistyped(name, "a list of durations", other)),
+        }
+    }
+
+    pub(super) fn texts(&self, name: &'static str) -> Result<&'a [String], ParamRead> {
+        match self.get(name)? {
+            ParamVal::TextList(v) => Ok(v),
+            other => Err(self.mistyped(name, "a list of text", other)),
+        }
+    }
+
+    fn sum(&self, name: &'static str) -> Result<f64, ParamRead> {
+        Ok(self.ms_list(name)?.iter().map(|&n| n as f64).sum())
+    }
+
+    fn max(&self, name: &'static str) -> Result<f64, ParamRead> {
+        Ok(self
+            .ms_list(name)?
+            .iter()
+            .map(|&n| n as f64)
+            .fold(0.0, f64::max))
+    }
 }
 
 impl Twin {
     /// How long a real-clock run of every variant may take at most, before the margin.
-    pub(super) fn real_run_bound(&self, params: &serde_json::Value, variants: usize) -> Duration {
-        let ms = (self.run_bound)(params).max(0.0) * variants.max(1) as f64;
-        Duration::from_secs_f64((ms / 1000.0).min(24.0 * 3600.0))
+    pub(super) fn real_run_bound(
+        &self,
+        params: &Params,
+        variants: usize,
+    ) -> Result<Duration, ParamRead> {
+        let ms = (self.run_bound)(&TwinParams::new(self.demo, params))?;
+        let ms = ms.max(0.0) * variants.max(1) as f64;
+        Ok(Duration::from_secs_f64((ms / 1000.0).min(24.0 * 3600.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::find;
+
+    /// Every name a twin's bound reads is one of its demo's parameters, of the kind it reads.
+    #[test]
+    fn every_bound_reads_its_demos_parameters() {
+        for twin in TWINS {
+            let spec = find(twin.demo).expect("a demo").spec();
+            let bound = twin.real_run_bound(&Params::defaults(spec), 1);
+            assert!(bound.is_ok(), "{}: {}", twin.demo, bound.unwrap_err());
+        }
+    }
+
+    #[test]
+    fn a_misspelt_or_mistyped_parameter_is_an_error_naming_it() {
+        let spec = find("gather").expect("gather").spec();
+        let params = Params::defaults(spec);
+        let p = TwinParams::new("gather", &params);
+        let err = p.sum("latencies_mss").unwrap_err();
+        assert!(matches!(
+            err,
+            ParamRead::Missing {
+                name: "latencies_mss",
+                ..
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            "the asyncio twin of `gather` reads parameter `latencies_mss`, which the demo does \
+             not have (its parameters: latencies_ms)"
+        );
+        let err = p.num("latencies_ms").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the asyncio twin of `gather` reads parameter `latencies_ms` as a number, but it is \
+             a list of durations"
+        );
+        assert_eq!(p.sum("latencies_ms"), Ok(600.0));
+        // A table entry with a typo fails the run's bound instead of bounding it at 0 ms.
+        let typo = Twin {
+            run_bound: |p| Ok(p.sum("latencies_ms")? + p.num("timeout_sm")?),
+            ..TWINS[0]
+        };
+        assert_eq!(typo.demo, "gather");
+        let err = typo.real_run_bound(&params, 1).unwrap_err();
+        assert!(err.to_string().contains("`timeout_sm`"), "{err}");
     }
 }

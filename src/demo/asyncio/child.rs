@@ -1,18 +1,23 @@
-//! Running the interpreter on a twin: a private temp dir holding the tracer and the twin (built
-//! into the binary: nothing from a lesson file is ever executed), a deadline, and nothing left
+//! Running the interpreter on a twin: the tracer and the twin (built into the binary: nothing
+//! from a lesson file is ever executed) go to the interpreter through its stdin, so no file is
+//! written and none can be left behind however asyncdojo ends; a deadline; and nothing left
 //! running afterwards.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::python::Python;
-use super::{AsyncioError, catalog};
+use super::{AsyncioError, bundle};
 
 /// Keep this much of the interpreter's stderr (its end, where the traceback is).
 const STDERR_KEEP: usize = 8 * 1024;
+
+/// How long a twin asked to stop (its stdin closed) has to cancel its run and clean up after
+/// itself before its process group is killed. The tracer gives itself a little less.
+const STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// What to run.
 pub(super) struct Launch<'a> {
@@ -27,9 +32,9 @@ pub(super) struct Launch<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Ending {
     Exited(ExitStatus),
-    /// Killed at the deadline.
+    /// Stopped at the deadline.
     Deadline(Duration),
-    /// Killed because the caller cancelled the run.
+    /// Stopped because the caller cancelled the run.
     Cancelled,
 }
 
@@ -47,22 +52,16 @@ pub(super) fn run(
     cancel: &AtomicBool,
     on_line: &mut dyn FnMut(&str),
 ) -> Result<Output, AsyncioError> {
-    let dir = tempfile::Builder::new()
-        .prefix("asyncdojo-twin-")
-        .tempdir()
-        .map_err(AsyncioError::TempDir)?;
-    let dojo = dir.path().join("dojo.py");
-    let twin = dir.path().join(launch.twin_file);
-    std::fs::write(&dojo, catalog::DOJO).map_err(AsyncioError::TempDir)?;
-    std::fs::write(&twin, launch.twin_source).map_err(AsyncioError::TempDir)?;
-
+    let tracer = bundle::tracer();
     let mut cmd = launch.python.command();
-    cmd.arg(&dojo)
-        .arg(&twin)
+    cmd.arg("-c")
+        .arg(bundle::BOOT)
+        .arg(tracer.len().to_string())
+        .arg(launch.twin_source.len().to_string())
+        .arg(launch.twin_file)
         .arg(launch.args.to_string())
-        .current_dir(dir.path())
-        // Held open until the end: the tracer exits when it sees this pipe close, so even a
-        // killed asyncdojo leaves no interpreter behind.
+        // Carries the tracer and the twin, then is held open until the end: the tracer exits
+        // when it sees this pipe close, so even a killed asyncdojo leaves no interpreter behind.
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -73,7 +72,26 @@ pub(super) fn run(
         cmd.process_group(0);
     }
     let mut child = cmd.spawn().map_err(|e| launch.python.cannot_start(&e))?;
-    let stdin = child.stdin.take();
+    // Dropping `hold_stdin` lets the writer close the pipe.
+    let (hold_stdin, released) = mpsc::channel::<()>();
+    if let Some(mut stdin) = child.stdin.take() {
+        let twin = launch.twin_source.to_owned();
+        std::thread::Builder::new()
+            .name("twin-stdin".into())
+            .spawn(move || {
+                // On its own thread: a large twin fills the pipe until Python reads it. A Python
+                // that refuses to start (one too old for `-I`) closes the pipe: nothing to do.
+                let sent = stdin
+                    .write_all(tracer.as_bytes())
+                    .and_then(|()| stdin.write_all(twin.as_bytes()))
+                    .and_then(|()| stdin.flush());
+                if sent.is_ok() {
+                    let _ = released.recv();
+                }
+            })
+            .map_err(AsyncioError::Spawn)?;
+    }
+    let mut hold_stdin = Some(hold_stdin);
     let (line_tx, line_rx) = mpsc::channel::<String>();
     if let Some(stdout) = child.stdout.take() {
         std::thread::Builder::new()
@@ -111,21 +129,34 @@ pub(super) fn run(
 
     let started = Instant::now();
     let mut lines = Vec::new();
+    let mut seen = |line: String, lines: &mut Vec<String>| {
+        on_line(&line);
+        lines.push(line);
+    };
     let ending = loop {
-        if cancel.load(Ordering::Relaxed) {
+        let stop_for = if cancel.load(Ordering::Relaxed) {
+            Some(Ending::Cancelled)
+        } else if started.elapsed() >= launch.deadline {
+            Some(Ending::Deadline(launch.deadline))
+        } else {
+            None
+        };
+        if let Some(why) = stop_for {
+            // Closing stdin asks the tracer to cancel the run: the twin's own clean-up runs
+            // (its temporary directory is removed). Then whatever is left is killed.
+            drop(hold_stdin.take());
+            let until = Instant::now() + STOP_GRACE;
+            while let Ok(line) =
+                line_rx.recv_timeout(until.saturating_duration_since(Instant::now()))
+            {
+                seen(line, &mut lines);
+            }
             kill_group(&mut child);
-            break Ending::Cancelled;
+            break why;
         }
         let left = launch.deadline.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            kill_group(&mut child);
-            break Ending::Deadline(launch.deadline);
-        }
         match line_rx.recv_timeout(left.min(Duration::from_millis(20))) {
-            Ok(line) => {
-                on_line(&line);
-                lines.push(line);
-            }
+            Ok(line) => seen(line, &mut lines),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             // stdout closed: the interpreter is exiting.
             Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -138,7 +169,7 @@ pub(super) fn run(
             }
         }
     };
-    drop(stdin);
+    drop(hold_stdin);
     // Reap it (after a kill too), so no zombie is left.
     let status = child.wait().map_err(AsyncioError::Spawn)?;
     let ending = match ending {
@@ -150,7 +181,6 @@ pub(super) fn run(
         .recv_timeout(Duration::from_millis(500))
         .unwrap_or_default();
     let stderr = tail(&String::from_utf8_lossy(&raw));
-    drop(dir);
     Ok(Output {
         lines,
         stderr,

@@ -1,49 +1,31 @@
-"""dojo: the asyncdojo tracer for asyncio twins. Standard library only, Python 3.11 or later.
+"""The tracer's core: clocks, lanes, the task factory and the one event loop that records a run.
 
-A twin is an ordinary asyncio program whose `main(variant, **params)` runs one variant of a demo.
-`dojo.run(main)` runs it once per variant and writes the run document asyncdojo draws: every Task
-(created, parent, name, each step as a poll, how it ended), marks, series and metrics.
+A `TracingLoop` is an ordinary selector event loop that owns everything one run records: every
+Task (created, parent, name, each step as a poll, how it ended), marks, series and metrics. On the
+virtual clock its `time()` is virtual and it jumps straight to the next timer; on the real clock it
+is the wall clock. Nothing here knows about twins, variants or command lines: a harness (the twin
+harness in `dojo.harness`, or one that traces a learner's own script) builds on `trace()`.
 
-    python3 gather.py                                   # the defaults of main's signature
-    python3 gather.py '{"variants": ["join-all"], "params": {"latencies_ms": [5, 10]}}'
-
-What a twin uses: `dojo.lane(name, coro)` gives a coroutine awaited in place a lane of its own;
-`dojo.mark(label)`, `dojo.gauge(name)`, `dojo.series(name, value)`, `dojo.metric(name, value)`;
-`dojo.block(ms)` holds the thread as `time.sleep` does. On the virtual clock (the default) the
-event loop jumps straight to the next timer, so a run is instant, exact and repeatable.
+Standard library only, Python 3.11 or later.
 """
 
+from __future__ import annotations
+
+import asyncio
+import collections.abc
+import functools
+import math
+import os
+import selectors
 import sys
-
-# This file keeps to syntax Python 3.6 can parse, so on an older interpreter this check runs and
-# says so in one line (the twins themselves are compiled only after it).
-if sys.version_info < (3, 11):
-    sys.stderr.write(
-        "ASYNCDOJO_PYTHON_TOO_OLD %s\n" % sys.version.split()[0]
-        + "the asyncio twins need Python 3.11 or later; this is Python %s (%s)\n"
-        % (sys.version.split()[0], sys.executable)
-    )
-    sys.exit(3)
-
-# Twins never use TLS: leaving `ssl` out (asyncio supports its absence) starts the tracer ~20 ms
-# sooner.
-sys.modules.setdefault("ssl", None)
-
-import asyncio  # noqa: E402
-import collections.abc  # noqa: E402
-import functools  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import selectors  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-import warnings  # noqa: E402
+import threading
+import time
+import traceback
+import warnings
 
 __all__ = [
-    "Cancelled", "Gauge", "Rejected", "SplitMix64", "block", "gauge", "lane", "mark", "metric",
-    "polls", "run", "series",
+    "Cancelled", "ParentWatch", "Recording", "Rejected", "TracingLoop", "VirtualClock",
+    "capture_warnings", "current_loop", "current_recording", "outcome_of", "trace",
 ]
 
 
@@ -63,27 +45,27 @@ class Cancelled(Exception):
 # Clocks
 
 
-def _ns_to_ms(ns):
+def ns_to_ms(ns: int) -> float:
     """Exactly as Rust's `Duration::from_nanos(ns).as_secs_f64() * 1000.0`."""
     secs, nanos = divmod(ns, 1_000_000_000)
     return (float(secs) + float(nanos) / 1e9) * 1000.0
 
 
-class _VirtualClock:
+class VirtualClock:
     """Whole nanoseconds since the start of the run; milliseconds computed the way Rust's
     `Duration::as_secs_f64() * 1000` does, so both runtimes print the very same numbers."""
 
     __slots__ = ("ns", "s")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ns = 0
         self.s = 0.0
 
-    def advance_ns(self, ns):
+    def advance_ns(self, ns: int) -> None:
         self.ns += ns
         self.s = self.ns / 1e9
 
-    def wait(self, timeout):
+    def wait(self, timeout: float) -> None:
         """Nothing is ready and the next timer is `timeout` seconds away: go there at once.
         Like the platform selectors (epoll waits in whole milliseconds) and tokio's timer wheel,
         a wait ends on a whole millisecond, rounded up."""
@@ -97,11 +79,15 @@ class _VirtualClock:
             self.s += timeout
 
 
+# The thread that watches asyncdojo (see `ParentWatch`): the tracer's own, never the program's.
+WATCHER_THREAD = "dojo-parent-watch"
+
+
 class _VirtualSelector(selectors.DefaultSelector):
     """Polls the real file descriptors without waiting; when none is ready and the loop would
     wait for a timer, moves the virtual clock to that timer instead of sleeping."""
 
-    def __init__(self, clock):
+    def __init__(self, clock: VirtualClock) -> None:
         super().__init__()
         self._clock = clock
 
@@ -112,7 +98,7 @@ class _VirtualSelector(selectors.DefaultSelector):
         if timeout is None:
             # No timer at all: only I/O or another thread can wake the loop. With neither (only
             # the loop's own wake-up pipe registered, no thread but ours), nothing ever will.
-            others = [t for t in threading.enumerate() if t.name != _WATCHER]
+            others = [t for t in threading.enumerate() if t.name != WATCHER_THREAD]
             if len(self.get_map()) <= 1 and len(others) <= 1:
                 raise RuntimeError(
                     "deadlock: every task is waiting and no timer is set, so nothing can wake them"
@@ -120,33 +106,6 @@ class _VirtualSelector(selectors.DefaultSelector):
             return super().select(None)
         self._clock.wait(timeout)
         return []
-
-
-class _VirtualLoop(asyncio.SelectorEventLoop):
-    """An ordinary selector event loop whose `time()` is the virtual clock."""
-
-    def __init__(self, clock):
-        super().__init__(_VirtualSelector(clock))
-        self._virtual = clock
-        # Timers due at the same instant fire in the order they were set, as they do on the wall
-        # clock (where a later timer always has a later deadline); see `call_at`.
-        self._next_free = {}
-
-    def time(self):
-        return self._virtual.s
-
-    def call_at(self, when, callback, *args, context=None):
-        # The loop's timer heap does not keep insertion order among equal deadlines; a timer set
-        # for an instant that already has one is moved one float step later (far below a
-        # nanosecond), so ties fire first come, first served.
-        free = self._next_free
-        at = free.get(when, when)
-        free[when] = math.nextafter(at, math.inf)
-        if len(free) > 4096:
-            now = self._virtual.s
-            for k in [k for k in free if k < now]:
-                del free[k]
-        return super().call_at(at, callback, *args, context=context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,7 +133,7 @@ class _Record:
         return self.name if self.name is not None else "task %d" % self.id
 
 
-def _outcome_of(exc):
+def outcome_of(exc: BaseException) -> tuple[str, str]:
     """How a step that raised ends the task: (outcome, detail)."""
     if isinstance(exc, StopIteration):
         return "ok", _detail(exc.value)
@@ -199,24 +158,25 @@ def _detail(value):
     return value if isinstance(value, str) else str(value)
 
 
-class _Run:
-    """Everything one variant's run records. Polls keep the clock's raw readings (cheap to take);
-    they become milliseconds when the document is written."""
+class Recording:
+    """Everything one run records. Polls keep the clock's raw readings (cheap to take); they
+    become milliseconds when the document is written. `program_files` are the files whose
+    lines marks and warnings point at: the program being traced, not the tracer or asyncio."""
 
     __slots__ = (
-        "tasks", "marks", "series", "metrics", "now_ms", "current", "recording", "twin_file",
+        "tasks", "marks", "series", "metrics", "now_ms", "current", "active", "program_files",
         "raw", "to_ms", "pairs",
     )
 
-    def __init__(self, clock, twin_file):
-        self.tasks = []
-        self.marks = []
-        self.series = {}
-        self.metrics = {}
+    def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
+        self.tasks: list[_Record] = []
+        self.marks: list[dict] = []
+        self.series: dict[str, list] = {}
+        self.metrics: dict[str, object] = {}
         self.now_ms = 0.0
-        self.current = None  # the record of the lane being stepped
-        self.recording = True
-        self.twin_file = twin_file
+        self.current: _Record | None = None  # the record of the lane being stepped
+        self.active = True  # False once the run is over: the loop's own shutdown gets no lanes
+        self.program_files = program_files
         if clock is None:
             t0 = time.monotonic_ns()
             self.raw = time.monotonic_ns
@@ -227,7 +187,7 @@ class _Run:
 
         else:
             self.raw = functools.partial(getattr, clock, "ns")
-            self.to_ms = _ns_to_ms
+            self.to_ms = ns_to_ms
             # A virtual run has few distinct instants: convert each once.
             known = {}
 
@@ -235,15 +195,15 @@ class _Run:
                 ms = [known.get(ns) for ns in flat]
                 for i, v in enumerate(ms):
                     if v is None:
-                        ms[i] = known[flat[i]] = _ns_to_ms(flat[i])
+                        ms[i] = known[flat[i]] = ns_to_ms(flat[i])
                 return list(zip(ms[::2], ms[1::2]))
 
         self.pairs = pairs
 
-    def now(self):
+    def now(self) -> float:
         return self.to_ms(self.raw())
 
-    def stamp(self):
+    def stamp(self) -> float:
         t = self.now()
         if t < self.now_ms:
             t = self.now_ms
@@ -262,11 +222,14 @@ class _Run:
             rec.detail = detail
             rec.resolved_name()
 
-    def mark(self, label, line):
-        task = self.current.id if self.current is not None else None
-        self.marks.append({"t_ms": self.stamp(), "task": task, "label": label, "line": line})
+    def current_id(self) -> int | None:
+        return self.current.id if self.current is not None else None
 
-    def set_series(self, name, value):
+    def mark(self, label: str, line: int | None) -> None:
+        self.marks.append({"t_ms": self.stamp(), "task": self.current_id(), "label": label,
+                           "line": line})
+
+    def set_series(self, name: str, value: float | str) -> None:
         # The same rules as the Rust recorder: one value per instant, no repeated values.
         t = self.stamp()
         points = self.series.setdefault(name, [])
@@ -279,16 +242,30 @@ class _Run:
             return
         points.append([t, value])
 
+    def polls_of(self, name: str) -> int:
+        return sum(len(r.polls) // 2 for r in self.tasks if r.resolved_name() == name)
+
+    def caller_line(self, depth: int) -> int | None:
+        """The line of the innermost program frame at or above `depth` frames up from the
+        caller of this method."""
+        frame = sys._getframe(depth + 1)
+        files = self.program_files
+        while frame is not None:
+            if frame.f_code.co_filename in files:
+                return frame.f_lineno
+            frame = frame.f_back
+        return None
+
     def loop_exception(self, loop, context):
         """Problems the loop would log ("Task exception was never retrieved", "Task was destroyed
         but it is pending!") become marks on the timeline instead of text on stderr."""
         message = context.get("message") or "event loop error"
         exc = context.get("exception")
         if exc is not None:
-            message = "%s: %s" % (message, _outcome_of(exc)[1])
+            message = "%s: %s" % (message, outcome_of(exc)[1])
         self.mark(message, None)
 
-    def document(self, variant, total_ms, error):
+    def document(self, variant: str, total_ms: float, error: str | None) -> dict:
         to_ms = self.to_ms
         last = max((r.polls[-1] for r in self.tasks if r.polls), default=None)
         if last is not None:
@@ -319,9 +296,6 @@ class _Run:
         return doc
 
 
-_run = None  # the run being recorded, if any
-
-
 class _Lane(collections.abc.Coroutine):
     """A coroutine whose every step (each send or throw from its Task, or from the coroutine
     awaiting it) is recorded as a poll of its lane, and whose end is the lane's outcome."""
@@ -348,7 +322,7 @@ class _Lane(collections.abc.Coroutine):
             polls = rec.polls
             polls.append(start)
             polls.append(raw())
-            run_.finish(rec, *_outcome_of(exc))
+            run_.finish(rec, *outcome_of(exc))
             raise
         run_.current = outer
         polls = rec.polls
@@ -376,7 +350,7 @@ class _Lane(collections.abc.Coroutine):
             polls = rec.polls
             polls.append(start)
             polls.append(raw())
-            run_.finish(rec, *_outcome_of(exc))
+            run_.finish(rec, *outcome_of(exc))
             raise
         run_.current = outer
         polls = rec.polls
@@ -451,6 +425,15 @@ class _Through(collections.abc.Coroutine):
         return self.send(None)
 
 
+def lane(recording: Recording, name: str, coro):
+    """`coro` with a lane of its own in `recording`, a child of the lane being stepped."""
+    return _Lane(coro, recording.new_record(name, recording.current_id()), recording)
+
+
+_TASKS_FILE = asyncio.tasks.__file__
+_ASYNCIO_DIR = os.path.dirname(_TASKS_FILE) + os.sep
+
+
 def _made_by_wait_for():
     frame = sys._getframe(2)
     for _ in range(4):
@@ -462,10 +445,6 @@ def _made_by_wait_for():
     return False
 
 
-_TASKS_FILE = asyncio.tasks.__file__
-_ASYNCIO_DIR = os.path.dirname(_TASKS_FILE) + os.sep
-
-
 def _is_plumbing(coro):
     """A Task the event loop starts for its own work (accepting a connection for start_server):
     not part of the program, so no lane of its own."""
@@ -473,213 +452,171 @@ def _is_plumbing(coro):
     return code is not None and code.co_filename.startswith(_ASYNCIO_DIR)
 
 
-def _task_factory(loop, coro, **kwargs):
-    run_ = _run
-    if run_ is not None and run_.recording:
+# ---------------------------------------------------------------------------------------------
+# The loop
+
+
+class TracingLoop(asyncio.SelectorEventLoop):
+    """A selector event loop that records the run it runs. `clock` is a `VirtualClock` (time is
+    virtual: when nothing is ready the loop jumps to the next timer) or None (the wall clock).
+    The recording is `self.recording`; every Task created on the loop gets a lane in it."""
+
+    def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
+        super().__init__(_VirtualSelector(clock) if clock is not None else None)
+        self.clock = clock
+        self.recording = Recording(clock, program_files)
+        # Timers due at the same instant fire in the order they were set, as they do on the wall
+        # clock (where a later timer always has a later deadline); see `call_at`.
+        self._next_free: dict[float, float] = {}
+        self.set_task_factory(self._new_task)
+        self.set_exception_handler(self.recording.loop_exception)
+
+    def time(self) -> float:
+        clock = self.clock
+        return clock.s if clock is not None else time.monotonic()
+
+    def call_at(self, when, callback, *args, context=None):
+        if self.clock is None:
+            return super().call_at(when, callback, *args, context=context)
+        # The loop's timer heap does not keep insertion order among equal deadlines; a timer set
+        # for an instant that already has one is moved one float step later (far below a
+        # nanosecond), so ties fire first come, first served.
+        free = self._next_free
+        at = free.get(when, when)
+        free[when] = math.nextafter(at, math.inf)
+        if len(free) > 4096:
+            now = self.clock.s
+            for k in [k for k in free if k < now]:
+                del free[k]
+        return super().call_at(at, callback, *args, context=context)
+
+    def _new_task(self, loop, coro, **kwargs):
+        run_ = self.recording
+        if not run_.active:
+            return asyncio.Task(coro, loop=loop, **kwargs)
         if isinstance(coro, _Lane):
             return asyncio.Task(coro, loop=loop, **kwargs)
         if _is_plumbing(coro) or (run_.current is not None and _made_by_wait_for()):
             return asyncio.Task(_Through(coro, run_.current, run_), loop=loop, **kwargs)
-        parent = run_.current.id if run_.current is not None else None
-        rec = run_.new_record(kwargs.get("name"), parent)
+        current = run_.current
+        rec = run_.new_record(kwargs.get("name"), current.id if current is not None else None)
         task = asyncio.Task(_Lane(coro, rec, run_), loop=loop, **kwargs)
         if rec.name is None:
             # Python 3.11 and 3.12 name the task after the factory returns.
             rec.task = task
         return task
-    return asyncio.Task(coro, loop=loop, **kwargs)
+
+    def block(self, ms: float) -> None:
+        """Hold the thread for `ms` without yielding; on the virtual clock the clock moves on
+        instead of the thread sleeping."""
+        if self.clock is not None:
+            self.clock.advance_ns(round(ms * 1_000_000))
+        else:
+            time.sleep(ms / 1000)
 
 
-# ---------------------------------------------------------------------------------------------
-# What a twin calls
-
-
-def lane(name, coro):
-    """Give a coroutine a lane of its own, as a task has: for coroutines awaited in place
-    (`await dojo.lane("request 1", request())`) or handed to gather."""
-    run_ = _run
-    if run_ is None or not run_.recording:
-        return coro
-    parent = run_.current.id if run_.current is not None else None
-    return _Lane(coro, run_.new_record(name, parent), run_)
-
-
-def _caller_line(depth=2):
-    run_ = _run
-    if run_ is None:
+def current_loop() -> TracingLoop | None:
+    """The tracing loop running in this thread, if any."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
         return None
-    frame = sys._getframe(depth)
-    while frame is not None:
-        if frame.f_code.co_filename == run_.twin_file:
-            return frame.f_lineno
-        frame = frame.f_back
-    return None
+    return loop if isinstance(loop, TracingLoop) else None
 
 
-def mark(label):
-    """A labelled instant on the current task's lane, pointing at the line that made it."""
-    run_ = _run
-    if run_ is not None:
-        run_.mark(str(label), _caller_line())
-
-
-def series(name, value):
-    """A point of a step function over time: a number, or a state name."""
-    run_ = _run
-    if run_ is not None:
-        run_.set_series(name, value if isinstance(value, str) else float(value))
-
-
-def metric(name, value):
-    """A number (or text) the run reports once."""
-    run_ = _run
-    if run_ is not None:
-        run_.metrics[name] = value
-
-
-def polls(name):
-    """How many steps the lane named `name` has had so far (0 for a coroutine never awaited)."""
-    run_ = _run
-    if run_ is None:
-        return 0
-    return sum(len(r.polls) // 2 for r in run_.tasks if r.resolved_name() == name)
-
-
-class Gauge:
-    """How many of something are in progress, recorded as a series that starts at 0; `max` is
-    the most there ever were. `with gauge:` counts the block."""
-
-    __slots__ = ("name", "now", "max")
-
-    def __init__(self, name):
-        self.name = name
-        self.now = 0
-        self.max = 0
-        series(name, 0)
-
-    def enter(self):
-        self.now += 1
-        if self.now > self.max:
-            self.max = self.now
-        series(self.name, self.now)
-
-    def leave(self):
-        self.now = max(self.now - 1, 0)
-        series(self.name, self.now)
-
-    def __enter__(self):
-        self.enter()
-        return self
-
-    def __exit__(self, *exc):
-        self.leave()
-        return False
-
-
-def gauge(name):
-    return Gauge(name)
-
-
-_clock = None  # the virtual clock of the run, None on the real clock
-
-
-def block(ms):
-    """Hold the thread for `ms` without yielding, as `time.sleep` (or CPU work) does: no other
-    task runs meanwhile. On the virtual clock the clock moves on instead of the thread sleeping."""
-    if _clock is not None:
-        _clock.advance_ns(round(ms * 1_000_000))
-    else:
-        time.sleep(ms / 1000)
-
-
-class SplitMix64:
-    """The seeded generator the Rust demos use (SplitMix64): the same seed gives the same
-    numbers on both runtimes."""
-
-    _MASK = (1 << 64) - 1
-
-    def __init__(self, seed):
-        self.state = seed & self._MASK
-
-    def next_u64(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & self._MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self._MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self._MASK
-        return z ^ (z >> 31)
-
-    def up_to(self, top):
-        """A whole number in 0..=top."""
-        return self.next_u64() % (top + 1)
+def current_recording() -> Recording | None:
+    """The recording of the run in progress in this thread, if any."""
+    loop = current_loop()
+    return loop.recording if loop is not None else None
 
 
 # ---------------------------------------------------------------------------------------------
-# Running a twin
+# Running
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    run_ = _run
-    if run_ is None:
-        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-        return
-    here = lineno if filename == run_.twin_file else _caller_line(2)
-    run_.mark("%s: %s" % (category.__name__, message), here)
-
-
-def _run_variant(main, variant, params, clock_name, twin_file):
-    global _run, _clock
-    clock = _VirtualClock() if clock_name == "virtual" else None
-    loop = _VirtualLoop(clock) if clock is not None else asyncio.SelectorEventLoop()
-    run_ = _Run(clock, twin_file)
-    _run, _clock = run_, clock
-    loop.set_task_factory(_task_factory)
-    loop.set_exception_handler(run_.loop_exception)
+def trace(
+    main: collections.abc.Callable[[], collections.abc.Coroutine],
+    *,
+    virtual: bool,
+    program_files: frozenset[str],
+    variant: str,
+    watch: ParentWatch | None = None,
+    who: str = "the program",
+) -> dict:
+    """Run `main()` as the Task "main" on a new tracing loop until it ends, cancel whatever it
+    left running (as the tokio runner aborts its leftovers), and return the run's document.
+    When `main` raises, the run's `error` says "<who> raised ..." and the traceback goes to
+    stderr."""
+    clock = VirtualClock() if virtual else None
+    loop = TracingLoop(clock, program_files)
+    run_ = loop.recording
+    if watch is not None:
+        watch.attach(loop)
     error = None
     try:
-        main_task = loop.create_task(main(variant, **params), name="main")
+        main_task = loop.create_task(main(), name="main")
         try:
             loop.run_until_complete(main_task)
-        except BaseException as exc:  # the twin itself failed: report it with the run
-            error = "the twin raised %s" % _outcome_of(exc)[1]
+        except BaseException as exc:  # the program itself failed: report it with the run
+            error = "%s raised %s" % (who, outcome_of(exc)[1])
             traceback.print_exception(exc, file=sys.stderr)
         total_ms = run_.now()
-        # Whatever main left running is cancelled, as the tokio runner aborts its leftovers.
         leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for t in leftovers:
             t.cancel()
         if leftovers:
             loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
-        run_.recording = False
+        run_.active = False
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
     finally:
+        if watch is not None:
+            watch.attach(None)
         loop.close()
     for rec in run_.tasks:
         if rec.finished is None:
             run_.finish(rec, "cancelled", "still pending when the run ended")
-    _run, _clock = None, None
     return run_.document(variant, total_ms, error)
 
 
-def _defaults(main):
-    """main's keyword defaults: what a run by hand uses."""
-    code = main.__code__
-    names = code.co_varnames[: code.co_argcount]
-    values = main.__defaults__ or ()
-    return dict(zip(names[len(names) - len(values) :], values))
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    run_ = current_recording()
+    if run_ is None:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+        return
+    here = lineno if filename in run_.program_files else run_.caller_line(1)
+    run_.mark("%s: %s" % (category.__name__, message), here)
 
 
-def _plain(value):
-    return list(value) if isinstance(value, tuple) else value
+def capture_warnings() -> None:
+    """Every warning raised during a run becomes a mark on the line of the program that caused
+    it ("coroutine ... was never awaited"), each time it happens, instead of text on stderr."""
+    warnings.showwarning = _show_warning
+    warnings.filterwarnings("always")
 
 
-_WATCHER = "dojo-parent-watch"
+class ParentWatch:
+    """asyncdojo keeps our stdin open while it waits for us. When it closes, asyncdojo is gone
+    (it quit, was killed, or wants the run stopped): the run in progress is cancelled so the
+    program's own clean-up runs (a `with TemporaryDirectory()` removes its directory), and the
+    process exits soon after, whatever the program does."""
 
+    GRACE_S = 0.8
 
-def _watch_parent():
-    """asyncdojo keeps our stdin open while it waits for us: when it goes away, so do we."""
+    def __init__(self) -> None:
+        self.gone = False
+        self._loop: TracingLoop | None = None
 
-    def watch():
+    def start(self) -> None:
+        threading.Thread(target=self._watch, name=WATCHER_THREAD, daemon=True).start()
+
+    def attach(self, loop: TracingLoop | None) -> None:
+        """The loop whose tasks to cancel when asyncdojo goes away (None between runs)."""
+        self._loop = loop
+        if loop is not None and self.gone:
+            os._exit(70)
+
+    def _watch(self) -> None:
         # os.read, not sys.stdin: a daemon thread holding stdin's buffer lock would stall the
         # interpreter's own shutdown.
         try:
@@ -687,73 +624,24 @@ def _watch_parent():
                 pass
         except OSError:
             pass
+        # Nobody reads our output any more: writing it must not fail the clean-up.
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+        except OSError:
+            pass
+        self.gone = True
+        loop = self._loop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(_cancel_all, loop)
+            except RuntimeError:  # closed meanwhile
+                pass
+        time.sleep(self.GRACE_S)
         os._exit(70)
 
-    threading.Thread(target=watch, name=_WATCHER, daemon=True).start()
 
-
-_ARGS = None  # set by `main()` when asyncdojo launches a twin
-
-
-def run(main, clock="virtual"):
-    """Run `main(variant, **params)` once per variant and write the run document to stdout.
-    `clock` is the default when no arguments say otherwise: "real" for twins that talk to real
-    sockets and files, which a virtual clock would race past."""
-    twin_file = main.__code__.co_filename
-    args = _ARGS
-    if args is None:
-        args = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    defaults = _defaults(main)
-    variants = args.get("variants") or [defaults.get("variant", "default")]
-    params = {k: _plain(v) for k, v in defaults.items() if k != "variant"}
-    params.update(args.get("params") or {})
-    clock_name = args.get("clock", clock)
-    out = sys.stdout
-    # Anything the twin prints goes to stderr: stdout carries only the document.
-    sys.stdout = sys.stderr
-    warnings.showwarning = _show_warning
-    warnings.filterwarnings("always")
-    lines = args.get("lines", False)
-    runs = []
-    try:
-        for variant in variants:
-            doc = _run_variant(main, variant, params, clock_name, twin_file)
-            doc["runtime"] = "asyncio"
-            if lines:
-                out.write(json.dumps(doc, separators=(",", ":")))
-                out.write("\n")
-                out.flush()
-            else:
-                runs.append(doc)
-    finally:
-        sys.stdout = out
-    if not lines:
-        document = {
-            "demo": args.get("demo") or os.path.splitext(os.path.basename(twin_file))[0],
-            "clock": clock_name,
-            "runtime": "asyncio",
-            "params": params,
-            "runs": runs,
-        }
-        json.dump(document, out, indent=2)
-        out.write("\n")
-        out.flush()
-
-
-def main(argv):
-    """asyncdojo's entry: `dojo.py TWIN_FILE ARGS_JSON`. The twin runs as `__main__`."""
-    global _ARGS
-    twin_file, args = argv[0], json.loads(argv[1])
-    _ARGS = args
-    if args.get("watch_stdin"):
-        _watch_parent()
-    with open(twin_file, encoding="utf-8") as f:
-        code = compile(f.read(), twin_file, "exec")
-    sys.argv = [twin_file]
-    namespace = {"__name__": "__main__", "__file__": twin_file, "__builtins__": __builtins__}
-    sys.modules["dojo"] = sys.modules[__name__]
-    exec(code, namespace)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+def _cancel_all(loop):
+    for task in asyncio.all_tasks(loop):
+        task.cancel()

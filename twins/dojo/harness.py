@@ -1,0 +1,264 @@
+"""The twin harness: runs a twin's `main(variant, **params)` once per variant on the tracer's core
+and writes the run document.
+
+A twin ends with
+
+    if __name__ == "__main__":
+        dojo.run(main, variants=("sequential", "join-all", "join-set"))
+
+Its variants are the ones it declares: asking for another is an error that names them. Its
+parameters are main's keyword parameters, their defaults the demo's: each value given must have
+the type of its default, and a name main does not take is an error that names the ones it does.
+Run by hand, what is not given takes its default; run by asyncdojo (`"strict": true`), every
+parameter must be given, so a name that differs between the twin and the demo is an error rather
+than a silent default.
+
+The arguments are one JSON object: `python3 gather.py '{"variants": [...], "params": {...}}'`,
+with `clock` ("virtual" or "real"), `demo` (the document's name), `lines` (one run per line, as
+each finishes), `watch_stdin` (exit when asyncdojo goes away) and `strict`.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import gc
+import json
+import linecache
+import os
+import sys
+
+from . import core
+
+__all__ = ["TwinError", "launch", "main", "run"]
+
+
+class TwinError(Exception):
+    """The twin was asked for something it does not have: a variant, a parameter, a type."""
+
+
+class _Launch:
+    """How asyncdojo started this process: the arguments, and the watch on asyncdojo itself."""
+
+    def __init__(self, args: dict) -> None:
+        self.args = args
+        self.watch = None
+        if args.get("watch_stdin"):
+            self.watch = core.ParentWatch()
+            self.watch.start()
+
+
+_launched: _Launch | None = None  # set when asyncdojo (or `dojo.py TWIN ARGS`) starts the twin
+
+
+def run(
+    main: collections.abc.Callable[..., collections.abc.Coroutine],
+    clock: str = "virtual",
+    *,
+    variants: collections.abc.Sequence[str] | None = None,
+) -> None:
+    """Run `main(variant, **params)` once per variant and write the run document to stdout.
+    `variants` are the twin's (the first run by hand is main's default `variant`); `clock` is the
+    default when no arguments say otherwise: "real" for twins that talk to real sockets and
+    files, which a virtual clock would race past. Exits with status 2, naming what is valid,
+    when asked for a variant or a parameter the twin does not have."""
+    twin_file = main.__code__.co_filename
+    try:
+        _run(main, clock, variants, twin_file)
+    except TwinError as e:
+        sys.stderr.write("dojo: %s\n" % e)
+        sys.stderr.flush()
+        raise SystemExit(2) from None
+
+
+def _run(main, default_clock, declared, twin_file):
+    name = os.path.basename(twin_file)
+    if _launched is not None:
+        launch_ = _launched
+    else:
+        launch_ = _Launch(_args_from_argv(name))
+    args = launch_.args
+    defaults = _defaults(main)
+    variants = _variants(name, args, defaults, declared)
+    params = _params(name, main, defaults, args.get("params") or {}, bool(args.get("strict")))
+    clock_name = args.get("clock", default_clock)
+    if clock_name not in ("virtual", "real"):
+        raise TwinError("clock `%s`: the clocks are virtual and real" % clock_name)
+    out = sys.stdout
+    # Anything the twin prints goes to stderr: stdout carries only the document.
+    sys.stdout = sys.stderr
+    core.capture_warnings()
+    lines = args.get("lines", False)
+    watch = launch_.watch
+    program = frozenset((twin_file,))
+    runs = []
+    # What is loaded by now (the standard library, the tracer, the twin) lives to the end:
+    # leaving it out of the collector's passes makes a run of many tasks ~20% faster.
+    gc.freeze()
+    try:
+        for variant in variants:
+            doc = core.trace(
+                lambda: main(variant, **params),
+                virtual=clock_name == "virtual",
+                program_files=program,
+                variant=variant,
+                watch=watch,
+                who="the twin",
+            )
+            if watch is not None and watch.gone:
+                os._exit(70)
+            doc["runtime"] = "asyncio"
+            if lines:
+                out.write(json.dumps(doc, separators=(",", ":")))
+                out.write("\n")
+                out.flush()
+            else:
+                runs.append(doc)
+    finally:
+        sys.stdout = out
+    if not lines:
+        document = {
+            "demo": args.get("demo") or os.path.splitext(name)[0],
+            "clock": clock_name,
+            "runtime": "asyncio",
+            "params": params,
+            "runs": runs,
+        }
+        json.dump(document, out, indent=2)
+        out.write("\n")
+        out.flush()
+
+
+def _args_from_argv(name):
+    if len(sys.argv) <= 1:
+        return {}
+    try:
+        args = json.loads(sys.argv[1])
+    except ValueError as e:
+        raise TwinError("%s takes one JSON object as its argument: %s" % (name, e)) from None
+    if not isinstance(args, dict):
+        raise TwinError("%s takes one JSON object as its argument" % name)
+    return args
+
+
+def _defaults(main):
+    """main's keyword defaults: what a run by hand uses, and the parameters' types."""
+    code = main.__code__
+    names = code.co_varnames[: code.co_argcount]
+    values = main.__defaults__ or ()
+    return dict(zip(names[len(names) - len(values) :], values))
+
+
+def _variants(name, args, defaults, declared):
+    default = defaults.get("variant", "default")
+    if declared is not None:
+        declared = list(declared)
+        if default not in declared:
+            raise TwinError(
+                "%s: main's default variant `%s` is not one of its variants (%s)"
+                % (name, default, ", ".join(declared))
+            )
+    asked = args.get("variants") or [default]
+    if not isinstance(asked, list) or not all(isinstance(v, str) for v in asked):
+        raise TwinError("%s: `variants` is a list of variant names" % name)
+    if declared is not None:
+        unknown = [v for v in asked if v not in declared]
+        if unknown:
+            raise TwinError(
+                "%s has no %s %s: its variants are %s"
+                % (name, _plural("variant", unknown), _listed(unknown), ", ".join(declared))
+            )
+    return asked
+
+
+def _plural(word, items):
+    return word if len(items) == 1 else word + "s"
+
+
+def _listed(names):
+    return ", ".join("`%s`" % n for n in names)
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _params(name, main, defaults, given, strict):
+    """The parameters main is called with: its defaults, replaced by the values given, each
+    checked against its default's type."""
+    known = [k for k in defaults if k != "variant"]
+    if not isinstance(given, dict):
+        raise TwinError("%s: `params` is an object of parameter names and values" % name)
+    unknown = [k for k in given if k not in known]
+    if unknown:
+        raise TwinError(
+            "%s has no %s %s: its parameters are %s"
+            % (name, _plural("parameter", unknown), _listed(unknown), ", ".join(known) or "none")
+        )
+    if strict:
+        missing = [k for k in known if k not in given]
+        if missing:
+            raise TwinError(
+                "%s: %s %s not given (asyncdojo gives every parameter of the demo: does the "
+                "twin name one the demo does not have?)"
+                % (name, _plural("parameter", missing), _listed(missing))
+            )
+    params = {k: _plain(defaults[k]) for k in known}
+    for k, value in given.items():
+        problem = _type_problem(value, defaults[k])
+        if problem is not None:
+            raise TwinError("%s: parameter `%s` %s, not %s" % (name, k, problem, json.dumps(value)))
+        params[k] = value
+    return params
+
+
+def _type_problem(value, default):
+    """What `value` should be, if it is not of its default's type; else None."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "is true or false"
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, int):
+        return None if number and isinstance(value, int) else "is a whole number"
+    if isinstance(default, float):
+        return None if number else "is a number"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "is text"
+    if isinstance(default, (tuple, list)):
+        if not isinstance(value, (list, tuple)):
+            return "is a list"
+        for item in value if default else ():
+            problem = _type_problem(item, default[0])
+            if problem is not None:
+                return "is a list whose every item " + problem
+    return None
+
+
+def _start(args: dict) -> None:
+    global _launched
+    _launched = _Launch(args)
+
+
+def _exec_twin(twin_file: str, source: str) -> None:
+    """Run the twin's source as `__main__`, its lines attributed to `twin_file`."""
+    # Tracebacks show the twin's lines even when no file holds them.
+    linecache.cache[twin_file] = (len(source), None, source.splitlines(True), twin_file)
+    code = compile(source, twin_file, "exec")
+    sys.argv = [twin_file]
+    namespace = {"__name__": "__main__", "__file__": twin_file, "__builtins__": __builtins__}
+    exec(code, namespace)
+
+
+def main(argv: list[str]) -> None:
+    """`dojo.py TWIN_FILE ARGS_JSON`: run the twin file as `__main__` with these arguments."""
+    twin_file, args = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
+    _start(args)
+    with open(twin_file, encoding="utf-8") as f:
+        source = f.read()
+    _exec_twin(twin_file, source)
+
+
+def launch(twin_file: str, source: str, args_json: str) -> None:
+    """asyncdojo's entry: the twin's source came through stdin, not from a file (nothing is
+    written to disk, so nothing can be left behind). `twin_file` names it in tracebacks and
+    marks."""
+    _start(json.loads(args_json))
+    _exec_twin(twin_file, source)
