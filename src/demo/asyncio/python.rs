@@ -58,8 +58,9 @@ pub struct PythonInfo {
     pub executable: PathBuf,
 }
 
-/// A path as the learner meant it: relative to the directory asyncdojo was started in, not to
-/// the directory a twin runs in. A bare name (`python3.12`) is left to be found on PATH.
+/// A path as the learner meant it: relative to the directory asyncdojo was started in, made
+/// absolute once at start so it means the same wherever a run later starts the interpreter. A
+/// bare name (`python3.12`) is left to be found on PATH.
 fn from_here(p: &Path) -> PathBuf {
     if p.is_absolute() || p.components().count() < 2 {
         return p.to_owned();
