@@ -1,0 +1,511 @@
+//! The real clock: timer twins within 15 ms of the virtual run, the I/O twins against tokio's
+//! real run, watching and cancelling.
+
+use super::*;
+
+/// Within ±15 ms: the real clock on a shared machine.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 15.0
+}
+
+/// The real-clock run of `variant` against its virtual-clock run: names, parents, outcomes,
+/// marks in order and metrics exact; `Err` names the first time more than 15 ms off.
+fn check_real(demo: &str, v: &str, real: &VariantRun, exact: &VariantRun) -> Result<(), String> {
+    let (r, x) = (view(real), view(exact));
+    assert_eq!(r.tasks.len(), x.tasks.len(), "{demo} {v}");
+    for (rt, xt) in r.tasks.iter().zip(&x.tasks) {
+        assert_eq!(
+            (&rt.name, &rt.parent, rt.outcome),
+            (&xt.name, &xt.parent, xt.outcome),
+            "{demo} {v}"
+        );
+    }
+    let labels = |v: &View| -> Vec<(Option<String>, String)> {
+        v.marks.iter().map(|m| (m.1.clone(), m.2.clone())).collect()
+    };
+    assert_eq!(labels(&r), labels(&x), "{demo} {v}");
+    assert_eq!(r.metrics, x.metrics, "{demo} {v}");
+    let mut times = vec![("total".to_owned(), r.total_ms, x.total_ms)];
+    for (rt, xt) in r.tasks.iter().zip(&x.tasks) {
+        times.push((format!("{} spawned", rt.name), rt.spawned_ms, xt.spawned_ms));
+        let (rf, xf) = (
+            rt.finished_ms.unwrap_or(f64::NAN),
+            xt.finished_ms.unwrap_or(0.0),
+        );
+        times.push((format!("{} finished", rt.name), rf, xf));
+    }
+    for (rm, xm) in r.marks.iter().zip(&x.marks) {
+        times.push((format!("mark {}", rm.2), rm.0, xm.0));
+    }
+    match times.into_iter().find(|(_, a, b)| !close(*a, *b)) {
+        Some((what, a, b)) => Err(format!("{demo} {v} {what}: {a:.1} ms, expected {b} ms")),
+        None => Ok(()),
+    }
+}
+
+#[test]
+fn real_clock_runs_keep_counts_orders_and_states_and_times_within_15_ms() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "gather",
+            &["sequential", "join-set"],
+            &["latencies_ms=40,80,120"],
+        ),
+        (
+            "semaphore",
+            &["fifo"],
+            &["tasks=5", "permits=2", "work_ms=60"],
+        ),
+        (
+            "timeouts",
+            &["timeout"],
+            &["latencies_ms=30,200", "timeout_ms=100"],
+        ),
+    ];
+    for &(demo, variants, set) in cases {
+        let virt = asyncio::run_twin(&request(demo, variants, set, Clock::Virtual), py).unwrap();
+        // A shared machine can stall any process for a moment: a time off by more than 15 ms
+        // gets one more run; counts, orders and states must hold every time.
+        let mut last = Ok(());
+        for _attempt in 0..2 {
+            let twin = asyncio::run_twin(&request(demo, variants, set, Clock::Real), py).unwrap();
+            assert_eq!(twin.report.clock, Clock::Real);
+            last = variants.iter().try_for_each(|v| {
+                let real = twin.report.run(v).unwrap();
+                assert_eq!(real.error, None, "{demo} {v}: {}", twin.stderr);
+                check_real(demo, v, real, virt.report.run(v).unwrap())
+            });
+            if last.is_ok() {
+                break;
+            }
+        }
+        if let Err(e) = last {
+            panic!("{e}");
+        }
+    }
+}
+
+/// What an I/O comparison leaves to the machine: measurements, and what depends on timing.
+struct Measured<'a> {
+    /// Metrics that are measurements (a time, a count that depends on timing).
+    metrics: &'a [&'a str],
+    /// Series that are measurements.
+    series: &'a [&'a str],
+    /// Marks, by label prefix, whose number depends on timing.
+    marks: &'a [&'a str],
+    /// Compare each task's length (those under 1 s) within 15 ms.
+    lengths: bool,
+    /// Tasks whose length is not compared: they end when another task tells them to, after
+    /// tear-down work (an fsync, a snapshot) that each runtime does its own way.
+    told_to_end: &'a [&'a str],
+    /// Compare the order of the marks made once (the milestones).
+    milestones_in_order: bool,
+}
+
+const EXACT: Measured<'static> = Measured {
+    metrics: &[],
+    series: &[],
+    marks: &[],
+    lengths: true,
+    told_to_end: &[],
+    milestones_in_order: true,
+};
+
+/// The I/O demos run on the real clock against real sockets and files: both runtimes must end
+/// every task the same way, make the same marks and report the same counts; each task's own
+/// length agrees within 15 ms. Connection handlers (`request n`, `conn n`, named in accept
+/// order, which the kernel decides) are compared as a group. Metrics naming a port or a
+/// directory, and whatever `measured` names, are left out.
+fn io_conforms(
+    demo: &str,
+    set: &[&str],
+    measured: &Measured<'_>,
+) -> Option<(RunReport, TwinReport)> {
+    let py = python()?;
+    let _turn = exclusive();
+    // A shared machine can stall either runtime for a moment: lengths more than 15 ms apart get
+    // one more pair of runs; everything else must hold every time.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (tokio, twin, timing) = io_compare(py, demo, set, measured);
+        match timing {
+            Ok(()) => return Some((tokio, twin)),
+            Err(e) if attempt >= 2 => panic!("{e}"),
+            Err(_) => {}
+        }
+    }
+}
+
+/// One pair of runs: asserts what must hold; returns how the lengths compared.
+fn io_compare(
+    py: &Python,
+    demo: &str,
+    set: &[&str],
+    measured: &Measured<'_>,
+) -> (RunReport, TwinReport, Result<(), String>) {
+    let variant = shared_variants_on(demo, Clock::Real)[0];
+    let mut req = request(demo, &[variant], set, Clock::Real);
+    // As a headless run (where both listen for SIGINT/SIGTERM).
+    req.os_signals = true;
+    let twin = asyncio::run_twin(&req, py).unwrap();
+    let tokio = runner::run_blocking(req).unwrap();
+    let (t, a) = (
+        tokio.run(variant).unwrap(),
+        twin.report.run(variant).unwrap(),
+    );
+    assert_eq!(a.error, None, "{demo}: Python said:\n{}", twin.stderr);
+    assert_eq!(t.error, None, "{demo} on tokio");
+    let split = |r: &VariantRun| {
+        let (conns, rest): (Vec<_>, Vec<_>) = view(r)
+            .tasks
+            .into_iter()
+            .partition(|task| is_connection(&task.name));
+        let mut conn_outcomes: Vec<String> =
+            conns.iter().map(|c| c.outcome.name().to_owned()).collect();
+        conn_outcomes.sort();
+        (rest, conn_outcomes)
+    };
+    let ((t_tasks, t_conns), (a_tasks, a_conns)) = (split(t), split(a));
+    assert_eq!(a_conns, t_conns, "{demo}: connection handlers' outcomes");
+    let shape = |v: &[TaskView]| -> Vec<(String, Option<String>, Outcome)> {
+        v.iter()
+            .map(|t| (t.name.clone(), t.parent.clone(), t.outcome))
+            .collect()
+    };
+    assert_eq!(shape(&a_tasks), shape(&t_tasks), "{demo}: tasks");
+    // The same marks; those made once (the milestones) in the same order: a repeated mark may
+    // fall a moment before or after another task's.
+    let labels = |r: &VariantRun| -> (Vec<String>, Vec<String>) {
+        let all: Vec<String> = r
+            .timeline
+            .marks
+            .iter()
+            .map(|m| m.label.to_string())
+            .filter(|l| !measured.marks.iter().any(|p| l.starts_with(p)))
+            .collect();
+        let once = all
+            .iter()
+            .filter(|_| measured.milestones_in_order)
+            .filter(|l| all.iter().filter(|m| m == l).count() == 1)
+            .cloned()
+            .collect();
+        let mut sorted = all;
+        sorted.sort();
+        (sorted, once)
+    };
+    assert_eq!(labels(a), labels(t), "{demo}: marks");
+    let metrics = |r: &VariantRun| -> BTreeMap<String, serde_json::Value> {
+        let mut m = view(r).metrics;
+        m.retain(|k, _| {
+            !["dir", "port"].contains(&k.as_str()) && !measured.metrics.contains(&k.as_str())
+        });
+        m
+    };
+    assert_eq!(metrics(a), metrics(t), "{demo}: metrics");
+    let values = |r: &VariantRun| -> BTreeMap<String, Vec<SeriesValue>> {
+        r.timeline
+            .series
+            .iter()
+            .filter(|(k, _)| !measured.series.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.iter().map(|p| p.1.clone()).collect()))
+            .collect()
+    };
+    assert_eq!(values(a), values(t), "{demo}: series values in order");
+    // main's own length includes setting up and removing files and listeners, which tokio does
+    // on its blocking pool and asyncio with plain calls: its children are compared.
+    let len = |t: &TaskView| t.finished_ms.unwrap_or(f64::NAN) - t.spawned_ms;
+    let timing = a_tasks
+        .iter()
+        .zip(&t_tasks)
+        .filter(|_| measured.lengths)
+        .filter(|(at, _)| at.name != "main" && !measured.told_to_end.contains(&at.name.as_str()))
+        .filter(|(at, tt)| len(tt) < 1000.0 && !close(len(at), len(tt)))
+        .map(|(at, tt)| format!("{demo} {}: {:.1} vs {:.1} ms", at.name, len(at), len(tt)))
+        .next()
+        .map_or(Ok(()), Err);
+    (tokio, twin, timing)
+}
+
+/// A task serving one accepted connection: named in accept order, which the kernel decides.
+fn is_connection(name: &str) -> bool {
+    ["request ", "service conn ", "conn "]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// Parents of the connection handlers (a chat connection's sender is its handler's child).
+fn connection_parents(r: &VariantRun) -> Vec<Option<String>> {
+    let v = view(r);
+    v.tasks
+        .into_iter()
+        .filter(|t| is_connection(&t.name) && !t.name.ends_with(" sender"))
+        .map(|t| t.parent)
+        .collect()
+}
+
+pub(crate) fn shared_variants_on(demo: &str, clock: Clock) -> Vec<&'static str> {
+    let twin = asyncio::twin(demo).unwrap();
+    let spec = asyncdojo::demo::find(demo).unwrap().spec();
+    twin.runnable()
+        .filter(|v| {
+            spec.variant(v.name)
+                .is_some_and(|s| s.clocks.contains(&clock))
+        })
+        .map(|v| v.name)
+        .collect()
+}
+
+#[test]
+pub(crate) fn graceful_shutdown_conforms_on_the_real_clock() {
+    // (parameters, grace, the shortest the shutdown can take: the grace when a request outlives it)
+    let sets: [(&[&str], f64, f64); 2] = [
+        (&[], 700.0, 700.0),
+        (
+            &["request_ms=100,300", "shutdown_at_ms=150", "grace_ms=400"],
+            400.0,
+            150.0,
+        ),
+    ];
+    for (set, grace, least) in sets {
+        let measured = Measured {
+            metrics: &["shutdown_ms"],
+            told_to_end: &["flusher"],
+            ..EXACT
+        };
+        let Some((tokio, twin)) = io_conforms("graceful-shutdown", set, &measured) else {
+            return;
+        };
+        let (t, a) = (&tokio.runs[0], &twin.report.runs[0]);
+        // From the signal to the last resource closed: the grace period and a little.
+        for r in [t, a] {
+            let ms = r.timeline.metric("shutdown_ms").unwrap();
+            assert!(
+                ms >= least - 15.0 && ms <= grace + 250.0,
+                "{set:?}: {ms} ms"
+            );
+        }
+        // tokio's accept loop spawns each connection's handler from the server task; asyncio's
+        // start_server has the event loop start it, outside any task.
+        let n = set.first().map_or(4, |_| 2);
+        assert_eq!(connection_parents(t), vec![Some("server".to_owned()); n]);
+        assert_eq!(connection_parents(a), vec![None; n]);
+    }
+}
+
+#[test]
+pub(crate) fn pipeline_conforms_on_the_real_clock() {
+    let sets: [(&[&str], usize); 3] = [
+        (&[], 3),
+        (
+            &[
+                "items=10",
+                "capacity=2",
+                "workers=2",
+                "work_ms=20",
+                "fail_items=3",
+            ],
+            2,
+        ),
+        (
+            &[
+                "items=6",
+                "capacity=8",
+                "workers=4",
+                "work_ms=10",
+                "fail_items=",
+            ],
+            4,
+        ),
+    ];
+    for (set, workers) in sets {
+        let measured = Measured {
+            // How often the producer finds the queue full depends on how soon the workers have
+            // connected: a race on both runtimes (checked below against the marks).
+            metrics: &["producer_blocked_ms", "producer_waits"],
+            marks: &["queue full"],
+            // Puts and gets interleave as the machine lets them; the deepest point is compared
+            // (max_queue_depth).
+            series: &["queue_depth"],
+            // Every task here lasts as long as the pipeline's throughput, which a debug build of
+            // tokio and CPython reach differently: counts, orders and states are compared.
+            lengths: false,
+            ..EXACT
+        };
+        let Some((tokio, twin)) = io_conforms("pipeline", set, &measured) else {
+            return;
+        };
+        let (t, a) = (&tokio.runs[0], &twin.report.runs[0]);
+        assert_eq!(
+            connection_parents(t),
+            vec![Some("service".to_owned()); workers]
+        );
+        assert_eq!(connection_parents(a), vec![None; workers]);
+        for r in [t, a] {
+            assert_eq!(r.timeline.metric("missing"), Some(0.0));
+            assert_eq!(r.timeline.metric("duplicates"), Some(0.0));
+            let full = r
+                .timeline
+                .marks
+                .iter()
+                .filter(|m| m.label.starts_with("queue full"))
+                .count();
+            assert_eq!(r.timeline.metric("producer_waits"), Some(full as f64));
+        }
+    }
+}
+
+/// A per-client count from a metric object; 0 when the client is not in it.
+fn count(r: &VariantRun, metric: &str, who: &str) -> u64 {
+    r.timeline.metrics[metric]
+        .get(who)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// How many messages a slow client loses depends on its socket buffers and the machine: both
+/// runtimes must count every loss, tell the client, and deliver everything else in order (the
+/// clients check the order themselves and fail otherwise).
+#[test]
+pub(crate) fn chat_conforms_on_the_real_clock() {
+    let sets: [(&[&str], u64, u64, u64); 2] = [
+        (&[], 60, 20, 5),
+        (
+            &[
+                "messages=30",
+                "room_capacity=256",
+                "slow_read_ms=2",
+                "history=0",
+                "leave_after=5",
+            ],
+            30,
+            5,
+            0,
+        ),
+    ];
+    for (set, messages, leave_after, history) in sets {
+        let measured = Measured {
+            metrics: &["lost", "lost_told", "received", "history_seqs"],
+            series: &["lost"],
+            marks: &["slow lagged"],
+            // The talker's pauses are a few ms each, and each runtime rounds them its own way.
+            lengths: false,
+            told_to_end: &[],
+            milestones_in_order: false,
+        };
+        let Some((tokio, twin)) = io_conforms("chat", set, &measured) else {
+            return;
+        };
+        for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+            for who in ["fast 1", "fast 2"] {
+                assert_eq!(count(r, "received", who), messages, "{runtime} {who}");
+                assert_eq!(count(r, "lost", who), 0, "{runtime} {who}");
+            }
+            assert_eq!(count(r, "received", "leaver"), leave_after, "{runtime}");
+            let lost = count(r, "lost", "slow");
+            assert_eq!(count(r, "lost_told", "slow"), lost, "{runtime}");
+            assert_eq!(count(r, "received", "slow") + lost, messages, "{runtime}");
+            let seqs: Vec<u64> =
+                serde_json::from_value(r.timeline.metrics["history_seqs"].clone()).unwrap();
+            assert_eq!(seqs.len() as u64, history, "{runtime}");
+            assert!(
+                seqs.windows(2).all(|w| w[1] == w[0] + 1),
+                "{runtime} {seqs:?}"
+            );
+            let last = seqs.last().copied().unwrap_or(0);
+            if history > 0 {
+                assert_eq!(count(r, "received", "late"), messages - last, "{runtime}");
+            }
+        }
+        let (t, a) = (&tokio.runs[0], &twin.report.runs[0]);
+        assert!(
+            count(t, "lost", "slow") > 0 || history == 0,
+            "tokio's slow client lost"
+        );
+        assert!(
+            count(a, "lost", "slow") > 0 || history == 0,
+            "asyncio's slow client lost"
+        );
+        let n = 6;
+        assert_eq!(connection_parents(t), vec![Some("server".to_owned()); n]);
+        assert_eq!(connection_parents(a), vec![None; n]);
+    }
+}
+
+/// tokio's blocking pool and asyncio.to_thread do the same job: the blocking call leaves the
+/// loop's thread free, so the ticker never misses a tick.
+#[test]
+fn to_thread_keeps_the_ticker_on_time_like_the_blocking_pool() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let set = &["tick_ms=50", "block_ms=200", "ticks=6"];
+    let twin = asyncio::run_twin(
+        &request("blocking", &["spawn-blocking"], set, Clock::Real),
+        py,
+    )
+    .unwrap();
+    let run = twin.report.run("spawn-blocking").unwrap();
+    assert_eq!(run.error, None, "{}", twin.stderr);
+    let names: Vec<&str> = run.timeline.tasks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["main", "ticker", "blocker"]);
+    assert_eq!(run.timeline.count(Outcome::Ok), 3);
+    let labels: Vec<&str> = run.timeline.marks.iter().map(|m| &*m.label).collect();
+    assert_eq!(&labels[..3], ["tick 1", "tick 2", "sleep"]);
+    assert!(
+        labels.contains(&"awake") && labels.contains(&"tick 6"),
+        "{labels:?}"
+    );
+    // Every gap is the period, give or take the machine; the blocked variant's is 200 ms.
+    let gap = run.timeline.metric("max_tick_gap_ms").unwrap();
+    assert!((50.0..=65.0).contains(&gap), "longest gap {gap} ms");
+}
+
+/// The app's way in: a run on its own thread, drawn as its variants finish, cancellable.
+#[test]
+fn a_twin_run_can_be_watched_and_cancelled() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let run = asyncio::TwinRun::start(
+        request("gather", &["sequential", "join-all"], &[], Clock::Virtual),
+        py.clone(),
+    )
+    .unwrap();
+    while !run.is_finished() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let drawn: Vec<&str> = run.snapshots().iter().map(|(v, _)| *v).collect();
+    assert_eq!(drawn, ["sequential", "join-all"]);
+    let twin = run.wait().unwrap();
+    let totals: Vec<(&str, f64)> = twin
+        .report
+        .runs
+        .iter()
+        .map(|r| (r.variant, r.total_ms))
+        .collect();
+    assert_eq!(totals, [("sequential", 600.0), ("join-all", 300.0)]);
+
+    // Ten seconds of real-clock waiting, cancelled early.
+    let set = &["latencies_ms=50,10000"];
+    let req = request("gather", &["join-all", "sequential"], set, Clock::Real);
+    let started = std::time::Instant::now();
+    let run = asyncio::TwinRun::start(req, py.clone()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(run.snapshots().is_empty(), "join-all takes 10 s");
+    run.cancel();
+    let twin = run.wait().unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    for r in &twin.report.runs {
+        assert!(
+            matches!(r.error, Some(runner::RunError::Cancelled)),
+            "{}: {:?}",
+            r.variant,
+            r.error
+        );
+    }
+}
