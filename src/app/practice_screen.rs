@@ -18,6 +18,35 @@ use crate::practice::{ItemKey, PracticeRun, Prediction, RunPurpose};
 const TEXT_PAGE: usize = 10;
 const WHEEL_ROWS: usize = 3;
 
+/// A practice key from an action: the grades 1-4 only once an answer is revealed.
+fn quiz_key(view: &PracticeView, action: &Action) -> Option<QuizKey> {
+    let revealed = match view {
+        PracticeView::Quiz(q) => {
+            matches!(q.state, practice::ItemState::Recall { revealed: true, .. })
+        }
+        PracticeView::Interview(i) => {
+            matches!(i.phase(), crate::practice::Phase::Revealed { .. })
+        }
+        PracticeView::Summary(_) | PracticeView::QuizDone(_) => false,
+    };
+    match *action {
+        Action::Up => Some(QuizKey::Up),
+        Action::Down => Some(QuizKey::Down),
+        Action::Open => Some(QuizKey::Submit),
+        Action::ToggleVariant => Some(QuizKey::Toggle),
+        // `s` in practice (Cancel elsewhere: stop the running demo).
+        Action::Cancel => Some(QuizKey::Skip),
+        Action::Back => Some(QuizKey::Back),
+        Action::Backspace => Some(QuizKey::Backspace),
+        Action::Char(c) if revealed && ('1'..='4').contains(&c) => {
+            let i = c as usize - '1' as usize;
+            Some(QuizKey::Grade(crate::practice::Grade::ALL[i]))
+        }
+        Action::Char(c) => Some(QuizKey::Char(c)),
+        _ => None,
+    }
+}
+
 /// Practice's state: what is being practised and what goes with it on screen. Plain data, apart
 /// from the rest of the app: `update_practice` and its helpers below change it.
 #[derive(Debug, Default)]
@@ -207,71 +236,20 @@ impl App {
         };
     }
 
+    /// A key or a result for practice: runs coming back, scrolling, then the view's own step,
+    /// then what that step asks for.
     pub(super) fn update_practice(&mut self, action: Action) -> Effect {
-        let Some(view) = self.practice.view.as_mut() else {
+        let Some(view) = self.practice.view.as_ref() else {
             self.close_practice();
             return Effect::None;
         };
-        let revealed = match view {
-            PracticeView::Quiz(q) => {
-                matches!(q.state, practice::ItemState::Recall { revealed: true, .. })
-            }
-            PracticeView::Interview(i) => {
-                matches!(i.phase(), crate::practice::Phase::Revealed { .. })
-            }
-            PracticeView::Summary(_) | PracticeView::QuizDone(_) => false,
-        };
-        let key = match action {
-            Action::Up => Some(QuizKey::Up),
-            Action::Down => Some(QuizKey::Down),
-            Action::Open => Some(QuizKey::Submit),
-            Action::ToggleVariant => Some(QuizKey::Toggle),
-            // `s` in practice (Cancel elsewhere: stop the running demo).
-            Action::Cancel => Some(QuizKey::Skip),
-            Action::Back => Some(QuizKey::Back),
-            Action::Backspace => Some(QuizKey::Backspace),
-            Action::Char(c) if revealed && ('1'..='4').contains(&c) => {
-                let i = c as usize - '1' as usize;
-                Some(QuizKey::Grade(crate::practice::Grade::ALL[i]))
-            }
-            Action::Char(c) => Some(QuizKey::Char(c)),
-            _ => None,
-        };
-        let at = self.elapsed;
+        let key = quiz_key(view, &action);
         if let Action::PracticeRan { purpose, result } = action {
-            match (purpose, self.practice.view.as_mut()) {
-                (RunPurpose::Candidates(key), Some(PracticeView::Quiz(q))) => {
-                    let names = result.map(|run| {
-                        run.runs
-                            .first()
-                            .map(|r| crate::practice::measure::task_names(&r.timeline))
-                            .unwrap_or_default()
-                    });
-                    practice::candidates_listed(q, &key, names);
-                }
-                (RunPurpose::Candidates(_), _) => {}
-                (purpose, _) => self.practice_ran(purpose, result),
-            }
+            self.practice_run_came_back(purpose, result);
             return Effect::None;
         }
-        match action {
-            Action::PageUp => {
-                self.practice.scroll = self.practice.scroll.saturating_sub(TEXT_PAGE);
-                return Effect::None;
-            }
-            Action::PageDown => {
-                self.practice.scroll += TEXT_PAGE;
-                return Effect::None;
-            }
-            Action::Scroll { down, .. } if self.practice.shown_run.is_none() => {
-                self.practice.scroll = if down {
-                    self.practice.scroll + WHEEL_ROWS
-                } else {
-                    self.practice.scroll.saturating_sub(WHEEL_ROWS)
-                };
-                return Effect::None;
-            }
-            _ => {}
+        if self.scroll_practice(&action) {
+            return Effect::None;
         }
         // A new item or a reveal starts at the top of its text.
         if matches!(
@@ -280,8 +258,64 @@ impl App {
         ) {
             self.practice.scroll = 0;
         }
-        // Once a run is shown the answer is in, so ↑/↓ (and the wheel) are free: they scroll its
-        // lanes, as the timeline says when some do not fit.
+        let effect = self.step_practice_view(&action, key);
+        // A prediction that could not be scored brings no run: stop waiting for one.
+        if let Action::PredictScored {
+            key,
+            result: Err(_),
+        } = &action
+            && self
+                .practice
+                .shown_run
+                .as_ref()
+                .is_some_and(|r| r.purpose == RunPurpose::Predict(key.clone()))
+        {
+            self.practice.shown_run = None;
+        }
+        self.apply_practice_effect(effect)
+    }
+
+    /// A run practice asked for came back: a "which finishes first" item's task list, or a run
+    /// to show.
+    fn practice_run_came_back(&mut self, purpose: RunPurpose, result: Result<PracticeRun, String>) {
+        match (purpose, self.practice.view.as_mut()) {
+            (RunPurpose::Candidates(key), Some(PracticeView::Quiz(q))) => {
+                let names = result.map(|run| {
+                    run.runs
+                        .first()
+                        .map(|r| crate::practice::measure::task_names(&r.timeline))
+                        .unwrap_or_default()
+                });
+                practice::candidates_listed(q, &key, names);
+            }
+            (RunPurpose::Candidates(_), _) => {}
+            (purpose, _) => self.practice_ran(purpose, result),
+        }
+    }
+
+    /// PgUp/PgDn and the wheel move the text; once a run is shown the answer is in, so ↑/↓
+    /// (and the wheel) scroll its lanes, as the timeline says when some do not fit. Says
+    /// whether `action` was a scroll.
+    fn scroll_practice(&mut self, action: &Action) -> bool {
+        match action {
+            Action::PageUp => {
+                self.practice.scroll = self.practice.scroll.saturating_sub(TEXT_PAGE);
+                return true;
+            }
+            Action::PageDown => {
+                self.practice.scroll += TEXT_PAGE;
+                return true;
+            }
+            Action::Scroll { down, .. } if self.practice.shown_run.is_none() => {
+                self.practice.scroll = if *down {
+                    self.practice.scroll + WHEEL_ROWS
+                } else {
+                    self.practice.scroll.saturating_sub(WHEEL_ROWS)
+                };
+                return true;
+            }
+            _ => {}
+        }
         if let Some(ShownRun {
             state: ShownRunState::Done { view, .. },
             ..
@@ -294,10 +328,19 @@ impl App {
             };
             if let Some(step) = lanes {
                 view.update(step);
-                return Effect::None;
+                return true;
             }
         }
-        let (effect, summary) = match (view, &action, key) {
+        false
+    }
+
+    /// The view's own step: a quiz or review item, the interview, or a summary's way out.
+    fn step_practice_view(&mut self, action: &Action, key: Option<QuizKey>) -> PracticeEffect {
+        let at = self.elapsed;
+        let Some(view) = self.practice.view.as_mut() else {
+            return PracticeEffect::None;
+        };
+        let (effect, summary) = match (view, action, key) {
             (PracticeView::Quiz(q), Action::PredictScored { key, result }, _) => (
                 practice::predict_scored(q, key, result.clone(), &mut self.progress, &self.now),
                 None,
@@ -322,19 +365,11 @@ impl App {
         if let Some(summary) = summary {
             self.practice.view = Some(PracticeView::Summary(summary));
         }
-        // A prediction that could not be scored brings no run: stop waiting for one.
-        if let Action::PredictScored {
-            key,
-            result: Err(_),
-        } = &action
-            && self
-                .practice
-                .shown_run
-                .as_ref()
-                .is_some_and(|r| r.purpose == RunPurpose::Predict(key.clone()))
-        {
-            self.practice.shown_run = None;
-        }
+        effect
+    }
+
+    /// What a practice step asked for: save, say, score, run, finish or close.
+    fn apply_practice_effect(&mut self, effect: PracticeEffect) -> Effect {
         match effect {
             PracticeEffect::None => self.ask_for_candidates(),
             PracticeEffect::Save => {
