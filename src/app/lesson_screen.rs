@@ -263,14 +263,21 @@ impl LessonView {
         }
     }
 
-    /// The source of the run the time cursor follows: the demo's shown file for a tokio run, its
-    /// twin for an asyncio run; before any run, the shown file. `None` without a demo.
+    /// The source of the run the time cursor follows, as the run carries it (the demo's shown
+    /// file for a tokio run, its twin for an asyncio run); before any run, the one the runtime
+    /// asked for will run. `None` without a demo.
     pub fn run_source(&self) -> Option<&Source> {
         self.followed_source().map(|(_, _, source)| source)
     }
 
     fn followed_source(&self) -> Option<(&'static str, Runtime, &Source)> {
         let id = self.demo.as_ref()?.demo.spec().id;
+        // A run carries the sources that ran: what the code pane shows beside it.
+        if let Some(run) = self.run.shown_run()
+            && let Some(ran) = run.sources.first()
+        {
+            return Some((id, run.runtime, ran));
+        }
         let runtime = match self.run.status {
             RunStatus::Idle => Runtime::Tokio,
             _ => self.run.shown_runtime(),

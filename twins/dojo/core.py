@@ -601,7 +601,7 @@ class ParentWatch:
     program's own clean-up runs (a `with TemporaryDirectory()` removes its directory), and the
     process exits soon after, whatever the program does."""
 
-    GRACE_S = 0.8
+    GRACE_S = 2.5
 
     def __init__(self) -> None:
         self.gone = False

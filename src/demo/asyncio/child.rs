@@ -16,8 +16,10 @@ use super::{AsyncioError, bundle};
 const STDERR_KEEP: usize = 8 * 1024;
 
 /// How long a twin asked to stop (its stdin closed) has to cancel its run and clean up after
-/// itself before its process group is killed. The tracer gives itself a little less.
-const STOP_GRACE: Duration = Duration::from_secs(1);
+/// itself before its process group is killed. The tracer gives itself a little less. Generous: on
+/// a loaded machine a clean-up that is quick alone can take over a second, and a run killed in the
+/// middle of it leaves its files behind. Only a twin stuck in a blocking call waits it out.
+const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// What to run.
 pub(super) struct Launch<'a> {
