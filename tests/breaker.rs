@@ -5,7 +5,6 @@
 //! or `ASYNCDOJO_REQUIRE_PYTHON` is set: then they fail, as in tests/asyncio.rs.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use asyncdojo::demo::Clock;
 use asyncdojo::demo::asyncio::{self, Python};
@@ -15,25 +14,9 @@ use asyncdojo::demo::timeline::{Outcome, SeriesValue};
 const DEMO: &str = "circuit-breaker";
 const VARIANT: &str = "breaker";
 
-/// The interpreter the tests use, or `None` (with a message) when there is none and that is
-/// allowed.
+/// The interpreter the tests use (see `asyncio::for_tests`).
 fn python() -> Option<&'static Python> {
-    static PY: OnceLock<Result<Python, String>> = OnceLock::new();
-    let found = PY.get_or_init(|| {
-        let py = Python::choose(None);
-        py.probe().map(|_| py).map_err(|e| e.to_string())
-    });
-    match found {
-        Ok(py) => Some(py),
-        Err(e) => {
-            assert!(
-                !asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping an asyncio test: {e}");
-            None
-        }
-    }
+    asyncdojo::demo::asyncio::for_tests()
 }
 
 fn request(set: &[&str], clock: Clock) -> RunRequest {

@@ -331,21 +331,9 @@ fn only_the_bucket_has_a_strip_and_its_meter_has_no_lane() {
     }
 }
 
-/// The interpreter the twin runs on, or `None` when there is none and that is allowed (see
-/// tests/asyncio.rs).
+/// The interpreter the twin runs on (see `asyncio::for_tests`).
 fn python() -> Option<Python> {
-    let py = Python::choose(None);
-    match py.probe() {
-        Ok(_) => Some(py),
-        Err(e) => {
-            assert!(
-                !asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping the asyncio comparison: {e}");
-            None
-        }
-    }
+    asyncdojo::demo::asyncio::for_tests().cloned()
 }
 
 /// Where a sample and a grant share a millisecond, tokio and asyncio may run them in either

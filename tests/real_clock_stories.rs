@@ -11,32 +11,14 @@
 //! The asyncio tests need Python 3.11 or later. Without one they print why and pass, unless `CI`
 //! or `ASYNCDOJO_REQUIRE_PYTHON` is set: then they fail, as in tests/asyncio.rs.
 
-use std::sync::OnceLock;
-
 use asyncdojo::demo::Clock;
 use asyncdojo::demo::asyncio::{self, Python};
 use asyncdojo::demo::runner::{self, RunReport, RunRequest, VariantRun};
 use asyncdojo::demo::timeline::Outcome;
 
-/// The interpreter the tests use, or `None` (with a message) when there is none and that is
-/// allowed.
+/// The interpreter the tests use (see `asyncio::for_tests`).
 fn python() -> Option<&'static Python> {
-    static PY: OnceLock<Result<Python, String>> = OnceLock::new();
-    let found = PY.get_or_init(|| {
-        let py = Python::choose(None);
-        py.probe().map(|_| py).map_err(|e| e.to_string())
-    });
-    match found {
-        Ok(py) => Some(py),
-        Err(e) => {
-            assert!(
-                !asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping an asyncio test: {e}");
-            None
-        }
-    }
+    asyncdojo::demo::asyncio::for_tests()
 }
 
 fn request(demo: &str, variants: &[&str], set: &[&str], clock: Clock) -> RunRequest {

@@ -9,32 +9,15 @@
 
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use asyncdojo::demo::Clock;
 use asyncdojo::demo::asyncio::{self, Python};
 use asyncdojo::demo::runner::{self, RunRequest, VariantRun};
 use asyncdojo::demo::timeline::{Outcome, SeriesValue};
 
-/// The interpreter the tests use, or `None` (with a message) when there is none and that is
-/// allowed. The same rule as `tests/asyncio.rs`.
+/// The interpreter the tests use (see `asyncio::for_tests`).
 fn python() -> Option<&'static Python> {
-    static PY: OnceLock<Result<Python, String>> = OnceLock::new();
-    let found = PY.get_or_init(|| {
-        let py = Python::choose(None);
-        py.probe().map(|_| py).map_err(|e| e.to_string())
-    });
-    match found {
-        Ok(py) => Some(py),
-        Err(e) => {
-            assert!(
-                !asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping an asyncio test: {e}");
-            None
-        }
-    }
+    asyncdojo::demo::asyncio::for_tests()
 }
 
 /// Real-clock runs measure time: the tests in this file take turns.

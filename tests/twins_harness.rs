@@ -8,30 +8,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use asyncdojo::demo::asyncio::{self, Python};
 
-/// The interpreter the tests use, or `None` (with a message) when there is none and that is
-/// allowed.
+/// The interpreter the tests use (see `asyncio::for_tests`).
 fn python() -> Option<&'static Python> {
-    static PY: OnceLock<Result<Python, String>> = OnceLock::new();
-    let found = PY.get_or_init(|| {
-        let py = Python::choose(None);
-        py.probe().map(|_| py).map_err(|e| e.to_string())
-    });
-    match found {
-        Ok(py) => Some(py),
-        Err(e) => {
-            assert!(
-                !asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping a twin harness test: {e}");
-            None
-        }
-    }
+    asyncdojo::demo::asyncio::for_tests()
 }
 
 fn twins_dir() -> PathBuf {

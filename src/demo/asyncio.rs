@@ -35,7 +35,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use catalog::ParamRead;
-pub use python::{MIN_VERSION, PYTHON_ENV, Python, PythonInfo, PythonOrigin, python_required};
+pub use python::{
+    MIN_VERSION, PYTHON_ENV, Python, PythonInfo, PythonOrigin, for_tests, python_required,
+};
 
 use super::runner::{RunError, RunReport, RunRequest, VariantRun};
 use super::timeline::TimelineSnapshot;

@@ -8,32 +8,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use asyncdojo::demo::Clock;
 use asyncdojo::demo::asyncio::{self, Mapping, Python, TwinReport};
 use asyncdojo::demo::runner::{self, RunReport, RunRequest, VariantRun};
 use asyncdojo::demo::timeline::{Outcome, SeriesValue};
 
-/// The interpreter the tests use, or `None` (with a message) when there is none and that is
-/// allowed.
+/// The interpreter the tests use (see `asyncio::for_tests`).
 fn python() -> Option<&'static Python> {
-    static PY: OnceLock<Result<Python, String>> = OnceLock::new();
-    let found = PY.get_or_init(|| {
-        let py = Python::choose(None);
-        py.probe().map(|_| py).map_err(|e| e.to_string())
-    });
-    match found {
-        Ok(py) => Some(py),
-        Err(e) => {
-            assert!(
-                !asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping an asyncio test: {e}");
-            None
-        }
-    }
+    asyncdojo::demo::asyncio::for_tests()
 }
 
 fn sets(s: &[&str]) -> Vec<String> {

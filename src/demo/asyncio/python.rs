@@ -21,6 +21,28 @@ pub fn python_required() -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }
 
+/// The interpreter tests that need Python use, probed once; `None` (with a line saying why)
+/// when there is none and that is allowed. Under [`python_required`] a missing one fails the
+/// test instead, so CI cannot pass by skipping. One place for every test file's check.
+pub fn for_tests() -> Option<&'static Python> {
+    static FOUND: std::sync::OnceLock<Result<Python, String>> = std::sync::OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        let py = Python::choose(None);
+        py.probe().map(|_| py).map_err(|e| e.to_string())
+    });
+    match found {
+        Ok(py) => Some(py),
+        Err(e) => {
+            assert!(
+                !python_required(),
+                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
+            );
+            eprintln!("skipping a test that needs Python: {e}");
+            None
+        }
+    }
+}
+
 /// Where the interpreter's name came from, so a message can say what to change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PythonOrigin {
