@@ -28,6 +28,22 @@ fn semaphore_conforms() {
 }
 
 #[test]
+fn gather_errors_conforms() {
+    conforms(
+        "gather-errors",
+        &[
+            &[],
+            // The lesson's checkout: the lamp fails at 10 ms, desk and chair take 50 and 90.
+            &["fail_ms=10", "latencies_ms=50,90"],
+            // child 1 answers before the failure, child 3 at its very instant.
+            &["fail_ms=100", "latencies_ms=50,300,100"],
+            &["fail_ms=250", "latencies_ms=1000,300,600,400"],
+            &["fail_ms=0", "latencies_ms=0,20"],
+        ],
+    );
+}
+
+#[test]
 fn timeouts_conform() {
     conforms(
         "timeouts",
@@ -183,6 +199,7 @@ const CONFORMANCE: &[(&str, fn())] = &[
     ),
     ("spawn-vs-await", spawn_vs_await_conforms),
     ("semaphore", semaphore_conforms),
+    ("gather-errors", gather_errors_conforms),
     ("timeouts", timeouts_conform),
     ("circuit-breaker", circuit_breaker_conforms),
     ("rate-limiter", rate_limiter_conforms),

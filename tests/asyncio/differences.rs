@@ -89,6 +89,53 @@ fn a_zero_sleep_yields_in_asyncio_and_not_in_tokio() {
     );
 }
 
+/// Stopping at the first error. tokio's try_join_all drops the other futures inside the caller
+/// before it returns; asyncio's nearest, gather and then cancel() on every task, only asks them to
+/// stop: they are still running when the caller returns, and gather hears of the failure one loop
+/// step late, so a child due at that very instant finishes first. And a cancelled Task takes one
+/// more step, to receive its CancelledError (a TaskGroup's children too), where tokio's dropped or
+/// aborted futures are never polled again.
+#[test]
+fn cancel_only_asks_so_the_cancelled_outlive_their_caller_in_asyncio() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let variants = ["try-join-all", "join-set-abort"];
+    let set = &["fail_ms=10", "latencies_ms=50,90"];
+    let (tokio, twin) = both(py, "gather-errors", &variants, set, Clock::Virtual);
+    let (t, a) = (
+        tokio.run("try-join-all").unwrap(),
+        twin.report.run("try-join-all").unwrap(),
+    );
+    assert_eq!(t.timeline.metric("left_running"), Some(0.0));
+    assert_eq!(a.timeline.metric("left_running"), Some(2.0));
+    let (mut vt, mut va) = (view(t), view(a));
+    vt.metrics.remove("left_running");
+    va.metrics.remove("left_running");
+    assert_eq!(va, vt, "apart from left_running, the runs agree");
+    let last_step =
+        |r: &VariantRun, name: &str| r.timeline.task(name).unwrap().polls.last().unwrap().0;
+    for v in variants {
+        let (t, a) = (tokio.run(v).unwrap(), twin.report.run(v).unwrap());
+        for child in ["child 1", "child 2"] {
+            assert_eq!(last_step(t, child), 0.0, "{v} {child} on tokio");
+            assert_eq!(last_step(a, child), 10.0, "{v} {child} on asyncio");
+        }
+    }
+
+    let set = &["fail_ms=100", "latencies_ms=100,300"];
+    let (tokio, twin) = both(py, "gather-errors", &["try-join-all"], set, Clock::Virtual);
+    let (t, a) = (
+        tokio.run("try-join-all").unwrap(),
+        twin.report.run("try-join-all").unwrap(),
+    );
+    let child_1 = |r: &VariantRun| r.timeline.task("child 1").unwrap().outcome;
+    assert_eq!(child_1(t), Outcome::Cancelled);
+    assert_eq!(child_1(a), Outcome::Ok);
+    assert_eq!(with_outcome(a, Outcome::Cancelled), ["child 2"]);
+    assert_eq!(t.timeline.metric("completed"), Some(0.0));
+    assert_eq!(a.timeline.metric("completed"), Some(1.0));
+}
+
 /// A coroutine never awaited: both drop it without running a line of it; Python also warns
 /// "coroutine ... was never awaited", which the tracer records as a mark where it was dropped.
 #[test]

@@ -103,6 +103,43 @@ pub(super) static TWINS: &[Twin] = &[
         run_bound: |p| Ok(p.num("tasks")? * p.num("work_ms")?),
     },
     Twin {
+        demo: "gather-errors",
+        file: "gather-errors.py",
+        source: include_str!("../../../twins/gather-errors.py"),
+        variants: &[
+            TwinVariant {
+                name: "try-join-all",
+                mapping: Analogue {
+                    asyncio: "asyncio.gather, then cancel() every task on its first exception: \
+                              cancel() only asks, so the others are still running when the \
+                              caller returns and stop at their next step, where try_join_all \
+                              drops its futures inside the caller before it returns",
+                    short: "gather + cancel",
+                },
+            },
+            same(
+                "join-all",
+                "return_exceptions",
+                "asyncio.gather(..., return_exceptions=True): waits for every child and returns \
+                 the exceptions as values (each coroutine becomes a Task; join_all polls them in \
+                 one task)",
+            ),
+            same(
+                "join-set-abort",
+                "TaskGroup",
+                "asyncio.TaskGroup: the first exception cancels the other children and waits for \
+                 them, then the group raises an ExceptionGroup, caught with except*",
+            ),
+            same(
+                "detached",
+                "gather",
+                "plain asyncio.gather: the first exception reaches the caller, and the other \
+                 children run on after it has returned",
+            ),
+        ],
+        run_bound: |p| Ok(p.num("fail_ms")?.max(p.max("latencies_ms")?)),
+    },
+    Twin {
         demo: "timeouts",
         file: "timeouts.py",
         source: include_str!("../../../twins/timeouts.py"),

@@ -66,9 +66,9 @@ pub async fn join_set_abort(ctx: &Ctx, children: Vec<Child>) -> Ended {
         if !ended.is_ok() {
             // The first error: abort the siblings, and wait until they are gone, as
             // asyncio.TaskGroup does before it raises.
-            ctx.mark("abort_all");
             set.abort_all();
             while set.join_next().await.is_some() {}
+            ctx.mark("the others are cancelled");
             return Ended::error(format!("the first error: {}", ended.detail));
         }
     }
