@@ -119,7 +119,10 @@ pub fn variant_function(source: &Source, variant: &str) -> Option<CodeSpan> {
         return Some(span(d));
     }
     let camel: String = words.iter().map(|w| capitalized(w)).collect();
-    if let Some(d) = defs.iter().find(|d| d.kind == Kind::Type && d.name == camel) {
+    if let Some(d) = defs
+        .iter()
+        .find(|d| d.kind == Kind::Type && d.name == camel)
+    {
         return Some(span(d));
     }
     let holds_all = |d: &&Def| {
@@ -309,7 +312,10 @@ mod tests {
             "            await dojo.lane(\"x\", spawn_then_cancel(1))\n",
         ));
         let f = variant_function(&s, "abort").expect("found");
-        assert_eq!(f.name, "spawn_then_cancel", "the dispatch wins over the name");
+        assert_eq!(
+            f.name, "spawn_then_cancel",
+            "the dispatch wins over the name"
+        );
         assert_eq!(f.line, 1);
     }
 
@@ -324,7 +330,11 @@ mod tests {
     #[test]
     fn a_name_found_twice_by_words_is_no_answer() {
         let s = rust("pub fn one_set() {}\npub fn set_two() {}\n");
-        assert_eq!(variant_function(&s, "set"), None, "two candidates, none chosen");
+        assert_eq!(
+            variant_function(&s, "set"),
+            None,
+            "two candidates, none chosen"
+        );
     }
 
     #[test]
