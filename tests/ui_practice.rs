@@ -779,3 +779,64 @@ fn a_prediction_asks_for_its_code_to_be_highlighted_off_the_ui_thread() {
     show(&mut a);
     assert!(missing_highlight(&a).is_none());
 }
+
+#[test]
+fn a_prediction_with_its_code_draws_at_any_size() {
+    let mut revealed = predict_revealed();
+    let _ = revealed.update(Action::Resize);
+    for a in [&predict_prompt(), &revealed] {
+        for (w, h) in [
+            (20, 6),
+            (40, 10),
+            (60, 15),
+            (80, 20),
+            (139, 30),
+            (141, 30),
+            (200, 60),
+        ] {
+            let s = screen(a, w, h);
+            assert_eq!(s.lines().count(), usize::from(h));
+        }
+    }
+}
+
+#[test]
+fn a_twins_prediction_run_on_tokio_shows_the_rust_that_ran() {
+    let mut a = app();
+    quiz(&mut a, "q7", &["exactly-on-time-asyncio"]);
+    show(&mut a);
+    let key = a.practice.code.as_ref().expect("code").key.clone();
+    assert_eq!(
+        a.practice
+            .code
+            .as_ref()
+            .map(|c| c.code.source.file.as_str()),
+        Some("twins/timeouts.py")
+    );
+    type_in(&mut a, "1");
+    let Effect::ScorePredict { .. } = a.update(Action::Open) else {
+        panic!("Enter scores the prediction")
+    };
+    // Python could not run the twin: the edge made the run on tokio.
+    let item = key
+        .resolve(&a.lessons)
+        .and_then(|(_, item)| item)
+        .expect("item")
+        .clone();
+    let request = asyncdojo::practice::predict_request(&item).expect("request");
+    let run = run_shown_on(request, asyncdojo::demo::asyncio::Runtime::Tokio).expect("run");
+    let _ = a.update(Action::PracticeRan {
+        purpose: RunPurpose::Predict(key),
+        result: Ok(run),
+    });
+    let code = a.practice.code.as_ref().expect("code");
+    assert_eq!(code.code.source.file, "src/demo/catalog/timeouts/shown.rs");
+    assert_eq!(
+        code.code.function.as_ref().map(|f| f.name.as_str()),
+        Some("with_timeout")
+    );
+    let expected = lines_of(shown_view(&a), code.code.source.line_count());
+    assert!(!expected.is_empty());
+    assert_eq!(code.marked.as_ref(), Some(&expected));
+    assert!(screen(&a, 120, 40).contains("timeouts/shown.rs"));
+}
