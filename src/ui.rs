@@ -236,6 +236,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 language,
                 scroll: v.code_scroll,
                 marks: &marks,
+                marked: &[],
                 cursor,
                 follow: if focus == Pane::Code {
                     cursor

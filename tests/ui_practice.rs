@@ -566,3 +566,277 @@ fn quiz_finished() -> App {
 fn quiz_summary_80x24() {
     insta::assert_snapshot!(screen(&quiz_finished(), 80, 24));
 }
+
+/// Q1's sequential total before the answer: the prompt, the answer box and the code it runs.
+fn predict_prompt() -> App {
+    let mut a = app();
+    quiz(&mut a, "q1", &["sequential-total"]);
+    show(&mut a);
+    a
+}
+
+#[test]
+fn predict_prompt_80x24() {
+    insta::assert_snapshot!(screen(&predict_prompt(), 80, 24));
+}
+
+#[test]
+fn predict_prompt_120x40() {
+    insta::assert_snapshot!(screen(&predict_prompt(), 120, 40));
+}
+
+/// Q7's prediction scored on asyncio, before the answer: the code is its twin's.
+#[test]
+fn predict_prompt_asyncio_120x40() {
+    let mut a = app();
+    quiz(&mut a, "q7", &["exactly-on-time-asyncio"]);
+    show(&mut a);
+    insta::assert_snapshot!(screen(&a, 120, 40));
+}
+
+/// Every shipped prediction with the code it runs, as `Q` would show each.
+fn every_prediction() -> Vec<(String, App)> {
+    let a = app();
+    let mut all = Vec::new();
+    for l in &a.lessons {
+        for q in l.quiz.iter().filter(|q| q.as_predict().is_some()) {
+            let mut b = app();
+            let keys = vec![ItemKey::quiz(&l.id, &q.id)];
+            let session = practice::start_quiz("Quiz".into(), keys, &b.lessons).expect("item");
+            b.practice.view = Some(PracticeView::Quiz(session));
+            b.screen = Screen::Practice;
+            show(&mut b);
+            all.push((format!("{}/{}", l.id, q.id), b));
+        }
+    }
+    assert!(all.len() >= 19, "only {} predictions", all.len());
+    all
+}
+
+#[test]
+fn at_80x24_every_prediction_shows_its_prompt_its_answer_box_and_its_code() {
+    for (item, a) in every_prediction() {
+        let code = a
+            .practice
+            .code
+            .as_ref()
+            .expect("a prediction shows its code");
+        let s = screen(&a, 80, 24);
+        let text = words(&s);
+        let (_, q) = code.key.resolve(&a.lessons).expect("the item");
+        let prompt: String = asyncdojo::text::paragraphs(&q.expect("item").prompt)[0]
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let prompt = prompt.replace('`', "");
+        assert!(text.contains(&prompt), "{item}: no prompt `{prompt}`:\n{s}");
+        assert!(text.contains("your prediction: ▏"), "{item}:\n{s}");
+        assert!(text.contains("The code that runs ·"), "{item}:\n{s}");
+        // The cursor's line, the function's definition (or the file's first line), is in view.
+        let line = code.cursor as usize;
+        let at = code.code.source.text.lines().nth(line - 1).expect("line");
+        let row = format!("{line:>w$} {}", at.trim_end(), w = 2);
+        let shown = row.chars().take(40).collect::<String>();
+        assert!(
+            s.lines().any(|r| r.contains(shown.trim_start())),
+            "{item}: line {line} `{at}` not in view:\n{s}"
+        );
+        assert_eq!(code.cursor, code.code.start_line(), "{item}");
+    }
+}
+
+/// The lines a finished run's tasks were spawned at and its marks made at, from the run itself.
+fn lines_of(view: &asyncdojo::app::RunView, last: usize) -> Vec<u32> {
+    let snap = view.snapshot().expect("the run");
+    let mut lines: Vec<u32> = snap
+        .tasks
+        .iter()
+        .filter_map(|t| t.line)
+        .chain(snap.marks.iter().filter_map(|m| m.line))
+        .filter(|&l| l >= 1 && l as usize <= last)
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn every_reveal_marks_the_lines_its_run_points_at() {
+    let mut marked_somewhere = 0;
+    for (item, mut a) in every_prediction() {
+        let key = a.practice.code.as_ref().expect("code").key.clone();
+        let (_, q) = key.resolve(&a.lessons).expect("the item");
+        let answer = q
+            .and_then(|q| q.as_predict())
+            .expect("predict")
+            .answer
+            .to_string();
+        type_in(&mut a, &answer);
+        let effect = a.update(Action::Open);
+        perform(&mut a, effect);
+        let run = a.practice.shown_run.as_ref().expect("the run is shown");
+        let code = a.practice.code.as_ref().expect("the code is still shown");
+        // The code is the source of the run shown (tokio when Python could not run the twin).
+        assert_eq!(code.code.runtime, run.runtime, "{item}");
+        let expected = lines_of(shown_view(&a), code.code.source.line_count());
+        assert_eq!(code.marked.as_ref(), Some(&expected), "{item}");
+        let s = screen(&a, 80, 24);
+        if let Some(first) = expected.first() {
+            marked_somewhere += 1;
+            assert!(
+                s.lines().any(|r| r.starts_with("\"│▶ ")),
+                "{item}: a line the run points at ({first}) is marked in view:\n{s}"
+            );
+            assert!(s.contains("▶ spawned or marked at lines"), "{item}:\n{s}");
+        } else {
+            assert!(
+                s.contains("no spawn or mark of the run points"),
+                "{item}:\n{s}"
+            );
+        }
+    }
+    assert!(
+        marked_somewhere >= 19,
+        "only {marked_somewhere} runs point at a line"
+    );
+}
+
+#[test]
+fn the_reveal_marks_where_the_requests_were_spawned_and_answered() {
+    let a = predict_revealed();
+    let code = a.practice.code.as_ref().expect("code");
+    assert_eq!(code.code.source.file, "src/demo/catalog/gather/shown.rs");
+    // ctx.mark("response") in `request`, ctx.instrument(..) in `sequential`.
+    assert_eq!(code.marked.as_deref(), Some(&[11, 19][..]));
+    let s = screen(&a, 120, 40);
+    assert!(s.contains("│▶ 19         ctx.instrument("), "{s}");
+    assert!(s.contains("▶ spawned or marked at lines 11, 19"), "{s}");
+}
+
+#[test]
+fn arrows_move_through_the_code_until_the_run_is_shown() {
+    let mut a = predict_prompt();
+    let cursor = |a: &App| a.practice.code.as_ref().expect("code").cursor;
+    assert_eq!(cursor(&a), 15, "on `pub async fn sequential`");
+    for _ in 0..3 {
+        let _ = a.update(Action::Down);
+    }
+    let _ = a.update(Action::Up);
+    assert_eq!(cursor(&a), 17);
+    let _ = a.update(Action::Scroll {
+        pane: asyncdojo::app::Pane::Practice,
+        down: true,
+    });
+    assert_eq!(cursor(&a), 20, "a wheel step is three lines");
+    // To the end of the file, and no further: the view follows.
+    for _ in 0..40 {
+        let _ = a.update(Action::Down);
+    }
+    assert_eq!(cursor(&a), 40);
+    assert!(screen(&a, 80, 24).contains("  40 }"));
+    for _ in 0..50 {
+        let _ = a.update(Action::Up);
+    }
+    assert_eq!(cursor(&a), 1);
+    assert!(screen(&a, 80, 24).contains("   1 use std::time::Duration;"));
+    // Typing still goes to the answer.
+    type_in(&mut a, "400");
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    // Once the run is shown ↑/↓ are the lanes' again.
+    let _ = a.update(Action::Down);
+    assert_eq!(cursor(&a), 1, "the code's cursor stays");
+    assert!(a.practice.code.as_ref().is_some_and(|c| c.marked.is_some()));
+}
+
+#[test]
+fn the_code_goes_with_its_item() {
+    let mut a = app();
+    quiz(&mut a, "q1", &["sequential-total", "parallel-or-not"]);
+    show(&mut a);
+    assert!(a.practice.code.is_some());
+    // Skipped: the next item is a choice, with no code.
+    let _ = a.update(Action::Char(' '));
+    assert!(a.practice.code.is_none());
+    assert!(!screen(&a, 80, 24).contains("The code"));
+}
+
+#[test]
+fn a_prediction_asks_for_its_code_to_be_highlighted_off_the_ui_thread() {
+    use asyncdojo::ui::code_pane::missing_highlight;
+    let mut a = App::new(asyncdojo::lesson::load_embedded(&Registry), false);
+    quiz(&mut a, "q4", &["abort-total"]);
+    show(&mut a);
+    let source = a.practice.code.as_ref().expect("code").code.source;
+    // Nothing else in this test binary highlights (its apps draw without colour).
+    let request = missing_highlight(&a).expect("the code is asked for");
+    assert_eq!(&*request.code, &*source.text);
+    let _ = request.run();
+    assert_eq!(missing_highlight(&a).map(|r| r.key), None, "cached now");
+    // A choice has no code to highlight.
+    quiz(&mut a, "q2", &["from-thread"]);
+    show(&mut a);
+    assert!(missing_highlight(&a).is_none());
+}
+
+#[test]
+fn a_prediction_with_its_code_draws_at_any_size() {
+    let mut revealed = predict_revealed();
+    let _ = revealed.update(Action::Resize);
+    for a in [&predict_prompt(), &revealed] {
+        for (w, h) in [
+            (20, 6),
+            (40, 10),
+            (60, 15),
+            (80, 20),
+            (139, 30),
+            (141, 30),
+            (200, 60),
+        ] {
+            let s = screen(a, w, h);
+            assert_eq!(s.lines().count(), usize::from(h));
+        }
+    }
+}
+
+#[test]
+fn a_twins_prediction_run_on_tokio_shows_the_rust_that_ran() {
+    let mut a = app();
+    quiz(&mut a, "q7", &["exactly-on-time-asyncio"]);
+    show(&mut a);
+    let key = a.practice.code.as_ref().expect("code").key.clone();
+    assert_eq!(
+        a.practice
+            .code
+            .as_ref()
+            .map(|c| c.code.source.file.as_str()),
+        Some("twins/timeouts.py")
+    );
+    type_in(&mut a, "1");
+    let Effect::ScorePredict { .. } = a.update(Action::Open) else {
+        panic!("Enter scores the prediction")
+    };
+    // Python could not run the twin: the edge made the run on tokio.
+    let item = key
+        .resolve(&a.lessons)
+        .and_then(|(_, item)| item)
+        .expect("item")
+        .clone();
+    let request = asyncdojo::practice::predict_request(&item).expect("request");
+    let run = run_shown_on(request, asyncdojo::demo::asyncio::Runtime::Tokio).expect("run");
+    let _ = a.update(Action::PracticeRan {
+        purpose: RunPurpose::Predict(key),
+        result: Ok(run),
+    });
+    let code = a.practice.code.as_ref().expect("code");
+    assert_eq!(code.code.source.file, "src/demo/catalog/timeouts/shown.rs");
+    assert_eq!(
+        code.code.function.as_ref().map(|f| f.name.as_str()),
+        Some("with_timeout")
+    );
+    let expected = lines_of(shown_view(&a), code.code.source.line_count());
+    assert!(!expected.is_empty());
+    assert_eq!(code.marked.as_ref(), Some(&expected));
+    assert!(screen(&a, 120, 40).contains("timeouts/shown.rs"));
+}

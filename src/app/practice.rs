@@ -1,6 +1,8 @@
 //! Practice in the app: a quiz or review session and the mock interview. Plain state, updated by
 //! actions; scoring is the `practice` module's, running a prediction's demo is an effect.
 
+pub mod code;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 

@@ -1,8 +1,11 @@
 //! The practice screen in the app: starting a review, a lesson quiz or the mock interview,
 //! routing keys and ticks to the session (`practice`), keeping the model answer it may show
 //! rendered once per lesson rather than per frame, and the run it shows as evidence: asked of the
-//! edge, which runs it on a worker, and shaped for the timeline pane once, when it arrives.
+//! edge, which runs it on a worker, and shaped for the timeline pane once, when it arrives. A
+//! prediction also shows the code it runs (its variant's function, see `practice::code`), found
+//! once per item, and after the reveal the lines its run's spawns and marks point at.
 
+use super::practice::code::{VariantCode, variant_code};
 use super::practice::{self, ItemState, PracticeEffect, PracticeView, QuizKey};
 use super::{Action, App, Effect, RunView, Screen};
 use crate::demo::Clock;
@@ -17,6 +20,8 @@ use crate::practice::{ItemKey, PracticeRun, Prediction, RunPurpose};
 /// context on the shortest screens (80×24).
 const TEXT_PAGE: usize = 10;
 const WHEEL_ROWS: usize = 3;
+/// Lines a wheel step moves the code's cursor.
+const WHEEL_LINES: u32 = 3;
 
 /// A practice key from an action: the grades 1-4 only once an answer is revealed.
 fn quiz_key(view: &PracticeView, action: &Action) -> Option<QuizKey> {
@@ -60,6 +65,64 @@ pub struct PracticeState {
     /// a long model answer must be readable on a short terminal. Back to the top on each new
     /// item and each reveal; the pane stops at the last row.
     pub scroll: usize,
+    /// The code the current prediction runs, while it is on screen.
+    pub code: Option<ShownCode>,
+}
+
+/// The code a predict item runs, shown while the learner guesses: the source its runtime runs,
+/// from its variant's function; after the reveal, the lines its run points at are marked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownCode {
+    /// The item it is for.
+    pub key: ItemKey,
+    /// The runtime asked for: the item's, then the one that made its run.
+    pub asked: Runtime,
+    pub code: VariantCode,
+    /// The code's line cursor (1-based): on the function's definition (the first line without
+    /// one); ↑/↓ and the wheel move it until a run is shown, and the view follows it.
+    pub cursor: u32,
+    /// Once the run is shown: the lines of this source its tasks were spawned at and its marks
+    /// were made at, in order (the events the run index attributes to a line).
+    pub marked: Option<Vec<u32>>,
+}
+
+impl ShownCode {
+    fn new(key: ItemKey, asked: Runtime, code: VariantCode) -> ShownCode {
+        ShownCode {
+            key,
+            asked,
+            cursor: code.start_line(),
+            code,
+            marked: None,
+        }
+    }
+
+    fn move_cursor(&mut self, down: bool, lines: u32) {
+        let last = self.code.source.line_count().max(1) as u32;
+        self.cursor = if down {
+            self.cursor.saturating_add(lines).min(last)
+        } else {
+            self.cursor.saturating_sub(lines).max(1)
+        };
+    }
+}
+
+/// The lines of `source` a finished run's spawns and marks point at, in order, once each.
+fn run_lines(view: &RunView, source: &crate::demo::source::Source) -> Vec<u32> {
+    use crate::demo::timeline::index::EventKind;
+    let last = source.line_count() as u32;
+    let mut lines: Vec<u32> = view
+        .index()
+        .map(|index| index.events())
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Spawn | EventKind::Mark { .. }))
+        .filter_map(|e| e.line)
+        .filter(|l| (1..=last).contains(l))
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
 }
 
 /// A run practice asked for, shown next to the item or question it is for, and only while that
@@ -297,6 +360,22 @@ impl App {
     /// (and the wheel) scroll its lanes, as the timeline says when some do not fit. Says
     /// whether `action` was a scroll.
     fn scroll_practice(&mut self, action: &Action) -> bool {
+        // Until a run is shown, ↑/↓ and the wheel move through the code the prediction runs.
+        if self.practice.shown_run.is_none()
+            && let Some(code) = self.practice.code.as_mut()
+        {
+            match action {
+                Action::Up | Action::Down => {
+                    code.move_cursor(*action == Action::Down, 1);
+                    return true;
+                }
+                Action::Scroll { down, .. } => {
+                    code.move_cursor(*down, WHEEL_LINES);
+                    return true;
+                }
+                _ => {}
+            }
+        }
         match action {
             Action::PageUp => {
                 self.practice.scroll = self.practice.scroll.saturating_sub(TEXT_PAGE);
@@ -514,6 +593,48 @@ impl App {
             self.practice.shown_run = None;
         }
         self.refresh_answer();
+        self.refresh_code();
+    }
+
+    /// The code of the prediction on screen: found when the item is shown (again if its run came
+    /// from another runtime than asked: asyncio asked, Python missing), its lines marked once
+    /// its run is shown.
+    fn refresh_code(&mut self) {
+        let item = match &self.practice.view {
+            Some(PracticeView::Quiz(q)) => q.items.get(q.index).and_then(|key| {
+                let (_, item) = key.resolve(&self.lessons)?;
+                Some((key, item?.as_predict()?))
+            }),
+            _ => None,
+        };
+        let Some((key, predict)) = item else {
+            self.practice.code = None;
+            return;
+        };
+        let run = self
+            .practice
+            .shown_run
+            .as_ref()
+            .filter(|r| r.purpose == RunPurpose::Predict(key.clone()));
+        let done = run.and_then(|r| match &r.state {
+            ShownRunState::Done { view, .. } => Some((r.runtime, view)),
+            _ => None,
+        });
+        let asked = done.map_or(predict.runtime, |(runtime, _)| runtime);
+        let current = self
+            .practice
+            .code
+            .as_ref()
+            .is_some_and(|c| &c.key == key && c.asked == asked);
+        if !current {
+            self.practice.code =
+                variant_code(predict, asked).map(|code| ShownCode::new(key.clone(), asked, code));
+        }
+        if let (Some(code), Some((_, view))) = (self.practice.code.as_mut(), done)
+            && code.marked.is_none()
+        {
+            code.marked = Some(run_lines(view, code.code.source));
+        }
     }
 
     fn refresh_answer(&mut self) {

@@ -2,7 +2,8 @@
 //! time cursor is highlighted (▶), the lines lanes are at show how many in the gutter, and the
 //! line cursor's number is reversed. Colours come from the highlight cache; a source not in it yet
 //! is drawn plain while the terminal loop has it highlighted on another thread
-//! ([`missing_highlight`]) and redraws.
+//! ([`missing_highlight`]) and redraws. Practice draws a prediction's code with it too, every line
+//! its run points at marked as the event's line is.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -20,6 +21,9 @@ pub struct CodePane<'a> {
     pub language: Language,
     pub scroll: usize,
     pub marks: &'a CodeMarks,
+    /// More lines drawn as the event's line is (▶), in order: a practice reveal marks every line
+    /// its run's spawns and marks point at, with no time cursor to pick one.
+    pub marked: &'a [u32],
     /// The code pane's line cursor.
     pub cursor: Option<u32>,
     /// A line to keep in view (the cursor's, else the event's): the pane scrolls to it when it is
@@ -49,11 +53,22 @@ fn palette(palette: Palette) -> highlight::Palette {
 /// the terminal loop has it computed off the UI thread, then redraws. Drawing never computes one
 /// (the largest twin takes tens of milliseconds, a grammar's first use more).
 pub fn missing_highlight(app: &App) -> Option<highlight::Request> {
-    if app.screen != Screen::Lesson || !Theme::new(app.palette, app.no_color).color {
+    if !Theme::new(app.palette, app.no_color).color {
         return None;
     }
-    let v = app.lesson.as_ref()?;
-    let (code, language, _) = v.code_text(app.lessons.get(v.index)?);
+    let (code, language) = match app.screen {
+        Screen::Lesson => {
+            let v = app.lesson.as_ref()?;
+            let (code, language, _) = v.code_text(app.lessons.get(v.index)?);
+            (code, language)
+        }
+        // A prediction's code, drawn beside its prompt.
+        Screen::Practice => {
+            let source = app.practice.code.as_ref()?.code.source;
+            (&*source.text, source.language)
+        }
+        _ => return None,
+    };
     let palette = palette(app.palette);
     if code.is_empty() || highlight::cached(code, language, palette).is_some() {
         return None;
@@ -86,7 +101,7 @@ impl Widget for &CodePane<'_> {
             .take(area.height as usize)
             .map(|(i, text)| {
                 let n = i as u32 + 1;
-                let marked = self.marks.event == Some(n);
+                let marked = self.marks.event == Some(n) || self.marked.binary_search(&n).is_ok();
                 let lanes = self
                     .marks
                     .lanes

@@ -2,7 +2,9 @@
 //! countdown, and the interview summary. Once an answer is in, the run that backs it is drawn
 //! beside the text (wide terminals) or under it, by the timeline pane's own widget: a prediction's
 //! run with the guess marked, a bug's buggy and fixed variants on one axis, an interview
-//! question's demo.
+//! question's demo. A prediction also shows the code it runs, by the code pane's own widget: the
+//! prompt and the answer box take the rows they need and the code what is left (beside them on a
+//! very wide terminal); after the reveal it sits under the run, the lines the run points at marked.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -23,9 +25,11 @@ use crate::practice::RunPurpose;
 use crate::practice::{Interview, Measured, Phase, PredictScore, Prediction, Summary, measure};
 use crate::text::sanitize;
 
+mod code;
 mod evidence;
 mod spot;
 
+use code::draw_code;
 use evidence::{draw_run, run_caption, timeline_rows};
 use spot::{compact_listing, spot_listing, spot_verdict};
 
@@ -36,6 +40,17 @@ pub struct PracticePane<'a> {
 
 /// Inner width from which the run goes beside the text rather than under it.
 const SIDE_BY_SIDE_WIDTH: u16 = 140;
+
+/// Inner width from which a prediction's code goes beside its prompt: each half then holds an
+/// 80-column line (the shown files are formatted to 100).
+const CODE_BESIDE_WIDTH: u16 = 160;
+
+/// Rows the code keeps when the screen has them: its caption and five lines.
+const CODE_MIN_ROWS: u16 = 6;
+
+/// Rows the code keeps beside a revealed run: its caption and three lines, the view on the first
+/// line the run points at (at 80×24 the verdict and the lanes need the rest).
+const REVEALED_CODE_MIN_ROWS: u16 = 4;
 
 /// What the text side shows: all of it, and a shorter form for when that does not fit.
 struct Page<'a> {
@@ -89,13 +104,36 @@ impl Widget for &PracticePane<'_> {
             .border_style(t.border_focused);
         let inner = block.inner(area);
         let title = page.title.clone();
-        let (text, text_area, run) = match app.practice.shown_run.as_ref() {
-            None => (
+        let mut code = None;
+        let (text, text_area, run) = match (app.practice.shown_run.as_ref(), &app.practice.code) {
+            (run, Some(shown)) => {
+                let caption = run.map(|r| (r, run_caption(r, app, t)));
+                let want = |width: u16| {
+                    let count = |lines: Vec<Line<'_>>| {
+                        u16::try_from(paragraph(lines).line_count(width)).unwrap_or(u16::MAX)
+                    };
+                    let squeezed = page.lines.iter().filter(|l| l.width() > 0).cloned();
+                    Want {
+                        full: count(page.lines.clone()),
+                        squeezed: count(squeezed.collect()),
+                    }
+                };
+                let areas = split_with_code(inner, want, caption);
+                let text = scrolled(
+                    page.fitted(areas.text),
+                    areas.text,
+                    app.practice.scroll,
+                    None,
+                );
+                code = Some((shown, run.is_none(), areas.code));
+                (text, areas.text, areas.run)
+            }
+            (None, None) => (
                 scrolled(page.lines, inner, app.practice.scroll, page.keep),
                 inner,
                 None,
             ),
-            Some(run) => {
+            (Some(run), None) => {
                 let (text_area, run_area, caption) = split(inner, run, run_caption(run, app, t));
                 let text = scrolled(page.fitted(text_area), text_area, app.practice.scroll, None);
                 (text, text_area, Some((run, caption, run_area)))
@@ -109,7 +147,149 @@ impl Widget for &PracticePane<'_> {
         if let Some((run, caption, run_area)) = run {
             draw_run(run, caption, run_area, buf, t);
         }
+        if let Some((shown, moving, code_area)) = code {
+            draw_code(shown, moving, code_area, buf, t);
+        }
     }
+}
+
+/// Where a prediction's text, run and code go.
+struct CodeAreas<'r, 'a> {
+    text: Rect,
+    run: Option<(&'r ShownRun, Vec<Line<'a>>, Rect)>,
+    code: Rect,
+}
+
+/// The rows a text takes at a width: all of it, and without its blank lines (see [`Page::fitted`]).
+#[derive(Debug, Clone, Copy)]
+struct Want {
+    full: u16,
+    squeezed: u16,
+}
+
+/// A prediction's screen. Before the reveal the text takes the rows it needs and the code what
+/// is left, at least [`CODE_MIN_ROWS`] where there is room (beside the text from
+/// [`CODE_BESIDE_WIDTH`]), a running run's line between them. After it the text keeps its
+/// verdict whole where it can (squeezed, up to half the height), the code at least
+/// [`REVEALED_CODE_MIN_ROWS`], and the run what it needs of the rest, its lanes scrolling when
+/// that is not enough; on a wide screen the text and the run side by side, the code under both.
+fn split_with_code<'r, 'a>(
+    inner: Rect,
+    want: impl Fn(u16) -> Want,
+    run: Option<(&'r ShownRun, (Vec<Line<'a>>, usize))>,
+) -> CodeAreas<'r, 'a> {
+    let done = run
+        .as_ref()
+        .is_some_and(|(r, _)| matches!(r.state, ShownRunState::Done { .. }));
+    let h = inner.height;
+    match run {
+        Some((run, (mut caption, essential))) if done => {
+            let wide = inner.width >= SIDE_BY_SIDE_WIDTH;
+            let text_w = if wide {
+                (inner.width - 1) / 2
+            } else {
+                inner.width
+            };
+            let run_x = if wide { inner.x + text_w + 1 } else { inner.x };
+            let run_w = inner.right() - run_x;
+            let lanes = timeline_rows(run);
+            let code_min = REVEALED_CODE_MIN_ROWS.min(h);
+            let text = want(text_w);
+            let run_want = |caption: &[Line<'_>]| rows(caption, run_w) as u16 + lanes;
+            // The text's and the run's rows: beside each other they share a band.
+            let (text_h, run_room) = if wide {
+                let room = h - code_min;
+                let text_h = if text.full <= room {
+                    text.full
+                } else {
+                    text.squeezed.min(room)
+                };
+                (text_h, room)
+            } else {
+                let text_h = if text.full + run_want(&caption) + code_min <= h {
+                    text.full
+                } else {
+                    text.squeezed.min(h / 2)
+                };
+                (text_h, h.saturating_sub(text_h + code_min))
+            };
+            if run_want(&caption) > run_room {
+                caption.truncate(essential);
+            }
+            let run_h = run_want(&caption).min(run_room);
+            let (run_y, code_y) = if wide {
+                (inner.y, inner.y + text_h.max(run_h))
+            } else {
+                (inner.y + text_h, inner.y + text_h + run_h)
+            };
+            CodeAreas {
+                text: Rect::new(inner.x, inner.y, text_w, text_h),
+                run: Some((run, caption, Rect::new(run_x, run_y, run_w, run_h))),
+                code: Rect::new(inner.x, code_y, inner.width, inner.bottom() - code_y),
+            }
+        }
+        run => {
+            let beside = inner.width >= CODE_BESIDE_WIDTH;
+            let (left, code_side) = if beside {
+                let text_w = (inner.width - 1) / 2;
+                let code_x = inner.x + text_w + 1;
+                (
+                    Rect::new(inner.x, inner.y, text_w, h),
+                    Some(Rect::new(code_x, inner.y, inner.right() - code_x, h)),
+                )
+            } else {
+                (inner, None)
+            };
+            // A run on its way (or one that failed) is a line under the text.
+            let caption = run.map(|(r, (caption, _))| (r, caption));
+            let caption_h = caption
+                .as_ref()
+                .map_or(0, |(_, c)| rows(c, left.width) as u16)
+                .min(left.height);
+            let above = Rect {
+                height: left.height - caption_h,
+                ..left
+            };
+            let (text, code) = match code_side {
+                Some(code) => (above, code),
+                None => text_then_code(above, want(left.width).full),
+            };
+            let run = caption.map(|(r, c)| {
+                let area = Rect::new(left.x, text.bottom(), left.width, caption_h);
+                (r, c, area)
+            });
+            let code = match code_side {
+                Some(code) => code,
+                None => Rect {
+                    y: code.y + caption_h,
+                    ..code
+                },
+            };
+            CodeAreas { text, run, code }
+        }
+    }
+}
+
+/// `area` cut in two: the text's rows at the top (`want`, giving way to [`CODE_MIN_ROWS`] of
+/// code where the area has room for both), the code under it.
+fn text_then_code(area: Rect, want: u16) -> (Rect, Rect) {
+    let code_min = if area.height >= CODE_MIN_ROWS + 4 {
+        CODE_MIN_ROWS
+    } else {
+        0
+    };
+    let text_h = want.min(area.height - code_min);
+    (
+        Rect {
+            height: text_h,
+            ..area
+        },
+        Rect {
+            y: area.y + text_h,
+            height: area.height - text_h,
+            ..area
+        },
+    )
 }
 
 /// The practice text from the row it is scrolled to, and where it stands.

@@ -46,6 +46,7 @@ fn secs(s: u64) -> Duration {
 }
 
 mod choice;
+mod code;
 mod interview;
 mod keys;
 mod predict;
