@@ -335,10 +335,10 @@ fn python_code_runs_its_evidence_on_the_asyncio_twin_where_the_twin_runs_both_va
     assert_eq!(runtime("q02-event-loop", "thread-sleep"), Runtime::Tokio);
     // Python, but asyncio has only an analogue of spawn-blocking (to_thread).
     assert_eq!(runtime("q02-event-loop", "cpu-loop"), Runtime::Tokio);
-    // Python, but the demo has no twin.
+    // Python, and gather-errors' twin runs the leftover (plain gather) and the fix alike.
     assert_eq!(
         runtime("q05-concurrent-http", "gather-leftovers"),
-        Runtime::Tokio
+        Runtime::Asyncio
     );
 
     let mut a = app();
