@@ -47,7 +47,9 @@ impl fmt::Display for LessonId {
     }
 }
 
-/// Interview question or code challenge: they are numbered separately in the guide.
+/// Interview question or code challenge, numbered separately as the guide numbers them, or a
+/// lesson beyond the guide (B1, B2, ...), numbered on its own so that it never takes a number the
+/// guide might be read as having (a "Q17").
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -56,9 +58,11 @@ pub enum LessonKind {
     #[default]
     Question,
     Challenge,
+    Beyond,
 }
 
-/// The guide's sections, in the guide's own order. Lessons list in this order, then by number.
+/// The guide's sections, in the guide's own order, then the lessons beyond the guide. Lessons
+/// list in this order, then by number.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -72,10 +76,12 @@ pub enum Section {
     SystemDesign,
     BestPractices,
     CommonMistakes,
+    /// Topics the guide does not cover; lessons of kind `beyond`, and only those.
+    Beyond,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::CoreConcepts,
         Section::TechnicalDeepDive,
         Section::ProductionScenarios,
@@ -83,6 +89,7 @@ impl Section {
         Section::SystemDesign,
         Section::BestPractices,
         Section::CommonMistakes,
+        Section::Beyond,
     ];
 
     pub fn title(self) -> &'static str {
@@ -94,6 +101,7 @@ impl Section {
             Section::SystemDesign => "System design",
             Section::BestPractices => "Best practices",
             Section::CommonMistakes => "Common mistakes",
+            Section::Beyond => "Beyond the guide",
         }
     }
 }
@@ -149,11 +157,12 @@ file::lesson_fields! {
 }
 
 impl Lesson {
-    /// "Q5" or "C1": how the guide and the list name a lesson.
+    /// "Q5", "C1" or "B1": how the guide and the list name a lesson.
     pub fn label(&self) -> String {
         match self.kind {
             LessonKind::Question => format!("Q{}", self.number),
             LessonKind::Challenge => format!("C{}", self.number),
+            LessonKind::Beyond => format!("B{}", self.number),
         }
     }
 
@@ -167,19 +176,21 @@ impl Lesson {
         self.code.iter().find(|s| s.language == language)
     }
 
-    /// Does `query` name this lesson? Accepts the id, "5", "q5", "Q05", "c1".
+    /// Does `query` name this lesson? Accepts the id, "5", "q5", "Q05", "c1", "b1".
     pub fn is_named_by(&self, query: &str) -> bool {
         let q = query.trim().to_ascii_lowercase();
         if q == self.id.0 {
             return true;
         }
-        let (prefix, digits) = match q.strip_prefix('q') {
-            Some(rest) => (Some(LessonKind::Question), rest),
-            None => match q.strip_prefix('c') {
-                Some(rest) => (Some(LessonKind::Challenge), rest),
-                None => (None, q.as_str()),
-            },
-        };
+        let prefixes = [
+            ('q', LessonKind::Question),
+            ('c', LessonKind::Challenge),
+            ('b', LessonKind::Beyond),
+        ];
+        let (prefix, digits) = prefixes
+            .iter()
+            .find_map(|&(letter, kind)| Some((Some(kind), q.strip_prefix(letter)?)))
+            .unwrap_or((None, q.as_str()));
         let Ok(n) = digits.parse::<u32>() else {
             return false;
         };
@@ -308,4 +319,90 @@ pub struct Bug {
     /// 1-based line numbers in the exercise's `code` that carry this bug.
     pub lines: Vec<u32>,
     pub why: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped-format fixture, moved by `edit` into another kind and section.
+    fn parsed(edit: impl Fn(String) -> String) -> parse::Parsed {
+        let fixture = include_str!("../tests/fixtures/valid/q01-sync-vs-async.yaml");
+        let text = edit(fixture.to_owned());
+        parse_lesson(
+            "q01-sync-vs-async.yaml",
+            text.as_bytes(),
+            &crate::demo::Registry,
+        )
+    }
+
+    fn as_beyond(text: String) -> String {
+        text.replace("kind: question", "kind: beyond")
+            .replace("section: core-concepts", "section: beyond")
+    }
+
+    fn problems(result: parse::Parsed) -> Vec<String> {
+        match result {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_beyond_lesson_is_labelled_b_and_lists_after_the_guide() {
+        let (lesson, _) = parsed(as_beyond).expect("a beyond lesson in the beyond section");
+        assert_eq!(lesson.label(), "B1");
+        assert_eq!(lesson.section.title(), "Beyond the guide");
+        assert!(lesson.is_named_by("b1") && lesson.is_named_by("B01"));
+        // A bare number still means a guide question.
+        assert!(!lesson.is_named_by("1") && !lesson.is_named_by("q1"));
+        let (guide_q1, _) = parsed(|t| t).expect("the fixture is valid");
+        assert!(guide_q1.guide_order() < lesson.guide_order());
+        assert_eq!(Section::ALL.last(), Some(&Section::Beyond));
+        let mut sorted = Section::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Section::ALL, "ALL is in list order");
+    }
+
+    #[test]
+    fn kind_and_section_beyond_go_together() {
+        let beyond_in_guide = problems(parsed(|t| t.replace("kind: question", "kind: beyond")));
+        assert_eq!(
+            beyond_in_guide,
+            [
+                "q01-sync-vs-async.yaml:5:10: section: a lesson of kind `beyond` belongs in section `beyond`"
+            ]
+        );
+        let question_beyond = problems(parsed(|t| {
+            t.replace("section: core-concepts", "section: beyond")
+        }));
+        assert_eq!(question_beyond.len(), 1, "{question_beyond:?}");
+        assert!(
+            question_beyond[0].starts_with(
+                "q01-sync-vs-async.yaml:3:7: kind: section `beyond` holds only lessons of kind `beyond`"
+            ),
+            "{question_beyond:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_kinds_and_sections_are_refused() {
+        let section = problems(parsed(|t| {
+            as_beyond(t).replace("section: beyond", "section: beyond-the-guide")
+        }));
+        assert!(
+            section
+                .iter()
+                .any(|p| p.contains("section: unknown variant `beyond-the-guide`")),
+            "{section:?}"
+        );
+        let kind = problems(parsed(|t| {
+            as_beyond(t).replace("kind: beyond", "kind: extra")
+        }));
+        assert!(
+            kind.iter()
+                .any(|p| p.contains("kind: unknown variant `extra`")),
+            "{kind:?}"
+        );
+    }
 }

@@ -41,6 +41,31 @@ fn browser_80x24() {
     insta::assert_snapshot!(screen(&app(true), 80, 24));
 }
 
+/// The shipped list ends with the lessons beyond the guide, under a heading of their own after
+/// the guide's last section. (Asserted line by line rather than snapshot, so that editing a
+/// shipped lesson's title does not break a UI test.)
+#[test]
+fn the_shipped_list_ends_with_the_lessons_beyond_the_guide() {
+    let mut a = App::new(asyncdojo::lesson::load_embedded(&Registry), true);
+    let _ = a.update(Action::End);
+    let shown = screen(&a, 80, 24);
+    let rows: Vec<&str> = shown
+        .lines()
+        .map(|l| l.trim_matches('"').trim_matches('│').trim())
+        .collect();
+    let at = |text: &str| rows.iter().position(|r| r.starts_with(text));
+    let (Some(guide_end), Some(heading)) = (at("Common mistakes"), at("Beyond the guide")) else {
+        panic!("both headings on screen:\n{shown}");
+    };
+    assert!(guide_end < heading, "{shown}");
+    for (i, label) in ["B1", "B2", "B3"].iter().enumerate() {
+        assert!(
+            rows[heading + 1 + i].starts_with(label),
+            "{label} under the heading:\n{shown}"
+        );
+    }
+}
+
 #[test]
 fn lesson_after_compare_80x24() {
     let mut a = app(true);

@@ -7,7 +7,7 @@ use super::file::Draft;
 use super::quiz::check_quiz;
 use super::run::{SnippetRole, check_run};
 use super::spans::{LazySpans, Position};
-use super::{FORMAT_VERSION, Lesson, LessonKind, ParamValue};
+use super::{FORMAT_VERSION, Lesson, LessonKind, ParamValue, Section};
 
 /// What kind of problem: tests and callers match on this; the message says the details.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,6 +185,7 @@ pub(crate) fn check_lesson(
         r.value("format_version", ProblemKind::UnsupportedVersion, msg);
     }
     check_id(&lesson, r);
+    check_kind_fits_section(&lesson, r);
     if lesson.number == 0 {
         r.value("number", ProblemKind::OutOfRange, "numbers start at 1");
     }
@@ -262,6 +263,27 @@ fn check_id(lesson: &Lesson, r: &mut Reporter<'_>) {
             ProblemKind::Inconsistent,
             format!("id `{id}` does not match the file name `{stem}`; rename one of them"),
         );
+    }
+}
+
+/// Lessons beyond the guide, and only those, list under "Beyond the guide": a guide question
+/// filed there would lose its place in the guide's order, and a `beyond` lesson filed under a
+/// guide section would read as part of the guide.
+fn check_kind_fits_section(lesson: &Lesson, r: &mut Reporter<'_>) {
+    match (lesson.kind, lesson.section) {
+        (LessonKind::Beyond, Section::Beyond) => {}
+        (LessonKind::Beyond, _) => r.value(
+            "section",
+            ProblemKind::Inconsistent,
+            "a lesson of kind `beyond` belongs in section `beyond`",
+        ),
+        (_, Section::Beyond) => r.value(
+            "kind",
+            ProblemKind::Inconsistent,
+            "section `beyond` holds only lessons of kind `beyond`; \
+             a guide question or challenge goes in the guide's own section",
+        ),
+        _ => {}
     }
 }
 
