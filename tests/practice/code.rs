@@ -112,6 +112,26 @@ const EXPECTED: &[(&str, &str, Runtime, Option<&str>)] = &[
     ("blocking", "blocking", Runtime::Tokio, None),
     ("blocking", "async-sleep", Runtime::Tokio, None),
     ("loop-lag", "monitor", Runtime::Tokio, Some("monitor")),
+    (
+        "spawn-vs-await",
+        "abort",
+        Runtime::Asyncio,
+        Some("spawn_then_cancel"),
+    ),
+    (
+        "gather-errors",
+        "join-set-abort",
+        Runtime::Tokio,
+        Some("join_set_abort"),
+    ),
+    ("gather", "join-set", Runtime::Asyncio, Some("join_set")),
+    (
+        "spawn-vs-await",
+        "await",
+        Runtime::Asyncio,
+        Some("await_later"),
+    ),
+    ("spawn-vs-await", "spawn", Runtime::Asyncio, Some("spawn")),
 ];
 
 /// Every shipped predict item with the code it shows.
