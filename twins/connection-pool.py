@@ -77,6 +77,9 @@ def ping(db):
 
 
 class Pool:
+    """At most `max_size` connections, `min_size` of them opened up front and kept when idle.
+    A task waits in `acquire`, in line, until one is free, for at most the acquire timeout."""
+
     def __init__(self, path, min_size, max_size, acquire_timeout_ms, idle_timeout_ms):
         self.path = path
         self.max_size = max_size

@@ -38,7 +38,7 @@ class DebugReport(logging.Handler):
 
     def emit(self, record):
         text = record.getMessage()
-        if record.msg.startswith("Executing"):
+        if str(record.msg).startswith("Executing") and len(record.args or ()) == 2:
             # A step that held the thread: 'Executing <Task ... name=...> took 0.300 seconds'.
             name = re.search(r"name='([^']*)'", str(record.args[0]))
             what = f"task '{name[1]}'" if name else str(record.args[0])

@@ -196,28 +196,37 @@ pub(crate) fn debug_mode_reports_the_slow_step_the_unawaited_coroutine_and_the_l
         "lost waker",
         "never finishes",
     ];
-    let slow = |s: &'static str| format!("Executing task 'long poll' took {s} seconds");
-    // (parameters, the long polls' starts, debug mode's reports of a slow step)
-    let cases: [(&[&str], &[f64], Vec<(f64, String)>); 4] = [
-        (
-            &["run_ms=1500", "self_wakes=10"],
-            &[1000.0],
-            vec![(1300.0, slow("0.300"))],
-        ),
-        (
-            &["run_ms=2500", "block_ms=150", "self_wakes=3"],
-            &[1000.0, 2150.0],
-            vec![(1150.0, slow("0.150")), (2300.0, slow("0.150"))],
-        ),
+    /// Parameters, when the long polls start, and debug mode's slow-step reports: (when, how
+    /// long it says the step took).
+    struct Case {
+        set: &'static [&'static str],
+        starts: &'static [f64],
+        slow: &'static [(f64, &'static str)],
+    }
+    let cases = [
+        Case {
+            set: &["run_ms=1500", "self_wakes=10"],
+            starts: &[1000.0],
+            slow: &[(1300.0, "0.300")],
+        },
+        Case {
+            set: &["run_ms=2500", "block_ms=150", "self_wakes=3"],
+            starts: &[1000.0, 2150.0],
+            slow: &[(1150.0, "0.150"), (2300.0, "0.150")],
+        },
         // Under slow_callback_duration: nothing to report.
-        (
-            &["run_ms=3000", "block_ms=50", "self_wakes=5"],
-            &[1000.0, 2050.0],
-            vec![],
-        ),
-        (&["run_ms=950", "block_ms=0", "self_wakes=0"], &[], vec![]),
+        Case {
+            set: &["run_ms=3000", "block_ms=50", "self_wakes=5"],
+            starts: &[1000.0, 2050.0],
+            slow: &[],
+        },
+        Case {
+            set: &["run_ms=950", "block_ms=0", "self_wakes=0"],
+            starts: &[],
+            slow: &[],
+        },
     ];
-    for (set, starts, slow_at) in &cases {
+    for Case { set, starts, slow } in cases {
         let (tokio, twin) = both(py, "console-lab", &["inspect"], set, Clock::Virtual);
         let (t, a) = (
             tokio.run("inspect").unwrap(),
@@ -263,7 +272,11 @@ pub(crate) fn debug_mode_reports_the_slow_step_the_unawaited_coroutine_and_the_l
             (0.0, Some("main"), unawaited.as_str()),
             (250.0, None, lost.as_str()),
         ];
-        expected.extend(slow_at.iter().map(|(at, s)| (*at, None, s.as_str())));
+        let slow: Vec<(f64, String)> = slow
+            .iter()
+            .map(|(at, s)| (*at, format!("Executing task 'long poll' took {s} seconds")))
+            .collect();
+        expected.extend(slow.iter().map(|(at, label)| (*at, None, label.as_str())));
         assert_eq!(reports, expected, "{set:?}");
         // Each report is a mark made by the twin, on its line: nothing went to stderr.
         for word in ["Executing", "never awaited", "never retrieved"] {
