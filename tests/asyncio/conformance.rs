@@ -188,8 +188,27 @@ fn scheduler_conforms() {
     );
 }
 
+/// recreated and buffer-outside: the read is cancelled by asyncio.timeout where select! drops it;
+/// pinned keeps its read in a Task (differences.rs).
+#[test]
+fn select_loop_conforms() {
+    conforms(
+        "select-loop",
+        &[
+            &[],
+            &["items=10", "every_ms=100", "item_ms=40", "tick_ms=130"],
+            // The ticker never fires before the last item is in.
+            &["items=3", "tick_ms=1000"],
+            // Both halves at once: no "between" for a tick to land in.
+            &["item_ms=0", "tick_ms=70"],
+            // Two ticks inside each item: every item lost, each once.
+            &["items=4", "item_ms=80", "tick_ms=55"],
+        ],
+    );
+}
+
 /// The test that compares each twin with its tokio demo (the I/O twins' are on the real clock,
-/// below; lazy-futures' allows for Python's warning).
+/// below; lazy-futures' allows for Python's warning; console-lab's is debug mode's).
 const CONFORMANCE: &[(&str, fn())] = &[
     ("gather", gather_conforms),
     ("event-loop", event_loop_conforms),
@@ -216,6 +235,15 @@ const CONFORMANCE: &[(&str, fn())] = &[
         super::real_clock::pipeline_conforms_on_the_real_clock,
     ),
     ("chat", super::real_clock::chat_conforms_on_the_real_clock),
+    (
+        "connection-pool",
+        super::real_clock::connection_pool_conforms_on_the_real_clock,
+    ),
+    ("select-loop", select_loop_conforms),
+    (
+        "console-lab",
+        super::differences::debug_mode_reports_the_slow_step_the_unawaited_coroutine_and_the_lost_exception,
+    ),
 ];
 
 /// Generated from the twin table: a twin added without a conformance test fails here.

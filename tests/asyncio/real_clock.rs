@@ -509,3 +509,201 @@ fn a_twin_run_can_be_watched_and_cancelled() {
         );
     }
 }
+
+/// Most tasks holding a connection at once: from each query's `acquired` mark to its end.
+fn max_holding(r: &VariantRun) -> usize {
+    let tl = &r.timeline;
+    let mut events: Vec<(f64, i32)> = Vec::new();
+    for t in tl.tasks.iter().filter(|t| t.name.starts_with("query ")) {
+        let acquired = tl
+            .marks
+            .iter()
+            .find(|m| m.task == Some(t.id) && &*m.label == "acquired");
+        if let (Some(m), Some(end)) = (acquired, t.finished_ms) {
+            events.push((m.t_ms, 1));
+            events.push((end, -1));
+        }
+    }
+    // Ends before starts at the same instant: a handed-back connection is free again.
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut max) = (0, 0);
+    for (_, d) in events {
+        now += d;
+        max = max.max(now);
+    }
+    max as usize
+}
+
+fn marks_starting(r: &VariantRun, prefix: &str) -> usize {
+    r.timeline
+        .marks
+        .iter()
+        .filter(|m| m.label.starts_with(prefix))
+        .count()
+}
+
+/// A real SQLite file in a temporary directory on both runtimes: sqlx's pool against the
+/// twin's, over sqlite3 and asyncio.to_thread. The same tasks end the same way, the same marks
+/// and counts; which connection a task gets, how long it waits and what the 2 ms samples caught
+/// are the machine's. sqlx's reaper closes every connection idle too long and opens new ones up
+/// to the minimum (a fourth `opened conn` in some runs); the twin's closes down to the minimum.
+#[test]
+pub(crate) fn connection_pool_conforms_on_the_real_clock() {
+    // (parameters, max connections, committed transfers, pool size at the end)
+    let sets: [(&[&str], usize, f64, f64); 3] = [
+        (&[], 3, 8.0, 1.0),
+        (
+            &[
+                "queries=3",
+                "max_connections=1",
+                "query_ms=250",
+                "acquire_timeout_ms=50",
+                "idle_timeout_ms=0",
+            ],
+            1,
+            1.0,
+            1.0,
+        ),
+        (
+            &[
+                "queries=4",
+                "min_connections=5",
+                "max_connections=2",
+                "query_ms=20",
+                "idle_timeout_ms=0",
+            ],
+            2,
+            4.0,
+            2.0,
+        ),
+    ];
+    for (set, max, committed, at_end) in sets {
+        let measured = Measured {
+            metrics: &[
+                "db_dir",
+                "max_acquire_wait_ms",
+                "connections_opened",
+                "max_open_db_files",
+            ],
+            series: &["pool_size", "pool_idle", "waiting"],
+            marks: &["opened conn #", "committed on conn #"],
+            // Each read is SQLite's own work, calibrated on each runtime: how long a task
+            // holds its connection is the machine's (and a debug build's).
+            lengths: false,
+            ..EXACT
+        };
+        let Some((tokio, twin)) = io_conforms("connection-pool", set, &measured) else {
+            return;
+        };
+        for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+            let tl = &r.timeline;
+            assert_eq!(max_holding(r), max, "{runtime} {set:?}");
+            assert_eq!(tl.metric("max_pool_size"), Some(max as f64), "{runtime}");
+            assert_eq!(
+                tl.metric("transfers_committed"),
+                Some(committed),
+                "{runtime}"
+            );
+            assert_eq!(tl.metric("balance_total"), Some(4000.0), "{runtime}");
+            assert_eq!(tl.metric("pool_size_at_end"), Some(at_end), "{runtime}");
+            assert_eq!(
+                marks_starting(r, "committed on conn #") as f64,
+                committed,
+                "{runtime}"
+            );
+            let opened = tl.metric("connections_opened").unwrap();
+            assert_eq!(
+                marks_starting(r, "opened conn #") as f64,
+                opened,
+                "{runtime}"
+            );
+            assert!(opened >= max as f64, "{runtime}: {opened}");
+            if cfg!(target_os = "linux") {
+                let files = tl.metric("max_open_db_files").unwrap();
+                assert!((1.0..=max as f64).contains(&files), "{runtime}: {files}");
+            }
+            let dir = tl.metrics["db_dir"].as_str().unwrap();
+            assert!(!Path::new(dir).exists(), "{runtime}: {dir} was removed");
+        }
+        // The twin opens only what the work needs: up to the max, and nothing after.
+        let a = &twin.report.runs[0].timeline;
+        assert_eq!(a.metric("connections_opened"), Some(max as f64));
+    }
+}
+
+/// Cancelled mid-run (asyncdojo closes the twin's stdin), the twin interrupts the queries
+/// SQLite is running for it, closes the pool and removes its temporary directory, well within
+/// the tracer's 0.8 s before it exits anyway.
+#[test]
+fn a_cancelled_pool_twin_removes_its_database() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let twin = asyncio::twin("connection-pool").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dojo.py"), asyncio::tracer_source()).unwrap();
+    std::fs::write(dir.path().join(twin.file), twin.source).unwrap();
+    // The twin's TemporaryDirectory goes here, where nothing else makes one.
+    let tmp = tempfile::tempdir().unwrap();
+    let args = serde_json::json!({
+        "watch_stdin": true,
+        "lines": true,
+        "params": {"queries": 40, "max_connections": 8, "query_ms": 250},
+    });
+    for after_ms in [400, 700] {
+        let mut child = Command::new(&py.program)
+            .arg(twin.file)
+            .arg(args.to_string())
+            .current_dir(dir.path())
+            .env("TMPDIR", tmp.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(after_ms));
+        let made: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(made.len(), 1, "the run made its directory by {after_ms} ms");
+        drop(child.stdin.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(70), "{status}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "left behind after {after_ms} ms: {left:?}");
+    }
+}
+
+/// Debug mode on the real clock: the long poll's step is timed by the loop's own clock.
+#[test]
+fn debug_mode_times_the_long_step_on_the_real_clock() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let set = &["run_ms=1400", "block_ms=300", "self_wakes=10"];
+    let twin =
+        asyncio::run_twin(&request("console-lab", &["inspect"], set, Clock::Real), py).unwrap();
+    let run = twin.report.run("inspect").unwrap();
+    assert_eq!(run.error, None, "{}", twin.stderr);
+    let slow: Vec<f64> = run
+        .timeline
+        .marks
+        .iter()
+        .filter_map(|m| m.label.strip_prefix("Executing task 'long poll' took "))
+        .map(|s| s.trim_end_matches(" seconds").parse().unwrap())
+        .collect();
+    assert_eq!(slow.len(), 1, "{:?}", run.timeline.marks);
+    assert!((0.3..0.4).contains(&slow[0]), "{slow:?}");
+    let labels: Vec<&str> = run.timeline.marks.iter().map(|m| &*m.label).collect();
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("coroutine 'announce' was never awaited (created at line ")),
+        "{labels:?}"
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("Task exception was never retrieved: 'fire and forget'")),
+        "{labels:?}"
+    );
+}

@@ -140,6 +140,25 @@ pub(super) static TWINS: &[Twin] = &[
         run_bound: |p| Ok(p.num("fail_ms")?.max(p.max("latencies_ms")?)),
     },
     Twin {
+        demo: "connection-pool",
+        file: "connection-pool.py",
+        source: include_str!("../../../twins/connection-pool.py"),
+        variants: &[same(
+            "sqlx-pool",
+            "sqlite3 + to_thread",
+            "a pool with sqlx's rules written over sqlite3 connections, each call on a worker \
+             thread (asyncio.to_thread), on a temporary SQLite file in WAL mode (real clock)",
+        )],
+        // Every slow read one after another, twice over for a loaded machine, plus a timed-out
+        // wait and the idle connections closing.
+        run_bound: |p| {
+            Ok(2.0 * p.num("queries")? * p.num("query_ms")?
+                + p.num("acquire_timeout_ms")?
+                + 2.0 * p.num("idle_timeout_ms")?
+                + 2000.0)
+        },
+    },
+    Twin {
         demo: "timeouts",
         file: "timeouts.py",
         source: include_str!("../../../twins/timeouts.py"),
@@ -161,6 +180,37 @@ pub(super) static TWINS: &[Twin] = &[
             ),
         ],
         run_bound: |p| Ok(p.max("latencies_ms")? + p.num("timeout_ms")?),
+    },
+    Twin {
+        demo: "select-loop",
+        file: "select-loop.py",
+        source: include_str!("../../../twins/select-loop.py"),
+        variants: &[
+            same(
+                "recreated",
+                "asyncio.timeout",
+                "a new read each round under asyncio.timeout_at(next tick): the tick cancels it, \
+                 and the half item in its locals goes with it",
+            ),
+            TwinVariant {
+                name: "pinned",
+                mapping: Analogue {
+                    asyncio: "the read is a Task started once, awaited with asyncio.wait(timeout=) \
+                              each round: wait never cancels it (a lane per read, where tokio \
+                              polls one future inside the reader)",
+                    short: "Task + asyncio.wait",
+                },
+            },
+            same(
+                "buffer-outside",
+                "buffer + timeout",
+                "the read appends to a bytearray outside the loop, under asyncio.timeout_at: \
+                 cancelled half-way, it loses nothing",
+            ),
+        ],
+        run_bound: |p| {
+            Ok(p.num("items")? * p.num("every_ms")? + p.num("item_ms")? + p.num("tick_ms")?)
+        },
     },
     Twin {
         demo: "circuit-breaker",
@@ -260,6 +310,21 @@ pub(super) static TWINS: &[Twin] = &[
             "a lag monitor task and a heavy task on one event loop",
         )],
         run_bound: |p| Ok(p.num("run_ms")? + p.num("heavy_ms")? + p.num("tick_ms")?),
+    },
+    Twin {
+        demo: "console-lab",
+        file: "console-lab.py",
+        source: include_str!("../../../twins/console-lab.py"),
+        variants: &[TwinVariant {
+            name: "inspect",
+            mapping: Analogue {
+                asyncio: "the same five tasks under asyncio's debug mode, which logs slow steps \
+                          and says where a never-awaited coroutine or a never-retrieved task \
+                          exception was made; it has no self-wake or lost-waker lint",
+                short: "debug mode",
+            },
+        }],
+        run_bound: |p| Ok(p.num("run_ms")? + p.num("block_ms")?),
     },
     Twin {
         demo: "scheduler",
