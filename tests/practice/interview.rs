@@ -24,10 +24,10 @@ fn questions_are_drawn_exactly_from_the_seed() {
             .map(|q| (q.lesson.0.as_str(), q.reason))
             .collect::<Vec<_>>(),
         [
-            ("q14-best-practices", PickReason::New),
+            ("q15-common-mistakes", PickReason::New),
             ("q03-coroutines", PickReason::New),
-            ("q06-connection-pool", PickReason::New),
-            ("q08-circuit-breaker", PickReason::New),
+            ("q07-timeouts", PickReason::New),
+            ("q09-web-crawler", PickReason::New),
             ("q01-sync-vs-async", PickReason::Due),
         ]
     );
