@@ -47,7 +47,7 @@ fn list_json_has_every_lesson() {
     let (out, _, code) = asyncdojo(&["list", "--json"]);
     assert_eq!(code, 0);
     let rows: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(rows.as_array().map(Vec::len), Some(24));
+    assert_eq!(rows.as_array().map(Vec::len), Some(26));
     assert_eq!(rows[0]["label"], "Q1");
     // The lessons beyond the guide come last, under their own kind and section.
     assert_eq!(rows[19]["label"], "B1");
@@ -74,7 +74,7 @@ fn check_of_the_shipped_lessons_is_one_clean_line() {
         .split_last()
         .map(|(l, n)| (*l, n.to_vec()))
         .unwrap();
-    assert!(last.starts_with("ok: 24 lessons, "), "{out}");
+    assert!(last.starts_with("ok: 26 lessons, "), "{out}");
     assert!(notes.iter().all(|l| l.contains("info: ")), "{out}");
 }
 

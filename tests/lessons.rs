@@ -9,13 +9,13 @@ fn every_shipped_lesson_loads_and_validates() {
     let set = lesson::load_embedded(&Registry);
     let problems: Vec<String> = set.problems.iter().map(ToString::to_string).collect();
     assert!(problems.is_empty(), "problems:\n{}", problems.join("\n"));
-    assert_eq!(set.lessons.len(), 24);
+    assert_eq!(set.lessons.len(), 26);
     let labels: Vec<String> = set.lessons.iter().map(|l| l.label()).collect();
     assert_eq!(
         labels,
         [
             "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "Q9", "Q10", "Q11", "C1", "C2", "C3",
-            "Q12", "Q13", "Q14", "Q15", "Q16", "B1", "B2", "B3", "B4", "B5"
+            "Q12", "Q13", "Q14", "Q15", "Q16", "B1", "B2", "B3", "B4", "B5", "B6", "B7",
         ],
         "guide order, then the lessons beyond the guide"
     );

@@ -58,7 +58,10 @@ fn the_shipped_list_ends_with_the_lessons_beyond_the_guide() {
         panic!("both headings on screen:\n{shown}");
     };
     assert!(guide_end < heading, "{shown}");
-    for (i, label) in ["B1", "B2", "B3", "B4", "B5"].iter().enumerate() {
+    for (i, label) in ["B1", "B2", "B3", "B4", "B5", "B6", "B7"]
+        .iter()
+        .enumerate()
+    {
         assert!(
             rows[heading + 1 + i].starts_with(label),
             "{label} under the heading:\n{shown}"

@@ -37,7 +37,7 @@ impl Widget for &RuntimeChoice<'_> {
         }
         lines.push(Line::default());
         lines.push(Line::styled(
-            "Saved with your progress; `a` in a lesson switches at any time.",
+            "Saved with your progress; press a in a lesson to switch at any time.",
             t.dim,
         ));
         let w = area.width.min(76);

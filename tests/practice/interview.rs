@@ -24,10 +24,10 @@ fn questions_are_drawn_exactly_from_the_seed() {
             .map(|q| (q.lesson.0.as_str(), q.reason))
             .collect::<Vec<_>>(),
         [
-            ("q15-common-mistakes", PickReason::New),
+            ("b1-cancellation-in-depth", PickReason::New),
             ("q03-coroutines", PickReason::New),
             ("q07-timeouts", PickReason::New),
-            ("q09-web-crawler", PickReason::New),
+            ("q10-data-pipeline", PickReason::New),
             ("q01-sync-vs-async", PickReason::Due),
         ]
     );
