@@ -79,7 +79,7 @@ fn bench_poll(bencher: divan::Bencher, clock: Clock, make: impl FnOnce() -> Reco
     let rec = make();
     let id = rec.new_task("bench".into(), None);
     bencher.bench_local(|| {
-        let start = rec.instant();
+        let start = rec.poll_start();
         rec.poll(id, start);
     });
 }

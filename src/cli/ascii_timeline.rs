@@ -221,6 +221,9 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            poll_seqs: Vec::new(),
+            spawned_seq: 0,
+            finished_seq: None,
             line: None,
         }
     }

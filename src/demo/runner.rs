@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::ctx::{Ctx, Ended, SetupError};
@@ -74,13 +73,6 @@ pub enum RunError {
     Twin { reason: String },
 }
 
-/// The run document carries the message.
-impl Serialize for RunError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
@@ -136,24 +128,22 @@ impl RunRequest {
     }
 }
 
-/// One variant's recorded run.
-#[derive(Debug, Clone, Serialize)]
+/// One variant's recorded run (its part of the run document: [`super::document::RunEntry`]).
+#[derive(Debug, Clone)]
 pub struct VariantRun {
     pub variant: &'static str,
     /// When the demo's main task finished (or the run was cancelled or failed).
     pub total_ms: f64,
-    #[serde(flatten)]
     pub timeline: TimelineSnapshot,
     /// Set when the run could not start, failed or was cancelled.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
     /// Tasks still alive on the runtime after the run's clean-up; always 0 (tests assert it).
-    #[serde(skip)]
     pub alive_after: usize,
 }
 
-/// The run document (`asyncdojo run --json`), see the design notes.
-#[derive(Debug, Clone, Serialize)]
+/// The runs of one request: what the run document (`asyncdojo run --json`) is written from, by
+/// [`super::document::Document::of_report`]; its schema is `docs/run-document.md`.
+#[derive(Debug, Clone)]
 pub struct RunReport {
     pub demo: &'static str,
     pub clock: Clock,

@@ -1,5 +1,10 @@
-//! The pure data of a recorded run: what the UI draws and the run document serialises. Nothing
-//! here knows how it was recorded or how it will be drawn.
+//! The pure data of a recorded run: what the UI draws and the run document
+//! (`docs/run-document.md`, written and read by [`super::document`]) carries. Nothing here knows
+//! how it was recorded or how it will be drawn.
+//!
+//! Every event (a spawn, the start and the end of each poll, a mark, a finish, a series point)
+//! carries a `seq` from one counter per run: the order the recorder took them in. Two events at
+//! one instant are ordered by it, not by a guess.
 
 pub mod index;
 pub mod narrate;
@@ -7,10 +12,10 @@ pub mod narrate;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a task ended (or `Running` while it has not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Ok,
@@ -54,20 +59,27 @@ impl Outcome {
 pub type TaskId = u32;
 
 /// One task's life.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TaskRecord {
     pub id: TaskId,
     pub name: String,
     pub parent: Option<TaskId>,
     pub spawned_ms: f64,
+    pub spawned_seq: u64,
     pub finished_ms: Option<f64>,
+    pub finished_seq: Option<u64>,
     pub outcome: Outcome,
     pub detail: String,
     /// Intervals during which the task was being polled; the gaps are time spent waiting.
     pub polls: Vec<(f64, f64)>,
+    /// The seqs of each poll's start and end, one pair per poll. Beside `polls` rather than in
+    /// it so the intervals keep the shape they had before seqs existed (and a hand-made timeline
+    /// may leave it empty: it then orders by task instead).
+    pub poll_seqs: Vec<(u64, u64)>,
     /// 1-based line in the shown file of the call that spawned or instrumented the task, when
     /// that call is in the shown file (as for a mark's `line`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
 }
 
@@ -83,7 +95,8 @@ impl TaskRecord {
 }
 
 /// A labelled instant: a state change, a permit acquired, a grant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mark {
     pub t_ms: f64,
     pub task: Option<TaskId>,
@@ -91,10 +104,11 @@ pub struct Mark {
     pub label: Cow<'static, str>,
     /// 1-based line in the demo's shown file (`DemoSpec::source`), where the mark was made.
     pub line: Option<u32>,
+    pub seq: u64,
 }
 
 /// A value of a series: a count, or a state name (breaker state).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SeriesValue {
     Num(f64),
@@ -120,12 +134,16 @@ impl From<&str> for SeriesValue {
 }
 
 /// An immutable picture of a run so far: the UI and CLI read these, never the live recorder.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimelineSnapshot {
     pub tasks: Vec<TaskRecord>,
     pub marks: Vec<Mark>,
     /// Step functions over time: each point holds until the next.
     pub series: BTreeMap<String, Vec<(f64, SeriesValue)>>,
+    /// The seq of each series point: `series_seqs[name][i]` is `series[name][i]`'s. Apart from
+    /// the points so that comparing two runs' series (the runtimes' conformance) compares values
+    /// and times, not the order of everything else.
+    pub series_seqs: BTreeMap<String, Vec<u64>>,
     pub metrics: BTreeMap<String, serde_json::Value>,
     /// The latest instant anything was recorded at.
     pub now_ms: f64,
@@ -313,7 +331,10 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            poll_seqs: Vec::new(),
             line: None,
+            spawned_seq: 0,
+            finished_seq: None,
         }
     }
 
@@ -323,6 +344,7 @@ mod tests {
             task: Some(task),
             label: "m".into(),
             line: None,
+            seq: 0,
         }
     }
 

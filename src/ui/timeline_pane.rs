@@ -510,6 +510,9 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            poll_seqs: Vec::new(),
+            spawned_seq: 0,
+            finished_seq: None,
             line: None,
         }
     }
@@ -637,6 +640,9 @@ mod strip_tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls: vec![(0.0, 0.0)],
+            poll_seqs: Vec::new(),
+            spawned_seq: 0,
+            finished_seq: None,
             line: None,
         });
         snap.series.insert(

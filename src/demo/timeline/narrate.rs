@@ -104,6 +104,9 @@ mod tests {
             outcome,
             detail: detail.into(),
             polls: vec![(0.0, 0.0), (200.0, 203.5)],
+            poll_seqs: Vec::new(),
+            spawned_seq: 0,
+            finished_seq: None,
             line: (id > 1).then_some(27),
         }
     }
@@ -127,17 +130,31 @@ mod tests {
         narrate(snap, e)
     }
 
+    /// Numbered in the order the story reads: at 200 ms main polls request 2, which marks and
+    /// finishes, then main finishes.
     fn gather_like() -> TimelineSnapshot {
+        let numbered = |mut t: TaskRecord, spawn, polls: [(u64, u64); 2], finish| {
+            t.spawned_seq = spawn;
+            t.poll_seqs = polls.to_vec();
+            t.finished_seq = Some(finish);
+            t
+        };
         TimelineSnapshot {
             tasks: vec![
-                task(1, "main", Outcome::Ok, ""),
-                task(2, "request 2", Outcome::Ok, "200 ms"),
+                numbered(task(1, "main", Outcome::Ok, ""), 0, [(1, 6), (7, 12)], 13),
+                numbered(
+                    task(2, "request 2", Outcome::Ok, "200 ms"),
+                    2,
+                    [(3, 4), (8, 10)],
+                    11,
+                ),
             ],
             marks: vec![Mark {
                 t_ms: 200.0,
                 task: Some(2),
                 label: "response".into(),
                 line: Some(11),
+                seq: 9,
             }],
             series: [(
                 "in_flight".to_owned(),
@@ -145,6 +162,7 @@ mod tests {
             )]
             .into_iter()
             .collect(),
+            series_seqs: [("in_flight".to_owned(), vec![5, 14])].into(),
             now_ms: 203.5,
             ..TimelineSnapshot::default()
         }
