@@ -175,9 +175,7 @@ fn run_of_100k_events() -> RunView {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls: vec![(t0, t0), (t0 + 50.0, t0 + 50.0)],
-            poll_seqs: Vec::new(),
-            spawned_seq: 0,
-            finished_seq: None,
+            seqs: Vec::new(),
             line: Some(3),
         });
         snap.marks.push(Mark {

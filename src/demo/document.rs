@@ -246,9 +246,9 @@ impl<'a> RunEntry<'a> {
     }
 
     /// What the schema cannot say: ids are 1, 2, 3… in order; parents and marks name tasks that
-    /// exist; every poll and series point has its sequence number; a task's sequence numbers
-    /// increase from its spawn through its polls to its finish, and the tasks', the marks' and
-    /// each series' increase in the order they are listed.
+    /// exist; every event has its seq (a task's spawn, polls and finish; every series point); a
+    /// task's seqs increase from its spawn through its polls to its finish, and the tasks' spawns,
+    /// the marks and each series' points are listed in the order of their seqs.
     pub fn check(&self) -> Result<(), String> {
         let count = self.tasks.len() as u64;
         let known = |id: u32| id >= 1 && u64::from(id) <= count;
@@ -260,36 +260,36 @@ impl<'a> RunEntry<'a> {
             if t.parent.is_some_and(|p| !known(p)) {
                 return Err(format!("task `{}` has an unknown parent", t.name));
             }
-            if t.poll_seqs.len() != t.polls.len() {
+            // Its spawn, each poll, and its finish when it has one.
+            let events = 1 + t.polls.len() + usize::from(t.finished_ms.is_some());
+            if t.seqs.len() != events {
                 return Err(format!(
-                    "task `{}` has {} polls and {} poll_seqs",
+                    "task `{}` has {} seqs for {events} events (its spawn, {} polls{})",
                     t.name,
+                    t.seqs.len(),
                     t.polls.len(),
-                    t.poll_seqs.len()
+                    if t.finished_ms.is_some() {
+                        ", its finish"
+                    } else {
+                        ""
+                    }
                 ));
             }
-            if last_spawn.is_some_and(|s| s >= t.spawned_seq) {
+            if !increasing(t.seqs.iter().copied()) {
                 return Err(format!(
-                    "task `{}` was spawned (seq {}) before the task listed before it",
-                    t.name, t.spawned_seq
-                ));
-            }
-            last_spawn = Some(t.spawned_seq);
-            let seqs = std::iter::once(t.spawned_seq)
-                .chain(t.poll_seqs.iter().flat_map(|&(a, b)| [a, b]))
-                .chain(t.finished_seq);
-            if !increasing(seqs) {
-                return Err(format!(
-                    "task `{}`'s seqs do not increase from spawn through its polls to its finish",
+                    "task `{}`'s seqs do not increase from its spawn through its polls to its \
+                     finish",
                     t.name
                 ));
             }
-            if t.finished_ms.is_some() != t.finished_seq.is_some() {
+            let spawned = t.seqs[0];
+            if last_spawn.is_some_and(|s| s >= spawned) {
                 return Err(format!(
-                    "task `{}` has only one of finished_ms and finished_seq",
+                    "task `{}` was spawned (seq {spawned}) before the task listed before it",
                     t.name
                 ));
             }
+            last_spawn = Some(spawned);
         }
         if let Some(m) = self
             .marks

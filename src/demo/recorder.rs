@@ -4,9 +4,12 @@
 //! clone; readers take immutable snapshots.
 //!
 //! The numbering, which the asyncio tracer (`twins/dojo/core.py`) follows call for call: a spawn,
-//! the start of a poll, the end of a poll, a mark, a finish (the first; a task finishes once) and a
-//! series point that is added or changes value each take the next number. A series call that
-//! changes nothing takes none, and one that undoes the point at its instant takes none either.
+//! a poll (as it starts), a mark, a finish (the first; a task finishes once) and a series point
+//! that is added or changes value each take the next number. A series call that changes nothing
+//! takes none, and one that undoes the point at its instant takes none either. The end of a poll
+//! takes none: it is the one thing every poll has, and a number for it would add a second atomic
+//! operation to every poll (and a number per poll to the document) to order nothing the time
+//! cursor visits.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,8 +34,8 @@ struct Inner {
 
 #[derive(Debug)]
 struct Shared {
-    /// The run's next seq. Atomic, not under the lock, because a poll takes its first number
-    /// when it starts, and taking the lock then as well would double the cost of every poll.
+    /// The run's next seq. Atomic, not under the lock, because a poll takes its number as it
+    /// starts, and taking the lock then as well would double the cost of every poll.
     seq: AtomicU64,
     inner: Mutex<Inner>,
 }
@@ -105,13 +108,15 @@ impl Recorder {
     }
 
     /// The next number in the run's order of events. Relaxed is enough: the counter only has to
-    /// hand out each number once, and a task's own events already happen one after another.
+    /// hand out each number once, and a task's own events already happen one after another (a
+    /// poll's number, taken before the lock, orders it against other threads' events as closely
+    /// as its start time does).
     #[inline]
     fn next_seq(&self) -> u64 {
         self.shared.seq.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The start of a poll: the clock, and the poll's first seq. Read it just before polling.
+    /// The start of a poll: the clock, and the poll's seq. Take it just before polling.
     #[inline]
     pub fn poll_start(&self) -> PollStart {
         PollStart {
@@ -161,18 +166,19 @@ impl Recorder {
         let mut inner = self.lock();
         let t = self.stamp(&mut inner);
         let id = inner.snapshot.tasks.len() as TaskId + 1;
+        // Room for the spawn, two polls and the finish: most tasks need no more.
+        let mut seqs = Vec::with_capacity(4);
+        seqs.push(self.next_seq());
         inner.snapshot.tasks.push(TaskRecord {
             id,
             name,
             parent,
             spawned_ms: t,
-            spawned_seq: self.next_seq(),
             finished_ms: None,
-            finished_seq: None,
             outcome: Outcome::Running,
             detail: String::new(),
             polls: Vec::new(),
-            poll_seqs: Vec::new(),
+            seqs,
             line,
         });
         id
@@ -185,13 +191,12 @@ impl Recorder {
     pub fn poll(&self, task: TaskId, start: PollStart) {
         let end = self.instant();
         let mut inner = self.lock();
-        let seq = self.next_seq();
         let begin = ms_between(inner.start, start.at);
         let end = ms_between(inner.start, end);
         let end = Self::advance(&mut inner, end);
         if let Some(t) = inner.snapshot.tasks.get_mut(task as usize - 1) {
             t.polls.push((begin, end));
-            t.poll_seqs.push((start.seq, seq));
+            t.seqs.push(start.seq);
         }
     }
 
@@ -202,7 +207,7 @@ impl Recorder {
             && rec.finished_ms.is_none()
         {
             rec.finished_ms = Some(t);
-            rec.finished_seq = Some(self.next_seq());
+            rec.seqs.push(self.next_seq());
             rec.outcome = outcome;
             rec.detail = detail;
         }

@@ -66,17 +66,17 @@ pub struct TaskRecord {
     pub name: String,
     pub parent: Option<TaskId>,
     pub spawned_ms: f64,
-    pub spawned_seq: u64,
     pub finished_ms: Option<f64>,
-    pub finished_seq: Option<u64>,
     pub outcome: Outcome,
     pub detail: String,
     /// Intervals during which the task was being polled; the gaps are time spent waiting.
     pub polls: Vec<(f64, f64)>,
-    /// The seqs of each poll's start and end, one pair per poll. Beside `polls` rather than in
-    /// it so the intervals keep the shape they had before seqs existed (and a hand-made timeline
-    /// may leave it empty: it then orders by task instead).
-    pub poll_seqs: Vec<(u64, u64)>,
+    /// The seqs of the task's own events in the order they happened: its spawn, each poll (taken
+    /// as the poll started, so what the task did during it comes after), and its finish once it
+    /// has one. One list rather than a field per event: a task costs one key in the document and
+    /// one allocation here, and `polls` keeps the shape it had before seqs existed. Empty in a
+    /// timeline made by hand, whose instants then read task by task.
+    pub seqs: Vec<u64>,
     /// 1-based line in the shown file of the call that spawned or instrumented the task, when
     /// that call is in the shown file (as for a mark's `line`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,6 +84,20 @@ pub struct TaskRecord {
 }
 
 impl TaskRecord {
+    pub fn spawned_seq(&self) -> Option<u64> {
+        self.seqs.first().copied()
+    }
+
+    /// The seq of poll `nth` (0-based, into `polls`).
+    pub fn poll_seq(&self, nth: usize) -> Option<u64> {
+        self.seqs.get(1 + nth).copied()
+    }
+
+    pub fn finished_seq(&self) -> Option<u64> {
+        self.finished_ms?;
+        self.seqs.get(1 + self.polls.len()).copied()
+    }
+
     /// Was the task being polled at `t_ms`?
     pub fn is_running_at(&self, t_ms: f64) -> bool {
         self.polls.iter().any(|&(a, b)| a <= t_ms && t_ms < b)
@@ -331,10 +345,8 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
-            poll_seqs: Vec::new(),
+            seqs: Vec::new(),
             line: None,
-            spawned_seq: 0,
-            finished_seq: None,
         }
     }
 

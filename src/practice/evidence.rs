@@ -290,9 +290,7 @@ mod tests {
                     outcome: Outcome::Ok,
                     detail: String::new(),
                     polls: vec![],
-                    poll_seqs: Vec::new(),
-                    spawned_seq: 0,
-                    finished_seq: None,
+                    seqs: Vec::new(),
                     line: None,
                 })
                 .collect(),

@@ -510,9 +510,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
-            poll_seqs: Vec::new(),
-            spawned_seq: 0,
-            finished_seq: None,
+            seqs: Vec::new(),
             line: None,
         }
     }
@@ -640,9 +638,7 @@ mod strip_tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls: vec![(0.0, 0.0)],
-            poll_seqs: Vec::new(),
-            spawned_seq: 0,
-            finished_seq: None,
+            seqs: Vec::new(),
             line: None,
         });
         snap.series.insert(

@@ -132,8 +132,8 @@ class _Record:
         self.finished_seq = None
         self.outcome = "running"
         self.detail = ""
-        # Four numbers a poll, flat (one list is the cheapest to grow on every step): the raw
-        # clock at its start and its end, the seqs of its start and its end.
+        # Three numbers a poll, flat (one list is the cheapest to grow on every step): the raw
+        # clock at its start and at its end, and its seq.
         self.polls = []
         self.task = None
 
@@ -175,10 +175,10 @@ class Recording:
     lines marks and warnings point at: the program being traced, not the tracer or asyncio.
 
     Every event takes the next number of `seq`, exactly as asyncdojo's recorder numbers tokio's
-    (src/demo/recorder.rs): a spawn, the start and the end of each step, a mark, a task's first
-    finish, and a series point that is added or changes value. A series call that changes nothing,
-    or undoes the point at its instant, takes none. So both runtimes number the same program's
-    events alike wherever they happen in the same order."""
+    (src/demo/recorder.rs): a spawn, each step (as it starts), a mark, a task's first finish, and
+    a series point that is added or changes value. A series call that changes nothing, or undoes
+    the point at its instant, takes none; nor does the end of a step. So both runtimes number the
+    same program's events alike wherever they happen in the same order."""
 
     __slots__ = (
         "tasks", "marks", "series", "series_seqs", "metrics", "now_ms", "current", "active",
@@ -278,7 +278,7 @@ class Recording:
         seqs.append(self.next_seq())
 
     def polls_of(self, name: str) -> int:
-        return sum(len(r.polls) // 4 for r in self.tasks if r.resolved_name() == name)
+        return sum(len(r.polls) // 3 for r in self.tasks if r.resolved_name() == name)
 
     def caller_line(self, depth: int) -> int | None:
         """The line of the innermost program frame at or above `depth` frames up from the
@@ -302,7 +302,7 @@ class Recording:
 
     def document(self, variant: str, total_ms: float, error: str | None) -> dict:
         to_ms = self.to_ms
-        last = max((r.polls[-3] for r in self.tasks if r.polls), default=None)
+        last = max((r.polls[-2] for r in self.tasks if r.polls), default=None)
         if last is not None:
             self.now_ms = max(self.now_ms, to_ms(last))
         doc = {
@@ -314,13 +314,13 @@ class Recording:
                     "name": r.resolved_name(),
                     "parent": r.parent,
                     "spawned_ms": r.spawned,
-                    "spawned_seq": r.spawned_seq,
                     "finished_ms": r.finished,
-                    "finished_seq": r.finished_seq,
                     "outcome": r.outcome,
                     "detail": r.detail,
-                    "polls": self.pairs(r.polls[0::4], r.polls[1::4]),
-                    "poll_seqs": list(zip(r.polls[2::4], r.polls[3::4])),
+                    "polls": self.pairs(r.polls[0::3], r.polls[1::3]),
+                    # Its spawn, each step, its finish: as asyncdojo's TaskRecord::seqs.
+                    "seqs": [r.spawned_seq, *r.polls[2::3]]
+                    + ([] if r.finished_seq is None else [r.finished_seq]),
                 }
                 for r in self.tasks
             ],
@@ -352,25 +352,19 @@ class _Lane(collections.abc.Coroutine):
         rec = self._rec
         raw = run_.raw
         start = raw()
-        first = run_.seq
-        run_.seq = first + 1
+        seq = run_.seq
+        run_.seq = seq + 1
         outer = run_.current
         run_.current = rec
         try:
             result = self._send(value)
         except BaseException as exc:
             run_.current = outer
-            end = raw()
-            last = run_.seq
-            run_.seq = last + 1
-            rec.polls.extend((start, end, first, last))
+            rec.polls.extend((start, raw(), seq))
             run_.finish(rec, *outcome_of(exc))
             raise
         run_.current = outer
-        end = raw()
-        last = run_.seq
-        run_.seq = last + 1
-        rec.polls.extend((start, end, first, last))
+        rec.polls.extend((start, raw(), seq))
         return result
 
     # A Task steps its coroutine with next() when it sends None: the same thing, one call less.
@@ -381,8 +375,8 @@ class _Lane(collections.abc.Coroutine):
         rec = self._rec
         raw = run_.raw
         start = raw()
-        first = run_.seq
-        run_.seq = first + 1
+        seq = run_.seq
+        run_.seq = seq + 1
         outer = run_.current
         run_.current = rec
         try:
@@ -392,17 +386,11 @@ class _Lane(collections.abc.Coroutine):
                 result = self._coro.throw(typ, val, tb)
         except BaseException as exc:
             run_.current = outer
-            end = raw()
-            last = run_.seq
-            run_.seq = last + 1
-            rec.polls.extend((start, end, first, last))
+            rec.polls.extend((start, raw(), seq))
             run_.finish(rec, *outcome_of(exc))
             raise
         run_.current = outer
-        end = raw()
-        last = run_.seq
-        run_.seq = last + 1
-        rec.polls.extend((start, end, first, last))
+        rec.polls.extend((start, raw(), seq))
         return result
 
     def close(self):

@@ -138,7 +138,7 @@ impl RunIndex {
             let task = Some(t.id);
             events.push(Event {
                 t_ms: t.spawned_ms,
-                seq: t.spawned_seq,
+                seq: t.spawned_seq().unwrap_or(0),
                 task,
                 kind: EventKind::Spawn,
                 line: t.line,
@@ -146,7 +146,7 @@ impl RunIndex {
             for (nth, &(a, _)) in t.polls.iter().enumerate() {
                 events.push(Event {
                     t_ms: a,
-                    seq: t.poll_seqs.get(nth).map_or(0, |s| s.0),
+                    seq: t.poll_seq(nth).unwrap_or(0),
                     task,
                     kind: EventKind::Poll { nth: nth as u32 },
                     line: None,
@@ -155,7 +155,7 @@ impl RunIndex {
             if let Some(f) = t.finished_ms {
                 events.push(Event {
                     t_ms: f,
-                    seq: t.finished_seq.unwrap_or(0),
+                    seq: t.finished_seq().unwrap_or(0),
                     task,
                     kind: EventKind::Finish,
                     line: None,

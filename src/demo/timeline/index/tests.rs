@@ -17,24 +17,19 @@ fn task(
         outcome: Outcome::Ok,
         detail: String::new(),
         polls,
-        poll_seqs: Vec::new(),
+        seqs: Vec::new(),
         line,
-        spawned_seq: 0,
-        finished_seq: None,
     }
 }
 
-/// `t` with the seqs the recorder gave it: its spawn's, each poll's start and end, its finish's.
-fn numbered(
-    mut t: TaskRecord,
-    spawn: u64,
-    polls: &[(u64, u64)],
-    finish: Option<u64>,
-) -> TaskRecord {
+/// `t` with the seqs the recorder gave it: its spawn's, each poll's, its finish's.
+fn numbered(mut t: TaskRecord, spawn: u64, polls: &[u64], finish: Option<u64>) -> TaskRecord {
     assert_eq!(polls.len(), t.polls.len());
-    t.spawned_seq = spawn;
-    t.poll_seqs = polls.to_vec();
-    t.finished_seq = finish;
+    assert_eq!(finish.is_some(), t.finished_ms.is_some());
+    t.seqs = std::iter::once(spawn)
+        .chain(polls.iter().copied())
+        .chain(finish)
+        .collect();
     t
 }
 
@@ -66,20 +61,17 @@ fn run() -> TimelineSnapshot {
             numbered(
                 task(1, 0.0, Some(150.0), polls_1, Some(5)),
                 0,
-                &[(1, 3), (6, 8), (9, 10)],
-                Some(11),
+                &[1, 4, 6],
+                Some(7),
             ),
             numbered(
                 task(2, 0.0, Some(200.0), polls_2, Some(5)),
                 2,
-                &[(4, 5), (12, 14)],
-                Some(15),
+                &[3, 8],
+                Some(10),
             ),
         ],
-        marks: vec![
-            mark_at(7, 100.0, 1, Some(9)),
-            mark_at(13, 200.0, 2, Some(9)),
-        ],
+        marks: vec![mark_at(5, 100.0, 1, Some(9)), mark_at(9, 200.0, 2, Some(9))],
         now_ms: 200.0,
         ..TimelineSnapshot::default()
     }
@@ -119,12 +111,7 @@ fn one_instant() -> TimelineSnapshot {
     let at = 100.0;
     let mut snap = TimelineSnapshot {
         tasks: vec![
-            numbered(
-                task(1, 0.0, None, vec![(at, at)], None),
-                0,
-                &[(10, 16)],
-                None,
-            ),
+            numbered(task(1, 0.0, None, vec![(at, at)], None), 0, &[10], None),
             numbered(task(2, 0.0, Some(at), vec![], None), 1, &[], Some(12)),
             numbered(task(3, 0.0, Some(at), vec![], None), 2, &[], Some(9)),
         ],
@@ -175,9 +162,7 @@ fn events_at_one_instant_keep_the_order_they_were_recorded_in() {
 fn without_seqs_an_instant_reads_task_by_task() {
     let mut snap = one_instant();
     for t in &mut snap.tasks {
-        t.spawned_seq = 0;
-        t.poll_seqs.clear();
-        t.finished_seq = None;
+        t.seqs.clear();
     }
     for m in &mut snap.marks {
         m.seq = 0;
