@@ -222,7 +222,8 @@ fn refused(doc: &serde_json::Value) -> ReadError {
 fn an_unknown_field_is_refused_by_name_at_every_level() {
     let doc = gather_document();
     Document::from_json(&doc.to_string()).unwrap();
-    let places: [(&str, fn(&mut serde_json::Value) -> &mut serde_json::Value); 4] = [
+    type Place = fn(&mut serde_json::Value) -> &mut serde_json::Value;
+    let places: [(&str, Place); 4] = [
         ("the document", |d| d),
         ("a run", |d| &mut d["runs"][0]),
         ("a task", |d| &mut d["runs"][0]["tasks"][1]),

@@ -184,8 +184,9 @@ type Live = Mutex<Vec<Progress>>;
 
 enum Progress {
     Recording(&'static str, Recorder),
-    /// With the recorder's last version, so [`DemoRun::version`] never goes back.
-    Finished(VariantRun, u64),
+    /// Boxed (a finished run is much larger than a recorder's handle), with the recorder's last
+    /// version, so [`DemoRun::version`] never goes back.
+    Finished(Box<VariantRun>, u64),
 }
 
 impl Progress {
@@ -260,7 +261,7 @@ impl DemoRun {
                 report.runs = live
                     .into_iter()
                     .filter_map(|p| match p {
-                        Progress::Finished(run, _) => Some(run),
+                        Progress::Finished(run, _) => Some(*run),
                         Progress::Recording(..) => None,
                     })
                     .collect();
@@ -350,7 +351,8 @@ fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationTok
             let error = RunError::Runtime {
                 reason: err.to_string(),
             };
-            lock().push(Progress::Finished(VariantRun::failed(variant, error), 0));
+            let run = Box::new(VariantRun::failed(variant, error));
+            lock().push(Progress::Finished(run, 0));
             return;
         }
     };
@@ -366,7 +368,7 @@ fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationTok
     // emptied before the finished run takes its place.
     let mut l = lock();
     run.timeline = rec.take_snapshot();
-    l[slot] = Progress::Finished(run, rec.version());
+    l[slot] = Progress::Finished(Box::new(run), rec.version());
 }
 
 /// Run the demo on `rt` until it ends or is cancelled, then end whatever it left behind. The
