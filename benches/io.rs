@@ -188,7 +188,7 @@ fn recorder_replay_of_one_fanout(bencher: divan::Bencher) {
             .map(|i| rec.new_task(format!("request {i}"), None))
             .collect();
         for i in 0..polls {
-            rec.poll(ids[i % tasks], rec.instant());
+            rec.poll(ids[i % tasks], rec.poll_start());
         }
         for i in 0..points {
             rec.series(

@@ -3,6 +3,8 @@
 //! budgets: recorder cost per poll, a 100,000-task gather on the virtual clock, serialising a
 //! 10,000-task run; and refusing a lesson nested 10,000 levels deep.
 
+use asyncdojo::demo::asyncio::Runtime;
+use asyncdojo::demo::document::Document;
 use asyncdojo::demo::recorder::Recorder;
 use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
 
@@ -79,7 +81,7 @@ fn bench_poll(bencher: divan::Bencher, clock: Clock, make: impl FnOnce() -> Reco
     let rec = make();
     let id = rec.new_task("bench".into(), None);
     bencher.bench_local(|| {
-        let start = rec.instant();
+        let start = rec.poll_start();
         rec.poll(id, start);
     });
 }
@@ -136,7 +138,10 @@ fn serialise_10k_task_run(bencher: divan::Bencher) {
     )
     .expect("valid request");
     let report = runner::run_blocking(req).expect("run");
-    bencher.bench(|| serde_json::to_vec(&report).expect("serialise").len());
+    bencher.bench(|| {
+        let doc = Document::of_report(&report, Runtime::Tokio);
+        serde_json::to_vec(&doc).expect("serialise").len()
+    });
 }
 
 #[divan::bench]

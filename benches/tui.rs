@@ -175,6 +175,7 @@ fn run_of_100k_events() -> RunView {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls: vec![(t0, t0), (t0 + 50.0, t0 + 50.0)],
+            seqs: Vec::new(),
             line: Some(3),
         });
         snap.marks.push(Mark {
@@ -182,6 +183,7 @@ fn run_of_100k_events() -> RunView {
             task: Some(id),
             label: "done".into(),
             line: Some(5),
+            seq: 0,
         });
     }
     snap.now_ms = 1050.0;

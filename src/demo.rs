@@ -10,6 +10,7 @@
 pub mod asyncio;
 pub mod catalog;
 pub mod ctx;
+pub mod document;
 pub mod engine;
 pub mod params;
 pub mod recorder;

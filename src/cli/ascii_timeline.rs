@@ -221,6 +221,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            seqs: Vec::new(),
             line: None,
         }
     }

@@ -57,10 +57,10 @@ pub(super) fn run_demo(
     }
     let mut out = std::io::stdout().lock();
     if json {
-        let doc = run_twin::WithRuntime {
-            report: &report,
-            runtime: crate::demo::asyncio::Runtime::Tokio,
-        };
+        let doc = crate::demo::document::Document::of_report(
+            &report,
+            crate::demo::asyncio::Runtime::Tokio,
+        );
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {

@@ -5,13 +5,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use serde::Serialize;
-
 use crate::demo::asyncio::RunOn;
 use crate::demo::asyncio::{self, AsyncioError, Mapping, Python, Runtime};
+use crate::demo::document::{Document, Runtimes};
 use crate::demo::engine::{self, Start, StartError};
-use crate::demo::run::Run;
-use crate::demo::{Clock, Params, RunReport, RunRequest, VariantRun};
+use crate::demo::{Clock, RunRequest};
 
 use super::ascii_timeline;
 
@@ -23,32 +21,6 @@ pub struct How {
     /// Also write the run(s) in Chrome trace-event format.
     pub trace: Option<PathBuf>,
     pub width: usize,
-}
-
-/// A run document with its runtime at the top level (the run document: docs in the README).
-#[derive(Serialize)]
-pub struct WithRuntime<'a> {
-    #[serde(flatten)]
-    pub report: &'a RunReport,
-    pub runtime: Runtime,
-}
-
-/// `--runtime both`: the runs of both runtimes, each saying which it is.
-#[derive(Serialize)]
-struct BothDocument<'a> {
-    demo: &'static str,
-    clock: Clock,
-    /// `both`: each run names its own runtime.
-    runtime: &'static str,
-    params: &'a Params,
-    runs: Vec<RunOf>,
-}
-
-#[derive(Serialize)]
-struct RunOf {
-    runtime: Runtime,
-    #[serde(flatten)]
-    run: VariantRun,
 }
 
 pub fn run(
@@ -106,42 +78,15 @@ pub fn run(
     }
     let mut out = std::io::stdout().lock();
     if how.json {
-        let runtimes: Vec<Runtime> = runs.iter().map(|r| r.runtime).collect();
-        let one = (!how.both || finished.not_run.is_some()).then(|| runtimes.first().copied());
-        match one {
-            Some(runtime) => {
-                let report = RunReport {
-                    demo,
-                    clock,
-                    params,
-                    runs: runs.iter().map(Run::to_variant_run).collect(),
-                };
-                let runtime = runtime.unwrap_or(Runtime::Asyncio);
-                serde_json::to_writer_pretty(
-                    &mut out,
-                    &WithRuntime {
-                        report: &report,
-                        runtime,
-                    },
-                )?;
-            }
-            None => {
-                let doc = BothDocument {
-                    demo,
-                    clock,
-                    runtime: "both",
-                    params: &params,
-                    runs: runs
-                        .iter()
-                        .map(|r| RunOf {
-                            runtime: r.runtime,
-                            run: r.to_variant_run(),
-                        })
-                        .collect(),
-                };
-                serde_json::to_writer_pretty(&mut out, &doc)?;
-            }
-        }
+        // One runtime when only one ran (asked for alone, or the twin could not run beside
+        // tokio); else both, each run saying which it is.
+        let runtime = if !how.both || finished.not_run.is_some() {
+            runs.first().map_or(Runtime::Asyncio, |r| r.runtime).into()
+        } else {
+            Runtimes::Both
+        };
+        let doc = Document::of_runs(demo, clock, &params, runtime, runs);
+        serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
         if !how.both

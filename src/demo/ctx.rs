@@ -221,7 +221,7 @@ impl Ctx {
         let id = self.rec.new_task_at(name.into(), parent, line);
         let rec = self.rec.clone();
         tokio::task::spawn_blocking(move || {
-            let start = rec.instant();
+            let start = rec.poll_start();
             let ended = std::panic::catch_unwind(AssertUnwindSafe(work))
                 .unwrap_or_else(|p| Ended::with(Outcome::Panicked, panic_message(&*p)));
             rec.poll(id, start);
@@ -404,7 +404,7 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
             return Poll::Ready(Ended::error("polled after it finished"));
         }
         *this.polled = true;
-        let start = this.rec.instant();
+        let start = this.rec.poll_start();
         let outer = CURRENT.with(|c| c.replace(Some(*this.id)));
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(cx)));
         CURRENT.with(|c| c.set(outer));

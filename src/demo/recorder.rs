@@ -1,8 +1,18 @@
 //! The recorder: every spawn, poll, finish, mark and series point of a run, timestamped with the
-//! run's clock (tokio's, so a paused clock is followed; the system clock on a real-clock run).
-//! Cheap to clone; readers take immutable snapshots.
+//! run's clock (tokio's, so a paused clock is followed; the system clock on a real-clock run) and
+//! numbered by one counter (`seq`), so the order of events at one instant is recorded. Cheap to
+//! clone; readers take immutable snapshots.
+//!
+//! The numbering, which the asyncio tracer (`twins/dojo/core.py`) follows call for call: a spawn,
+//! a poll (as it starts), a mark, a finish (the first; a task finishes once) and a series point
+//! that is added or changes value each take the next number. A series call that changes nothing
+//! takes none, and one that undoes the point at its instant takes none either. The end of a poll
+//! takes none: it is the one thing every poll has, and a number for it would add a second atomic
+//! operation to every poll (and a number per poll to the document) to order nothing the time
+//! cursor visits.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::time::Instant;
@@ -22,9 +32,25 @@ struct Inner {
     version: u64,
 }
 
+#[derive(Debug)]
+struct Shared {
+    /// The run's next seq. Atomic, not under the lock, because a poll takes its number as it
+    /// starts, and taking the lock then as well would double the cost of every poll.
+    seq: AtomicU64,
+    inner: Mutex<Inner>,
+}
+
+/// When and where in the run's order a poll began: [`Recorder::poll_start`] before the poll,
+/// [`Recorder::poll`] after it.
+#[derive(Debug, Clone, Copy)]
+pub struct PollStart {
+    at: Instant,
+    seq: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Recorder {
-    inner: Arc<Mutex<Inner>>,
+    shared: Arc<Shared>,
     /// Where the time comes from: the runtime's clock (which follows a paused clock), or the
     /// system clock directly when the run is on the real clock. The two read the same time on a
     /// runtime that never pauses, but tokio's costs more per read once any runtime in the process
@@ -44,12 +70,15 @@ impl Recorder {
     /// runtime so a paused clock is the one it reads.
     pub fn new() -> Recorder {
         Recorder {
-            inner: Arc::new(Mutex::new(Inner {
-                start: Instant::now(),
-                snapshot: TimelineSnapshot::default(),
-                run_error: None,
-                version: 0,
-            })),
+            shared: Arc::new(Shared {
+                seq: AtomicU64::new(0),
+                inner: Mutex::new(Inner {
+                    start: Instant::now(),
+                    snapshot: TimelineSnapshot::default(),
+                    run_error: None,
+                    version: 0,
+                }),
+            }),
             system_clock: false,
         }
     }
@@ -62,9 +91,9 @@ impl Recorder {
         }
     }
 
-    /// The run's clock now: what a poll's start is read with.
+    /// The run's clock now.
     #[inline]
-    pub fn instant(&self) -> Instant {
+    fn instant(&self) -> Instant {
         if self.system_clock {
             Instant::from_std(std::time::Instant::now())
         } else {
@@ -75,7 +104,25 @@ impl Recorder {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding this lock can only come from a bug in this file; the data is
         // still consistent (every update is a single push or assignment), so keep going.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next number in the run's order of events. Relaxed is enough: the counter only has to
+    /// hand out each number once, and a task's own events already happen one after another (a
+    /// poll's number, taken before the lock, orders it against other threads' events as closely
+    /// as its start time does).
+    #[inline]
+    fn next_seq(&self) -> u64 {
+        self.shared.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The start of a poll: the clock, and the poll's seq. Take it just before polling.
+    #[inline]
+    pub fn poll_start(&self) -> PollStart {
+        PollStart {
+            at: self.instant(),
+            seq: self.next_seq(),
+        }
     }
 
     /// Milliseconds since the start of the run, on the run's clock.
@@ -119,6 +166,9 @@ impl Recorder {
         let mut inner = self.lock();
         let t = self.stamp(&mut inner);
         let id = inner.snapshot.tasks.len() as TaskId + 1;
+        // Room for the spawn, two polls and the finish: most tasks need no more.
+        let mut seqs = Vec::with_capacity(4);
+        seqs.push(self.next_seq());
         inner.snapshot.tasks.push(TaskRecord {
             id,
             name,
@@ -128,23 +178,25 @@ impl Recorder {
             outcome: Outcome::Running,
             detail: String::new(),
             polls: Vec::new(),
+            seqs,
             line,
         });
         id
     }
 
-    /// Record one poll. `start` was read with [`Recorder::instant`] before the poll began. Polls
-    /// only happen inside the run's runtime (its tasks and its blocking pool), so the clock read
-    /// here is the run's and needs no check for a runtime; and it is read before the lock is
+    /// Record one poll. `start` was taken with [`Recorder::poll_start`] before the poll began.
+    /// Polls only happen inside the run's runtime (its tasks and its blocking pool), so the clock
+    /// read here is the run's and needs no check for a runtime; and it is read before the lock is
     /// taken, to hold it briefly.
-    pub fn poll(&self, task: TaskId, start: Instant) {
+    pub fn poll(&self, task: TaskId, start: PollStart) {
         let end = self.instant();
         let mut inner = self.lock();
-        let begin = ms_between(inner.start, start);
+        let begin = ms_between(inner.start, start.at);
         let end = ms_between(inner.start, end);
         let end = Self::advance(&mut inner, end);
         if let Some(t) = inner.snapshot.tasks.get_mut(task as usize - 1) {
             t.polls.push((begin, end));
+            t.seqs.push(start.seq);
         }
     }
 
@@ -155,6 +207,7 @@ impl Recorder {
             && rec.finished_ms.is_none()
         {
             rec.finished_ms = Some(t);
+            rec.seqs.push(self.next_seq());
             rec.outcome = outcome;
             rec.detail = detail;
         }
@@ -168,6 +221,7 @@ impl Recorder {
             task,
             label,
             line,
+            seq: self.next_seq(),
         });
     }
 
@@ -176,21 +230,33 @@ impl Recorder {
     pub fn series(&self, name: &str, value: SeriesValue) {
         let mut inner = self.lock();
         let t = self.stamp(&mut inner);
+        let TimelineSnapshot {
+            series,
+            series_seqs,
+            ..
+        } = &mut inner.snapshot;
         // Look the series up before making an owned key: a new series is rare, a point is not.
-        if !inner.snapshot.series.contains_key(name) {
-            inner.snapshot.series.insert(name.to_owned(), Vec::new());
+        if !series.contains_key(name) {
+            series.insert(name.to_owned(), Vec::new());
+            series_seqs.insert(name.to_owned(), Vec::new());
         }
-        let Some(points) = inner.snapshot.series.get_mut(name) else {
+        let (Some(points), Some(seqs)) = (series.get_mut(name), series_seqs.get_mut(name)) else {
             return;
         };
         if let Some(last) = points.last_mut()
             && last.0 == t
         {
+            if last.1 == value {
+                return;
+            }
             last.1 = value;
             // Back to the value before this instant: the step never happened.
             let n = points.len();
             if n >= 2 && points[n - 2].1 == points[n - 1].1 {
                 points.pop();
+                seqs.pop();
+            } else if let Some(seq) = seqs.last_mut() {
+                *seq = self.next_seq();
             }
             return;
         }
@@ -198,6 +264,7 @@ impl Recorder {
             return;
         }
         points.push((t, value));
+        seqs.push(self.next_seq());
     }
 
     pub fn metric(&self, name: &str, value: serde_json::Value) {

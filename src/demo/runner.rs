@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::ctx::{Ctx, Ended, SetupError};
@@ -74,13 +73,6 @@ pub enum RunError {
     Twin { reason: String },
 }
 
-/// The run document carries the message.
-impl Serialize for RunError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
@@ -136,24 +128,22 @@ impl RunRequest {
     }
 }
 
-/// One variant's recorded run.
-#[derive(Debug, Clone, Serialize)]
+/// One variant's recorded run (its part of the run document: [`super::document::RunEntry`]).
+#[derive(Debug, Clone)]
 pub struct VariantRun {
     pub variant: &'static str,
     /// When the demo's main task finished (or the run was cancelled or failed).
     pub total_ms: f64,
-    #[serde(flatten)]
     pub timeline: TimelineSnapshot,
     /// Set when the run could not start, failed or was cancelled.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
     /// Tasks still alive on the runtime after the run's clean-up; always 0 (tests assert it).
-    #[serde(skip)]
     pub alive_after: usize,
 }
 
-/// The run document (`asyncdojo run --json`), see the design notes.
-#[derive(Debug, Clone, Serialize)]
+/// The runs of one request: what the run document (`asyncdojo run --json`) is written from, by
+/// [`super::document::Document::of_report`]; its schema is `docs/run-document.md`.
+#[derive(Debug, Clone)]
 pub struct RunReport {
     pub demo: &'static str,
     pub clock: Clock,
@@ -194,8 +184,9 @@ type Live = Mutex<Vec<Progress>>;
 
 enum Progress {
     Recording(&'static str, Recorder),
-    /// With the recorder's last version, so [`DemoRun::version`] never goes back.
-    Finished(VariantRun, u64),
+    /// Boxed (a finished run is much larger than a recorder's handle), with the recorder's last
+    /// version, so [`DemoRun::version`] never goes back.
+    Finished(Box<VariantRun>, u64),
 }
 
 impl Progress {
@@ -270,7 +261,7 @@ impl DemoRun {
                 report.runs = live
                     .into_iter()
                     .filter_map(|p| match p {
-                        Progress::Finished(run, _) => Some(run),
+                        Progress::Finished(run, _) => Some(*run),
                         Progress::Recording(..) => None,
                     })
                     .collect();
@@ -360,7 +351,8 @@ fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationTok
             let error = RunError::Runtime {
                 reason: err.to_string(),
             };
-            lock().push(Progress::Finished(VariantRun::failed(variant, error), 0));
+            let run = Box::new(VariantRun::failed(variant, error));
+            lock().push(Progress::Finished(run, 0));
             return;
         }
     };
@@ -376,7 +368,7 @@ fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationTok
     // emptied before the finished run takes its place.
     let mut l = lock();
     run.timeline = rec.take_snapshot();
-    l[slot] = Progress::Finished(run, rec.version());
+    l[slot] = Progress::Finished(Box::new(run), rec.version());
 }
 
 /// Run the demo on `rt` until it ends or is cancelled, then end whatever it left behind. The

@@ -1,5 +1,10 @@
-//! The pure data of a recorded run: what the UI draws and the run document serialises. Nothing
-//! here knows how it was recorded or how it will be drawn.
+//! The pure data of a recorded run: what the UI draws and the run document
+//! (`docs/run-document.md`, written and read by [`super::document`]) carries. Nothing here knows
+//! how it was recorded or how it will be drawn.
+//!
+//! Every event (a spawn, the start and the end of each poll, a mark, a finish, a series point)
+//! carries a `seq` from one counter per run: the order the recorder took them in. Two events at
+//! one instant are ordered by it, not by a guess.
 
 pub mod index;
 pub mod narrate;
@@ -7,10 +12,10 @@ pub mod narrate;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a task ended (or `Running` while it has not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Ok,
@@ -54,7 +59,8 @@ impl Outcome {
 pub type TaskId = u32;
 
 /// One task's life.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TaskRecord {
     pub id: TaskId,
     pub name: String,
@@ -65,13 +71,33 @@ pub struct TaskRecord {
     pub detail: String,
     /// Intervals during which the task was being polled; the gaps are time spent waiting.
     pub polls: Vec<(f64, f64)>,
+    /// The seqs of the task's own events in the order they happened: its spawn, each poll (taken
+    /// as the poll started, so what the task did during it comes after), and its finish once it
+    /// has one. One list rather than a field per event: a task costs one key in the document and
+    /// one allocation here, and `polls` keeps the shape it had before seqs existed. Empty in a
+    /// timeline made by hand, whose instants then read task by task.
+    pub seqs: Vec<u64>,
     /// 1-based line in the shown file of the call that spawned or instrumented the task, when
     /// that call is in the shown file (as for a mark's `line`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
 }
 
 impl TaskRecord {
+    pub fn spawned_seq(&self) -> Option<u64> {
+        self.seqs.first().copied()
+    }
+
+    /// The seq of poll `nth` (0-based, into `polls`).
+    pub fn poll_seq(&self, nth: usize) -> Option<u64> {
+        self.seqs.get(1 + nth).copied()
+    }
+
+    pub fn finished_seq(&self) -> Option<u64> {
+        self.finished_ms?;
+        self.seqs.get(1 + self.polls.len()).copied()
+    }
+
     /// Was the task being polled at `t_ms`?
     pub fn is_running_at(&self, t_ms: f64) -> bool {
         self.polls.iter().any(|&(a, b)| a <= t_ms && t_ms < b)
@@ -83,7 +109,8 @@ impl TaskRecord {
 }
 
 /// A labelled instant: a state change, a permit acquired, a grant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mark {
     pub t_ms: f64,
     pub task: Option<TaskId>,
@@ -91,10 +118,11 @@ pub struct Mark {
     pub label: Cow<'static, str>,
     /// 1-based line in the demo's shown file (`DemoSpec::source`), where the mark was made.
     pub line: Option<u32>,
+    pub seq: u64,
 }
 
 /// A value of a series: a count, or a state name (breaker state).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SeriesValue {
     Num(f64),
@@ -120,12 +148,16 @@ impl From<&str> for SeriesValue {
 }
 
 /// An immutable picture of a run so far: the UI and CLI read these, never the live recorder.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimelineSnapshot {
     pub tasks: Vec<TaskRecord>,
     pub marks: Vec<Mark>,
     /// Step functions over time: each point holds until the next.
     pub series: BTreeMap<String, Vec<(f64, SeriesValue)>>,
+    /// The seq of each series point: `series_seqs[name][i]` is `series[name][i]`'s. Apart from
+    /// the points so that comparing two runs' series (the runtimes' conformance) compares values
+    /// and times, not the order of everything else.
+    pub series_seqs: BTreeMap<String, Vec<u64>>,
     pub metrics: BTreeMap<String, serde_json::Value>,
     /// The latest instant anything was recorded at.
     pub now_ms: f64,
@@ -313,6 +345,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            seqs: Vec::new(),
             line: None,
         }
     }
@@ -323,6 +356,7 @@ mod tests {
             task: Some(task),
             label: "m".into(),
             line: None,
+            seq: 0,
         }
     }
 

@@ -290,6 +290,7 @@ mod tests {
                     outcome: Outcome::Ok,
                     detail: String::new(),
                     polls: vec![],
+                    seqs: Vec::new(),
                     line: None,
                 })
                 .collect(),
@@ -298,8 +299,10 @@ mod tests {
                 task: Some(2),
                 label: "half".into(),
                 line: Some(3),
+                seq: 0,
             }],
             series: [("gap".to_owned(), vec![(0.0, SeriesValue::Num(1.0))])].into(),
+            series_seqs: [("gap".to_owned(), vec![0])].into(),
             metrics: [("n".to_owned(), serde_json::json!(1))].into(),
             now_ms: now,
         }

@@ -510,6 +510,7 @@ mod tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls,
+            seqs: Vec::new(),
             line: None,
         }
     }
@@ -637,6 +638,7 @@ mod strip_tests {
             outcome: Outcome::Ok,
             detail: String::new(),
             polls: vec![(0.0, 0.0)],
+            seqs: Vec::new(),
             line: None,
         });
         snap.series.insert(

@@ -24,9 +24,13 @@ import traceback
 import warnings
 
 __all__ = [
-    "Cancelled", "ParentWatch", "Recording", "Rejected", "TracingLoop", "VirtualClock",
-    "capture_warnings", "current_loop", "current_recording", "outcome_of", "trace",
+    "FORMAT_VERSION", "Cancelled", "ParentWatch", "Recording", "Rejected", "TracingLoop",
+    "VirtualClock", "capture_warnings", "current_loop", "current_recording", "outcome_of", "trace",
 ]
+
+# The run document's format (docs/run-document.md in asyncdojo's repository): the one asyncdojo's
+# reader accepts. 1 was the document before it had a version; 2 added it and the seqs.
+FORMAT_VERSION = 2
 
 
 class Rejected(Exception):
@@ -113,16 +117,23 @@ class _VirtualSelector(selectors.DefaultSelector):
 
 
 class _Record:
-    __slots__ = ("id", "name", "parent", "spawned", "finished", "outcome", "detail", "polls", "task")
+    __slots__ = (
+        "id", "name", "parent", "spawned", "spawned_seq", "finished", "finished_seq", "outcome",
+        "detail", "polls", "task",
+    )
 
-    def __init__(self, id_, name, parent, spawned):
+    def __init__(self, id_, name, parent, spawned, spawned_seq):
         self.id = id_
         self.name = name
         self.parent = parent
         self.spawned = spawned
+        self.spawned_seq = spawned_seq
         self.finished = None
+        self.finished_seq = None
         self.outcome = "running"
         self.detail = ""
+        # Three numbers a poll, flat (one list is the cheapest to grow on every step): the raw
+        # clock at its start and at its end, and its seq.
         self.polls = []
         self.task = None
 
@@ -161,18 +172,26 @@ def _detail(value):
 class Recording:
     """Everything one run records. Polls keep the clock's raw readings (cheap to take); they
     become milliseconds when the document is written. `program_files` are the files whose
-    lines marks and warnings point at: the program being traced, not the tracer or asyncio."""
+    lines marks and warnings point at: the program being traced, not the tracer or asyncio.
+
+    Every event takes the next number of `seq`, exactly as asyncdojo's recorder numbers tokio's
+    (src/demo/recorder.rs): a spawn, each step (as it starts), a mark, a task's first finish, and
+    a series point that is added or changes value. A series call that changes nothing, or undoes
+    the point at its instant, takes none; nor does the end of a step. So both runtimes number the
+    same program's events alike wherever they happen in the same order."""
 
     __slots__ = (
-        "tasks", "marks", "series", "metrics", "now_ms", "current", "active", "program_files",
-        "raw", "to_ms", "pairs",
+        "tasks", "marks", "series", "series_seqs", "metrics", "now_ms", "current", "active",
+        "program_files", "raw", "to_ms", "pairs", "seq",
     )
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
         self.tasks: list[_Record] = []
         self.marks: list[dict] = []
         self.series: dict[str, list] = {}
+        self.series_seqs: dict[str, list[int]] = {}
         self.metrics: dict[str, object] = {}
+        self.seq = 0  # the next event's number
         self.now_ms = 0.0
         self.current: _Record | None = None  # the record of the lane being stepped
         self.active = True  # False once the run is over: the loop's own shutdown gets no lanes
@@ -182,8 +201,8 @@ class Recording:
             self.raw = time.monotonic_ns
             self.to_ms = lambda raw: (raw - t0) / 1e6
 
-            def pairs(flat):
-                return [((a - t0) / 1e6, (b - t0) / 1e6) for a, b in zip(flat[::2], flat[1::2])]
+            def pairs(starts, ends):
+                return [((a - t0) / 1e6, (b - t0) / 1e6) for a, b in zip(starts, ends)]
 
         else:
             self.raw = functools.partial(getattr, clock, "ns")
@@ -191,12 +210,14 @@ class Recording:
             # A virtual run has few distinct instants: convert each once.
             known = {}
 
-            def pairs(flat):
+            def pairs(starts, ends):
+                flat = starts + ends
                 ms = [known.get(ns) for ns in flat]
                 for i, v in enumerate(ms):
                     if v is None:
                         ms[i] = known[flat[i]] = ns_to_ms(flat[i])
-                return list(zip(ms[::2], ms[1::2]))
+                n = len(starts)
+                return list(zip(ms[:n], ms[n:]))
 
         self.pairs = pairs
 
@@ -210,14 +231,20 @@ class Recording:
         self.now_ms = t
         return t
 
+    def next_seq(self) -> int:
+        seq = self.seq
+        self.seq = seq + 1
+        return seq
+
     def new_record(self, name, parent):
-        rec = _Record(len(self.tasks) + 1, name, parent, self.stamp())
+        rec = _Record(len(self.tasks) + 1, name, parent, self.stamp(), self.next_seq())
         self.tasks.append(rec)
         return rec
 
     def finish(self, rec, outcome, detail):
         if rec.finished is None:
             rec.finished = self.stamp()
+            rec.finished_seq = self.next_seq()
             rec.outcome = outcome
             rec.detail = detail
             rec.resolved_name()
@@ -227,23 +254,31 @@ class Recording:
 
     def mark(self, label: str, line: int | None) -> None:
         self.marks.append({"t_ms": self.stamp(), "task": self.current_id(), "label": label,
-                           "line": line})
+                           "line": line, "seq": self.next_seq()})
 
     def set_series(self, name: str, value: float | str) -> None:
         # The same rules as the Rust recorder: one value per instant, no repeated values.
         t = self.stamp()
         points = self.series.setdefault(name, [])
+        seqs = self.series_seqs.setdefault(name, [])
         if points and points[-1][0] == t:
+            if points[-1][1] == value:
+                return
             points[-1][1] = value
             if len(points) >= 2 and points[-2][1] == value:
+                # Back to the value before this instant: the step never happened.
                 points.pop()
+                seqs.pop()
+            else:
+                seqs[-1] = self.next_seq()
             return
         if points and points[-1][1] == value:
             return
         points.append([t, value])
+        seqs.append(self.next_seq())
 
     def polls_of(self, name: str) -> int:
-        return sum(len(r.polls) // 2 for r in self.tasks if r.resolved_name() == name)
+        return sum(len(r.polls) // 3 for r in self.tasks if r.resolved_name() == name)
 
     def caller_line(self, depth: int) -> int | None:
         """The line of the innermost program frame at or above `depth` frames up from the
@@ -267,7 +302,7 @@ class Recording:
 
     def document(self, variant: str, total_ms: float, error: str | None) -> dict:
         to_ms = self.to_ms
-        last = max((r.polls[-1] for r in self.tasks if r.polls), default=None)
+        last = max((r.polls[-2] for r in self.tasks if r.polls), default=None)
         if last is not None:
             self.now_ms = max(self.now_ms, to_ms(last))
         doc = {
@@ -282,12 +317,16 @@ class Recording:
                     "finished_ms": r.finished,
                     "outcome": r.outcome,
                     "detail": r.detail,
-                    "polls": self.pairs(r.polls),
+                    "polls": self.pairs(r.polls[0::3], r.polls[1::3]),
+                    # Its spawn, each step, its finish: as asyncdojo's TaskRecord::seqs.
+                    "seqs": [r.spawned_seq, *r.polls[2::3]]
+                    + ([] if r.finished_seq is None else [r.finished_seq]),
                 }
                 for r in self.tasks
             ],
             "marks": self.marks,
             "series": self.series,
+            "series_seqs": self.series_seqs,
             "metrics": self.metrics,
             "now_ms": self.now_ms,
         }
@@ -313,21 +352,19 @@ class _Lane(collections.abc.Coroutine):
         rec = self._rec
         raw = run_.raw
         start = raw()
+        seq = run_.seq
+        run_.seq = seq + 1
         outer = run_.current
         run_.current = rec
         try:
             result = self._send(value)
         except BaseException as exc:
             run_.current = outer
-            polls = rec.polls
-            polls.append(start)
-            polls.append(raw())
+            rec.polls.extend((start, raw(), seq))
             run_.finish(rec, *outcome_of(exc))
             raise
         run_.current = outer
-        polls = rec.polls
-        polls.append(start)
-        polls.append(raw())
+        rec.polls.extend((start, raw(), seq))
         return result
 
     # A Task steps its coroutine with next() when it sends None: the same thing, one call less.
@@ -338,6 +375,8 @@ class _Lane(collections.abc.Coroutine):
         rec = self._rec
         raw = run_.raw
         start = raw()
+        seq = run_.seq
+        run_.seq = seq + 1
         outer = run_.current
         run_.current = rec
         try:
@@ -347,15 +386,11 @@ class _Lane(collections.abc.Coroutine):
                 result = self._coro.throw(typ, val, tb)
         except BaseException as exc:
             run_.current = outer
-            polls = rec.polls
-            polls.append(start)
-            polls.append(raw())
+            rec.polls.extend((start, raw(), seq))
             run_.finish(rec, *outcome_of(exc))
             raise
         run_.current = outer
-        polls = rec.polls
-        polls.append(start)
-        polls.append(raw())
+        rec.polls.extend((start, raw(), seq))
         return result
 
     def close(self):

@@ -14,8 +14,8 @@ parameter must be given, so a name that differs between the twin and the demo is
 than a silent default.
 
 The arguments are one JSON object: `python3 gather.py '{"variants": [...], "params": {...}}'`,
-with `clock` ("virtual" or "real"), `demo` (the document's name), `lines` (one run per line, as
-each finishes), `watch_stdin` (exit when asyncdojo goes away) and `strict`.
+with `clock` ("virtual" or "real"), `demo` (the document's name), `lines` (one document per line,
+each holding one run, written as the run finishes), `watch_stdin` (exit when asyncdojo goes away) and `strict`.
 """
 
 from __future__ import annotations
@@ -91,6 +91,18 @@ def _run(main, default_clock, declared, twin_file):
     watch = launch_.watch
     program = frozenset((twin_file,))
     runs = []
+
+    def document(runs):
+        """The run document (docs/run-document.md in asyncdojo's repository) of `runs`."""
+        return {
+            "format_version": core.FORMAT_VERSION,
+            "demo": args.get("demo") or os.path.splitext(name)[0],
+            "clock": clock_name,
+            "runtime": "asyncio",
+            "params": params,
+            "runs": runs,
+        }
+
     # What is loaded by now (the standard library, the tracer, the twin) lives to the end:
     # leaving it out of the collector's passes makes a run of many tasks ~20% faster.
     gc.freeze()
@@ -108,7 +120,7 @@ def _run(main, default_clock, declared, twin_file):
                 os._exit(70)
             doc["runtime"] = "asyncio"
             if lines:
-                out.write(json.dumps(doc, separators=(",", ":")))
+                out.write(json.dumps(document([doc]), separators=(",", ":")))
                 out.write("\n")
                 out.flush()
             else:
@@ -116,14 +128,7 @@ def _run(main, default_clock, declared, twin_file):
     finally:
         sys.stdout = out
     if not lines:
-        document = {
-            "demo": args.get("demo") or os.path.splitext(name)[0],
-            "clock": clock_name,
-            "runtime": "asyncio",
-            "params": params,
-            "runs": runs,
-        }
-        json.dump(document, out, indent=2)
+        json.dump(document(runs), out, indent=2)
         out.write("\n")
         out.flush()
 

@@ -2,6 +2,11 @@
 //! at each other in O(log n) a step: every event in time order with the line of the shown file it
 //! is attributed to, each line's events, lane counts by time, and where every lane is.
 //!
+//! Events at one instant are in the order they happened: the order of their `seq`, which the
+//! recorder (and the asyncio tracer) numbered as they were recorded. Only a timeline made by hand
+//! without seqs (all 0) falls back to an order of convenience: each task's events together, in id
+//! order, then what belongs to no task.
+//!
 //! The attribution rule (the README's app section states it for learners):
 //! - a spawn is at the line of the call that spawned or instrumented the task
 //!   ([`TaskRecord::line`](super::TaskRecord::line));
@@ -37,7 +42,8 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// At one instant, a task's events read in this order: spawned, polled, marked, finished.
+    /// Without seqs, a task's events at one instant read in this order: spawned, polled, marked,
+    /// finished.
     fn rank(self) -> u8 {
         match self {
             EventKind::Spawn => 0,
@@ -53,6 +59,8 @@ impl EventKind {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Event {
     pub t_ms: f64,
+    /// Its place in the run's order of events: at one instant, events are visited in this order.
+    pub seq: u64,
     /// The task it happened to (`None` for a series change or a mark made outside any task).
     pub task: Option<TaskId>,
     pub kind: EventKind,
@@ -130,6 +138,7 @@ impl RunIndex {
             let task = Some(t.id);
             events.push(Event {
                 t_ms: t.spawned_ms,
+                seq: t.spawned_seq().unwrap_or(0),
                 task,
                 kind: EventKind::Spawn,
                 line: t.line,
@@ -137,6 +146,7 @@ impl RunIndex {
             for (nth, &(a, _)) in t.polls.iter().enumerate() {
                 events.push(Event {
                     t_ms: a,
+                    seq: t.poll_seq(nth).unwrap_or(0),
                     task,
                     kind: EventKind::Poll { nth: nth as u32 },
                     line: None,
@@ -145,6 +155,7 @@ impl RunIndex {
             if let Some(f) = t.finished_ms {
                 events.push(Event {
                     t_ms: f,
+                    seq: t.finished_seq().unwrap_or(0),
                     task,
                     kind: EventKind::Finish,
                     line: None,
@@ -154,15 +165,18 @@ impl RunIndex {
         for (i, m) in snap.marks.iter().enumerate() {
             events.push(Event {
                 t_ms: m.t_ms,
+                seq: m.seq,
                 task: m.task,
                 kind: EventKind::Mark { mark: i as u32 },
                 line: m.line,
             });
         }
-        for (s, points) in snap.series.values().enumerate() {
+        for (s, (name, points)) in snap.series.iter().enumerate() {
+            let seqs = snap.series_seqs.get(name).map_or(&[][..], Vec::as_slice);
             for (p, (t, _)) in points.iter().enumerate() {
                 events.push(Event {
                     t_ms: *t,
+                    seq: seqs.get(p).copied().unwrap_or(0),
                     task: None,
                     kind: EventKind::Series {
                         series: s as u32,
@@ -172,30 +186,13 @@ impl RunIndex {
                 });
             }
         }
-        // Time first. At one instant, each task's events together in id order (a parent polls
-        // before the children it polls); a task with children finishes after them, as a parent
-        // awaiting its children does; then what belongs to no task (series).
-        let mut parents = vec![false; snap.tasks.len() + 2];
-        for t in &snap.tasks {
-            if let Some(slot) = t.parent.and_then(|p| parents.get_mut(p as usize)) {
-                *slot = true;
-            }
-        }
-        let group = |e: &Event| -> (TaskId, TaskId) {
-            match e.task {
-                None => (TaskId::MAX, 0),
-                Some(id)
-                    if e.kind == EventKind::Finish && parents.get(id as usize) == Some(&true) =>
-                {
-                    (TaskId::MAX - 1, TaskId::MAX - id)
-                }
-                Some(id) => (id, 0),
-            }
-        };
+        // Time first, then the recorded order (see the module's docs for a timeline without it).
+        let by_task = |e: &Event| e.task.unwrap_or(TaskId::MAX);
         events.sort_by(|a, b| {
             a.t_ms
                 .total_cmp(&b.t_ms)
-                .then(group(a).cmp(&group(b)))
+                .then(a.seq.cmp(&b.seq))
+                .then(by_task(a).cmp(&by_task(b)))
                 .then(a.kind.rank().cmp(&b.kind.rank()))
                 .then(secondary(a.kind).cmp(&secondary(b.kind)))
         });

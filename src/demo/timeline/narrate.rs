@@ -104,6 +104,7 @@ mod tests {
             outcome,
             detail: detail.into(),
             polls: vec![(0.0, 0.0), (200.0, 203.5)],
+            seqs: Vec::new(),
             line: (id > 1).then_some(27),
         }
     }
@@ -127,17 +128,24 @@ mod tests {
         narrate(snap, e)
     }
 
+    /// Numbered in the order the story reads: at 200 ms main polls request 2, which marks and
+    /// finishes, then main finishes.
     fn gather_like() -> TimelineSnapshot {
+        let numbered = |mut t: TaskRecord, spawn, polls: [u64; 2], finish| {
+            t.seqs = [spawn, polls[0], polls[1], finish].to_vec();
+            t
+        };
         TimelineSnapshot {
             tasks: vec![
-                task(1, "main", Outcome::Ok, ""),
-                task(2, "request 2", Outcome::Ok, "200 ms"),
+                numbered(task(1, "main", Outcome::Ok, ""), 0, [1, 5], 9),
+                numbered(task(2, "request 2", Outcome::Ok, "200 ms"), 2, [3, 6], 8),
             ],
             marks: vec![Mark {
                 t_ms: 200.0,
                 task: Some(2),
                 label: "response".into(),
                 line: Some(11),
+                seq: 7,
             }],
             series: [(
                 "in_flight".to_owned(),
@@ -145,6 +153,7 @@ mod tests {
             )]
             .into_iter()
             .collect(),
+            series_seqs: [("in_flight".to_owned(), vec![4, 10])].into(),
             now_ms: 203.5,
             ..TimelineSnapshot::default()
         }

@@ -17,8 +17,20 @@ fn task(
         outcome: Outcome::Ok,
         detail: String::new(),
         polls,
+        seqs: Vec::new(),
         line,
     }
+}
+
+/// `t` with the seqs the recorder gave it: its spawn's, each poll's, its finish's.
+fn numbered(mut t: TaskRecord, spawn: u64, polls: &[u64], finish: Option<u64>) -> TaskRecord {
+    assert_eq!(polls.len(), t.polls.len());
+    assert_eq!(finish.is_some(), t.finished_ms.is_some());
+    t.seqs = std::iter::once(spawn)
+        .chain(polls.iter().copied())
+        .chain(finish)
+        .collect();
+    t
 }
 
 fn mark(t_ms: f64, task: TaskId, line: Option<u32>) -> Mark {
@@ -27,37 +39,46 @@ fn mark(t_ms: f64, task: TaskId, line: Option<u32>) -> Mark {
         task: Some(task),
         label: "m".into(),
         line,
+        seq: 0,
+    }
+}
+
+fn mark_at(seq: u64, t_ms: f64, task: TaskId, line: Option<u32>) -> Mark {
+    Mark {
+        seq,
+        ..mark(t_ms, task, line)
     }
 }
 
 /// Two tasks spawned at line 5; task 1 marks at line 9 at 100 ms and finishes at 150 ms;
-/// task 2 marks at line 9 at 200 ms and finishes there.
+/// task 2 marks at line 9 at 200 ms and finishes there. Numbered as the recorder numbers a
+/// current-thread run: each task's first poll after both spawns.
 fn run() -> TimelineSnapshot {
+    let polls_1 = vec![(0.0, 0.0), (100.0, 100.0), (150.0, 150.0)];
+    let polls_2 = vec![(0.0, 0.0), (200.0, 200.0)];
     TimelineSnapshot {
         tasks: vec![
-            task(
-                1,
-                0.0,
-                Some(150.0),
-                vec![(0.0, 0.0), (100.0, 100.0), (150.0, 150.0)],
-                Some(5),
+            numbered(
+                task(1, 0.0, Some(150.0), polls_1, Some(5)),
+                0,
+                &[1, 4, 6],
+                Some(7),
             ),
-            task(
+            numbered(
+                task(2, 0.0, Some(200.0), polls_2, Some(5)),
                 2,
-                0.0,
-                Some(200.0),
-                vec![(0.0, 0.0), (200.0, 200.0)],
-                Some(5),
+                &[3, 8],
+                Some(10),
             ),
         ],
-        marks: vec![mark(100.0, 1, Some(9)), mark(200.0, 2, Some(9))],
+        marks: vec![mark_at(5, 100.0, 1, Some(9)), mark_at(9, 200.0, 2, Some(9))],
         now_ms: 200.0,
         ..TimelineSnapshot::default()
     }
 }
 
 #[test]
-fn events_read_in_time_order_each_task_spawned_polled_marked_finished() {
+fn events_read_in_time_order_and_at_one_instant_in_recorded_order() {
     let index = RunIndex::new(&run());
     let kinds: Vec<(f64, Option<TaskId>, EventKind, Option<u32>)> = index
         .events()
@@ -79,6 +100,90 @@ fn events_read_in_time_order_each_task_spawned_polled_marked_finished() {
             (200.0, Some(2), Poll { nth: 1 }, Some(5)),
             (200.0, Some(2), Mark { mark: 1 }, Some(9)),
             (200.0, Some(2), Finish, Some(9)),
+        ]
+    );
+}
+
+/// At 100 ms, events recorded in another order than tasks' ids and kinds suggest: main (1), polled,
+/// marks "cancel" before child 2 finishes and "all done" after it; child 3 had finished before
+/// main was polled; a series point falls between.
+fn one_instant() -> TimelineSnapshot {
+    let at = 100.0;
+    let mut snap = TimelineSnapshot {
+        tasks: vec![
+            numbered(task(1, 0.0, None, vec![(at, at)], None), 0, &[10], None),
+            numbered(task(2, 0.0, Some(at), vec![], None), 1, &[], Some(12)),
+            numbered(task(3, 0.0, Some(at), vec![], None), 2, &[], Some(9)),
+        ],
+        marks: vec![mark_at(11, at, 1, Some(7)), mark_at(15, at, 1, Some(8))],
+        now_ms: at,
+        ..TimelineSnapshot::default()
+    };
+    snap.series
+        .insert("in_flight".into(), vec![(at, 0usize.into())]);
+    snap.series_seqs.insert("in_flight".into(), vec![13]);
+    snap
+}
+
+fn at_100_ms(snap: &TimelineSnapshot) -> Vec<(Option<TaskId>, EventKind)> {
+    RunIndex::new(snap)
+        .events()
+        .iter()
+        .filter(|e| e.t_ms == 100.0)
+        .map(|e| (e.task, e.kind))
+        .collect()
+}
+
+#[test]
+fn events_at_one_instant_keep_the_order_they_were_recorded_in() {
+    use EventKind::*;
+    assert_eq!(
+        at_100_ms(&one_instant()),
+        [
+            (Some(3), Finish),
+            (Some(1), Poll { nth: 0 }),
+            (Some(1), Mark { mark: 0 }),
+            (Some(2), Finish),
+            (
+                None,
+                Series {
+                    series: 0,
+                    point: 0
+                }
+            ),
+            (Some(1), Mark { mark: 1 }),
+        ]
+    );
+}
+
+/// A timeline made by hand without seqs still reads in one order: each task's events together,
+/// in id order, spawned, polled, marked, finished; then what belongs to no task.
+#[test]
+fn without_seqs_an_instant_reads_task_by_task() {
+    let mut snap = one_instant();
+    for t in &mut snap.tasks {
+        t.seqs.clear();
+    }
+    for m in &mut snap.marks {
+        m.seq = 0;
+    }
+    snap.series_seqs.clear();
+    use EventKind::*;
+    assert_eq!(
+        at_100_ms(&snap),
+        [
+            (Some(1), Poll { nth: 0 }),
+            (Some(1), Mark { mark: 0 }),
+            (Some(1), Mark { mark: 1 }),
+            (Some(2), Finish),
+            (Some(3), Finish),
+            (
+                None,
+                Series {
+                    series: 0,
+                    point: 0
+                }
+            ),
         ]
     );
 }
