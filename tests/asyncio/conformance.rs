@@ -243,6 +243,10 @@ const CONFORMANCE: &[(&str, fn())] = &[
         "downloader",
         super::real_clock::downloader_conforms_on_the_real_clock,
     ),
+    (
+        "gateway",
+        super::real_clock::gateway_conforms_on_the_real_clock,
+    ),
     ("select-loop", select_loop_conforms),
     (
         "console-lab",

@@ -882,3 +882,124 @@ fn downloader_client_per_file_opens_a_connection_per_file_on_both() {
         }
     }
 }
+
+/// The gateway on both runtimes, with every event far enough from the others (10 ms and more)
+/// that the machine cannot reorder them: the same requests forwarded to the same instances, the
+/// same one failing while users-2 is down and not yet removed, the same rejections.
+#[test]
+pub(crate) fn gateway_conforms_on_the_real_clock() {
+    // (parameters, ok, rejected, failed, removals)
+    let sets: [(&[&str], u64, u64, u64, u64); 2] = [
+        (
+            &[
+                "requests=20",
+                "interval_ms=40",
+                "health_ms=90",
+                "down_at_ms=145",
+                "up_at_ms=400",
+                "latency_ms=5",
+                "rate_per_s=10000",
+                "burst=1000",
+            ],
+            19,
+            0,
+            1,
+            1,
+        ),
+        (
+            &[
+                "requests=10",
+                "interval_ms=10",
+                "burst=3",
+                "rate_per_s=10",
+                "down_at_ms=5000",
+                "up_at_ms=0",
+            ],
+            3,
+            7,
+            0,
+            0,
+        ),
+    ];
+    for (set, ok, rejected, failed, removals) in sets {
+        let measured = Measured {
+            metrics: &["addrs"],
+            marks: &["listening on "],
+            // The servers, checkers and chaos end when told; the requests last a few ms each.
+            told_to_end: &[
+                "instance users-1",
+                "instance users-2",
+                "instance users-3",
+                "gateway",
+                "health users-1",
+                "health users-2",
+                "health users-3",
+                "chaos",
+            ],
+            twin_conn_lanes: true,
+            ..EXACT
+        };
+        let Some((tokio, twin)) = io_conforms("gateway", set, &measured) else {
+            return;
+        };
+        for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+            let m = &r.timeline;
+            assert_eq!(m.metric("ok"), Some(ok as f64), "{runtime}");
+            assert_eq!(m.metric("rejected_429"), Some(rejected as f64), "{runtime}");
+            assert_eq!(m.metric("failed"), Some(failed as f64), "{runtime}");
+            assert_eq!(m.metric("removals"), Some(removals as f64), "{runtime}");
+            assert_eq!(m.metric("returns"), Some(removals as f64), "{runtime}");
+            let listening = m
+                .marks
+                .iter()
+                .filter(|k| k.label.starts_with("listening on "));
+            assert_eq!(
+                listening.count(),
+                4,
+                "{runtime}: three instances and the gateway"
+            );
+        }
+    }
+}
+
+/// With the lesson's parameters the requests come 12 ms apart and the removal falls on a
+/// request's instant, so the counts may differ by a request or two between runs: both runtimes
+/// take users-2 out once and back once, reject some requests and let most through.
+#[test]
+fn gateway_defaults_remove_and_return_users_2_and_reject_on_both() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let req = request("gateway", &["round-robin"], &[], Clock::Real);
+    let twin = asyncio::run_twin(&req, py).unwrap();
+    let tokio = runner::run_blocking(req).unwrap();
+    for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+        assert_eq!(r.error, None, "{runtime}: {}", twin.stderr);
+        let m = &r.timeline;
+        assert_eq!(m.metric("removals"), Some(1.0), "{runtime}");
+        assert_eq!(m.metric("returns"), Some(1.0), "{runtime}");
+        let count = |k| m.metric(k).unwrap_or(f64::NAN);
+        let (ok, rejected, failed) = (count("ok"), count("rejected_429"), count("failed"));
+        assert_eq!(ok + rejected + failed, 80.0, "{runtime}");
+        assert!(
+            (10.0..=18.0).contains(&rejected),
+            "{runtime}: {rejected} rejected"
+        );
+        assert!(failed <= 4.0, "{runtime}: {failed} failed");
+        let labels: Vec<&str> = m
+            .marks
+            .iter()
+            .map(|k| &*k.label)
+            .filter(|l| l.starts_with("users-2"))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "users-2 turns unhealthy",
+                "users-2 removed",
+                "users-2 is healthy again",
+                "users-2 back in rotation"
+            ],
+            "{runtime}"
+        );
+    }
+}

@@ -415,6 +415,38 @@ pub(super) static TWINS: &[Twin] = &[
                 + 2000.0)
         },
     },
+    Twin {
+        demo: "gateway",
+        file: "gateway.py",
+        source: include_str!("../../../twins/gateway.py"),
+        variants: &[
+            same(
+                "round-robin",
+                "round-robin",
+                "the gateway and its instances on asyncio.start_server, forwarding with an \
+                 HTTP/1.1 client over asyncio streams; health checks on asyncio.timeout, the same \
+                 token bucket on the loop's clock (real clock)",
+            ),
+            TwinVariant {
+                name: "hash-path",
+                mapping: Analogue {
+                    asyncio: "the same gateway choosing hash(path) % n with zlib.crc32 (Python's \
+                              own str hash is salted per process): each path sticks to one \
+                              instance as with Rust's DefaultHasher, but not to the same one",
+                    short: "crc32(path) % n",
+                },
+            },
+        ],
+        // The load's requests one interval apart, each answered within the latency (twice over
+        // for a loaded machine), then the health checks' last round.
+        run_bound: |p| {
+            Ok(2.0
+                * (p.num("requests")? * p.num("interval_ms")?
+                    + p.num("latency_ms")?
+                    + p.num("health_ms")?)
+                + 2000.0)
+        },
+    },
 ];
 
 /// A run's parameters as a twin's run bound reads them: by name and kind. A name the demo does
