@@ -736,10 +736,12 @@ fn debug_mode_times_the_long_step_on_the_real_clock() {
 /// in-flight series' order), and how far a cut body got before the cut was seen are the
 /// machine's; the twin's server makes the files' bytes in pure Python, so its lane and the
 /// manifest's last longer.
+/// Parameters, files, the broken one, the failure when it is exact, the pauses in a file (ms).
+type DownloadCase = (&'static [&'static str], u64, u64, Option<&'static str>, f64);
+
 #[test]
 pub(crate) fn downloader_conforms_on_the_real_clock() {
-    // (parameters, files, the broken one, the failure when it is exact, the pauses in a file)
-    let sets: [(&[&str], u64, u64, Option<&str>, f64); 3] = [
+    let sets: [DownloadCase; 3] = [
         (&[], 6, 4, None, 7.0 * 20.0),
         (
             &[
