@@ -140,7 +140,7 @@ class Client:
         self.idle.clear()
 
 
-# --- The downloader: what the lesson is about -----------------------------------------------------
+# --- The downloader: what the lesson is about ----------------------------------------------------
 
 
 class Failed(Exception):
@@ -153,7 +153,7 @@ class PartFile:
 
     def __init__(self, directory, name):
         self.path = os.path.join(directory, f"{name}.part")
-        self.file = open(self.path, "wb")  # noqa: SIM115 (closed in __exit__)
+        self.file = open(self.path, "wb")  # closed in __exit__
         self.kept = False
 
     def __enter__(self):
@@ -243,7 +243,7 @@ async def download_files(d, files, urls, k):
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-# --- The run around it: manifest, temporary directory, checks --------------------------------------
+# --- The run around it: manifest, temporary directory, checks ------------------------------------
 
 
 async def fetch_manifest(client, url):
@@ -366,7 +366,7 @@ async def main(
         await serving
 
 
-# --- The file server the demo starts (the tokio demo's endpoints, not the lesson) -------------------
+# --- The file server the demo starts (the tokio demo's endpoints, not the lesson) ----------------
 
 MASK = (1 << 64) - 1
 
@@ -463,7 +463,8 @@ class FileServer:
         body = bytearray(self.file(seed, int(name[5:-4]), size))
         if q.get("corrupt") == 1:
             body[size // 2] ^= 0xFF
-        chunk, pause, cut_at = max(q.get("chunk", 16384), 1), q.get("chunk_ms", 0), q.get("cut_at", size)
+        chunk, pause = max(q.get("chunk", 16384), 1), q.get("chunk_ms", 0)
+        cut_at = q.get("cut_at", size)
         writer.write(f"HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n".encode())
         at = 0
         while at < size:

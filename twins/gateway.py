@@ -13,6 +13,7 @@ retrying a request whose reused connection the server had closed."""
 import asyncio
 import contextlib
 import http
+import itertools
 import urllib.parse
 import zlib
 
@@ -277,7 +278,7 @@ async def health_checker(gw, service, name, url, every_ms, stop):
     return f"{checks} checks"
 
 
-# --- The run around it: instances, chaos, the load -------------------------------------------------
+# --- The run around it: instances, chaos, the load -----------------------------------------------
 
 
 class RateLimited(dojo.Rejected):
@@ -403,9 +404,9 @@ async def main(
             await server.stop()
 
 
-# --- The HTTP servers: the gateway's, and each instance's (the demo's, not the lesson) --------------
+# --- The HTTP servers: the gateway's, and each instance's (the demo's, not the lesson) -----------
 
-conn_numbers = iter(range(1, 1_000_000))
+conn_numbers = itertools.count(1)  # one numbering for every server's connections
 
 
 class Server:
