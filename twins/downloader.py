@@ -5,8 +5,8 @@ The client is HTTP/1.1 written over the standard library's streams (`asyncio.ope
 a request line and a Host header out; a status line, headers and a body in, framed by
 Content-Length or chunked. `Client` keeps the connections it finished with for the next request
 (keep-alive), which is what the shared-client variant shares. What it leaves out, aiohttp and
-httpx do: TLS, redirects, timeouts on every phase, proxies, compression, cookies, a pool limit
-per host, retries of a request whose reused connection the server had closed.
+httpx do: TLS, redirects, timeouts for each phase, proxies, compression, cookies, and a pool
+with limits that closes connections left idle too long.
 
 At the end is the file server the demo starts on 127.0.0.1, the tokio demo's endpoints written
 with `asyncio.start_server`: the same files (the same seeded bytes, the same sha256), the same

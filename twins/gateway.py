@@ -7,8 +7,8 @@ forwarded over HTTP. Everything listens on 127.0.0.1.
 The HTTP here is the standard library's streams: `asyncio.start_server` for the gateway and the
 instances, and a small HTTP/1.1 client over `asyncio.open_connection` whose `Client` keeps
 finished connections for the next request. What it leaves out, aiohttp and httpx do: TLS,
-redirects, timeouts on every phase, proxies, compression, cookies, a pool limit per host,
-retrying a request whose reused connection the server had closed."""
+redirects, timeouts for each phase, proxies, compression, cookies, and a pool with limits that
+closes connections left idle too long."""
 
 import asyncio
 import contextlib
