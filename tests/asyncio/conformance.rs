@@ -239,6 +239,14 @@ const CONFORMANCE: &[(&str, fn())] = &[
         "connection-pool",
         super::real_clock::connection_pool_conforms_on_the_real_clock,
     ),
+    (
+        "downloader",
+        super::real_clock::downloader_conforms_on_the_real_clock,
+    ),
+    (
+        "gateway",
+        super::real_clock::gateway_conforms_on_the_real_clock,
+    ),
     ("select-loop", select_loop_conforms),
     (
         "console-lab",

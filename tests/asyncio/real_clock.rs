@@ -102,6 +102,10 @@ struct Measured<'a> {
     told_to_end: &'a [&'a str],
     /// Compare the order of the marks made once (the milestones).
     milestones_in_order: bool,
+    /// tokio's server drives its connections inside its own lane; `start_server` gives each a
+    /// Task, so the twin alone has `conn n` lanes: they are checked apart (each ends ok,
+    /// without a parent) and left out of the comparison.
+    twin_conn_lanes: bool,
 }
 
 const EXACT: Measured<'static> = Measured {
@@ -111,6 +115,7 @@ const EXACT: Measured<'static> = Measured {
     lengths: true,
     told_to_end: &[],
     milestones_in_order: true,
+    twin_conn_lanes: false,
 };
 
 /// The I/O demos run on the real clock against real sockets and files: both runtimes must end
@@ -158,10 +163,27 @@ fn io_compare(
     );
     assert_eq!(a.error, None, "{demo}: Python said:\n{}", twin.stderr);
     assert_eq!(t.error, None, "{demo} on tokio");
+    let twin_only = |task: &TaskView| measured.twin_conn_lanes && task.name.starts_with("conn ");
+    if measured.twin_conn_lanes {
+        let lanes: Vec<TaskView> = view(a).tasks.into_iter().filter(twin_only).collect();
+        assert!(!lanes.is_empty(), "{demo}: the twin's connection lanes");
+        for lane in lanes {
+            assert_eq!(
+                (lane.outcome, &lane.parent),
+                (Outcome::Ok, &None),
+                "{demo}: {lane:?}"
+            );
+        }
+        assert!(
+            !view(t).tasks.iter().any(twin_only),
+            "{demo}: tokio's conn lanes"
+        );
+    }
     let split = |r: &VariantRun| {
         let (conns, rest): (Vec<_>, Vec<_>) = view(r)
             .tasks
             .into_iter()
+            .filter(|task| !twin_only(task))
             .partition(|task| is_connection(&task.name));
         let mut conn_outcomes: Vec<String> =
             conns.iter().map(|c| c.outcome.name().to_owned()).collect();
@@ -394,6 +416,7 @@ pub(crate) fn chat_conforms_on_the_real_clock() {
             lengths: false,
             told_to_end: &[],
             milestones_in_order: false,
+            twin_conn_lanes: false,
         };
         let Some((tokio, twin)) = io_conforms("chat", set, &measured) else {
             return;
@@ -706,4 +729,279 @@ fn debug_mode_times_the_long_step_on_the_real_clock() {
             .any(|l| l.starts_with("Task exception was never retrieved: 'fire and forget'")),
         "{labels:?}"
     );
+}
+
+/// The downloader on both runtimes: the same files kept and verified, the same failure, the
+/// same connections. How a body is split into reads, which ready download runs first (so the
+/// in-flight series' order), and how far a cut body got before the cut was seen are the
+/// machine's; the twin's server makes the files' bytes in pure Python, so its lane and the
+/// manifest's last longer.
+/// Parameters, files, the broken one, the failure when it is exact, the pauses in a file (ms).
+type DownloadCase = (&'static [&'static str], u64, u64, Option<&'static str>, f64);
+
+#[test]
+pub(crate) fn downloader_conforms_on_the_real_clock() {
+    let sets: [DownloadCase; 3] = [
+        (&[], 6, 4, None, 7.0 * 20.0),
+        (
+            &[
+                "failure=status",
+                "files=4",
+                "concurrency=2",
+                "broken_file=2",
+                "size_kb=64",
+                "chunk_ms=10",
+            ],
+            4,
+            2,
+            Some("file-2.bin: the server answered 500 Internal Server Error"),
+            3.0 * 10.0,
+        ),
+        (
+            &[
+                "failure=corrupt",
+                "files=3",
+                "concurrency=3",
+                "broken_file=3",
+                "size_kb=32",
+                "chunk_kb=8",
+            ],
+            3,
+            3,
+            Some("file-3.bin: sha256 180a2c45aae2 is not the manifest's f6f010008768"),
+            3.0 * 20.0,
+        ),
+    ];
+    let progress: Vec<String> = (1..=6).map(|n| format!("progress file-{n}.bin")).collect();
+    let mut series: Vec<&str> = progress.iter().map(String::as_str).collect();
+    series.push("in_flight");
+    for (set, files, broken, failure, paced_ms) in sets {
+        let measured = Measured {
+            metrics: if failure.is_some() {
+                &["server_addr"]
+            } else {
+                &["server_addr", "failed"]
+            },
+            series: &series,
+            marks: &["listening on ", "created ", "removed "],
+            // The twin's server and its downloads share one thread (tokio's do not): a file's
+            // length is the server's pacing plus what the machine lets through; the pacing is
+            // checked below.
+            lengths: false,
+            // Files finishing together mark in either order.
+            milestones_in_order: false,
+            twin_conn_lanes: true,
+            ..EXACT
+        };
+        let Some((tokio, twin)) = io_conforms("downloader", set, &measured) else {
+            return;
+        };
+        for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+            let m = &r.timeline.metrics;
+            assert_eq!(m["files_ok"], files - 1, "{runtime}");
+            assert_eq!(m["verified_on_disk"], files - 1, "{runtime}");
+            assert_eq!(m["dir_removed"], true, "{runtime}");
+            let failed: Vec<String> = serde_json::from_value(m["failed"].clone()).unwrap();
+            let cut = format!("file-{broken}.bin: cut off after ");
+            match failure {
+                Some(f) => assert_eq!(failed, [f], "{runtime}"),
+                None => assert!(
+                    failed.len() == 1 && failed[0].starts_with(&cut),
+                    "{failed:?}"
+                ),
+            }
+            // Each kept file's progress reaches 100 %; the cut one stops short.
+            for n in 1..=files {
+                let last = r
+                    .timeline
+                    .series
+                    .get(&format!("progress file-{n}.bin"))
+                    .and_then(|v| v.last())
+                    .map(|p| p.1.clone());
+                match (n == broken, failure) {
+                    (false, _) => assert_eq!(last, Some(SeriesValue::Num(100.0)), "{runtime} {n}"),
+                    (true, None) => {
+                        let short = matches!(last, Some(SeriesValue::Num(v)) if v < 100.0);
+                        assert!(short, "{runtime}: {last:?}");
+                    }
+                    (true, Some(_)) => {}
+                }
+            }
+            // A whole file comes in pieces with the server's pauses between them.
+            for task in view(r).tasks.iter().filter(|t| t.outcome == Outcome::Ok) {
+                if task.name.starts_with("file-") {
+                    let len = task.finished_ms.unwrap_or(0.0) - task.spawned_ms;
+                    assert!(len >= paced_ms - 1.0, "{runtime} {}: {len} ms", task.name);
+                }
+            }
+            let marks: Vec<&str> = r.timeline.marks.iter().map(|m| &*m.label).collect();
+            for prefix in ["listening on 127.0.0.1:", "created ", "removed "] {
+                assert!(
+                    marks.iter().any(|l| l.starts_with(prefix)),
+                    "{runtime} {marks:?}"
+                );
+            }
+        }
+        // One twin lane per connection the server accepted.
+        let a = &twin.report.runs[0];
+        let conns = view(a)
+            .tasks
+            .iter()
+            .filter(|t| t.name.starts_with("conn "))
+            .count();
+        assert_eq!(a.timeline.metric("connections_opened"), Some(conns as f64));
+    }
+}
+
+/// client-per-file opens a connection per file where shared-client reuses them: the same
+/// counts on both runtimes (io_compare runs the first variant only).
+#[test]
+fn downloader_client_per_file_opens_a_connection_per_file_on_both() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let set = &["files=4", "concurrency=2", "size_kb=32", "broken_file=0"];
+    let req = request(
+        "downloader",
+        &["shared-client", "client-per-file"],
+        set,
+        Clock::Real,
+    );
+    let twin = asyncio::run_twin(&req, py).unwrap();
+    let tokio = runner::run_blocking(req).unwrap();
+    for (variant, opened) in [("shared-client", 2.0), ("client-per-file", 5.0)] {
+        for (runtime, r) in [
+            ("tokio", tokio.run(variant).unwrap()),
+            ("asyncio", twin.report.run(variant).unwrap()),
+        ] {
+            assert_eq!(r.error, None, "{runtime} {variant}: {}", twin.stderr);
+            let m = &r.timeline;
+            assert_eq!(
+                m.metric("connections_opened"),
+                Some(opened),
+                "{runtime} {variant}"
+            );
+            assert_eq!(m.metric("files_ok"), Some(4.0), "{runtime} {variant}");
+        }
+    }
+}
+
+/// The gateway on both runtimes, with every event far enough from the others (10 ms and more)
+/// that the machine cannot reorder them: the same requests forwarded to the same instances, the
+/// same one failing while users-2 is down and not yet removed, the same rejections.
+#[test]
+pub(crate) fn gateway_conforms_on_the_real_clock() {
+    // (parameters, ok, rejected, failed, removals)
+    let sets: [(&[&str], u64, u64, u64, u64); 2] = [
+        (
+            &[
+                "requests=20",
+                "interval_ms=40",
+                "health_ms=90",
+                "down_at_ms=145",
+                "up_at_ms=400",
+                "latency_ms=5",
+                "rate_per_s=10000",
+                "burst=1000",
+            ],
+            19,
+            0,
+            1,
+            1,
+        ),
+        (
+            &[
+                "requests=10",
+                "interval_ms=10",
+                "burst=3",
+                "rate_per_s=10",
+                "down_at_ms=5000",
+                "up_at_ms=0",
+            ],
+            3,
+            7,
+            0,
+            0,
+        ),
+    ];
+    for (set, ok, rejected, failed, removals) in sets {
+        let measured = Measured {
+            metrics: &["addrs"],
+            marks: &["listening on "],
+            // The servers, checkers and chaos end when told; the requests last a few ms each.
+            told_to_end: &[
+                "instance users-1",
+                "instance users-2",
+                "instance users-3",
+                "gateway",
+                "health users-1",
+                "health users-2",
+                "health users-3",
+                "chaos",
+            ],
+            twin_conn_lanes: true,
+            ..EXACT
+        };
+        let Some((tokio, twin)) = io_conforms("gateway", set, &measured) else {
+            return;
+        };
+        for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+            let m = &r.timeline;
+            assert_eq!(m.metric("ok"), Some(ok as f64), "{runtime}");
+            assert_eq!(m.metric("rejected_429"), Some(rejected as f64), "{runtime}");
+            assert_eq!(m.metric("failed"), Some(failed as f64), "{runtime}");
+            assert_eq!(m.metric("removals"), Some(removals as f64), "{runtime}");
+            assert_eq!(m.metric("returns"), Some(removals as f64), "{runtime}");
+            let listening = m
+                .marks
+                .iter()
+                .filter(|k| k.label.starts_with("listening on "));
+            assert_eq!(
+                listening.count(),
+                4,
+                "{runtime}: three instances and the gateway"
+            );
+        }
+    }
+}
+
+/// With the lesson's parameters the requests come 12 ms apart and the removal falls on a
+/// request's instant, so the counts may differ by a request or two between runs: both runtimes
+/// take users-2 out once and back once, reject some requests and let most through.
+#[test]
+fn gateway_defaults_remove_and_return_users_2_and_reject_on_both() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let req = request("gateway", &["round-robin"], &[], Clock::Real);
+    let twin = asyncio::run_twin(&req, py).unwrap();
+    let tokio = runner::run_blocking(req).unwrap();
+    for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+        assert_eq!(r.error, None, "{runtime}: {}", twin.stderr);
+        let m = &r.timeline;
+        assert_eq!(m.metric("removals"), Some(1.0), "{runtime}");
+        assert_eq!(m.metric("returns"), Some(1.0), "{runtime}");
+        let count = |k| m.metric(k).unwrap_or(f64::NAN);
+        let (ok, rejected, failed) = (count("ok"), count("rejected_429"), count("failed"));
+        assert_eq!(ok + rejected + failed, 80.0, "{runtime}");
+        assert!(
+            (10.0..=18.0).contains(&rejected),
+            "{runtime}: {rejected} rejected"
+        );
+        assert!(failed <= 4.0, "{runtime}: {failed} failed");
+        let labels: Vec<&str> = m
+            .marks
+            .iter()
+            .map(|k| &*k.label)
+            .filter(|l| l.starts_with("users-2"))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "users-2 turns unhealthy",
+                "users-2 removed",
+                "users-2 is healthy again",
+                "users-2 back in rotation"
+            ],
+            "{runtime}"
+        );
+    }
 }

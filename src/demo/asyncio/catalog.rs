@@ -386,6 +386,67 @@ pub(super) static TWINS: &[Twin] = &[
             Ok(p.num("messages")? * (p.num("send_every_ms")? + p.num("slow_read_ms")?) + 10_000.0)
         },
     },
+    Twin {
+        demo: "downloader",
+        file: "downloader.py",
+        source: include_str!("../../../twins/downloader.py"),
+        variants: &[
+            same(
+                "shared-client",
+                "one Client",
+                "HTTP/1.1 over asyncio streams (open_connection), one Client whose finished \
+                 connections are kept for the next request; a Semaphore, a Task per file, \
+                 NAME.part deleted unless kept (real clock)",
+            ),
+            same(
+                "client-per-file",
+                "Client per file",
+                "the same, with a new Client per file that keeps no connection: a new TCP \
+                 connection for every file (real clock)",
+            ),
+        ],
+        // Every batch of downloads one after another, twice over for a loaded machine, plus
+        // the twin's server making the files' bytes in pure Python (about 0.1 ms a KiB).
+        run_bound: |p| {
+            let batches = (p.num("files")? / p.num("concurrency")?).ceil();
+            let pieces = (p.num("size_kb")? / p.num("chunk_kb")?).ceil();
+            Ok(2.0 * batches * pieces * p.num("chunk_ms")?
+                + p.num("files")? * p.num("size_kb")?
+                + 2000.0)
+        },
+    },
+    Twin {
+        demo: "gateway",
+        file: "gateway.py",
+        source: include_str!("../../../twins/gateway.py"),
+        variants: &[
+            same(
+                "round-robin",
+                "round-robin",
+                "the gateway and its instances on asyncio.start_server, forwarding with an \
+                 HTTP/1.1 client over asyncio streams; health checks on asyncio.timeout, the same \
+                 token bucket on the loop's clock (real clock)",
+            ),
+            TwinVariant {
+                name: "hash-path",
+                mapping: Analogue {
+                    asyncio: "the same gateway choosing hash(path) % n with zlib.crc32 (Python's \
+                              own str hash is salted per process): each path sticks to one \
+                              instance as with Rust's DefaultHasher, but not to the same one",
+                    short: "crc32(path) % n",
+                },
+            },
+        ],
+        // The load's requests one interval apart, each answered within the latency (twice over
+        // for a loaded machine), then the health checks' last round.
+        run_bound: |p| {
+            Ok(2.0
+                * (p.num("requests")? * p.num("interval_ms")?
+                    + p.num("latency_ms")?
+                    + p.num("health_ms")?)
+                + 2000.0)
+        },
+    },
 ];
 
 /// A run's parameters as a twin's run bound reads them: by name and kind. A name the demo does
