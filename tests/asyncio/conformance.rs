@@ -218,6 +218,10 @@ const CONFORMANCE: &[(&str, fn())] = &[
     ),
     ("spawn-vs-await", spawn_vs_await_conforms),
     ("semaphore", semaphore_conforms),
+    (
+        "http-fanout",
+        super::real_clock::http_fanout_conforms_on_the_real_clock,
+    ),
     ("gather-errors", gather_errors_conforms),
     ("timeouts", timeouts_conform),
     ("circuit-breaker", circuit_breaker_conforms),

@@ -123,6 +123,16 @@ fn io_conforms(
     set: &[&str],
     measured: &Measured<'_>,
 ) -> Option<(RunReport, TwinReport)> {
+    io_conforms_variant(demo, shared_variants_on(demo, Clock::Real)[0], set, measured)
+}
+
+/// [`io_conforms`] for one of the demo's variants.
+fn io_conforms_variant(
+    demo: &str,
+    variant: &str,
+    set: &[&str],
+    measured: &Measured<'_>,
+) -> Option<(RunReport, TwinReport)> {
     let py = python()?;
     let _turn = exclusive();
     // A shared machine can stall either runtime for a moment: lengths more than 15 ms apart get
@@ -130,7 +140,7 @@ fn io_conforms(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let (tokio, twin, timing) = io_compare(py, demo, set, measured);
+        let (tokio, twin, timing) = io_compare(py, demo, variant, set, measured);
         match timing {
             Ok(()) => return Some((tokio, twin)),
             Err(e) if attempt >= 2 => panic!("{e}"),
@@ -143,10 +153,10 @@ fn io_conforms(
 fn io_compare(
     py: &Python,
     demo: &str,
+    variant: &str,
     set: &[&str],
     measured: &Measured<'_>,
 ) -> (RunReport, TwinReport, Result<(), String>) {
-    let variant = shared_variants_on(demo, Clock::Real)[0];
     let mut req = request(demo, &[variant], set, Clock::Real);
     // As a headless run (where both listen for SIGINT/SIGTERM).
     req.os_signals = true;
@@ -706,4 +716,73 @@ fn debug_mode_times_the_long_step_on_the_real_clock() {
             .any(|l| l.starts_with("Task exception was never retrieved: 'fire and forget'")),
         "{labels:?}"
     );
+}
+
+#[test]
+pub(crate) fn http_fanout_conforms_on_the_real_clock() {
+    // (parameters, requests, limit)
+    let sets: [(&[&str], f64, f64); 3] = [
+        (&[], 20.0, 5.0),
+        (
+            &[
+                "requests=20",
+                "limit=4",
+                "latency_ms=40",
+                "fail_pct=10",
+                "seed=3",
+            ],
+            20.0,
+            4.0,
+        ),
+        // Bodies over 64 KiB, which the Rust server streams piece by piece.
+        (
+            &[
+                "requests=9",
+                "limit=3",
+                "latency_ms=30",
+                "fail_pct=30",
+                "size=70000",
+                "seed=7",
+            ],
+            9.0,
+            3.0,
+        ),
+    ];
+    for (set, requests, limit) in sets {
+        for variant in ["sequential", "join-all", "semaphore", "buffer-unordered"] {
+            let bounded = matches!(variant, "semaphore" | "buffer-unordered");
+            let measured = Measured {
+                metrics: &["requests_per_s", "server_addr"],
+                // A bounded run's gauges go up and down as responses and permits interleave;
+                // their highest point is compared (max_in_flight).
+                series: if bounded { &["in_flight", "waiting"] } else { &[] },
+                marks: &["listening on"],
+                told_to_end: &["server"],
+                // Concurrent responses (and their "new connection" marks) arrive in any order.
+                milestones_in_order: false,
+                ..EXACT
+            };
+            let Some((tokio, twin)) = io_conforms_variant("http-fanout", variant, set, &measured)
+            else {
+                return;
+            };
+            let (max_in_flight, opened) = match variant {
+                "sequential" => (1.0, 1.0),
+                "join-all" => (requests, requests),
+                _ => (limit, limit),
+            };
+            for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+                let tl = &r.timeline;
+                let what = format!("{runtime} {variant} {set:?}");
+                assert_eq!(tl.metric("max_in_flight"), Some(max_in_flight), "{what}");
+                assert_eq!(tl.metric("connections_opened"), Some(opened), "{what}");
+                assert_eq!(
+                    tl.metric("connection_reuses"),
+                    Some(requests - opened),
+                    "{what}"
+                );
+                assert_eq!(marks_starting(r, "new connection ") as f64, opened, "{what}");
+            }
+        }
+    }
 }
