@@ -225,6 +225,7 @@ const CONFORMANCE: &[(&str, fn())] = &[
     ("gather-errors", gather_errors_conforms),
     ("timeouts", timeouts_conform),
     ("circuit-breaker", circuit_breaker_conforms),
+    ("crawler", super::real_clock::crawler_conforms_on_the_real_clock),
     ("rate-limiter", rate_limiter_conforms),
     ("retry-backoff", retry_backoff_conforms),
     ("blocking", blocking_conforms),

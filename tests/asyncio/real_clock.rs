@@ -786,3 +786,98 @@ pub(crate) fn http_fanout_conforms_on_the_real_clock() {
         }
     }
 }
+
+/// What the crawler measures or orders by timing: its rate, its port, and the server's mark.
+const CRAWL_MEASURED: Measured<'static> = Measured {
+    metrics: &["pages_per_s", "server_addr"],
+    series: &[],
+    marks: &["listening on"],
+    lengths: true,
+    told_to_end: &["site server"],
+    milestones_in_order: true,
+};
+
+#[test]
+pub(crate) fn crawler_conforms_on_the_real_clock() {
+    let sets: [&[&str]; 3] = [
+        &[],
+        &[
+            "pages=40",
+            "links=4",
+            "broken_pct=20",
+            "offsite_pct=5",
+            "latency_ms=20",
+            "seed=9",
+        ],
+        // The page budget stops the crawl before the site is done.
+        &["pages=60", "max_pages=12", "latency_ms=10", "seed=4"],
+    ];
+    for set in sets {
+        // One page at a time: the same pages in the same order, each lane within 15 ms.
+        if io_conforms_variant("crawler", "sequential", set, &CRAWL_MEASURED).is_none() {
+            return;
+        }
+    }
+    for set in &sets[..2] {
+        crawler_workers_agree(set);
+    }
+}
+
+/// N workers: which worker takes which page, and in what order pages finish, is the machine's
+/// to decide; the pages fetched, their outcomes and the crawl's counts are not.
+fn crawler_workers_agree(set: &[&str]) {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let req = request("crawler", &["workers"], set, Clock::Real);
+    let twin = asyncio::run_twin(&req, py).unwrap();
+    let tokio = runner::run_blocking(req).unwrap();
+    let (t, a) = (&tokio.runs[0], &twin.report.runs[0]);
+    assert_eq!(a.error, None, "crawler: Python said:\n{}", twin.stderr);
+    assert_eq!(t.error, None, "crawler on tokio");
+    let pages = |r: &VariantRun| {
+        let v = view(r);
+        let mut gets: Vec<(String, &str)> = v
+            .tasks
+            .iter()
+            .filter(|t| t.name.starts_with("GET "))
+            .map(|t| (t.name.clone(), t.outcome.name()))
+            .collect();
+        gets.sort();
+        let workers: Vec<(String, Outcome)> = v
+            .tasks
+            .iter()
+            .filter(|t| t.name.starts_with("worker "))
+            .map(|t| (t.name.clone(), t.outcome))
+            .collect();
+        let every_get_in_a_worker = v
+            .tasks
+            .iter()
+            .filter(|t| t.name.starts_with("GET "))
+            .all(|t| t.parent.as_deref().is_some_and(|p| p.starts_with("worker ")));
+        (gets, workers, every_get_in_a_worker)
+    };
+    assert_eq!(pages(a), pages(t), "crawler workers {set:?}: pages");
+    assert!(pages(t).2, "{set:?}");
+    let metrics = |r: &VariantRun| {
+        let mut m = view(r).metrics;
+        m.retain(|k, _| !CRAWL_MEASURED.metrics.contains(&k.as_str()));
+        // Broken links are listed in the order they were found.
+        if let Some(serde_json::Value::Array(list)) = m.get_mut("broken") {
+            list.sort_by_key(|v| v.to_string());
+        }
+        m
+    };
+    assert_eq!(metrics(a), metrics(t), "crawler workers {set:?}: metrics");
+    let marks = |r: &VariantRun| {
+        let mut labels: Vec<String> = r
+            .timeline
+            .marks
+            .iter()
+            .map(|m| m.label.to_string())
+            .filter(|l| !l.starts_with("listening on"))
+            .collect();
+        labels.sort();
+        labels
+    };
+    assert_eq!(marks(a), marks(t), "crawler workers {set:?}: marks");
+}

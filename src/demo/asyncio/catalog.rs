@@ -265,6 +265,30 @@ pub(super) static TWINS: &[Twin] = &[
         },
     },
     Twin {
+        demo: "crawler",
+        file: "crawler.py",
+        source: include_str!("../../../twins/crawler.py"),
+        variants: &[
+            same(
+                "sequential",
+                "one loop",
+                "the guide's loop over asyncio streams: take a URL, await its page, queue its \
+                 links (real clock)",
+            ),
+            same(
+                "workers",
+                "worker Tasks",
+                "`workers` Tasks take URLs from one deque, waiting on an asyncio.Condition \
+                 until a URL is queued or nothing is left (real clock)",
+            ),
+        ],
+        // Each page takes the latency and a connection; the crawl stops at the 20 s budget.
+        run_bound: |p| {
+            let pages = p.num("max_pages")?.min(p.num("pages")? * (1.0 + p.num("links")?));
+            Ok((pages * (p.num("latency_ms")? + 10.0)).min(20_000.0) + 2_000.0)
+        },
+    },
+    Twin {
         demo: "rate-limiter",
         file: "rate-limiter.py",
         source: include_str!("../../../twins/rate-limiter.py"),
