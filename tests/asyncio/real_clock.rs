@@ -123,7 +123,12 @@ fn io_conforms(
     set: &[&str],
     measured: &Measured<'_>,
 ) -> Option<(RunReport, TwinReport)> {
-    io_conforms_variant(demo, shared_variants_on(demo, Clock::Real)[0], set, measured)
+    io_conforms_variant(
+        demo,
+        shared_variants_on(demo, Clock::Real)[0],
+        set,
+        measured,
+    )
 }
 
 /// [`io_conforms`] for one of the demo's variants.
@@ -755,7 +760,11 @@ pub(crate) fn http_fanout_conforms_on_the_real_clock() {
                 metrics: &["requests_per_s", "server_addr"],
                 // A bounded run's gauges go up and down as responses and permits interleave;
                 // their highest point is compared (max_in_flight).
-                series: if bounded { &["in_flight", "waiting"] } else { &[] },
+                series: if bounded {
+                    &["in_flight", "waiting"]
+                } else {
+                    &[]
+                },
                 marks: &["listening on"],
                 told_to_end: &["server"],
                 // Concurrent responses (and their "new connection" marks) arrive in any order.
@@ -781,7 +790,11 @@ pub(crate) fn http_fanout_conforms_on_the_real_clock() {
                     Some(requests - opened),
                     "{what}"
                 );
-                assert_eq!(marks_starting(r, "new connection ") as f64, opened, "{what}");
+                assert_eq!(
+                    marks_starting(r, "new connection ") as f64,
+                    opened,
+                    "{what}"
+                );
             }
         }
     }
@@ -792,33 +805,66 @@ const CRAWL_MEASURED: Measured<'static> = Measured {
     metrics: &["pages_per_s", "server_addr"],
     series: &[],
     marks: &["listening on"],
-    lengths: true,
+    // Each page is a fresh connection in the twin and a pooled one in reqwest: on a loaded
+    // machine that is more than 15 ms now and then. Each page's wait is checked below instead.
+    lengths: false,
     told_to_end: &["site server"],
     milestones_in_order: true,
 };
 
 #[test]
 pub(crate) fn crawler_conforms_on_the_real_clock() {
-    let sets: [&[&str]; 3] = [
-        &[],
-        &[
-            "pages=40",
-            "links=4",
-            "broken_pct=20",
-            "offsite_pct=5",
-            "latency_ms=20",
-            "seed=9",
-        ],
+    // (parameters, the server's latency)
+    let sets: [(&[&str], f64); 3] = [
+        (&[], 50.0),
+        (
+            &[
+                "pages=40",
+                "links=4",
+                "broken_pct=20",
+                "offsite_pct=5",
+                "latency_ms=20",
+                "seed=9",
+            ],
+            20.0,
+        ),
         // The page budget stops the crawl before the site is done.
-        &["pages=60", "max_pages=12", "latency_ms=10", "seed=4"],
+        (
+            &["pages=60", "max_pages=12", "latency_ms=10", "seed=4"],
+            10.0,
+        ),
     ];
-    for set in sets {
-        // One page at a time: the same pages in the same order, each lane within 15 ms.
-        if io_conforms_variant("crawler", "sequential", set, &CRAWL_MEASURED).is_none() {
+    for (set, latency) in sets {
+        // One page at a time: the same pages in the same order, with the same outcomes.
+        let Some((tokio, twin)) =
+            io_conforms_variant("crawler", "sequential", set, &CRAWL_MEASURED)
+        else {
             return;
+        };
+        for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+            let v = view(r);
+            let gets: Vec<&TaskView> = v
+                .tasks
+                .iter()
+                .filter(|t| t.name.starts_with("GET "))
+                .collect();
+            // Never two in flight: each page starts after the one before it ended, and waits
+            // the server's latency.
+            for pair in gets.windows(2) {
+                let ended = pair[0].finished_ms.unwrap_or(f64::NAN);
+                assert!(pair[1].spawned_ms >= ended, "{runtime} {set:?}");
+            }
+            for t in gets {
+                let len = t.finished_ms.unwrap_or(f64::NAN) - t.spawned_ms;
+                assert!(
+                    len >= latency - 1.0,
+                    "{runtime} {set:?} {}: {len} ms",
+                    t.name
+                );
+            }
         }
     }
-    for set in &sets[..2] {
+    for (set, _) in &sets[..2] {
         crawler_workers_agree(set);
     }
 }
@@ -849,11 +895,15 @@ fn crawler_workers_agree(set: &[&str]) {
             .filter(|t| t.name.starts_with("worker "))
             .map(|t| (t.name.clone(), t.outcome))
             .collect();
-        let every_get_in_a_worker = v
-            .tasks
-            .iter()
-            .filter(|t| t.name.starts_with("GET "))
-            .all(|t| t.parent.as_deref().is_some_and(|p| p.starts_with("worker ")));
+        let every_get_in_a_worker =
+            v.tasks
+                .iter()
+                .filter(|t| t.name.starts_with("GET "))
+                .all(|t| {
+                    t.parent
+                        .as_deref()
+                        .is_some_and(|p| p.starts_with("worker "))
+                });
         (gets, workers, every_get_in_a_worker)
     };
     assert_eq!(pages(a), pages(t), "crawler workers {set:?}: pages");

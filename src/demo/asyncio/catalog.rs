@@ -284,7 +284,9 @@ pub(super) static TWINS: &[Twin] = &[
         ],
         // Each page takes the latency and a connection; the crawl stops at the 20 s budget.
         run_bound: |p| {
-            let pages = p.num("max_pages")?.min(p.num("pages")? * (1.0 + p.num("links")?));
+            let pages = p
+                .num("max_pages")?
+                .min(p.num("pages")? * (1.0 + p.num("links")?));
             Ok((pages * (p.num("latency_ms")? + 10.0)).min(20_000.0) + 2_000.0)
         },
     },
