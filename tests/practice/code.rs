@@ -223,13 +223,10 @@ fn a_demo_without_a_twin_shows_its_rust_on_asyncio() {
     // The semaphore demo's twin exists; ask for one that does not.
     let q = item(lesson(&ls, "q01-sync-vs-async"), "sequential-total");
     let mut p = q.as_predict().expect("predict").clone();
-    p.demo = "http-fanout".into();
+    p.demo = "downloader".into();
     p.variant = None;
     let code = variant_code(&p, Runtime::Asyncio).expect("code");
     assert_eq!(code.runtime, Runtime::Tokio);
-    assert!(code.source.file.ends_with("http_fanout/shown.rs"));
-    assert_eq!(
-        code.variant, "sequential",
-        "the demo's first default variant"
-    );
+    assert!(code.source.file.ends_with("downloader/shown.rs"));
+    assert_eq!(code.variant, "shared-client", "the demo's first default variant");
 }
