@@ -64,8 +64,8 @@ class Server:
         self.listening.set()
         await self.stop.wait()
         server.close()  # the port closes
-        for _, writer in self.conns:
-            writer.close()  # a connection still open is closed by the shutdown
+        # A connection the client left open is closed by the shutdown.
+        await asyncio.gather(*(close(writer) for _, writer in self.conns))
         await asyncio.gather(*(task for task, _ in self.conns))
         await server.wait_closed()
         return f"{len(self.conns)} connections, {self.requests} requests"

@@ -228,5 +228,8 @@ fn a_demo_without_a_twin_shows_its_rust_on_asyncio() {
     let code = variant_code(&p, Runtime::Asyncio).expect("code");
     assert_eq!(code.runtime, Runtime::Tokio);
     assert!(code.source.file.ends_with("downloader/shown.rs"));
-    assert_eq!(code.variant, "shared-client", "the demo's first default variant");
+    assert_eq!(
+        code.variant, "shared-client",
+        "the demo's first default variant"
+    );
 }
