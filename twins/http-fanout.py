@@ -64,16 +64,17 @@ class Server:
         self.listening.set()
         await self.stop.wait()
         server.close()  # the port closes
-        # A connection the client left open is closed by the shutdown.
-        await asyncio.gather(*(close(writer) for _, writer in self.conns))
-        await asyncio.gather(*(task for task, _ in self.conns))
+        for _, reader, writer in self.conns:
+            if not reader.at_eof():  # the client left it open: the shutdown closes it
+                await close(writer)
+        await asyncio.gather(*(task for task, _, _ in self.conns))
         await server.wait_closed()
         return f"{len(self.conns)} connections, {self.requests} requests"
 
     def accepted(self, reader, writer):
         n = len(self.conns) + 1
         task = asyncio.create_task(self.connection(n, reader, writer), name=f"conn {n}")
-        self.conns.append((task, writer))
+        self.conns.append((task, reader, writer))
 
     async def connection(self, n, reader, writer):
         self.open += 1
@@ -94,7 +95,10 @@ class Server:
                 )
                 writer.write(head.encode() + body)
                 await writer.drain()
-            how = "closed by the server's shutdown" if self.stop.is_set() else "closed by the client"
+            # Closing already: the shutdown closed it; otherwise the client hung up.
+            how = "closed by the client"
+            if writer.is_closing():
+                how = "closed by the server's shutdown"
         except ConnectionError as e:
             how = f"closed: {e}"
         finally:
