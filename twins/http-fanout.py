@@ -270,6 +270,4 @@ async def main(
 
 
 if __name__ == "__main__":
-    dojo.run(
-        main, variants=("sequential", "join-all", "semaphore", "buffer-unordered"), clock="real"
-    )
+    dojo.run(main, variants=("sequential", "join-all", "semaphore", "buffer-unordered"), clock="real")
