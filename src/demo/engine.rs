@@ -336,24 +336,18 @@ mod tests {
     }
 
     #[test]
-    fn a_demo_without_a_twin_is_refused_before_anything_runs() {
-        // Twins keep being added: any demo still without one will do, while there is one.
-        let Some(demo) = crate::demo::ids()
-            .into_iter()
-            .find(|d| crate::demo::asyncio::twin(d).is_none())
-        else {
-            return;
-        };
-        let clock = crate::demo::find(demo).expect("a demo").spec().clocks()[0];
+    fn a_variant_without_an_asyncio_meaning_is_refused_before_anything_runs() {
+        // Every demo has a twin; a variant with no asyncio meaning is refused the same way.
         let asked = Start {
-            request: RunRequest::build(demo, &[], &[], clock).expect("request"),
+            request: RunRequest::build("event-loop", &["multi-thread".into()], &[], Clock::Real)
+                .expect("request"),
             runtimes: RunOn::Asyncio,
             twin_variants: Vec::new(),
         };
-        let Err(StartError::Asyncio(AsyncioError::NoTwin { .. })) =
+        let Err(StartError::Asyncio(AsyncioError::NoTwinVariant { .. })) =
             start(asked, &Python::choose(None))
         else {
-            panic!("{demo} has no twin");
+            panic!("event-loop's multi-thread variant has no asyncio meaning");
         };
     }
 }

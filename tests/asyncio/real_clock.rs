@@ -128,6 +128,21 @@ fn io_conforms(
     set: &[&str],
     measured: &Measured<'_>,
 ) -> Option<(RunReport, TwinReport)> {
+    io_conforms_variant(
+        demo,
+        shared_variants_on(demo, Clock::Real)[0],
+        set,
+        measured,
+    )
+}
+
+/// [`io_conforms`] for one of the demo's variants.
+fn io_conforms_variant(
+    demo: &str,
+    variant: &str,
+    set: &[&str],
+    measured: &Measured<'_>,
+) -> Option<(RunReport, TwinReport)> {
     let py = python()?;
     let _turn = exclusive();
     // A shared machine can stall either runtime for a moment: lengths more than 15 ms apart get
@@ -135,7 +150,7 @@ fn io_conforms(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let (tokio, twin, timing) = io_compare(py, demo, set, measured);
+        let (tokio, twin, timing) = io_compare(py, demo, variant, set, measured);
         match timing {
             Ok(()) => return Some((tokio, twin)),
             Err(e) if attempt >= 2 => panic!("{e}"),
@@ -148,10 +163,10 @@ fn io_conforms(
 fn io_compare(
     py: &Python,
     demo: &str,
+    variant: &str,
     set: &[&str],
     measured: &Measured<'_>,
 ) -> (RunReport, TwinReport, Result<(), String>) {
-    let variant = shared_variants_on(demo, Clock::Real)[0];
     let mut req = request(demo, &[variant], set, Clock::Real);
     // As a headless run (where both listen for SIGINT/SIGTERM).
     req.os_signals = true;
@@ -1004,4 +1019,215 @@ fn gateway_defaults_remove_and_return_users_2_and_reject_on_both() {
             "{runtime}"
         );
     }
+}
+
+#[test]
+pub(crate) fn http_fanout_conforms_on_the_real_clock() {
+    // (parameters, requests, limit)
+    let sets: [(&[&str], f64, f64); 3] = [
+        (&[], 20.0, 5.0),
+        (
+            &[
+                "requests=20",
+                "limit=4",
+                "latency_ms=40",
+                "fail_pct=10",
+                "seed=3",
+            ],
+            20.0,
+            4.0,
+        ),
+        // Bodies over 64 KiB, which the Rust server streams piece by piece.
+        (
+            &[
+                "requests=9",
+                "limit=3",
+                "latency_ms=30",
+                "fail_pct=30",
+                "size=70000",
+                "seed=7",
+            ],
+            9.0,
+            3.0,
+        ),
+    ];
+    for (set, requests, limit) in sets {
+        for variant in ["sequential", "join-all", "semaphore", "buffer-unordered"] {
+            let bounded = matches!(variant, "semaphore" | "buffer-unordered");
+            let measured = Measured {
+                metrics: &["requests_per_s", "server_addr"],
+                // A bounded run's gauges go up and down as responses and permits interleave;
+                // their highest point is compared (max_in_flight).
+                series: if bounded {
+                    &["in_flight", "waiting"]
+                } else {
+                    &[]
+                },
+                marks: &["listening on"],
+                told_to_end: &["server"],
+                // Concurrent responses (and their "new connection" marks) arrive in any order.
+                milestones_in_order: false,
+                ..EXACT
+            };
+            let Some((tokio, twin)) = io_conforms_variant("http-fanout", variant, set, &measured)
+            else {
+                return;
+            };
+            let (max_in_flight, opened) = match variant {
+                "sequential" => (1.0, 1.0),
+                "join-all" => (requests, requests),
+                _ => (limit, limit),
+            };
+            for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+                let tl = &r.timeline;
+                let what = format!("{runtime} {variant} {set:?}");
+                assert_eq!(tl.metric("max_in_flight"), Some(max_in_flight), "{what}");
+                assert_eq!(tl.metric("connections_opened"), Some(opened), "{what}");
+                assert_eq!(
+                    tl.metric("connection_reuses"),
+                    Some(requests - opened),
+                    "{what}"
+                );
+                assert_eq!(
+                    marks_starting(r, "new connection ") as f64,
+                    opened,
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+/// What the crawler measures or orders by timing: its rate, its port, and the server's mark.
+const CRAWL_MEASURED: Measured<'static> = Measured {
+    metrics: &["pages_per_s", "server_addr"],
+    series: &[],
+    marks: &["listening on"],
+    // Each page is a fresh connection in the twin and a pooled one in reqwest: on a loaded
+    // machine that is more than 15 ms now and then. Each page's wait is checked below instead.
+    lengths: false,
+    told_to_end: &["site server"],
+    milestones_in_order: true,
+    // The site's connections are callbacks inside its server lane, on both runtimes.
+    twin_conn_lanes: false,
+};
+
+#[test]
+pub(crate) fn crawler_conforms_on_the_real_clock() {
+    // (parameters, the server's latency)
+    let sets: [(&[&str], f64); 3] = [
+        (&[], 50.0),
+        (
+            &[
+                "pages=40",
+                "links=4",
+                "broken_pct=20",
+                "offsite_pct=5",
+                "latency_ms=20",
+                "seed=9",
+            ],
+            20.0,
+        ),
+        // The page budget stops the crawl before the site is done.
+        (
+            &["pages=60", "max_pages=12", "latency_ms=10", "seed=4"],
+            10.0,
+        ),
+    ];
+    for (set, latency) in sets {
+        // One page at a time: the same pages in the same order, with the same outcomes.
+        let Some((tokio, twin)) =
+            io_conforms_variant("crawler", "sequential", set, &CRAWL_MEASURED)
+        else {
+            return;
+        };
+        for (runtime, r) in [("tokio", &tokio.runs[0]), ("asyncio", &twin.report.runs[0])] {
+            let v = view(r);
+            let gets: Vec<&TaskView> = v
+                .tasks
+                .iter()
+                .filter(|t| t.name.starts_with("GET "))
+                .collect();
+            // Never two in flight: each page starts after the one before it ended, and waits
+            // the server's latency.
+            for pair in gets.windows(2) {
+                let ended = pair[0].finished_ms.unwrap_or(f64::NAN);
+                assert!(pair[1].spawned_ms >= ended, "{runtime} {set:?}");
+            }
+            for t in gets {
+                let len = t.finished_ms.unwrap_or(f64::NAN) - t.spawned_ms;
+                assert!(
+                    len >= latency - 1.0,
+                    "{runtime} {set:?} {}: {len} ms",
+                    t.name
+                );
+            }
+        }
+    }
+    for (set, _) in &sets[..2] {
+        crawler_workers_agree(set);
+    }
+}
+
+/// N workers: which worker takes which page, and in what order pages finish, is the machine's
+/// to decide; the pages fetched, their outcomes and the crawl's counts are not.
+fn crawler_workers_agree(set: &[&str]) {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let req = request("crawler", &["workers"], set, Clock::Real);
+    let twin = asyncio::run_twin(&req, py).unwrap();
+    let tokio = runner::run_blocking(req).unwrap();
+    let (t, a) = (&tokio.runs[0], &twin.report.runs[0]);
+    assert_eq!(a.error, None, "crawler: Python said:\n{}", twin.stderr);
+    assert_eq!(t.error, None, "crawler on tokio");
+    let pages = |r: &VariantRun| {
+        let v = view(r);
+        let mut gets: Vec<(String, &str)> = v
+            .tasks
+            .iter()
+            .filter(|t| t.name.starts_with("GET "))
+            .map(|t| (t.name.clone(), t.outcome.name()))
+            .collect();
+        gets.sort();
+        let workers: Vec<(String, Outcome)> = v
+            .tasks
+            .iter()
+            .filter(|t| t.name.starts_with("worker "))
+            .map(|t| (t.name.clone(), t.outcome))
+            .collect();
+        let every_get_in_a_worker =
+            v.tasks
+                .iter()
+                .filter(|t| t.name.starts_with("GET "))
+                .all(|t| {
+                    t.parent
+                        .as_deref()
+                        .is_some_and(|p| p.starts_with("worker "))
+                });
+        (gets, workers, every_get_in_a_worker)
+    };
+    assert_eq!(pages(a), pages(t), "crawler workers {set:?}: pages");
+    assert!(pages(t).2, "{set:?}");
+    let metrics = |r: &VariantRun| {
+        let mut m = view(r).metrics;
+        m.retain(|k, _| !CRAWL_MEASURED.metrics.contains(&k.as_str()));
+        // Broken links are listed in the order they were found.
+        if let Some(serde_json::Value::Array(list)) = m.get_mut("broken") {
+            list.sort_by_key(|v| v.to_string());
+        }
+        m
+    };
+    assert_eq!(metrics(a), metrics(t), "crawler workers {set:?}: metrics");
+    let marks = |r: &VariantRun| {
+        let mut labels: Vec<String> = r
+            .timeline
+            .marks
+            .iter()
+            .map(|m| m.label.to_string())
+            .filter(|l| !l.starts_with("listening on"))
+            .collect();
+        labels.sort();
+        labels
+    };
+    assert_eq!(marks(a), marks(t), "crawler workers {set:?}: marks");
 }

@@ -218,18 +218,20 @@ fn the_code_is_the_file_that_runs_the_items_runtime() {
 }
 
 #[test]
-fn a_demo_without_a_twin_shows_its_rust_on_asyncio() {
+fn an_asyncio_prediction_shows_python_for_every_demo() {
+    // Every demo has a twin now: an item scored on asyncio always shows the twin's Python.
     let ls = lessons();
-    // The semaphore demo's twin exists; ask for one that does not.
     let q = item(lesson(&ls, "q01-sync-vs-async"), "sequential-total");
-    let mut p = q.as_predict().expect("predict").clone();
-    p.demo = "http-fanout".into();
-    p.variant = None;
-    let code = variant_code(&p, Runtime::Asyncio).expect("code");
-    assert_eq!(code.runtime, Runtime::Tokio);
-    assert!(code.source.file.ends_with("http_fanout/shown.rs"));
-    assert_eq!(
-        code.variant, "sequential",
-        "the demo's first default variant"
-    );
+    for demo in asyncdojo::demo::ids() {
+        let mut p = q.as_predict().expect("predict").clone();
+        p.demo = demo.into();
+        p.variant = None;
+        let code = variant_code(&p, Runtime::Asyncio).expect("code");
+        assert_eq!(code.runtime, Runtime::Asyncio, "{demo}");
+        assert!(
+            code.source.file.starts_with("twins/"),
+            "{demo}: {}",
+            code.source.file
+        );
+    }
 }

@@ -104,41 +104,27 @@ fn a_is_remembered_for_every_demo_opened_afterwards_and_after_a_restart() {
 }
 
 #[test]
-fn a_demo_without_a_twin_runs_on_tokio_and_says_so_once() {
+fn with_asyncio_preferred_every_lesson_opens_its_demo_on_asyncio() {
+    // Every demo has a twin: a Python learner's preference holds in every lesson, and no lesson
+    // says it had to fall back to tokio.
     let set = crate::lesson::load_embedded(&Registry);
     let mut a = App::new(set, true);
     a.progress.preferences.runtime = Some(RunOn::Asyncio);
-    let no_twin = a
-        .lessons
-        .iter()
-        .position(|l| {
-            l.demos
-                .first()
-                .is_some_and(|d| crate::demo::asyncio::twin(&d.demo).is_none())
-        })
-        .expect("a lesson whose first demo has no twin");
-    a.open_lesson(no_twin);
-    assert_eq!(runtime(&a), Some(RunOn::Tokio));
-    let said = a.message.clone().unwrap_or_default();
-    assert!(
-        said.contains("has no asyncio twin: it runs on tokio only"),
-        "{said}"
-    );
-    assert!(matches!(a.update(Action::Run), Effect::StartRun(_)));
-    // Once: not again when the lesson is opened again.
-    let _ = a.update(Action::Cancel);
-    let _ = a.update(Action::Back);
-    a.open_lesson(no_twin);
-    assert!(
-        a.message
-            .as_deref()
-            .is_none_or(|m| !m.contains("no asyncio twin")),
-        "{:?}",
-        a.message
-    );
-    // `a` on it leaves the preference alone.
-    let _ = a.update(Action::ToggleRuntime);
-    assert_eq!(a.progress.preferences.runtime, Some(RunOn::Asyncio));
+    for i in 0..a.lessons.len() {
+        if a.lessons[i].demos.is_empty() {
+            continue;
+        }
+        a.open_lesson(i);
+        assert_eq!(runtime(&a), Some(RunOn::Asyncio), "{}", a.lessons[i].id);
+        assert!(
+            a.message
+                .as_deref()
+                .is_none_or(|m| !m.contains("no asyncio twin")),
+            "{:?}",
+            a.message
+        );
+        let _ = a.update(Action::Back);
+    }
 }
 
 #[test]

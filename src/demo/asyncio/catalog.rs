@@ -103,6 +103,39 @@ pub(super) static TWINS: &[Twin] = &[
         run_bound: |p| Ok(p.num("tasks")? * p.num("work_ms")?),
     },
     Twin {
+        demo: "http-fanout",
+        file: "http-fanout.py",
+        source: include_str!("../../../twins/http-fanout.py"),
+        variants: &[
+            same(
+                "sequential",
+                "await each",
+                "await each GET in turn over asyncio streams: one connection, kept alive \
+                 (real clock)",
+            ),
+            same(
+                "join-all",
+                "gather",
+                "asyncio.gather over every GET: nothing bounds them, so each opens its own \
+                 connection (real clock)",
+            ),
+            same(
+                "semaphore",
+                "Semaphore",
+                "a Task per GET from the start; an asyncio.Semaphore(limit) lets `limit` of \
+                 them send (real clock)",
+            ),
+            same(
+                "buffer-unordered",
+                "asyncio.wait",
+                "a GET is created only when one of `limit` slots is free, the next one after \
+                 asyncio.wait(FIRST_COMPLETED) (real clock)",
+            ),
+        ],
+        // The requests stop at the demo's 20 s budget; then the pool and server close.
+        run_bound: |p| Ok((p.num("requests")? * p.num("latency_ms")?).min(20_000.0) + 2_000.0),
+    },
+    Twin {
         demo: "gather-errors",
         file: "gather-errors.py",
         source: include_str!("../../../twins/gather-errors.py"),
@@ -229,6 +262,32 @@ pub(super) static TWINS: &[Twin] = &[
                 .map(|c| c.split(':').filter_map(|n| n.parse::<f64>().ok()).sum())
                 .fold(0.0, f64::max);
             Ok(scripted + 100.0 * p.num("random_calls")?)
+        },
+    },
+    Twin {
+        demo: "crawler",
+        file: "crawler.py",
+        source: include_str!("../../../twins/crawler.py"),
+        variants: &[
+            same(
+                "sequential",
+                "one loop",
+                "the guide's loop over asyncio streams: take a URL, await its page, queue its \
+                 links (real clock)",
+            ),
+            same(
+                "workers",
+                "worker Tasks",
+                "`workers` Tasks take URLs from one deque, waiting on an asyncio.Condition \
+                 until a URL is queued or nothing is left (real clock)",
+            ),
+        ],
+        // Each page takes the latency and a connection; the crawl stops at the 20 s budget.
+        run_bound: |p| {
+            let pages = p
+                .num("max_pages")?
+                .min(p.num("pages")? * (1.0 + p.num("links")?));
+            Ok((pages * (p.num("latency_ms")? + 10.0)).min(20_000.0) + 2_000.0)
         },
     },
     Twin {
