@@ -115,17 +115,6 @@ impl Run {
         self.total_ms.unwrap_or(self.timeline.now_ms)
     }
 
-    /// The variant's part of the run document (`run --json`).
-    pub fn to_variant_run(&self) -> VariantRun {
-        VariantRun {
-            variant: self.variant(),
-            total_ms: self.span_ms(),
-            timeline: self.timeline.clone(),
-            error: self.error.clone(),
-            alive_after: 0,
-        }
-    }
-
     /// The same run, labelled for a comparison of runtimes: `join-all · tokio`.
     pub fn beside_the_other_runtime(mut self) -> Run {
         self.label = format!("{} · {}", self.label, self.runtime.name());
