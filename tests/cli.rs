@@ -181,15 +181,11 @@ fn trace_is_written_in_chrome_format() {
 /// virtualenv's interpreter: honoured even though the twin runs elsewhere.
 #[test]
 fn a_relative_python_is_found_from_where_asyncdojo_started() {
-    use asyncdojo::demo::asyncio::{self, Python};
-    let python = match Python::choose(None).resolve() {
-        Ok((resolved, _)) => resolved.program,
-        Err(e) => {
-            assert!(!asyncio::python_required(), "{e}");
-            eprintln!("skipping: {e}");
-            return;
-        }
+    use asyncdojo::demo::asyncio;
+    let Some(found) = asyncio::for_tests() else {
+        return;
     };
+    let python = found.resolve().expect("a probed python resolves").0.program;
     let dir = std::env::temp_dir().join(format!("asyncdojo-relpy-{}", std::process::id()));
     let bin = dir.join("venv/bin");
     std::fs::create_dir_all(&bin).expect("a venv-like directory");

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeSet;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use asyncdojo::demo::Clock;
 use asyncdojo::demo::asyncio::{self, Mapping, Python, Runtime, Twin};
@@ -17,25 +16,9 @@ use asyncdojo::demo::runner::{self, RunRequest};
 use asyncdojo::demo::timeline::TimelineSnapshot;
 use asyncdojo::demo::timeline::index::{EventKind, RunIndex};
 
-/// The interpreter the tests use, or `None` (with a message) when there is none and that is
-/// allowed.
+/// The interpreter the tests use (see `asyncio::for_tests`).
 fn python() -> Option<&'static Python> {
-    static PY: OnceLock<Result<Python, String>> = OnceLock::new();
-    let found = PY.get_or_init(|| {
-        let py = Python::choose(None);
-        py.probe().map(|_| py).map_err(|e| e.to_string())
-    });
-    match found {
-        Ok(py) => Some(py),
-        Err(e) => {
-            assert!(
-                !asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping an asyncio test: {e}");
-            None
-        }
-    }
+    asyncio::for_tests()
 }
 
 fn request(demo: &str, variants: &[&str], clock: Clock) -> RunRequest {

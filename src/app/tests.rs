@@ -7,6 +7,27 @@ fn epoch() -> crate::progress::Moment {
     crate::progress::Moment::utc(chrono::DateTime::UNIX_EPOCH)
 }
 
+/// Enter on a prediction, then what the edge does with the effect: run its demo and score it.
+fn submit_prediction(
+    a: &mut App,
+) -> (
+    crate::practice::ItemKey,
+    String,
+    crate::practice::PredictScore,
+) {
+    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
+        panic!("Enter asks the edge to run the demo");
+    };
+    let item = key
+        .resolve(&a.lessons)
+        .and_then(|(_, i)| i)
+        .expect("item")
+        .clone();
+    let run = crate::practice::run_predict(&item).expect("virtual run");
+    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
+    (key, typed, score)
+}
+
 fn app() -> App {
     App::new(
         crate::lesson::load_dir(
@@ -357,17 +378,8 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
     for c in "300".chars() {
         let _ = a.update(Action::Char(c));
     }
-    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
-        panic!("Enter asks the edge to run the demo");
-    };
+    let (key, typed, score) = submit_prediction(&mut a);
     assert_eq!(typed, "300");
-    let item = key
-        .resolve(&a.lessons)
-        .and_then(|(_, i)| i)
-        .expect("item")
-        .clone();
-    let run = crate::practice::run_predict(&item).expect("virtual run");
-    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
     assert!(score.within_tolerance, "300 ms is the measured total");
     let before = a.progress_version;
     let _ = a.update(Action::PredictScored {
@@ -398,17 +410,8 @@ fn a_lesson_quiz_scores_answers_and_records_progress() {
     );
     let _ = a.update(Action::Backspace);
     let _ = a.update(Action::Char('1'));
-    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
-        panic!()
-    };
+    let (key, typed, score) = submit_prediction(&mut a);
     assert_eq!(typed, "request 1");
-    let item = key
-        .resolve(&a.lessons)
-        .and_then(|(_, i)| i)
-        .expect("item")
-        .clone();
-    let run = crate::practice::run_predict(&item).expect("run");
-    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
     assert!(!score.within_tolerance, "request 2 finishes first");
     let _ = a.update(Action::PredictScored {
         key,
@@ -588,16 +591,7 @@ fn each_answer_is_stamped_with_the_time_it_was_given() {
     for c in "300".chars() {
         let _ = a.update(Action::Char(c));
     }
-    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
-        panic!("Enter asks the edge to run the demo");
-    };
-    let item = key
-        .resolve(&a.lessons)
-        .and_then(|(_, i)| i)
-        .expect("item")
-        .clone();
-    let run = crate::practice::run_predict(&item).expect("virtual run");
-    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
+    let (key, _, score) = submit_prediction(&mut a);
     // The scored result arrives later, after the edge told the time again.
     let _ = a.update(Action::Tick {
         at: std::time::Duration::from_secs(310),
@@ -633,16 +627,7 @@ fn the_browser_marks_follow_the_clock_as_items_fall_due() {
     for c in "300".chars() {
         let _ = a.update(Action::Char(c));
     }
-    let Effect::ScorePredict { key, typed } = a.update(Action::Open) else {
-        panic!("Enter asks the edge to run the demo");
-    };
-    let item = key
-        .resolve(&a.lessons)
-        .and_then(|(_, i)| i)
-        .expect("item")
-        .clone();
-    let run = crate::practice::run_predict(&item).expect("virtual run");
-    let score = crate::practice::score_predict_item(&item, &typed, &run.measured).expect("score");
+    let (key, _, score) = submit_prediction(&mut a);
     let _ = a.update(Action::PredictScored {
         key,
         result: Ok(score),

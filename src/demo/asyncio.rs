@@ -570,18 +570,9 @@ mod tests {
         assert_eq!(too_old("Traceback..."), None);
     }
 
-    /// A Python to test with; without one the test passes with a message, unless CI (or
-    /// ASYNCDOJO_REQUIRE_PYTHON) says the asyncio tests must run.
+    /// A Python to test with (see [`for_tests`]).
     fn test_python() -> Option<Python> {
-        let py = Python::choose(None);
-        match py.probe() {
-            Ok(_) => Some(py),
-            Err(e) => {
-                assert!(!python_required(), "{e}");
-                eprintln!("skipping: {e}");
-                None
-            }
-        }
+        for_tests().cloned()
     }
 
     #[test]

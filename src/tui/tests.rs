@@ -167,20 +167,9 @@ fn terminal_keys_become_the_apps_keys() {
     assert_eq!(key(Term::F(1), KeyModifiers::NONE), None);
 }
 
-/// A usable Python for the twins, or `None` with a message; with `ASYNCDOJO_REQUIRE_PYTHON` (or
-/// `CI`) set, a missing one fails instead, as in `tests/asyncio.rs`.
+/// A usable Python for the twins, or `None` (see `asyncio::for_tests`).
 fn python_or_skip() -> Option<()> {
-    match crate::demo::asyncio::Python::choose(None).resolve() {
-        Ok(_) => Some(()),
-        Err(e) => {
-            assert!(
-                !crate::demo::asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping an asyncio test: {e}");
-            None
-        }
-    }
+    crate::demo::asyncio::for_tests().map(|_| ())
 }
 
 #[test]

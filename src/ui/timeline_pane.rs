@@ -515,6 +515,21 @@ mod tests {
         }
     }
 
+    /// `run` drawn in a pane of `width`×`height`.
+    fn draw(run: &RunView, width: u16, height: u16, narrate: bool) -> Buffer {
+        let theme = Theme::new(Palette::Dark, true);
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        (&TimelinePane {
+            run,
+            narrate,
+            line: None,
+            theme: &theme,
+        })
+            .render(area, &mut buf);
+        buf
+    }
+
     fn view(cursor: Option<f64>) -> RunView {
         let snap = TimelineSnapshot {
             tasks: vec![
@@ -534,18 +549,8 @@ mod tests {
 
     #[test]
     fn lanes_axis_and_outcomes_cell_by_cell() {
-        let theme = Theme::new(Palette::Dark, true);
-        let run = view(None);
         // 17 wide: names 4, a space, 10 lane columns of 10 ms, a space, the outcome glyph.
-        let area = Rect::new(0, 0, 17, 5);
-        let mut buf = Buffer::empty(area);
-        (&TimelinePane {
-            run: &run,
-            narrate: true,
-            line: None,
-            theme: &theme,
-        })
-            .render(area, &mut buf);
+        let buf = draw(&view(None), 17, 5, true);
         let expected = Buffer::with_lines([
             "v 100 ms  finishe",
             "a    ██───      ✓",
@@ -564,36 +569,17 @@ mod tests {
 
     #[test]
     fn a_lane_blank_in_a_zoomed_window_has_no_end_glyph() {
-        let theme = Theme::new(Palette::Dark, true);
         let mut run = view(None);
         // b is spawned at 20 ms: in a window on 0..15 ms its lane is blank.
         run.window = Some((0.0, 15.0));
-        let area = Rect::new(0, 0, 17, 5);
-        let mut buf = Buffer::empty(area);
-        (&TimelinePane {
-            run: &run,
-            narrate: false,
-            line: None,
-            theme: &theme,
-        })
-            .render(area, &mut buf);
+        let buf = draw(&run, 17, 5, false);
         assert_eq!(buf[(16, 1)].symbol(), "✓", "a is in the window");
         assert_eq!(buf[(16, 2)].symbol(), " ", "b is not");
     }
 
     #[test]
     fn a_tall_pane_keeps_the_axis_right_under_the_lanes() {
-        let theme = Theme::new(Palette::Dark, true);
-        let run = view(None);
-        let area = Rect::new(0, 0, 17, 40);
-        let mut buf = Buffer::empty(area);
-        (&TimelinePane {
-            run: &run,
-            narrate: false,
-            line: None,
-            theme: &theme,
-        })
-            .render(area, &mut buf);
+        let buf = draw(&view(None), 17, 40, false);
         assert_eq!(buf[(5, 3)].symbol(), "┼", "the axis follows the two lanes");
     }
 

@@ -295,20 +295,9 @@ fn space_after_an_interview_reveal_skips_to_the_next_question() {
     );
 }
 
-/// A Python for the twins, or `None` with a message; with `ASYNCDOJO_REQUIRE_PYTHON` (or
-/// `CI`) set, a missing one fails instead, as in `tests/asyncio.rs`.
+/// A Python for the twins, or `None` (see `asyncio::for_tests`).
 fn python_or_skip() -> Option<()> {
-    match asyncdojo::demo::asyncio::Python::choose(None).probe() {
-        Ok(_) => Some(()),
-        Err(e) => {
-            assert!(
-                !asyncdojo::demo::asyncio::python_required(),
-                "{e}\n(CI or ASYNCDOJO_REQUIRE_PYTHON is set: the asyncio tests must run)"
-            );
-            eprintln!("skipping an asyncio test: {e}");
-            None
-        }
-    }
+    asyncdojo::demo::asyncio::for_tests().map(|_| ())
 }
 
 fn hunt<'a>(lessons: &'a [asyncdojo::lesson::Lesson], lesson: &str, id: &str) -> &'a BugHunt {
