@@ -8,28 +8,15 @@ fn spawn_sized(script: &str, rows: u16, cols: u16) -> rexpect::session::PtySessi
     let bin = env!("CARGO_BIN_EXE_asyncdojo");
     let mut cmd = std::process::Command::new("bash");
     cmd.args(["--norc", "--noprofile", "-c"])
+        // A fresh learner: progress in a private directory, never the tester's own, removed
+        // when the shell ends.
         .arg(format!(
-            "stty rows {rows} cols {cols}; {}",
+            "export ASYNCDOJO_DATA=$(mktemp -d); trap 'rm -rf \"$ASYNCDOJO_DATA\"' EXIT; \
+             stty rows {rows} cols {cols}; {}",
             script.replace("BIN", bin)
         ))
-        .env("TERM", "xterm-256color")
-        // A fresh learner: progress in a private directory, never the tester's own.
-        .env("ASYNCDOJO_DATA", data_dir());
+        .env("TERM", "xterm-256color");
     rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty")
-}
-
-/// A new empty progress directory for one run of the app.
-fn data_dir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "asyncdojo-e2e-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a data directory");
-    dir
 }
 
 /// Type `keys`: rexpect buffers writes, so flush them to the terminal at once.
