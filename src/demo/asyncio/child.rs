@@ -153,6 +153,9 @@ pub(super) fn run(
             {
                 seen(line, &mut lines);
             }
+            // stdout closing is no sign the clean-up is done: the tracer points it at /dev/null
+            // before it cancels the run. Wait for the process itself.
+            exits_by(&mut child, until);
             kill_group(&mut child);
             break why;
         }
@@ -215,6 +218,15 @@ fn wait_until(
             kill_group(child);
             return Ending::Deadline(deadline);
         }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// Waits until the process has exited or `until` has passed, whichever is first.
+fn exits_by(child: &mut Child, until: Instant) {
+    let mut pause = Duration::from_micros(200);
+    while matches!(child.try_wait(), Ok(None)) && Instant::now() < until {
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(10));
     }
