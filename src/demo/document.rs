@@ -15,13 +15,13 @@ use serde::{Deserialize, Serialize};
 use super::asyncio::Runtime;
 use super::run::Run;
 use super::runner::{RunError, RunReport, VariantRun};
-use super::timeline::{Mark, SeriesValue, TaskRecord, TimelineSnapshot};
+use super::timeline::{Mark, Parked, SeriesValue, TaskRecord, TimelineSnapshot, Wake};
 use super::{Clock, Params};
 
 /// The format this asyncdojo writes and reads. Format 1 is the document written before there was
 /// a version: no `format_version`, and no sequence numbers. Format 2 added both, so the first
-/// number a document can carry is 2.
-pub const FORMAT_VERSION: u32 = 2;
+/// number a document can carry is 2. Format 3 added every run's `wakes` and `parks`.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Which runtime made the runs: one for all of them, or `both` (then each run names its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +79,11 @@ pub struct RunEntry<'a> {
     /// `series_seqs[name][i]` is the sequence number of `series[name][i]`.
     pub series_seqs: Cow<'a, BTreeMap<String, Vec<u64>>>,
     pub metrics: Cow<'a, BTreeMap<String, serde_json::Value>>,
+    /// Every wake of a recorded task, in seq order.
+    pub wakes: Cow<'a, [Wake]>,
+    /// Where tasks were parked as polls ended (empty, and left out, when not recorded).
+    #[serde(default, skip_serializing_if = "<[Parked]>::is_empty")]
+    pub parks: Cow<'a, [Parked]>,
     pub now_ms: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Cow<'a, str>>,
@@ -218,6 +223,8 @@ impl<'a> RunEntry<'a> {
             series: Cow::Borrowed(&timeline.series),
             series_seqs: Cow::Borrowed(&timeline.series_seqs),
             metrics: Cow::Borrowed(&timeline.metrics),
+            wakes: Cow::Borrowed(&timeline.wakes),
+            parks: Cow::Borrowed(&timeline.parks),
             now_ms: timeline.now_ms,
             error: error.map(|e| Cow::Owned(e.to_string())),
         }
@@ -241,6 +248,8 @@ impl<'a> RunEntry<'a> {
             series: self.series.into_owned(),
             series_seqs: self.series_seqs.into_owned(),
             metrics: self.metrics.into_owned(),
+            wakes: self.wakes.into_owned(),
+            parks: self.parks.into_owned(),
             now_ms: self.now_ms,
         }
     }
@@ -300,6 +309,19 @@ impl<'a> RunEntry<'a> {
         }
         if !increasing(self.marks.iter().map(|m| m.seq)) {
             return Err("the marks' seqs do not increase in the order they are listed".into());
+        }
+        if let Some(w) = self
+            .wakes
+            .iter()
+            .find(|w| !known(w.task) || w.by.is_some_and(|b| !known(b)))
+        {
+            return Err(format!("the wake at seq {} names an unknown task", w.seq));
+        }
+        if !increasing(self.wakes.iter().map(|w| w.seq)) {
+            return Err("the wakes' seqs do not increase in the order they are listed".into());
+        }
+        if let Some(p) = self.parks.iter().find(|p| !known(p.task)) {
+            return Err(format!("the park at {} ms is on an unknown task", p.t_ms));
         }
         if !self.series.keys().eq(self.series_seqs.keys()) {
             return Err("series and series_seqs do not name the same series".into());

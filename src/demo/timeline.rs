@@ -2,8 +2,8 @@
 //! (`docs/run-document.md`, written and read by [`super::document`]) carries. Nothing here knows
 //! how it was recorded or how it will be drawn.
 //!
-//! Every event (a spawn, the start and the end of each poll, a mark, a finish, a series point)
-//! carries a `seq` from one counter per run: the order the recorder took them in. Two events at
+//! Every event (a spawn, the start and the end of each poll, a wake, a mark, a finish, a series
+//! point) carries a `seq` from one counter per run: the order the recorder took them in. Two events at
 //! one instant are ordered by it, not by a guess.
 
 pub mod index;
@@ -147,6 +147,83 @@ impl From<&str> for SeriesValue {
     }
 }
 
+/// What made a task ready to run again: the kinds of wake both runtimes record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WakeCause {
+    /// Another recorded task, while it was being polled: the releaser of a permit, the sender on
+    /// a channel, the task whose result this one awaited. `Wake::by` names it.
+    Task,
+    /// A timer expired (tokio's time driver; asyncio's `call_at`).
+    Timer,
+    /// The I/O driver (tokio) or the selector (asyncio) saw a socket or pipe ready.
+    Io,
+    /// Another thread: tokio's blocking pool, `to_thread`, `call_soon_threadsafe`.
+    Thread,
+    /// The task woke itself while it was being polled: `yield_now`, `sleep(0)`.
+    #[serde(rename = "self")]
+    SelfWake,
+    /// Its first schedule, when it was spawned.
+    Spawn,
+}
+
+impl WakeCause {
+    pub const ALL: [WakeCause; 6] = [
+        WakeCause::Task,
+        WakeCause::Timer,
+        WakeCause::Io,
+        WakeCause::Thread,
+        WakeCause::SelfWake,
+        WakeCause::Spawn,
+    ];
+
+    /// The name the run document uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            WakeCause::Task => "task",
+            WakeCause::Timer => "timer",
+            WakeCause::Io => "io",
+            WakeCause::Thread => "thread",
+            WakeCause::SelfWake => "self",
+            WakeCause::Spawn => "spawn",
+        }
+    }
+}
+
+/// One wake of a recorded task: the moment it went from waiting to scheduled (ready to be
+/// polled, not yet polled). A wake of a task that is already scheduled changes nothing and is not
+/// recorded, so between two polls a task has at most one wake: the one that made the second
+/// happen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wake {
+    pub seq: u64,
+    pub t_ms: f64,
+    /// The woken task.
+    pub task: TaskId,
+    pub cause: WakeCause,
+    /// The waking task, when the cause is `task`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<TaskId>,
+    /// The line the waker was at (the waking task's current line in the shown file), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// Where a task was parked when one of its polls ended: the line of its innermost await in the
+/// shown file (asyncio knows it exactly; tokio records none), and when the await is inside a
+/// library, what it was waiting in ("in asyncio.sleep").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parked {
+    pub task: TaskId,
+    /// The end of the poll after which the task was parked here.
+    pub t_ms: f64,
+    pub line: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
+}
+
 /// An immutable picture of a run so far: the UI and CLI read these, never the live recorder.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimelineSnapshot {
@@ -159,6 +236,10 @@ pub struct TimelineSnapshot {
     /// and times, not the order of everything else.
     pub series_seqs: BTreeMap<String, Vec<u64>>,
     pub metrics: BTreeMap<String, serde_json::Value>,
+    /// Every wake of a recorded task, in the order of their seqs.
+    pub wakes: Vec<Wake>,
+    /// Where tasks were parked as their polls ended, in time order (asyncio only).
+    pub parks: Vec<Parked>,
     /// The latest instant anything was recorded at.
     pub now_ms: f64,
 }

@@ -305,6 +305,7 @@ mod tests {
             series_seqs: [("gap".to_owned(), vec![0])].into(),
             metrics: [("n".to_owned(), serde_json::json!(1))].into(),
             now_ms: now,
+            ..TimelineSnapshot::default()
         }
     }
 

@@ -30,7 +30,7 @@ __all__ = [
 
 # The run document's format (docs/run-document.md in asyncdojo's repository): the one asyncdojo's
 # reader accepts. 1 was the document before it had a version; 2 added it and the seqs.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class Rejected(Exception):
@@ -181,7 +181,8 @@ class Recording:
     same program's events alike wherever they happen in the same order."""
 
     __slots__ = (
-        "tasks", "marks", "series", "series_seqs", "metrics", "now_ms", "current", "active",
+        "tasks", "marks", "series", "series_seqs", "metrics", "wakes", "now_ms", "current",
+        "active",
         "program_files", "raw", "to_ms", "pairs", "seq",
     )
 
@@ -191,6 +192,7 @@ class Recording:
         self.series: dict[str, list] = {}
         self.series_seqs: dict[str, list[int]] = {}
         self.metrics: dict[str, object] = {}
+        self.wakes: list[dict] = []
         self.seq = 0  # the next event's number
         self.now_ms = 0.0
         self.current: _Record | None = None  # the record of the lane being stepped
@@ -328,6 +330,7 @@ class Recording:
             "series": self.series,
             "series_seqs": self.series_seqs,
             "metrics": self.metrics,
+            "wakes": self.wakes,
             "now_ms": self.now_ms,
         }
         if error is not None:

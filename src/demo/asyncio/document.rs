@@ -50,7 +50,7 @@ mod tests {
     use super::*;
     use crate::demo::timeline::{Outcome, SeriesValue};
 
-    const LINE: &str = r#"{"format_version":2,"demo":"gather","clock":"virtual",
+    const LINE: &str = r#"{"format_version":3,"demo":"gather","clock":"virtual",
         "runtime":"asyncio","params":{"latencies_ms":[100]},"runs":[
         {"variant":"join-all","total_ms":300.0,"tasks":[
         {"id":1,"name":"main","parent":null,"spawned_ms":0.0,"finished_ms":300.0,
@@ -60,7 +60,9 @@ mod tests {
         "marks":[{"t_ms":100.0,"task":2,"label":"response","line":12,"seq":5}],
         "series":{"in_flight":[[0.0,3.0],[100.0,2]],"state":[[0.0,"closed"]]},
         "series_seqs":{"in_flight":[4,10],"state":[11]},
-        "metrics":{"max_in_flight":3},"now_ms":300.0,"runtime":"asyncio"}]}"#;
+        "metrics":{"max_in_flight":3},"now_ms":300.0,"runtime":"asyncio",
+        "wakes":[{"seq":3,"t_ms":0.0,"task":2,"cause":"spawn"},
+                 {"seq":8,"t_ms":300.0,"task":1,"cause":"task","by":2,"line":9}]}]}"#;
 
     fn line() -> String {
         LINE.replace('\n', "")
@@ -82,6 +84,8 @@ mod tests {
         assert_eq!(tl.series_seqs["in_flight"], [4, 10]);
         assert_eq!(tl.series["state"][0].1, SeriesValue::Text("closed".into()));
         assert_eq!(tl.metric("max_in_flight"), Some(3.0));
+        assert_eq!(tl.wakes[1].cause, crate::demo::timeline::WakeCause::Task);
+        assert_eq!((tl.wakes[1].by, tl.wakes[1].line), (Some(2), Some(9)));
     }
 
     #[test]
@@ -112,10 +116,15 @@ mod tests {
             ),
             "runtime",
         );
-        refused(line.replace(r#""format_version":2,"#, ""), "format 1");
+        refused(line.replace(r#""format_version":3,"#, ""), "format 1");
         refused(
-            line.replace(r#""format_version":2"#, r#""format_version":3"#),
+            line.replace(r#""format_version":3"#, r#""format_version":4"#),
             "format 3",
+        );
+        refused(line.replace(r#""by":2"#, r#""by":9"#), "unknown task");
+        refused(
+            line.replace(r#""cause":"spawn""#, r#""cause":"magic""#),
+            "magic",
         );
         assert!(parse_run("not json", &["join-all"]).is_err());
     }
