@@ -40,6 +40,9 @@ pub enum Action {
     ZoomOut,
     PanLeft,
     PanRight,
+    /// The time cursor one step back along the cause chain: to the wake that made the task under
+    /// it run, then to what woke it.
+    CauseBack,
     StartFilter,
     Char(char),
     Backspace,

@@ -267,6 +267,14 @@ pub static KEYMAP: &[Binding] = &[
         false,
     ),
     bind(
+        &[Char('w')],
+        "w",
+        Scope::Timeline,
+        Action::CauseBack,
+        "back along the cause chain: the wake that made this task run, then its waker",
+        true,
+    ),
+    bind(
         &[Char('v'), Char(' ')],
         "v",
         Scope::Timeline,

@@ -7,7 +7,11 @@ use crate::demo::RunError;
 use crate::demo::asyncio::Runtime;
 use crate::demo::run::Run;
 use crate::demo::timeline::index::{Event, RunIndex};
+use crate::demo::timeline::wakes::WakeIndex;
 use crate::demo::timeline::{TimelineSnapshot, fmt_ms};
+
+/// The wakes of a run that has none indexed yet.
+static NO_WAKES: WakeIndex = WakeIndex::EMPTY;
 
 /// One labelled run of the comparison: a variant (later, a variant on one runtime), its lanes and
 /// its total once it finished.
@@ -16,6 +20,8 @@ pub struct Group<'a> {
     pub label: &'a str,
     pub snap: &'a TimelineSnapshot,
     pub total_ms: Option<f64>,
+    /// Its lanes' wakes, indexed once per snapshot.
+    pub wakes: &'a WakeIndex,
 }
 
 impl Group<'_> {
@@ -64,6 +70,9 @@ pub struct RunView {
     pub indexes: Vec<RunIndex>,
     /// The event of the shown run the cursor is on.
     pub event: Option<usize>,
+    /// While running, per run, its wakes indexed as each snapshot arrives (a finished run's are
+    /// in its `RunIndex`).
+    pub live_wakes: Vec<WakeIndex>,
     /// The runtime asked for: before the first run arrives, the code pane shows its source.
     pub runtime: Runtime,
     /// Each numeric series' largest value over every run shown: one scale per measure, so an
@@ -83,6 +92,7 @@ impl RunView {
             lane_scroll: 0,
             indexes: Vec::new(),
             event: None,
+            live_wakes: Vec::new(),
             runtime: Runtime::Tokio,
             series_max: Default::default(),
         }
@@ -170,10 +180,17 @@ impl RunView {
     pub fn groups(&self) -> Vec<Group<'_>> {
         self.runs
             .iter()
-            .map(|r| Group {
+            .enumerate()
+            .map(|(i, r)| Group {
                 label: &r.label,
                 snap: &r.timeline,
                 total_ms: r.total_ms,
+                wakes: self
+                    .indexes
+                    .get(i)
+                    .map(RunIndex::wakes)
+                    .or(self.live_wakes.get(i))
+                    .unwrap_or(&NO_WAKES),
             })
             .collect()
     }
@@ -252,6 +269,11 @@ impl RunView {
         if self.status == RunStatus::Running {
             self.runs = runs;
             self.shown = self.runs.len().saturating_sub(1);
+            self.live_wakes = self
+                .runs
+                .iter()
+                .map(|r| WakeIndex::new(&r.timeline))
+                .collect();
             self.measure_series();
         }
     }
@@ -312,6 +334,18 @@ impl RunView {
                     }
                 }
             },
+            // One step back along the cause chain: to the wake that made this task run, and
+            // from a wake to what caused it.
+            Action::CauseBack => {
+                let cause = self
+                    .event
+                    .zip(self.index())
+                    .zip(self.snapshot())
+                    .and_then(|((i, x), snap)| x.cause_of(snap, i));
+                if let Some(j) = cause {
+                    self.go_to_event(j);
+                }
+            }
             Action::Home => self.go_to_event(0),
             Action::End => {
                 if let Some(last) = self.index().and_then(|x| x.len().checked_sub(1)) {

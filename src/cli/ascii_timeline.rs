@@ -1,14 +1,17 @@
 //! The run as text: a lane per task, an axis with units, outcomes, marks and totals. For
 //! `asyncdojo run` in a terminal or a pipe. Lanes come from `demo::timeline::lane_cells`, the
 //! rasteriser the app's timeline pane uses too, so both draw the same cells: `#` running, `|` a
-//! short poll, `-` waiting, `*` a mark.
+//! short poll, `+` scheduled, `-` waiting (`~` for a task, `.` for the timer, `:` for I/O, `=`
+//! for a thread when a wake ended it), `_` not started, `*` a mark. The pane's wake connector
+//! is not drawn here: text has no cursor.
 
 use std::fmt::Write;
 
 use crate::demo::asyncio::Runtime;
 use crate::demo::run::Run;
+use crate::demo::timeline::wakes::{LaneWakes, WakeIndex};
 use crate::demo::timeline::{
-    Cell, Mark, Outcome, TaskRecord, TimeScale, TimelineSnapshot, fmt_ms, fmt_number,
+    Cell, Mark, Outcome, TaskRecord, TimeScale, TimelineSnapshot, Woken, fmt_ms, fmt_number,
 };
 use crate::demo::{Clock, Params, RunReport};
 
@@ -75,7 +78,8 @@ fn render_variant(out: &mut String, run: &Run, span: f64, width: usize) {
     if let Some(err) = &run.error {
         let _ = writeln!(out, "   ({})", crate::text::sanitize(&err.to_string()));
     }
-    for task in tl.tasks.iter().take(MAX_LANES) {
+    let wakes = WakeIndex::new(tl);
+    for (pos, task) in tl.tasks.iter().enumerate().take(MAX_LANES) {
         let name: String = crate::text::sanitize(&task.name)
             .chars()
             .take(name_w)
@@ -83,7 +87,7 @@ fn render_variant(out: &mut String, run: &Run, span: f64, width: usize) {
         let _ = writeln!(
             out,
             "{name:<name_w$} {} {}",
-            lane(task, &tl.marks, &scale),
+            lane(task, wakes.lane(tl, pos), &tl.marks, &scale),
             outcome_word(task)
         );
     }
@@ -133,8 +137,8 @@ fn render_variant(out: &mut String, run: &Run, span: f64, width: usize) {
 }
 
 /// One character per column of the scale.
-pub fn lane(task: &TaskRecord, marks: &[Mark], scale: &TimeScale) -> String {
-    crate::demo::timeline::lane_cells(task, marks, scale)
+pub fn lane(task: &TaskRecord, wakes: LaneWakes<'_>, marks: &[Mark], scale: &TimeScale) -> String {
+    crate::demo::timeline::lane_cells(task, wakes, marks, scale)
         .into_iter()
         .map(glyph)
         .collect()
@@ -144,7 +148,13 @@ pub fn lane(task: &TaskRecord, marks: &[Mark], scale: &TimeScale) -> String {
 pub fn glyph(cell: Cell) -> char {
     match cell {
         Cell::Absent => ' ',
-        Cell::Waiting => '-',
+        Cell::NotStarted => '_',
+        Cell::Waiting(Woken::NotYet) => '-',
+        Cell::Waiting(Woken::Task) => '~',
+        Cell::Waiting(Woken::Timer) => '.',
+        Cell::Waiting(Woken::Io) => ':',
+        Cell::Waiting(Woken::Thread) => '=',
+        Cell::Scheduled => '+',
         Cell::ShortPoll => '|',
         Cell::Running => '#',
         Cell::Mark => '*',
@@ -230,6 +240,9 @@ mod tests {
     fn lanes_draw_running_waiting_and_absent() {
         // 10 columns of 10 ms: alive 20..80, running 20..40, a zero-length poll at 79.
         let t = task(20.0, 80.0, vec![(20.0, 40.0), (79.0, 79.0)]);
-        assert_eq!(lane(&t, &[], &TimeScale::new(0.0, 100.0, 10)), "  ##---|  ");
+        assert_eq!(
+            lane(&t, LaneWakes::NONE, &[], &TimeScale::new(0.0, 100.0, 10)),
+            "  ##---|  "
+        );
     }
 }

@@ -57,12 +57,16 @@ impl Run {
         }
     }
 
-    /// A finished variant's run.
+    /// A finished variant's run, with its ready queue derived from its wakes
+    /// ([`TimelineSnapshot::add_ready_queue`]): every finished run of either runtime — the app's,
+    /// `run`'s text and `--trace` — passes through here, so the derivation has one place.
     pub fn finished(demo: &'static str, runtime: Runtime, clock: Clock, v: VariantRun) -> Run {
+        let mut timeline = v.timeline;
+        timeline.add_ready_queue();
         Run {
             total_ms: Some(v.total_ms),
             error: v.error,
-            ..Run::of_demo(demo, v.variant, runtime, clock, v.timeline)
+            ..Run::of_demo(demo, v.variant, runtime, clock, timeline)
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod index;
 pub mod narrate;
+pub mod wakes;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -337,8 +338,14 @@ impl TimeScale {
 pub enum Cell {
     /// Not spawned yet, or already finished.
     Absent,
-    /// Alive and not being polled.
-    Waiting,
+    /// Created and never polled yet, and not scheduled either: a future given a lane in place
+    /// before its parent first polls it (lazy futures' "never awaited"), or any task's start in
+    /// a run recorded without wakes. It has not started, so it is not waiting for anything.
+    NotStarted,
+    /// Alive, not being polled, waiting for the world; drawn by what ended the wait.
+    Waiting(Woken),
+    /// Woken and not yet polled: in the ready queue, waiting for the thread, not for the world.
+    Scheduled,
     /// Polled for less than half the column: a poll too short to see at this scale (on the
     /// virtual clock every poll takes no time, so every poll is one).
     ShortPoll,
@@ -348,41 +355,149 @@ pub enum Cell {
     Mark,
 }
 
+/// What ended a wait, as a lane draws it: the wake that followed it (a wake during the task's own
+/// poll, or its spawn, ends no wait).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Woken {
+    /// No wake ended it: the task ended first, the run did, or wakes were not recorded.
+    NotYet,
+    /// Another task: a permit released, a message sent, a result it awaited.
+    Task,
+    Timer,
+    Io,
+    Thread,
+}
+
+impl Woken {
+    pub fn of(cause: WakeCause) -> Woken {
+        match cause {
+            WakeCause::Task => Woken::Task,
+            WakeCause::Timer => Woken::Timer,
+            WakeCause::Io => Woken::Io,
+            WakeCause::Thread => Woken::Thread,
+            WakeCause::SelfWake | WakeCause::Spawn => Woken::NotYet,
+        }
+    }
+}
+
+/// The states a column can hold between polls, in the order a tie between them is settled.
+const GAP_STATES: [Cell; 7] = [
+    Cell::Scheduled,
+    Cell::Waiting(Woken::Task),
+    Cell::Waiting(Woken::Timer),
+    Cell::Waiting(Woken::Io),
+    Cell::Waiting(Woken::Thread),
+    Cell::Waiting(Woken::NotYet),
+    Cell::NotStarted,
+];
+
+fn gap_slot(cell: Cell) -> usize {
+    GAP_STATES.iter().position(|c| *c == cell).unwrap_or(0)
+}
+
 /// The task's lane on `scale`, one cell per column. The rule, in the README's legend: a column is
 /// `Running` when polls fill at least half of it, `ShortPoll` when a shorter poll (or an instant
-/// one) touches it, `Waiting` while the task is alive otherwise, `Absent` before its spawn and from
-/// its end; a mark of the task (from `marks`) shows in the column its instant falls in.
-pub fn lane_cells(task: &TaskRecord, marks: &[Mark], scale: &TimeScale) -> Vec<Cell> {
+/// one) touches it, and otherwise the state between polls that fills most of it: `NotStarted`
+/// before its first poll (until a wake schedules it), `Waiting` from a poll's end to the wake
+/// that ends the wait (drawn by that wake's cause), `Scheduled` from a wake to the next poll.
+/// `Absent` before its spawn and from its end; a mark of the task (from `marks`) shows in the
+/// column its instant falls in.
+///
+/// `wakes` is the task's wakes gap by gap ([`wakes::WakeIndex::lane`], built once per snapshot),
+/// so a lane costs its visible polls, never a search of the run's wakes.
+pub fn lane_cells(
+    task: &TaskRecord,
+    wakes: wakes::LaneWakes<'_>,
+    marks: &[Mark],
+    scale: &TimeScale,
+) -> Vec<Cell> {
     let mut cells = vec![Cell::Absent; scale.cols];
     let half = scale.col_ms() / 2.0;
     let end = task.finished_ms.unwrap_or(f64::INFINITY);
+    let polls = &task.polls;
+    let n = polls.len();
     // Polls are in time order and do not overlap: skip those that end before the scale, then
     // walk forward with the columns, so a lane costs its visible polls, not all of them.
-    let mut next = task.polls.partition_point(|&(_, b)| b < scale.t0);
+    let mut next = polls.partition_point(|&(_, b)| b < scale.t0);
     for (c, cell) in cells.iter_mut().enumerate() {
         let (a, b) = scale.bounds(c);
         let alive = (task.spawned_ms < b && end > a) || (a..b).contains(&task.spawned_ms);
         if !alive {
             continue;
         }
-        while task.polls.get(next).is_some_and(|&(_, p1)| p1 < a) {
+        while polls.get(next).is_some_and(|&(_, p1)| p1 < a) {
             next += 1;
         }
         let mut busy = 0.0;
         let mut touched = false;
-        for &(p0, p1) in &task.polls[next..] {
+        let mut cover = [0.0f64; GAP_STATES.len()];
+        let mut first: Option<Cell> = None;
+        // Gap k (before poll k), then poll k, and so on while they start inside the column.
+        let mut k = next;
+        loop {
+            let gs = if k == 0 {
+                task.spawned_ms
+            } else {
+                polls[k - 1].1
+            };
+            if gs >= b {
+                break;
+            }
+            let ge = if k < n { polls[k].0 } else { end };
+            let waited = if k == 0 {
+                Cell::NotStarted
+            } else {
+                Cell::Waiting(Woken::NotYet)
+            };
+            let (before, woke_at) = match wakes.ending(k) {
+                Some(w) => {
+                    let before = if k == 0 {
+                        Cell::NotStarted
+                    } else {
+                        Cell::Waiting(Woken::of(w.cause))
+                    };
+                    (before, w.t_ms.clamp(gs, ge.max(gs)))
+                }
+                None => (waited, ge),
+            };
+            for (state, from, to) in [(before, gs, woke_at), (Cell::Scheduled, woke_at, ge)] {
+                // A gap of no length (spawned and gone at one instant) still names the column's
+                // state; otherwise a piece counts by the time it fills.
+                let instant = to <= from;
+                if instant && !(ge <= gs && state == before) {
+                    continue;
+                }
+                if from >= b || to < a || (!instant && to <= a) {
+                    continue;
+                }
+                first.get_or_insert(state);
+                cover[gap_slot(state)] += (to.min(b) - from.max(a)).max(0.0);
+            }
+            if k >= n {
+                break;
+            }
+            let (p0, p1) = polls[k];
             if p0 >= b {
                 break;
             }
             busy += (p1.min(b) - p0.max(a)).max(0.0);
             touched |= p0 >= a || p1 > a;
+            k += 1;
         }
         *cell = if busy >= half {
             Cell::Running
         } else if touched {
             Cell::ShortPoll
         } else {
-            Cell::Waiting
+            let mut best: Option<(usize, f64)> = None;
+            for (i, &ms) in cover.iter().enumerate() {
+                if ms > 0.0 && best.is_none_or(|(_, m)| ms > m) {
+                    best = Some((i, ms));
+                }
+            }
+            best.map_or(first.unwrap_or(Cell::Waiting(Woken::NotYet)), |(i, _)| {
+                GAP_STATES[i]
+            })
         };
     }
     for m in marks.iter().filter(|m| m.task == Some(task.id)) {
@@ -446,12 +561,134 @@ mod tests {
             .iter()
             .map(|c| match c {
                 Cell::Absent => ' ',
-                Cell::Waiting => '-',
+                Cell::NotStarted => '_',
+                Cell::Waiting(Woken::NotYet) => '-',
+                Cell::Waiting(Woken::Task) => '~',
+                Cell::Waiting(Woken::Timer) => '.',
+                Cell::Waiting(Woken::Io) => ':',
+                Cell::Waiting(Woken::Thread) => '=',
+                Cell::Scheduled => '+',
                 Cell::ShortPoll => '|',
                 Cell::Running => '#',
                 Cell::Mark => '*',
             })
             .collect()
+    }
+
+    /// `t`'s cells on `scale` with no wakes recorded.
+    fn plain(t: &TaskRecord, marks: &[Mark], scale: &TimeScale) -> String {
+        letters(&lane_cells(t, wakes::LaneWakes::NONE, marks, scale))
+    }
+
+    /// `snap`'s lane `pos` on `scale`, its wakes indexed as the app indexes them.
+    fn woken(snap: &TimelineSnapshot, pos: usize, scale: &TimeScale) -> String {
+        let index = wakes::WakeIndex::new(snap);
+        letters(&lane_cells(
+            &snap.tasks[pos],
+            index.lane(snap, pos),
+            &snap.marks,
+            scale,
+        ))
+    }
+
+    fn wake(seq: u64, t_ms: f64, task: TaskId, cause: WakeCause, by: Option<TaskId>) -> Wake {
+        Wake {
+            seq,
+            t_ms,
+            task,
+            cause,
+            by,
+            line: None,
+        }
+    }
+
+    fn run_of(tasks: Vec<TaskRecord>, wakes: Vec<Wake>) -> TimelineSnapshot {
+        TimelineSnapshot {
+            tasks,
+            wakes,
+            now_ms: 100.0,
+            ..TimelineSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_wait_is_drawn_by_what_ended_it() {
+        // Columns of 10 ms. Polled at 0, 30, 60 and 90; woken at 30 by a task, at 60 by the
+        // timer, at 90 by I/O; its last wait (90..100) ended with the run, unwoken.
+        let mut t = task(0.0, None, vec![(0.0, 0.0), (30.0, 30.0), (60.0, 60.0), (90.0, 90.0)]);
+        t.seqs = vec![0, 1, 3, 5, 7];
+        let snap = run_of(
+            vec![t],
+            vec![
+                wake(2, 30.0, 1, WakeCause::Task, Some(2)),
+                wake(4, 60.0, 1, WakeCause::Timer, None),
+                wake(6, 90.0, 1, WakeCause::Io, None),
+            ],
+        );
+        let scale = TimeScale::new(0.0, 100.0, 10);
+        assert_eq!(woken(&snap, 0, &scale), "|~~|..|::|");
+        // The same lane with no wakes recorded: every wait as it always was.
+        assert_eq!(plain(&snap.tasks[0], &[], &scale), "|--|--|--|");
+        let mut by_thread = snap.clone();
+        by_thread.wakes[2].cause = WakeCause::Thread;
+        assert_eq!(woken(&by_thread, 0, &scale), "|~~|..|==|");
+    }
+
+    #[test]
+    fn woken_but_not_polled_is_scheduled_not_waiting() {
+        // The blocking demo on the virtual clock: the ticker's timer fires at 100 ms, but main
+        // holds the thread from 100 to 400 ms; the ticker is polled at 400.
+        let mut ticker = task(0.0, Some(500.0), vec![(0.0, 0.0), (400.0, 400.0), (500.0, 500.0)]);
+        ticker.id = 2;
+        ticker.seqs = vec![2, 3, 6, 8, 9];
+        let mut main = task(0.0, Some(500.0), vec![(0.0, 0.0), (100.0, 400.0), (500.0, 500.0)]);
+        main.seqs = vec![0, 1, 5, 10, 11];
+        let snap = run_of(
+            vec![main, ticker],
+            vec![
+                wake(4, 100.0, 2, WakeCause::Timer, None),
+                wake(7, 500.0, 2, WakeCause::Timer, None),
+            ],
+        );
+        let scale = TimeScale::new(0.0, 500.0, 10);
+        assert_eq!(woken(&snap, 1, &scale), "|.++++++|.");
+        assert_eq!(woken(&snap, 0, &scale), "|-######--");
+    }
+
+    #[test]
+    fn a_future_never_polled_is_not_started_and_a_spawned_one_is_scheduled() {
+        // "never awaited": a lane made in place at 0 and dropped at 300 ms without a poll.
+        let never = task(0.0, Some(300.0), vec![]);
+        // "awaited later": first polled at 200 ms, no wake needed (its parent polled it).
+        let mut later = task(0.0, Some(300.0), vec![(200.0, 200.0), (300.0, 300.0)]);
+        later.id = 2;
+        // Spawned at 0 and woken by its spawn, first polled at 200 (the thread was held).
+        let mut spawned = task(0.0, Some(300.0), vec![(200.0, 200.0)]);
+        spawned.id = 3;
+        let snap = run_of(
+            vec![never, later, spawned],
+            vec![
+                wake(0, 0.0, 3, WakeCause::Spawn, None),
+                wake(1, 300.0, 2, WakeCause::Timer, None),
+            ],
+        );
+        let scale = TimeScale::new(0.0, 300.0, 6);
+        assert_eq!(woken(&snap, 0, &scale), "______");
+        assert_eq!(woken(&snap, 1, &scale), "____|.");
+        assert_eq!(woken(&snap, 2, &scale), "++++|-");
+    }
+
+    #[test]
+    fn a_column_shows_the_state_that_fills_most_of_it() {
+        // Columns of 10 ms: waiting 0..13 for a task, scheduled 13..20: column 1 is mostly
+        // scheduled (7 of 10 ms); 20..24 scheduled then polled 24..25 (a short poll wins).
+        let mut t = task(0.0, Some(30.0), vec![(0.0, 0.0), (24.0, 25.0)]);
+        t.seqs = vec![0, 1, 3, 4];
+        let snap = run_of(vec![t], vec![wake(2, 13.0, 1, WakeCause::Task, Some(2))]);
+        let scale = TimeScale::new(0.0, 30.0, 3);
+        assert_eq!(woken(&snap, 0, &scale), "|+|");
+        let scale = TimeScale::new(0.0, 30.0, 6);
+        assert_eq!(woken(&snap, 0, &scale), "|~~+|-");
     }
 
     #[test]
@@ -463,7 +700,8 @@ mod tests {
             vec![(12.0, 16.0), (30.0, 35.0), (55.0, 55.0)],
         );
         let scale = TimeScale::new(0.0, 100.0, 10);
-        assert_eq!(letters(&lane_cells(&t, &[], &scale)), "-|-#-|--  ");
+        // Before its first poll it had not started: nothing recorded scheduled it.
+        assert_eq!(plain(&t, &[], &scale), "_|-#-|--  ");
     }
 
     #[test]
@@ -472,16 +710,16 @@ mod tests {
         // there is drawn in the last column.
         let t = task(0.0, None, vec![(0.0, 0.0), (100.0, 100.0)]);
         let scale = TimeScale::new(0.0, 100.0, 10);
-        assert_eq!(letters(&lane_cells(&t, &[], &scale)), "|---------");
+        assert_eq!(plain(&t, &[], &scale), "|---------");
         let marks = [mark(100.0, 1), mark(50.0, 2)];
-        assert_eq!(letters(&lane_cells(&t, &marks, &scale)), "|--------*");
+        assert_eq!(plain(&t, &marks, &scale), "|--------*");
     }
 
     #[test]
     fn a_task_that_lives_for_no_time_still_shows_where_it_was() {
         let t = task(42.0, Some(42.0), vec![(42.0, 42.0)]);
         let scale = TimeScale::new(0.0, 100.0, 10);
-        assert_eq!(letters(&lane_cells(&t, &[], &scale)), "    |     ");
+        assert_eq!(plain(&t, &[], &scale), "    |     ");
     }
 
     #[test]
@@ -489,7 +727,7 @@ mod tests {
         // Zoomed to 40..60 ms in 4 columns of 5 ms: the poll 38..47 fills 40..45 and 2 ms of 45..50.
         let t = task(0.0, Some(100.0), vec![(38.0, 47.0), (90.0, 95.0)]);
         let scale = TimeScale::new(40.0, 60.0, 4);
-        assert_eq!(letters(&lane_cells(&t, &[], &scale)), "#|--");
+        assert_eq!(plain(&t, &[], &scale), "#|--");
         assert_eq!(scale.column(39.9), None);
         assert_eq!(scale.column(60.0), Some(3));
         assert_eq!(scale.bounds(2), (50.0, 55.0));

@@ -1,5 +1,6 @@
 //! Named styles for a dark and a light terminal, and their NO_COLOR form: without colour the
-//! glyphs (█ running, ─ waiting, outcome marks) still tell the states apart.
+//! glyphs (█ running, ░ scheduled, ─ ┄ ◦ ≈ ═ waiting, _ not started, outcome marks) still tell
+//! the states apart.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -21,6 +22,8 @@ pub struct Theme {
     pub code: Style,
     pub running: Style,
     pub waiting: Style,
+    /// Woken, not yet polled: waiting for the thread.
+    pub scheduled: Style,
     pub cursor: Style,
     pub mark: Style,
     pub marked_line: Style,
@@ -49,6 +52,7 @@ impl Theme {
                 code: plain,
                 running: plain,
                 waiting: plain,
+                scheduled: plain,
                 cursor: plain.add_modifier(Modifier::REVERSED),
                 mark: plain.add_modifier(Modifier::BOLD),
                 marked_line: plain.add_modifier(Modifier::REVERSED),
@@ -101,6 +105,10 @@ impl Theme {
             code: Style::default().fg(code),
             running: Style::default().fg(run),
             waiting: Style::default().fg(wait),
+            scheduled: Style::default().fg(match palette {
+                Palette::Dark => Color::Yellow,
+                Palette::Light => Color::Rgb(170, 100, 0),
+            }),
             cursor: Style::default().bg(accent).fg(Color::Black),
             mark: Style::default()
                 .fg(Color::Magenta)
@@ -148,8 +156,18 @@ impl Theme {
 pub const LEGEND: &[(&str, &str)] = &[
     ("█", "lane: being polled (most of the column)"),
     ("╎", "lane: a short poll (every poll on the virtual clock)"),
-    ("─", "lane: alive and waiting"),
+    ("░", "lane: scheduled: woken, waiting for the thread (the ready queue)"),
+    ("─", "lane: waiting, not (yet) woken"),
+    ("┄", "lane: waiting, until another task woke it (a permit, a message, a result)"),
+    ("◦", "lane: waiting, until the timer woke it"),
+    ("≈", "lane: waiting, until I/O woke it"),
+    ("═", "lane: waiting, until another thread woke it"),
+    ("_", "lane: created, not started (never polled yet)"),
     ("◆", "lane: a mark (a response, a permit, a grant)"),
+    (
+        "↓",
+        "at the cursor: woken by the lane the │ comes from (↑ from below)",
+    ),
     ("✓", "ended ok"),
     ("✗", "ended in error"),
     ("◷", "timed out"),
@@ -168,7 +186,7 @@ pub const LEGEND: &[(&str, &str)] = &[
 mod tests {
     use super::*;
     use crate::app::Palette;
-    use crate::demo::timeline::Cell;
+    use crate::demo::timeline::{Cell, Woken};
 
     #[test]
     fn the_light_theme_paints_its_own_background_on_every_cell() {
@@ -202,7 +220,18 @@ mod tests {
             Outcome::Panicked,
             Outcome::Running,
         ];
-        let cells = [Cell::Waiting, Cell::ShortPoll, Cell::Running, Cell::Mark];
+        let cells = [
+            Cell::NotStarted,
+            Cell::Waiting(Woken::NotYet),
+            Cell::Waiting(Woken::Task),
+            Cell::Waiting(Woken::Timer),
+            Cell::Waiting(Woken::Io),
+            Cell::Waiting(Woken::Thread),
+            Cell::Scheduled,
+            Cell::ShortPoll,
+            Cell::Running,
+            Cell::Mark,
+        ];
         let marks = [
             crate::practice::stats::LessonMark::Started,
             crate::practice::stats::LessonMark::Mastered,

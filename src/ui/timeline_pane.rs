@@ -1,8 +1,10 @@
 //! The timeline: a lane per task, outcome glyphs, series strips, an axis with units and the time
 //! cursor. Lanes are `demo::timeline::lane_cells` on the visible window — the rasteriser `run`'s
-//! text output uses too — drawn as █ running, ╎ a short poll, ─ waiting, ◆ a mark. A frame costs
-//! what is visible: only the lanes on screen are drawn, and each lane's polls are searched, not
-//! scanned, for the visible window.
+//! text output uses too — drawn as █ running, ╎ a short poll, ░ scheduled, ─ waiting (┄ ◦ ≈ ═ by
+//! what woke it), _ not started, ◆ a mark. At the cursor, the wake that made the task under it run
+//! is drawn as a connector from the waker's lane to the woken lane. A frame costs what is
+//! visible: only the lanes on screen are drawn, each lane's polls are searched, not scanned, for
+//! the visible window, and its wakes come from an index built once per snapshot.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,9 +14,11 @@ use ratatui::widgets::Widget;
 use super::theme::Theme;
 use crate::app::run_view::Group;
 use crate::app::{RunStatus, RunView};
+use crate::demo::timeline::index::EventKind;
 use crate::demo::timeline::narrate::narrate;
+use crate::demo::timeline::wakes::{self, READY};
 use crate::demo::timeline::{
-    Cell, SeriesValue, TaskId, TaskRecord, TimeScale, TimelineSnapshot, fmt_ms,
+    Cell, SeriesValue, TaskId, TaskRecord, TimeScale, TimelineSnapshot, WakeCause, Woken, fmt_ms,
 };
 
 pub struct TimelinePane<'a> {
@@ -27,7 +31,8 @@ pub struct TimelinePane<'a> {
     pub theme: &'a Theme,
 }
 
-/// Series drawn as strips under the lanes, at most this many.
+/// A run's own series drawn as strips under the lanes, at most this many (the built-in `ready`
+/// strip comes on top of them).
 const MAX_STRIPS: usize = 3;
 
 /// A row of the lane area: a group's header (when there are several), one of its lanes, or (when
@@ -35,16 +40,27 @@ const MAX_STRIPS: usize = 3;
 #[derive(Clone, Copy)]
 enum Row<'a> {
     Header(usize, Group<'a>),
-    Lane(usize, &'a TaskRecord),
+    /// Group, the task's position in its run, the task.
+    Lane(usize, usize, &'a TaskRecord),
     Strip(usize, &'a str),
 }
 
-/// The series strips a run shows, in name order.
+/// The series strips a run shows: the ready queue first (the loop's own), then the run's series
+/// in name order.
 fn strips_of(snap: &TimelineSnapshot) -> impl Iterator<Item = (&str, &[(f64, SeriesValue)])> {
+    let ready = snap.series.get_key_value(READY);
+    ready
+        .into_iter()
+        .chain(own_series(snap))
+        .map(|(n, p)| (n.as_str(), p.as_slice()))
+}
+
+/// The run's own series (not the built-in ready queue), as many as are drawn.
+fn own_series(snap: &TimelineSnapshot) -> impl Iterator<Item = (&String, &Vec<(f64, SeriesValue)>)> {
     snap.series
         .iter()
+        .filter(|(n, _)| n.as_str() != READY)
         .take(MAX_STRIPS)
-        .map(|(n, p)| (n.as_str(), p.as_slice()))
 }
 
 /// Rows the pane needs to show `run` whole: its header line, every group's rows, the pinned
@@ -121,7 +137,7 @@ impl Widget for &TimelinePane<'_> {
             .iter()
             .map(|r| match r {
                 Row::Header(..) => 0,
-                Row::Lane(_, task) => task.name.chars().count(),
+                Row::Lane(_, _, task) => task.name.chars().count(),
                 Row::Strip(_, name) => strip_label(name, run.series_max.get(*name), 64).len(),
             })
             .chain(
@@ -151,7 +167,10 @@ impl Widget for &TimelinePane<'_> {
             .map(|c| c as u16);
 
         let line_events = self.line_events();
-        for (row, r) in visible.into_iter().enumerate() {
+        // The wake edge at the cursor: rows of its waker and woken lanes, when on screen.
+        let edge = cursor_col.and_then(|c| self.wake_edge(&groups, headed, c, &scale));
+        let edge_bounds = edge.map(|(by, woken)| (by.min(woken), by.max(woken)));
+        for (row, r) in visible.iter().copied().enumerate() {
             let y = area.y + 1 + row as u16;
             match r {
                 Row::Header(g, group) => {
@@ -160,19 +179,27 @@ impl Widget for &TimelinePane<'_> {
                     let text = format!("{mark}{}", group.header());
                     buf.set_stringn(area.x, y, text, area.width as usize, style);
                 }
-                Row::Lane(g, task) => {
+                Row::Lane(g, pos, task) => {
                     let name = crate::text::sanitize(&task.name);
                     let alive_at_cursor =
                         g == run.shown && run.cursor_ms.is_some_and(|c| task.is_alive_at(c));
                     let name_style = if alive_at_cursor { t.strong } else { t.base };
                     buf.set_stringn(area.x, y, name.as_ref(), name_w as usize, name_style);
-                    let group = groups[g].snap;
-                    draw_lane(task, group, &scale, lane_x, y, buf, t);
+                    let group = groups[g];
+                    let wakes = group.wakes.lane(group.snap, pos);
+                    draw_lane(task, wakes, group.snap, &scale, lane_x, y, buf, t);
                     if g == run.shown {
                         for &(_, at) in line_events.iter().filter(|(id, _)| *id == task.id) {
                             if let Some(c) = scale.column(at) {
                                 buf[(lane_x + c as u16, y)].set_style(t.marked_line);
                             }
+                        }
+                    }
+                    if let Some(((by, woken), c)) = edge.zip(cursor_col) {
+                        let at = first + row;
+                        if at == woken {
+                            let arrow = if by < woken { "↓" } else { "↑" };
+                            buf.set_string(lane_x + c, y, arrow, t.mark);
                         }
                     }
                     if let Some(c) = cursor_col {
@@ -195,6 +222,18 @@ impl Widget for &TimelinePane<'_> {
                     if let Some(c) = cursor_col {
                         buf[(lane_x + c, y)].set_style(t.cursor);
                     }
+                }
+            }
+        }
+        // The connector: every row strictly between the two lanes (those on screen) in the
+        // cursor's column.
+        if let (Some((lo, hi)), Some(c)) = (edge_bounds, cursor_col) {
+            for (row, _) in visible.iter().enumerate() {
+                let at = first + row;
+                if at > lo && at < hi {
+                    let y = area.y + 1 + row as u16;
+                    buf.set_string(lane_x + c, y, "│", t.mark);
+                    buf[(lane_x + c, y)].set_style(t.cursor);
                 }
             }
         }
@@ -226,7 +265,10 @@ impl Widget for &TimelinePane<'_> {
             t,
         );
         if let (Some(e), 1) = (event, narration_h) {
-            let mut text = narrate(snap, e);
+            let mut text = match run.index() {
+                Some(index) => narrate(snap, index, e),
+                None => String::new(),
+            };
             if headed {
                 text = format!("{}: {text}", run.runs[run.shown].label);
             }
@@ -239,6 +281,43 @@ impl Widget for &TimelinePane<'_> {
 }
 
 impl TimelinePane<'_> {
+    /// The wake at the cursor, as the rows (counted from the first row of the lane area) of its
+    /// waker's and its woken task's lanes: the cursor's event when it is a wake, or the wake that
+    /// made the poll under the cursor happen when it falls in the cursor's column. Only a wake by
+    /// another task has two lanes to join.
+    fn wake_edge(
+        &self,
+        groups: &[Group<'_>],
+        headed: bool,
+        col: u16,
+        scale: &TimeScale,
+    ) -> Option<(usize, usize)> {
+        let run = self.run;
+        let (index, e) = (run.index()?, run.cursor_event()?);
+        let snap = run.snapshot()?;
+        let woken_pos = wakes::position(snap, e.task?)?;
+        let wake = match e.kind {
+            EventKind::Wake { wake } => wake as usize,
+            EventKind::Poll { nth } => index.wakes().before_poll(woken_pos, nth as usize)?,
+            _ => return None,
+        };
+        let w = snap.wakes.get(wake)?;
+        if w.cause != WakeCause::Task || scale.column(w.t_ms) != Some(usize::from(col)) {
+            return None;
+        }
+        let by_pos = wakes::position(snap, w.by?)?;
+        if by_pos == woken_pos {
+            return None;
+        }
+        // Rows before the shown group, then its header.
+        let before: usize = groups[..run.shown]
+            .iter()
+            .map(|g| group_rows(g, headed))
+            .sum::<usize>()
+            + usize::from(headed);
+        Some((before + by_pos, before + woken_pos))
+    }
+
     /// The shown run's events on the picked line, as (task, instant).
     fn line_events(&self) -> Vec<(TaskId, f64)> {
         let (Some(line), Some(index)) = (self.line, self.run.index()) else {
@@ -276,7 +355,12 @@ fn rows<'a>(
     }
     out.into_iter()
         .flat_map(move |(g, group, with_header, row0)| {
-            let lanes = group.snap.tasks.iter().map(move |t| Row::Lane(g, t));
+            let lanes = group
+                .snap
+                .tasks
+                .iter()
+                .enumerate()
+                .map(move |(p, t)| Row::Lane(g, p, t));
             let strips = strips_of(group.snap)
                 .filter(move |_| headed)
                 .map(move |(name, _)| Row::Strip(g, name));
@@ -316,19 +400,32 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
     parts.push(status.to_owned());
     if let Some(c) = run.cursor_ms {
         // Counted in O(log n) from the index once the run finished.
-        let (running, alive) = match run.index() {
-            Some(x) => (x.running_at(c), x.alive_at(c)),
+        let (running, alive, not_started) = match run.index() {
+            Some(x) => (x.running_at(c), x.alive_at(c), x.not_started_at(c)),
             None => (
                 snap.tasks.iter().filter(|x| x.is_running_at(c)).count(),
                 snap.tasks.iter().filter(|x| x.is_alive_at(c)).count(),
+                0,
             ),
         };
-        let mut s = format!(
-            "@{}: {running} running, {} waiting",
-            fmt_ms(c),
-            alive - running.min(alive)
-        );
-        for (name, _) in snap.series.iter().take(MAX_STRIPS) {
+        // The ready queue's length then, when the run recorded wakes.
+        let scheduled = snap.series_at(READY, c).map(|v| match v {
+            SeriesValue::Num(n) => *n as usize,
+            SeriesValue::Text(_) => 0,
+        });
+        let waiting = alive
+            .saturating_sub(running)
+            .saturating_sub(scheduled.unwrap_or(0))
+            .saturating_sub(not_started);
+        let mut s = format!("@{}: {running} running", fmt_ms(c));
+        if let Some(n) = scheduled {
+            s.push_str(&format!(", {n} scheduled"));
+        }
+        s.push_str(&format!(", {waiting} waiting"));
+        if not_started > 0 {
+            s.push_str(&format!(", {not_started} not started"));
+        }
+        for (name, _) in own_series(snap) {
             if let Some(v) = snap.series_at(name, c) {
                 s.push_str(&format!(", {name}={}", value(v)));
             }
@@ -351,8 +448,10 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
     );
 }
 
+#[allow(clippy::too_many_arguments)] // a drawing helper: position, size and what to draw
 fn draw_lane(
     task: &TaskRecord,
+    wakes: wakes::LaneWakes<'_>,
     snap: &TimelineSnapshot,
     scale: &TimeScale,
     x: u16,
@@ -360,7 +459,7 @@ fn draw_lane(
     buf: &mut Buffer,
     t: &Theme,
 ) {
-    let cells = crate::demo::timeline::lane_cells(task, &snap.marks, scale);
+    let cells = crate::demo::timeline::lane_cells(task, wakes, &snap.marks, scale);
     for (c, cell) in cells.into_iter().enumerate() {
         if let Some((glyph, style)) = glyph(cell, t) {
             buf.set_string(x + c as u16, y, glyph, style);
@@ -372,12 +471,33 @@ fn draw_lane(
 pub fn glyph(cell: Cell, t: &Theme) -> Option<(&'static str, Style)> {
     Some(match cell {
         Cell::Absent => return None,
-        Cell::Waiting => ("─", t.waiting),
+        Cell::NotStarted => ("_", t.dim),
+        Cell::Waiting(Woken::NotYet) => ("─", t.waiting),
+        Cell::Waiting(Woken::Task) => ("┄", t.waiting),
+        Cell::Waiting(Woken::Timer) => ("◦", t.waiting),
+        Cell::Waiting(Woken::Io) => ("≈", t.waiting),
+        Cell::Waiting(Woken::Thread) => ("═", t.waiting),
+        Cell::Scheduled => ("░", t.scheduled),
         Cell::ShortPoll => ("╎", t.running),
         Cell::Running => ("█", t.running),
         Cell::Mark => ("◆", t.mark),
     })
 }
+
+/// Every state a lane cell can be in, for the legend's checks.
+pub const CELLS: [Cell; 11] = [
+    Cell::Absent,
+    Cell::NotStarted,
+    Cell::Waiting(Woken::NotYet),
+    Cell::Waiting(Woken::Task),
+    Cell::Waiting(Woken::Timer),
+    Cell::Waiting(Woken::Io),
+    Cell::Waiting(Woken::Thread),
+    Cell::Scheduled,
+    Cell::ShortPoll,
+    Cell::Running,
+    Cell::Mark,
+];
 
 #[allow(clippy::too_many_arguments)] // a drawing helper: position, size and what to draw
 fn draw_strip(

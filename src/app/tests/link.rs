@@ -151,7 +151,8 @@ fn stepping_narrates_each_event_under_the_cursor() {
     let said = |a: &App| {
         let v = view(a);
         let snap = v.run.snapshot().expect("a run");
-        narrate(snap, v.run.cursor_event().expect("an event"))
+        let index = v.run.index().expect("an index");
+        narrate(snap, index, v.run.cursor_event().expect("an event"))
     };
     assert_eq!(said(&a), "main spawned at 0 ms");
     step_to(&mut a, |e| matches!(e.kind, EventKind::Mark { .. }));

@@ -14,17 +14,24 @@
 //! - between events a lane is at the latest line it is known to have reached: its last mark with
 //!   a line, else its spawn line. Its polls and its finish are attributed to that line, and it
 //!   leaves every line when it finishes;
-//! - a series change has no line.
+//! - a series change has no line;
+//! - a wake is at the line of the task that woke it, when known
+//!   ([`Wake::line`](super::Wake::line)); it moves no lane.
 //!
 //! Only calls in the shown file have lines, so a lane spawned elsewhere (a demo's `main`) is at
 //! no line until it makes a mark there.
 
-use super::{TaskId, TimelineSnapshot};
+use super::wakes::{self, Lines, WakeIndex};
+use super::{TaskId, TimelineSnapshot, WakeCause};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Spawn,
+    /// `TimelineSnapshot::wakes[wake]`: the task was woken (it is the woken task's event).
+    Wake {
+        wake: u32,
+    },
     /// The start of the task's poll number `nth` (0-based, into `TaskRecord::polls`).
     Poll {
         nth: u32,
@@ -42,15 +49,16 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Without seqs, a task's events at one instant read in this order: spawned, polled, marked,
-    /// finished.
+    /// Without seqs, a task's events at one instant read in this order: spawned, woken, polled,
+    /// marked, finished.
     fn rank(self) -> u8 {
         match self {
             EventKind::Spawn => 0,
-            EventKind::Poll { .. } => 1,
-            EventKind::Mark { .. } => 2,
-            EventKind::Finish => 3,
-            EventKind::Series { .. } => 4,
+            EventKind::Wake { .. } => 1,
+            EventKind::Poll { .. } => 2,
+            EventKind::Mark { .. } => 3,
+            EventKind::Finish => 4,
+            EventKind::Series { .. } => 5,
         }
     }
 }
@@ -129,6 +137,19 @@ pub struct RunIndex {
     finishes: Vec<f64>,
     poll_starts: Vec<f64>,
     poll_ends: Vec<f64>,
+    /// Per task, the instant it stopped being "not started" (its first poll or wake, else its
+    /// end), sorted: with `spawns`, how many lanes had not started at an instant.
+    starts: Vec<f64>,
+    /// `poll_events[poll_base[p] + nth]`: the event of task `p`'s poll `nth`.
+    poll_base: Vec<u32>,
+    poll_events: Vec<u32>,
+    /// Per wake (into `TimelineSnapshot::wakes`), its event (`u32::MAX` for a wake of a task the
+    /// run has no lane for: it is not an event).
+    wake_events: Vec<u32>,
+    /// Per task, its spawn's event.
+    spawn_events: Vec<u32>,
+    wakes: WakeIndex,
+    lines: Lines,
 }
 
 impl RunIndex {
@@ -161,6 +182,19 @@ impl RunIndex {
                     line: None,
                 });
             }
+        }
+        for (i, w) in snap.wakes.iter().enumerate() {
+            // Wakes of tasks that are not recorded (runtime internals) are not events.
+            if wakes::position(snap, w.task).is_none() {
+                continue;
+            }
+            events.push(Event {
+                t_ms: w.t_ms,
+                seq: w.seq,
+                task: Some(w.task),
+                kind: EventKind::Wake { wake: i as u32 },
+                line: w.line,
+            });
         }
         for (i, m) in snap.marks.iter().enumerate() {
             events.push(Event {
@@ -203,6 +237,7 @@ impl RunIndex {
             .iter()
             .filter_map(|t| t.line)
             .chain(snap.marks.iter().filter_map(|m| m.line))
+            .chain(snap.wakes.iter().filter_map(|w| w.line))
             .max()
             .map_or(1, |l| l as usize + 1);
         let mut at: Vec<Option<u32>> = vec![None; snap.tasks.len() + 1];
@@ -222,7 +257,7 @@ impl RunIndex {
                     e.line = now;
                     None
                 }
-                EventKind::Series { .. } => now,
+                EventKind::Series { .. } | EventKind::Wake { .. } => now,
             };
             if let (Some(s), Some(task)) = (slot, e.task)
                 && next != now
@@ -245,6 +280,32 @@ impl RunIndex {
             state.apply(mv);
             if (i + 1) % CHECKPOINT_EVERY == 0 {
                 checkpoints.push(state.clone());
+            }
+        }
+
+        let mut poll_base = Vec::with_capacity(snap.tasks.len() + 1);
+        let mut n = 0u32;
+        for t in &snap.tasks {
+            poll_base.push(n);
+            n += t.polls.len() as u32;
+        }
+        poll_base.push(n);
+        let mut poll_events = vec![u32::MAX; n as usize];
+        let mut wake_events = vec![u32::MAX; snap.wakes.len()];
+        let mut spawn_events = vec![u32::MAX; snap.tasks.len()];
+        let mut first_wake = vec![f64::INFINITY; snap.tasks.len()];
+        for (i, e) in events.iter().enumerate() {
+            let Some(p) = e.task.and_then(|id| wakes::position(snap, id)) else {
+                continue;
+            };
+            match e.kind {
+                EventKind::Poll { nth } => poll_events[(poll_base[p] + nth) as usize] = i as u32,
+                EventKind::Wake { wake } => {
+                    wake_events[wake as usize] = i as u32;
+                    first_wake[p] = first_wake[p].min(e.t_ms);
+                }
+                EventKind::Spawn => spawn_events[p] = i as u32,
+                _ => {}
             }
         }
 
@@ -271,6 +332,96 @@ impl RunIndex {
                     .flat_map(|t| t.polls.iter().map(|p| p.1))
                     .collect(),
             ),
+            starts: sorted(
+                snap.tasks
+                    .iter()
+                    .zip(&first_wake)
+                    .map(|(t, &w)| {
+                        let polled = t.polls.first().map_or(f64::INFINITY, |p| p.0);
+                        polled.min(w).min(t.finished_ms.unwrap_or(f64::INFINITY))
+                    })
+                    .collect(),
+            ),
+            poll_base,
+            poll_events,
+            wake_events,
+            spawn_events,
+            wakes: WakeIndex::new(snap),
+            lines: Lines::new(snap),
+        }
+    }
+
+    /// Every task's wakes, gap by gap (what the lanes are drawn from).
+    pub fn wakes(&self) -> &WakeIndex {
+        &self.wakes
+    }
+
+    /// Who was polled when, and where tasks were (what the narration reads).
+    pub fn lines(&self) -> &Lines {
+        &self.lines
+    }
+
+    /// Tasks spawned by `t_ms` that had not started yet: never polled, never woken.
+    pub fn not_started_at(&self, t_ms: f64) -> usize {
+        let spawned = self.spawns.partition_point(|&t| t <= t_ms);
+        let started = self.starts.partition_point(|&t| t <= t_ms);
+        spawned.saturating_sub(started)
+    }
+
+    /// The cause chain, one step back from event `i`: for a wake, the event that caused it (the
+    /// waking task's latest event then; for the timer, I/O, a thread or itself, the woken task's
+    /// own latest event, where it began to wait; for its spawn, the spawn); for any other event of
+    /// a task, the wake that made its current poll happen. `None` where the run recorded no cause.
+    pub fn cause_of(&self, snap: &TimelineSnapshot, i: usize) -> Option<usize> {
+        let e = self.events.get(i)?;
+        let pos = wakes::position(snap, e.task?)?;
+        match e.kind {
+            EventKind::Wake { wake } => {
+                let w = snap.wakes.get(wake as usize)?;
+                match w.cause {
+                    WakeCause::Spawn => self
+                        .spawn_events
+                        .get(pos)
+                        .filter(|&&s| s != u32::MAX)
+                        .map(|&s| s as usize),
+                    WakeCause::Task => {
+                        let by = wakes::position(snap, w.by?)?;
+                        self.latest_of(by, i)
+                    }
+                    WakeCause::Timer
+                    | WakeCause::Io
+                    | WakeCause::Thread
+                    | WakeCause::SelfWake => self.latest_of(pos, i),
+                }
+            }
+            _ => {
+                let polls = self.polls_of(pos);
+                let k = polls.partition_point(|&ev| ev as usize <= i);
+                let nth = k.checked_sub(1)?;
+                let wake = self.wakes.before_poll(pos, nth)?;
+                let ev = *self.wake_events.get(wake)?;
+                (ev != u32::MAX).then_some(ev as usize)
+            }
+        }
+    }
+
+    /// Task `pos`'s latest event before event `i`, searched back no further than the start of
+    /// its latest poll before `i` (or its spawn).
+    fn latest_of(&self, pos: usize, i: usize) -> Option<usize> {
+        let polls = self.polls_of(pos);
+        let k = polls.partition_point(|&ev| (ev as usize) < i);
+        let floor = match k.checked_sub(1) {
+            Some(k) => polls[k] as usize,
+            None => *self.spawn_events.get(pos).filter(|&&s| s != u32::MAX)? as usize,
+        };
+        let id = self.events[floor].task;
+        (floor..i).rev().find(|&j| self.events[j].task == id)
+    }
+
+    fn polls_of(&self, pos: usize) -> &[u32] {
+        match (self.poll_base.get(pos), self.poll_base.get(pos + 1)) {
+            (Some(&a), Some(&b)) => &self.poll_events[a as usize..b as usize],
+            _ => &[],
         }
     }
 
@@ -392,6 +543,7 @@ fn secondary(kind: EventKind) -> (u32, u32) {
         EventKind::Spawn | EventKind::Finish => (0, 0),
         EventKind::Poll { nth } => (nth, 0),
         EventKind::Mark { mark } => (mark, 0),
+        EventKind::Wake { wake } => (wake, 0),
         EventKind::Series { series, point } => (series, point),
     }
 }
