@@ -49,7 +49,12 @@ pub(super) fn run_demo(
     };
     // Headless: a real SIGINT/SIGTERM may trigger the graceful-shutdown demo's shutdown.
     req.os_signals = true;
-    let report = crate::demo::runner::run_blocking(req)?;
+    let mut report = crate::demo::runner::run_blocking(req)?;
+    // The JSON document is written from the report, not from `Run`s: it gets the ready queue
+    // here, as every `Run::finished` does.
+    for v in &mut report.runs {
+        v.timeline.add_ready_queue();
+    }
     if let Some(path) = trace {
         let doc = crate::demo::trace::to_chrome_trace(&report);
         std::fs::write(&path, serde_json::to_vec(&doc)?)

@@ -1,5 +1,5 @@
 use super::*;
-use crate::demo::timeline::{Mark, Outcome, TaskRecord};
+use crate::demo::timeline::{Mark, Outcome, TaskRecord, Wake};
 
 fn task(
     id: TaskId,
@@ -319,4 +319,128 @@ fn lane_positions_past_many_checkpoints_match_a_replay_from_the_start() {
             .collect();
         assert_eq!(got, want, "after event {i}");
     }
+}
+
+fn wake_of(seq: u64, t_ms: f64, task: TaskId, cause: WakeCause, by: Option<TaskId>) -> Wake {
+    Wake {
+        seq,
+        t_ms,
+        task,
+        cause,
+        by,
+        line: None,
+    }
+}
+
+/// A permit handed over: main (in place) spawns a and b at line 5 (each woken by its spawn); at
+/// 100 ms a's timer fires, a marks "release" at line 12 and wakes b from there, and both finish.
+fn handover() -> TimelineSnapshot {
+    TimelineSnapshot {
+        tasks: vec![
+            numbered(task(1, 0.0, None, vec![(0.0, 0.0)], None), 0, &[1], None),
+            numbered(
+                task(2, 0.0, Some(100.0), vec![(0.0, 0.0), (100.0, 100.0)], Some(5)),
+                2,
+                &[6, 9],
+                Some(12),
+            ),
+            numbered(
+                task(3, 0.0, Some(100.0), vec![(0.0, 0.0), (100.0, 100.0)], Some(5)),
+                4,
+                &[7, 13],
+                Some(14),
+            ),
+        ],
+        marks: vec![mark_at(10, 100.0, 2, Some(12))],
+        wakes: vec![
+            wake_of(3, 0.0, 2, WakeCause::Spawn, None),
+            wake_of(5, 0.0, 3, WakeCause::Spawn, None),
+            wake_of(8, 100.0, 2, WakeCause::Timer, None),
+            Wake {
+                line: Some(12),
+                ..wake_of(11, 100.0, 3, WakeCause::Task, Some(2))
+            },
+        ],
+        now_ms: 100.0,
+        ..TimelineSnapshot::default()
+    }
+}
+
+#[test]
+fn wakes_are_events_in_their_place_at_the_wakers_line() {
+    let index = RunIndex::new(&handover());
+    let kinds: Vec<(Option<TaskId>, EventKind)> =
+        index.events().iter().map(|e| (e.task, e.kind)).collect();
+    use EventKind::*;
+    assert_eq!(
+        kinds,
+        [
+            (Some(1), Spawn),
+            (Some(1), Poll { nth: 0 }),
+            (Some(2), Spawn),
+            (Some(2), Wake { wake: 0 }),
+            (Some(3), Spawn),
+            (Some(3), Wake { wake: 1 }),
+            (Some(2), Poll { nth: 0 }),
+            (Some(3), Poll { nth: 0 }),
+            (Some(2), Wake { wake: 2 }),
+            (Some(2), Poll { nth: 1 }),
+            (Some(2), Mark { mark: 0 }),
+            (Some(3), Wake { wake: 3 }),
+            (Some(2), Finish),
+            (Some(3), Poll { nth: 1 }),
+            (Some(3), Finish),
+        ]
+    );
+    // The release, the wake it made and a's finish are at line 12; the wake moves no lane.
+    assert_eq!(index.line_events(12), [10, 11, 12]);
+    let at_12 = |i| index.lanes_at(i).iter().find(|l| l.line == 12).map(|l| l.count);
+    assert_eq!(at_12(11), Some(1), "a alone: b is still at line 5");
+}
+
+#[test]
+fn the_cause_chain_goes_back_from_a_poll_to_its_wake_to_its_waker() {
+    let snap = handover();
+    let index = RunIndex::new(&snap);
+    let mut chain = Vec::new();
+    let mut at = 13; // b polled again at 100 ms
+    while let Some(cause) = index.cause_of(&snap, at) {
+        chain.push(cause);
+        at = cause;
+    }
+    // b's wake (11) ← a's release mark (10) ← a's poll, woken by the timer (8) ← where a began
+    // to wait: its first poll (6) ← its spawn wake (3) ← its spawn (2), which has no recorded
+    // cause.
+    assert_eq!(chain, [11, 10, 8, 6, 3, 2]);
+    assert_eq!(index.cause_of(&snap, 1), None, "main's first poll needed no wake");
+    let mut no_wakes = snap.clone();
+    no_wakes.wakes.clear();
+    let index = RunIndex::new(&no_wakes);
+    assert_eq!(index.cause_of(&no_wakes, 9), None, "no wakes recorded, no cause");
+}
+
+#[test]
+fn a_lane_not_yet_polled_nor_woken_has_not_started() {
+    let mut snap = handover();
+    // A future made in place at 0 ms and first polled at 50 ms, by its parent: no wake.
+    snap.tasks.push(numbered(
+        task(4, 0.0, Some(60.0), vec![(50.0, 50.0)], None),
+        15,
+        &[16],
+        Some(17),
+    ));
+    let index = RunIndex::new(&snap);
+    assert_eq!(index.not_started_at(0.0), 1);
+    assert_eq!(index.not_started_at(49.9), 1);
+    assert_eq!(index.not_started_at(50.0), 0);
+    // Spawned tasks are scheduled by their spawn's wake: they never count as not started.
+    snap.tasks.pop();
+    assert_eq!(RunIndex::new(&snap).not_started_at(0.0), 0);
+}
+
+#[test]
+fn a_wake_of_a_task_with_no_lane_is_no_event() {
+    let mut snap = handover();
+    snap.wakes.push(wake_of(15, 100.0, 99, WakeCause::Thread, None));
+    assert_eq!(RunIndex::new(&snap).len(), 15);
 }
