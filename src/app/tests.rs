@@ -333,6 +333,83 @@ fn a_finished_run_can_be_scrubbed_event_by_event() {
 }
 
 #[test]
+fn w_steps_the_cursor_back_along_the_cause_chain() {
+    use crate::demo::timeline::index::EventKind;
+    use crate::demo::timeline::{Outcome, TaskRecord, TimelineSnapshot, Wake, WakeCause};
+    let task = |id: u32, name: &str, seqs: Vec<u64>| TaskRecord {
+        id,
+        name: name.into(),
+        parent: None,
+        spawned_ms: 0.0,
+        finished_ms: Some(100.0),
+        outcome: Outcome::Ok,
+        detail: String::new(),
+        polls: vec![(0.0, 0.0), (100.0, 100.0)],
+        seqs,
+        line: None,
+    };
+    // At 100 ms the timer wakes "holder", which releases a permit and so wakes "waiter".
+    let snap = TimelineSnapshot {
+        tasks: vec![task(1, "holder", vec![0, 1, 5, 7]), task(2, "waiter", vec![2, 3, 8, 9])],
+        wakes: vec![
+            Wake {
+                seq: 4,
+                t_ms: 100.0,
+                task: 1,
+                cause: WakeCause::Timer,
+                by: None,
+                line: None,
+            },
+            Wake {
+                seq: 6,
+                t_ms: 100.0,
+                task: 2,
+                cause: WakeCause::Task,
+                by: Some(1),
+                line: Some(12),
+            },
+        ],
+        now_ms: 100.0,
+        ..TimelineSnapshot::default()
+    };
+    let mut a = app();
+    let _ = a.update(Action::Open);
+    let _ = a.update(Action::Run);
+    let runs = vec![crate::demo::run::Run::stand_in("v", snap, 100.0)];
+    let _ = a.update(Action::DemoFinished { runs, error: None });
+    let at = |a: &App| {
+        let run = &a.lesson.as_ref().expect("a lesson").run;
+        run.cursor_event().map(|e| (e.task, e.kind))
+    };
+    // The cursor on the waiter's poll at 100 ms.
+    while at(&a) != Some((Some(2), EventKind::Poll { nth: 1 })) {
+        let _ = a.update(Action::Right);
+    }
+    let _ = a.update(Action::CauseBack);
+    assert_eq!(at(&a), Some((Some(2), EventKind::Wake { wake: 1 })), "its wake");
+    let _ = a.update(Action::CauseBack);
+    assert_eq!(
+        at(&a),
+        Some((Some(1), EventKind::Poll { nth: 1 })),
+        "the holder, polled when it woke the waiter"
+    );
+    let _ = a.update(Action::CauseBack);
+    assert_eq!(at(&a), Some((Some(1), EventKind::Wake { wake: 0 })), "the timer woke it");
+    let _ = a.update(Action::CauseBack);
+    assert_eq!(
+        at(&a),
+        Some((Some(1), EventKind::Poll { nth: 0 })),
+        "where it began to wait"
+    );
+    let _ = a.update(Action::CauseBack);
+    assert_eq!(
+        at(&a),
+        Some((Some(1), EventKind::Poll { nth: 0 })),
+        "its first poll needed no wake: the chain ends"
+    );
+}
+
+#[test]
 fn help_opens_and_any_documented_key_closes_it() {
     let mut a = app();
     let _ = a.update(Action::ToggleHelp);

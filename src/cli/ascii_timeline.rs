@@ -245,4 +245,44 @@ mod tests {
             "  ##---|  "
         );
     }
+
+    #[test]
+    fn each_state_has_its_own_character_and_waits_read_by_what_woke_them() {
+        use crate::demo::timeline::{Wake, WakeCause};
+        let mut glyphs: Vec<char> = crate::ui::timeline_pane::CELLS
+            .iter()
+            .map(|c| glyph(*c))
+            .collect();
+        glyphs.sort_unstable();
+        glyphs.dedup();
+        assert_eq!(glyphs.len(), crate::ui::timeline_pane::CELLS.len());
+        // Not started until its first poll at 10; woken by the timer at 30 but polled at 40 (the
+        // thread was held); woken by a task at 60 and polled then; gone at 80.
+        let mut t = task(0.0, 80.0, vec![(10.0, 10.0), (40.0, 40.0), (60.0, 60.0)]);
+        t.spawned_ms = 0.0;
+        t.seqs = vec![0, 1, 3, 5, 6];
+        let wake = |seq, t_ms, cause| Wake {
+            seq,
+            t_ms,
+            task: 1,
+            cause,
+            by: None,
+            line: None,
+        };
+        let snap = TimelineSnapshot {
+            tasks: vec![t],
+            wakes: vec![wake(2, 30.0, WakeCause::Timer), wake(4, 60.0, WakeCause::Task)],
+            ..TimelineSnapshot::default()
+        };
+        let index = WakeIndex::new(&snap);
+        assert_eq!(
+            lane(
+                &snap.tasks[0],
+                index.lane(&snap, 0),
+                &[],
+                &TimeScale::new(0.0, 100.0, 10)
+            ),
+            "_|.+|~|-  "
+        );
+    }
 }

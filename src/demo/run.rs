@@ -207,4 +207,46 @@ mod tests {
         assert_eq!(a.sources[0].file, "twins/gather.py");
         assert_eq!(a.label, "join-all (gather)");
     }
+
+    #[test]
+    fn a_finished_run_of_either_runtime_gets_its_ready_queue() {
+        use crate::demo::timeline::{Outcome, TaskRecord, Wake, WakeCause};
+        let timeline = TimelineSnapshot {
+            tasks: vec![TaskRecord {
+                id: 1,
+                name: "ticker".into(),
+                parent: None,
+                spawned_ms: 0.0,
+                finished_ms: Some(400.0),
+                outcome: Outcome::Ok,
+                detail: String::new(),
+                polls: vec![(0.0, 0.0), (400.0, 400.0)],
+                seqs: vec![0, 1, 3, 4],
+                line: None,
+            }],
+            wakes: vec![Wake {
+                seq: 2,
+                t_ms: 100.0,
+                task: 1,
+                cause: WakeCause::Timer,
+                by: None,
+                line: None,
+            }],
+            now_ms: 400.0,
+            ..TimelineSnapshot::default()
+        };
+        for runtime in [Runtime::Tokio, Runtime::Asyncio] {
+            let v = VariantRun {
+                variant: "join-all",
+                total_ms: 400.0,
+                timeline: timeline.clone(),
+                error: None,
+                alive_after: 0,
+            };
+            let run = Run::finished("gather", runtime, Clock::Virtual, v);
+            assert_eq!(run.timeline.metric("max_sched_ms"), Some(300.0));
+            assert_eq!(run.timeline.metric("median_sched_ms"), Some(300.0));
+            assert_eq!(run.timeline.series["ready"].len(), 2);
+        }
+    }
 }

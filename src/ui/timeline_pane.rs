@@ -725,6 +725,158 @@ mod tests {
 }
 
 #[cfg(test)]
+mod wake_tests {
+    use super::*;
+    use crate::app::Palette;
+    use crate::demo::Outcome;
+    use crate::demo::timeline::Wake;
+
+    fn task(id: u32, name: &str, finished: f64, polls: Vec<(f64, f64)>, seqs: Vec<u64>) -> TaskRecord {
+        TaskRecord {
+            id,
+            name: name.into(),
+            parent: None,
+            spawned_ms: 0.0,
+            finished_ms: Some(finished),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+            polls,
+            seqs,
+            line: None,
+        }
+    }
+
+    /// a wakes b at 50 ms (a permit handed over); x lies between their lanes.
+    fn handover() -> TimelineSnapshot {
+        TimelineSnapshot {
+            tasks: vec![
+                task(1, "a", 60.0, vec![(0.0, 0.0), (50.0, 50.0)], vec![0, 1, 6, 9]),
+                task(2, "x", 100.0, vec![(0.0, 0.0)], vec![2, 3, 10]),
+                task(3, "b", 100.0, vec![(0.0, 0.0), (50.0, 50.0)], vec![4, 5, 8, 11]),
+            ],
+            wakes: vec![Wake {
+                seq: 7,
+                t_ms: 50.0,
+                task: 3,
+                cause: WakeCause::Task,
+                by: Some(1),
+                line: None,
+            }],
+            now_ms: 100.0,
+            ..TimelineSnapshot::default()
+        }
+    }
+
+    fn rows(run: &RunView, width: u16, height: u16) -> Vec<String> {
+        let theme = Theme::new(Palette::Dark, true);
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        (&TimelinePane {
+            run,
+            narrate: true,
+            line: None,
+            theme: &theme,
+        })
+            .render(area, &mut buf);
+        (0..height)
+            .map(|y| (0..width).map(|x| buf[(x, y)].symbol().to_owned()).collect())
+            .collect()
+    }
+
+    fn view(snap: TimelineSnapshot) -> RunView {
+        RunView::finished(vec![crate::demo::run::Run::stand_in("v", snap, 100.0)], None)
+    }
+
+    fn cursor_on(run: &mut RunView, task: u32, kind: EventKind) {
+        let i = run
+            .index()
+            .and_then(|x| {
+                x.events()
+                    .iter()
+                    .position(|e| e.kind == kind && e.task == Some(task))
+            })
+            .expect("the event");
+        run.go_to_event(i);
+    }
+
+    #[test]
+    fn the_wake_at_the_cursor_joins_the_wakers_lane_to_the_woken_one() {
+        let mut run = view(handover());
+        let drawn = rows(&run, 17, 8);
+        assert_eq!(drawn[1], "a    ╎────╎     ✓");
+        assert_eq!(drawn[2], "x    ╎───────── ✓");
+        assert_eq!(drawn[3], "b    ╎┄┄┄┄╎──── ✓", "waiting until a woke it");
+        cursor_on(&mut run, 3, EventKind::Wake { wake: 0 });
+        let drawn = rows(&run, 17, 8);
+        assert_eq!(drawn[1], "a    ╎────╎     ✓");
+        assert_eq!(drawn[2], "x    ╎────│──── ✓");
+        assert_eq!(drawn[3], "b    ╎┄┄┄┄↓──── ✓");
+        // The poll the wake caused shows the same edge; a's own poll shows none.
+        cursor_on(&mut run, 3, EventKind::Poll { nth: 1 });
+        assert_eq!(rows(&run, 17, 8)[2], "x    ╎────│──── ✓");
+        cursor_on(&mut run, 1, EventKind::Poll { nth: 1 });
+        assert_eq!(rows(&run, 17, 8)[2], "x    ╎───────── ✓");
+        run.go_to_event(0);
+        assert_eq!(rows(&run, 17, 8)[2], "x    ╎───────── ✓");
+    }
+
+    #[test]
+    fn the_edge_points_up_when_the_waker_is_below() {
+        let mut snap = handover();
+        snap.wakes[0].task = 1;
+        snap.wakes[0].by = Some(3);
+        // a is now woken at 50 ms by b: b's poll there must come first.
+        snap.tasks[2].seqs = vec![4, 5, 6, 11];
+        snap.tasks[0].seqs = vec![0, 1, 8, 9];
+        let mut run = view(snap);
+        cursor_on(&mut run, 1, EventKind::Wake { wake: 0 });
+        let drawn = rows(&run, 17, 8);
+        assert_eq!(drawn[1], "a    ╎┄┄┄┄↑     ✓");
+        assert_eq!(drawn[2], "x    ╎────│──── ✓");
+    }
+
+    #[test]
+    fn the_ready_queue_is_the_first_strip_and_the_header_counts_scheduled_tasks() {
+        let mut snap = handover();
+        // b is woken at 20 ms but polled at 50: scheduled for 30 ms while a holds the thread.
+        snap.tasks[0].polls = vec![(0.0, 0.0), (20.0, 50.0)];
+        snap.wakes[0].t_ms = 20.0;
+        snap.tasks[0].seqs = vec![0, 1, 6, 9];
+        snap.wakes[0].seq = 7;
+        for name in ["aa", "bb", "cc"] {
+            snap.series.insert(name.into(), vec![(0.0, 1usize.into())]);
+        }
+        snap.add_ready_queue();
+        let mut run = view(snap);
+        run.cursor_ms = Some(30.0);
+        run.event = None;
+        let drawn = rows(&run, 80, 12);
+        let labels: Vec<&str> = drawn[4..8]
+            .iter()
+            .map(|r| r.split_whitespace().next().unwrap_or(""))
+            .collect();
+        assert_eq!(labels, ["ready", "aa", "bb", "cc"], "{drawn:#?}");
+        assert!(
+            drawn[0].contains("@30 ms: 1 running, 1 scheduled, 1 waiting, aa=1"),
+            "{}",
+            drawn[0]
+        );
+        assert!(drawn[3].contains("░░░"), "b sat in the ready queue: {}", drawn[3]);
+    }
+
+    #[test]
+    fn every_lane_state_has_its_own_glyph_without_colour() {
+        let t = Theme::new(Palette::Dark, true);
+        let mut glyphs: Vec<&str> = CELLS.iter().filter_map(|c| glyph(*c, &t)).map(|g| g.0).collect();
+        let n = glyphs.len();
+        glyphs.sort_unstable();
+        glyphs.dedup();
+        assert_eq!(glyphs.len(), n, "two states share a glyph");
+        assert_eq!(n, CELLS.len() - 1, "all but Absent are drawn");
+    }
+}
+
+#[cfg(test)]
 mod strip_tests {
     use super::*;
     use crate::app::Palette;

@@ -23,6 +23,8 @@ fn the_same_key_means_what_its_pane_says() {
         (Char('j'), Pane::Text, Some(Action::Down)),
         (Char('z'), Pane::Timeline, Some(Action::ZoomIn)),
         (Char('z'), Pane::Code, None),
+        (Char('w'), Pane::Timeline, Some(Action::CauseBack)),
+        (Char('w'), Pane::Code, None),
     ];
     for (code, pane, expected) in cases {
         assert_eq!(
