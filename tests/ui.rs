@@ -245,13 +245,13 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
         theme: &theme,
     })
         .render(area, &mut buf);
-    let pane_cell = |symbol: &str| match symbol {
-        " " => Cell::Absent,
-        "─" => Cell::Waiting,
-        "╎" => Cell::ShortPoll,
-        "█" => Cell::Running,
-        "◆" => Cell::Mark,
-        other => panic!("not a lane glyph in the pane: {other:?}"),
+    let pane_cell = |symbol: &str| {
+        asyncdojo::ui::timeline_pane::CELLS
+            .into_iter()
+            .find(|c| {
+                asyncdojo::ui::timeline_pane::glyph(*c, &theme).map_or(" ", |g| g.0) == symbol
+            })
+            .unwrap_or_else(|| panic!("not a lane glyph in the pane: {symbol:?}"))
     };
     // `main` is spawned at 0 ms: its first lane column is the first drawn cell after its name.
     let first_lane = (4..pane_w)
@@ -279,13 +279,11 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
         .lines()
         .position(|l| l.starts_with("── "))
         .expect("variant header");
-    let text_cell = |c: char| match c {
-        ' ' => Cell::Absent,
-        '-' => Cell::Waiting,
-        '|' => Cell::ShortPoll,
-        '#' => Cell::Running,
-        '*' => Cell::Mark,
-        other => panic!("not a lane glyph in the text: {other:?}"),
+    let text_cell = |ch: char| {
+        asyncdojo::ui::timeline_pane::CELLS
+            .into_iter()
+            .find(|c| asyncdojo::cli::ascii_timeline::glyph(*c) == ch)
+            .unwrap_or_else(|| panic!("not a lane glyph in the text: {ch:?}"))
     };
     let ascii: Vec<Vec<Cell>> = text
         .lines()
@@ -304,7 +302,12 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
         assert_eq!(pane[i], ascii[i], "lane of {}:\n{text}", task.name);
     }
     let seen: std::collections::HashSet<Cell> = pane.iter().flatten().copied().collect();
-    for kind in [Cell::Running, Cell::ShortPoll, Cell::Waiting, Cell::Mark] {
+    for kind in [
+        Cell::Running,
+        Cell::ShortPoll,
+        Cell::Waiting(asyncdojo::demo::timeline::Woken::NotYet),
+        Cell::Mark,
+    ] {
         assert!(
             seen.contains(&kind),
             "the run shows no {kind:?} cell:\n{text}"
@@ -318,7 +321,10 @@ fn the_readme_legend_lists_each_cell_as_both_outputs_draw_it() {
     use asyncdojo::demo::timeline::Cell;
     let readme = include_str!("../README.md");
     let theme = asyncdojo::ui::theme::Theme::new(asyncdojo::app::Palette::Dark, true);
-    for cell in [Cell::Running, Cell::ShortPoll, Cell::Waiting, Cell::Mark] {
+    for cell in asyncdojo::ui::timeline_pane::CELLS
+        .into_iter()
+        .filter(|c| *c != Cell::Absent)
+    {
         let (pane, _) = asyncdojo::ui::timeline_pane::glyph(cell, &theme).expect("drawn");
         let text = asyncdojo::cli::ascii_timeline::glyph(cell).to_string();
         let text = if text == "|" { "\\|".to_owned() } else { text };
