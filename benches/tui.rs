@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use asyncdojo::app::{Action, App, CodeView, LessonLayout, Pane, RunView};
 use asyncdojo::demo::timeline::narrate::narrate;
-use asyncdojo::demo::timeline::{Mark, Outcome, TaskRecord, TimelineSnapshot};
+use asyncdojo::demo::timeline::{Mark, Outcome, TaskRecord, TimelineSnapshot, Wake, WakeCause};
 use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -116,6 +116,68 @@ fn frame_160x48_with_10k_tasks(bencher: divan::Bencher) {
     });
 }
 
+/// The 10,000-task frame again, the run's wakes filled in by hand as a recorder fills them
+/// (each request woken by its spawn and, before its second poll, by its timer), so each lane's
+/// cells read its wakes and the ready strip is drawn (budget 2 ms).
+#[divan::bench(sample_count = 50)]
+fn frame_160x48_with_10k_tasks_and_wakes(bencher: divan::Bencher) {
+    let mut app = App::new(asyncdojo::lesson::load_embedded(&Registry), false);
+    let _ = app.update(Action::Open);
+    let list = (1..=10_000)
+        .map(|i| (i % 500).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let req = RunRequest::build(
+        "gather",
+        &["join-set".into()],
+        &[format!("latencies_ms={list}")],
+        Clock::Virtual,
+    )
+    .expect("request");
+    let mut report = runner::run_blocking(req).expect("run");
+    for v in &mut report.runs {
+        let tl = &mut v.timeline;
+        let mut wakes = Vec::new();
+        for t in tl.tasks.iter().filter(|t| t.parent.is_some()) {
+            let seq = |n: usize| t.poll_seq(n).unwrap_or(0);
+            if let Some(&(a, _)) = t.polls.first() {
+                wakes.push(Wake {
+                    seq: seq(0),
+                    t_ms: a,
+                    task: t.id,
+                    cause: WakeCause::Spawn,
+                    by: None,
+                    line: None,
+                });
+            }
+            if let Some(&(a, _)) = t.polls.get(1) {
+                wakes.push(Wake {
+                    seq: seq(1),
+                    t_ms: a,
+                    task: t.id,
+                    cause: WakeCause::Timer,
+                    by: None,
+                    line: None,
+                });
+            }
+        }
+        wakes.sort_by_key(|w| w.seq);
+        tl.wakes = wakes;
+    }
+    let runs =
+        asyncdojo::demo::run::Run::from_report(report, asyncdojo::demo::asyncio::Runtime::Tokio);
+    assert!(runs[0].timeline.series.contains_key("ready"));
+    if let Some(v) = app.lesson.as_mut() {
+        v.run = RunView::finished(runs, None);
+        v.run.cursor_ms = Some(250.0);
+    }
+    let area = Rect::new(0, 0, 160, 48);
+    let mut buf = Buffer::empty(area);
+    bencher.bench_local(|| {
+        asyncdojo::ui::draw(&app, area, &mut buf);
+    });
+}
+
 /// A recorded run of `variant` of the gather demo with `n` requests, on the virtual clock.
 fn gather_run(variant: &str, n: usize) -> asyncdojo::demo::run::Run {
     let list = (1..=n)
@@ -160,11 +222,12 @@ fn frame_160x48_compare_two_5k_task_runs(bencher: divan::Bencher) {
     });
 }
 
-/// A run of 20,000 tasks, each spawned at line 3, polled twice, marking at line 5 and finishing:
-/// 100,000 events.
+/// A run of 16,667 tasks, each spawned at line 3, polled twice, woken by its timer 30 ms before
+/// its second poll (so it sits in the ready queue while others are polled: the narration looks
+/// for who held the thread), marking at line 5 and finishing: 100,002 events.
 fn run_of_100k_events() -> RunView {
     let mut snap = TimelineSnapshot::default();
-    for id in 1..=20_000u32 {
+    for id in 1..=16_667u32 {
         let t0 = f64::from(id % 1000);
         snap.tasks.push(TaskRecord {
             id,
@@ -185,7 +248,16 @@ fn run_of_100k_events() -> RunView {
             line: Some(5),
             seq: 0,
         });
+        snap.wakes.push(Wake {
+            seq: 0,
+            t_ms: t0 + 20.0,
+            task: id,
+            cause: WakeCause::Timer,
+            by: None,
+            line: None,
+        });
     }
+    snap.wakes.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
     snap.now_ms = 1050.0;
     RunView::finished(
         vec![asyncdojo::demo::run::Run::stand_in("v", snap, 1050.0)],
@@ -198,7 +270,7 @@ fn run_of_100k_events() -> RunView {
 #[divan::bench(sample_count = 200)]
 fn step_the_cursor_on_a_100k_event_run(bencher: divan::Bencher) {
     let mut run = run_of_100k_events();
-    assert_eq!(run.index().map(|x| x.len()), Some(100_000));
+    assert_eq!(run.index().map(|x| x.len()), Some(100_002));
     let mid = 50_000;
     run.go_to_event(mid);
     bencher.bench_local(|| {
@@ -210,7 +282,7 @@ fn step_the_cursor_on_a_100k_event_run(bencher: divan::Bencher) {
         let i = run.event.expect("event");
         let lanes = index.lanes_at(i);
         let e = index.event(i).expect("event");
-        let said = narrate(run.snapshot().expect("run"), e);
+        let said = narrate(run.snapshot().expect("run"), index, e);
         (lanes.len(), said.len())
     });
 }

@@ -350,7 +350,10 @@ fn w_steps_the_cursor_back_along_the_cause_chain() {
     };
     // At 100 ms the timer wakes "holder", which releases a permit and so wakes "waiter".
     let snap = TimelineSnapshot {
-        tasks: vec![task(1, "holder", vec![0, 1, 5, 7]), task(2, "waiter", vec![2, 3, 8, 9])],
+        tasks: vec![
+            task(1, "holder", vec![0, 1, 5, 7]),
+            task(2, "waiter", vec![2, 3, 8, 9]),
+        ],
         wakes: vec![
             Wake {
                 seq: 4,
@@ -386,7 +389,11 @@ fn w_steps_the_cursor_back_along_the_cause_chain() {
         let _ = a.update(Action::Right);
     }
     let _ = a.update(Action::CauseBack);
-    assert_eq!(at(&a), Some((Some(2), EventKind::Wake { wake: 1 })), "its wake");
+    assert_eq!(
+        at(&a),
+        Some((Some(2), EventKind::Wake { wake: 1 })),
+        "its wake"
+    );
     let _ = a.update(Action::CauseBack);
     assert_eq!(
         at(&a),
@@ -394,7 +401,11 @@ fn w_steps_the_cursor_back_along_the_cause_chain() {
         "the holder, polled when it woke the waiter"
     );
     let _ = a.update(Action::CauseBack);
-    assert_eq!(at(&a), Some((Some(1), EventKind::Wake { wake: 0 })), "the timer woke it");
+    assert_eq!(
+        at(&a),
+        Some((Some(1), EventKind::Wake { wake: 0 })),
+        "the timer woke it"
+    );
     let _ = a.update(Action::CauseBack);
     assert_eq!(
         at(&a),

@@ -271,7 +271,10 @@ mod tests {
         };
         let snap = TimelineSnapshot {
             tasks: vec![t],
-            wakes: vec![wake(2, 30.0, WakeCause::Timer), wake(4, 60.0, WakeCause::Task)],
+            wakes: vec![
+                wake(2, 30.0, WakeCause::Timer),
+                wake(4, 60.0, WakeCause::Task),
+            ],
             ..TimelineSnapshot::default()
         };
         let index = WakeIndex::new(&snap);

@@ -615,7 +615,11 @@ mod tests {
     fn a_wait_is_drawn_by_what_ended_it() {
         // Columns of 10 ms. Polled at 0, 30, 60 and 90; woken at 30 by a task, at 60 by the
         // timer, at 90 by I/O; its last wait (90..100) ended with the run, unwoken.
-        let mut t = task(0.0, None, vec![(0.0, 0.0), (30.0, 30.0), (60.0, 60.0), (90.0, 90.0)]);
+        let mut t = task(
+            0.0,
+            None,
+            vec![(0.0, 0.0), (30.0, 30.0), (60.0, 60.0), (90.0, 90.0)],
+        );
         t.seqs = vec![0, 1, 3, 5, 7];
         let snap = run_of(
             vec![t],
@@ -638,10 +642,18 @@ mod tests {
     fn woken_but_not_polled_is_scheduled_not_waiting() {
         // The blocking demo on the virtual clock: the ticker's timer fires at 100 ms, but main
         // holds the thread from 100 to 400 ms; the ticker is polled at 400.
-        let mut ticker = task(0.0, Some(500.0), vec![(0.0, 0.0), (400.0, 400.0), (500.0, 500.0)]);
+        let mut ticker = task(
+            0.0,
+            Some(500.0),
+            vec![(0.0, 0.0), (400.0, 400.0), (500.0, 500.0)],
+        );
         ticker.id = 2;
         ticker.seqs = vec![2, 3, 6, 8, 9];
-        let mut main = task(0.0, Some(500.0), vec![(0.0, 0.0), (100.0, 400.0), (500.0, 500.0)]);
+        let mut main = task(
+            0.0,
+            Some(500.0),
+            vec![(0.0, 0.0), (100.0, 400.0), (500.0, 500.0)],
+        );
         main.seqs = vec![0, 1, 5, 10, 11];
         let snap = run_of(
             vec![main, ticker],

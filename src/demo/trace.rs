@@ -17,7 +17,12 @@ use super::timeline::{SeriesValue, TimelineSnapshot, WakeCause};
 const CAUSE_TRACKS: [(WakeCause, u64, &str, &str); 3] = [
     (WakeCause::Timer, 1_000_000_001, "timer", "timer fired"),
     (WakeCause::Io, 1_000_000_002, "I/O", "I/O ready"),
-    (WakeCause::Thread, 1_000_000_003, "other threads", "woken from a thread"),
+    (
+        WakeCause::Thread,
+        1_000_000_003,
+        "other threads",
+        "woken from a thread",
+    ),
 ];
 
 pub fn to_chrome_trace(report: &RunReport) -> Value {
@@ -169,7 +174,11 @@ mod tests {
     fn blocking() -> Run {
         let timeline = TimelineSnapshot {
             tasks: vec![
-                task(1, vec![(0.0, 0.0), (100.0, 400.0), (400.0, 400.0)], vec![0, 1, 7, 12, 13]),
+                task(
+                    1,
+                    vec![(0.0, 0.0), (100.0, 400.0), (400.0, 400.0)],
+                    vec![0, 1, 7, 12, 13],
+                ),
                 task(2, vec![(0.0, 0.0), (400.0, 400.0)], vec![2, 4, 9, 10]),
             ],
             marks: vec![Mark {
@@ -246,8 +255,16 @@ mod tests {
             ]
         );
         // The timer's track is named, and the ready queue is a counter.
-        assert!(events.iter().any(|e| e["ph"] == "M" && e["tid"] == timer && e["args"]["name"] == "timer"));
-        assert!(events.iter().any(|e| e["ph"] == "C" && e["name"] == "ready"));
+        assert!(
+            events
+                .iter()
+                .any(|e| e["ph"] == "M" && e["tid"] == timer && e["args"]["name"] == "timer")
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e["ph"] == "C" && e["name"] == "ready")
+        );
     }
 
     #[test]

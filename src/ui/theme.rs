@@ -156,9 +156,15 @@ impl Theme {
 pub const LEGEND: &[(&str, &str)] = &[
     ("█", "lane: being polled (most of the column)"),
     ("╎", "lane: a short poll (every poll on the virtual clock)"),
-    ("░", "lane: scheduled: woken, waiting for the thread (the ready queue)"),
+    (
+        "░",
+        "lane: scheduled: woken, waiting for the thread (the ready queue)",
+    ),
     ("─", "lane: waiting, not (yet) woken"),
-    ("┄", "lane: waiting, until another task woke it (a permit, a message, a result)"),
+    (
+        "┄",
+        "lane: waiting, until another task woke it (a permit, a message, a result)",
+    ),
     ("◦", "lane: waiting, until the timer woke it"),
     ("≈", "lane: waiting, until I/O woke it"),
     ("═", "lane: waiting, until another thread woke it"),

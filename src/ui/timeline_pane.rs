@@ -56,7 +56,9 @@ fn strips_of(snap: &TimelineSnapshot) -> impl Iterator<Item = (&str, &[(f64, Ser
 }
 
 /// The run's own series (not the built-in ready queue), as many as are drawn.
-fn own_series(snap: &TimelineSnapshot) -> impl Iterator<Item = (&String, &Vec<(f64, SeriesValue)>)> {
+fn own_series(
+    snap: &TimelineSnapshot,
+) -> impl Iterator<Item = (&String, &Vec<(f64, SeriesValue)>)> {
     snap.series
         .iter()
         .filter(|(n, _)| n.as_str() != READY)
@@ -731,7 +733,13 @@ mod wake_tests {
     use crate::demo::Outcome;
     use crate::demo::timeline::Wake;
 
-    fn task(id: u32, name: &str, finished: f64, polls: Vec<(f64, f64)>, seqs: Vec<u64>) -> TaskRecord {
+    fn task(
+        id: u32,
+        name: &str,
+        finished: f64,
+        polls: Vec<(f64, f64)>,
+        seqs: Vec<u64>,
+    ) -> TaskRecord {
         TaskRecord {
             id,
             name: name.into(),
@@ -750,9 +758,21 @@ mod wake_tests {
     fn handover() -> TimelineSnapshot {
         TimelineSnapshot {
             tasks: vec![
-                task(1, "a", 60.0, vec![(0.0, 0.0), (50.0, 50.0)], vec![0, 1, 6, 9]),
+                task(
+                    1,
+                    "a",
+                    60.0,
+                    vec![(0.0, 0.0), (50.0, 50.0)],
+                    vec![0, 1, 6, 9],
+                ),
                 task(2, "x", 100.0, vec![(0.0, 0.0)], vec![2, 3, 10]),
-                task(3, "b", 100.0, vec![(0.0, 0.0), (50.0, 50.0)], vec![4, 5, 8, 11]),
+                task(
+                    3,
+                    "b",
+                    100.0,
+                    vec![(0.0, 0.0), (50.0, 50.0)],
+                    vec![4, 5, 8, 11],
+                ),
             ],
             wakes: vec![Wake {
                 seq: 7,
@@ -779,12 +799,19 @@ mod wake_tests {
         })
             .render(area, &mut buf);
         (0..height)
-            .map(|y| (0..width).map(|x| buf[(x, y)].symbol().to_owned()).collect())
+            .map(|y| {
+                (0..width)
+                    .map(|x| buf[(x, y)].symbol().to_owned())
+                    .collect()
+            })
             .collect()
     }
 
     fn view(snap: TimelineSnapshot) -> RunView {
-        RunView::finished(vec![crate::demo::run::Run::stand_in("v", snap, 100.0)], None)
+        RunView::finished(
+            vec![crate::demo::run::Run::stand_in("v", snap, 100.0)],
+            None,
+        )
     }
 
     fn cursor_on(run: &mut RunView, task: u32, kind: EventKind) {
@@ -861,13 +888,21 @@ mod wake_tests {
             "{}",
             drawn[0]
         );
-        assert!(drawn[3].contains("░░░"), "b sat in the ready queue: {}", drawn[3]);
+        assert!(
+            drawn[3].contains("░░░"),
+            "b sat in the ready queue: {}",
+            drawn[3]
+        );
     }
 
     #[test]
     fn every_lane_state_has_its_own_glyph_without_colour() {
         let t = Theme::new(Palette::Dark, true);
-        let mut glyphs: Vec<&str> = CELLS.iter().filter_map(|c| glyph(*c, &t)).map(|g| g.0).collect();
+        let mut glyphs: Vec<&str> = CELLS
+            .iter()
+            .filter_map(|c| glyph(*c, &t))
+            .map(|g| g.0)
+            .collect();
         let n = glyphs.len();
         glyphs.sort_unstable();
         glyphs.dedup();

@@ -388,10 +388,9 @@ impl RunIndex {
                         let by = wakes::position(snap, w.by?)?;
                         self.latest_of(by, i)
                     }
-                    WakeCause::Timer
-                    | WakeCause::Io
-                    | WakeCause::Thread
-                    | WakeCause::SelfWake => self.latest_of(pos, i),
+                    WakeCause::Timer | WakeCause::Io | WakeCause::Thread | WakeCause::SelfWake => {
+                        self.latest_of(pos, i)
+                    }
                 }
             }
             _ => {

@@ -12,9 +12,6 @@ use super::{Outcome, SeriesValue, TaskRecord, TimelineSnapshot, WakeCause, fmt_m
 /// Polls shorter than this are instants (every poll on the virtual clock is one): no duration.
 const INSTANT_MS: f64 = 0.05;
 
-/// Holders named in a sentence, at most; the rest are counted.
-const MAX_HOLDERS: usize = 3;
-
 /// One sentence about `event` of `snap` (`index` is the run's).
 pub fn narrate(snap: &TimelineSnapshot, index: &RunIndex, event: &Event) -> String {
     let at = fmt_ms(event.t_ms);
@@ -47,7 +44,10 @@ pub fn narrate(snap: &TimelineSnapshot, index: &RunIndex, event: &Event) -> Stri
             if nth == 0 {
                 format!("{name} polled for the first time at {at}{busy}{queued}")
             } else {
-                format!("{name} polled again at {at} (poll {}){busy}{queued}", nth + 1)
+                format!(
+                    "{name} polled again at {at} (poll {}){busy}{queued}",
+                    nth + 1
+                )
             }
         }
         EventKind::Wake { wake } => match snap.wakes.get(wake as usize) {
@@ -131,7 +131,13 @@ fn woken(snap: &TimelineSnapshot, index: &RunIndex, w: &super::Wake) -> String {
 
 /// ` at line 9 in asyncio.sleep`: where a task waited in gap `gap` (begun at `since`): where it
 /// parked when the poll before ended, else its last line known then.
-fn waiting_at(snap: &TimelineSnapshot, index: &RunIndex, pos: usize, gap: usize, since: f64) -> String {
+fn waiting_at(
+    snap: &TimelineSnapshot,
+    index: &RunIndex,
+    pos: usize,
+    gap: usize,
+    since: f64,
+) -> String {
     if gap > 0
         && let Some(park) = index.lines().park_at(snap, pos, since)
     {
@@ -154,14 +160,17 @@ fn held_by(snap: &TimelineSnapshot, held: &[Holder]) -> String {
     match held {
         [] => return ": no recorded task ran meanwhile".to_owned(),
         [one] => {
-            let line = one.line.map(|l| format!(" at line {l}")).unwrap_or_default();
+            let line = one
+                .line
+                .map(|l| format!(" at line {l}"))
+                .unwrap_or_default();
             return format!(": {} held the thread{line}", snap.tasks[one.pos].name);
         }
         _ => {}
     }
     let named: Vec<String> = held
         .iter()
-        .take(MAX_HOLDERS)
+        .take(wakes::NAMED_HOLDERS)
         .map(|h| {
             let line = h.line.map(|l| format!(" at line {l}")).unwrap_or_default();
             format!("{}{line}", snap.tasks[h.pos].name)
@@ -415,7 +424,13 @@ mod tests {
         );
     }
 
-    fn wake(seq: u64, t_ms: f64, task: u32, cause: WakeCause, by: Option<u32>) -> super::super::Wake {
+    fn wake(
+        seq: u64,
+        t_ms: f64,
+        task: u32,
+        cause: WakeCause,
+        by: Option<u32>,
+    ) -> super::super::Wake {
         super::super::Wake {
             seq,
             t_ms,
@@ -525,7 +540,10 @@ mod tests {
                 })
                 .collect()
         };
-        assert_eq!(held_by(&snap, &holders(2)), ": a at line 3 and b held the thread");
+        assert_eq!(
+            held_by(&snap, &holders(2)),
+            ": a at line 3 and b held the thread"
+        );
         assert_eq!(
             held_by(&snap, &holders(3)),
             ": a at line 3, b and c held the thread"

@@ -20,6 +20,9 @@ pub const MEDIAN_SCHED: &str = "median_sched_ms";
 
 const NONE: u32 = u32::MAX;
 
+/// Holders a sentence names (with their lines); the rest are counted.
+pub const NAMED_HOLDERS: usize = 3;
+
 /// For every task, the wake that ended each of its gaps. Built once per snapshot (a finished
 /// run's [`super::index::RunIndex`] holds one; a live run's view builds one per new snapshot),
 /// never per frame: a lane's cells then cost a slice lookup, not a search of every wake.
@@ -255,7 +258,8 @@ impl TimelineSnapshot {
         );
         if let Some((max, median)) = metrics {
             self.metrics.insert(MAX_SCHED.to_owned(), json_ms(max));
-            self.metrics.insert(MEDIAN_SCHED.to_owned(), json_ms(median));
+            self.metrics
+                .insert(MEDIAN_SCHED.to_owned(), json_ms(median));
         }
     }
 }
@@ -271,10 +275,9 @@ fn json_ms(ms: f64) -> serde_json::Value {
 pub fn cause_words(snap: &TimelineSnapshot, w: &Wake) -> String {
     match w.cause {
         WakeCause::Task => {
-            let by = w
-                .by
-                .and_then(|id| position(snap, id))
-                .map_or("a task", |p| snap.tasks[p].name.as_str());
+            let by =
+                w.by.and_then(|id| position(snap, id))
+                    .map_or("a task", |p| snap.tasks[p].name.as_str());
             let at = w.line.map(|l| format!(" at line {l}")).unwrap_or_default();
             format!("by {by}{at}")
         }
@@ -337,8 +340,10 @@ impl Lines {
                 .filter(|(_, m)| m.line.is_some())
                 .filter_map(|(i, m)| Some((m.task?, i))),
         );
-        let (park_base, parks) =
-            per_task(snap, snap.parks.iter().enumerate().map(|(i, k)| (k.task, i)));
+        let (park_base, parks) = per_task(
+            snap,
+            snap.parks.iter().enumerate().map(|(i, k)| (k.task, i)),
+        );
         Lines {
             polls,
             reach,
@@ -350,7 +355,8 @@ impl Lines {
     }
 
     /// The tasks other than `except` polled during `[from, to)`, longest first; polls of no
-    /// length count only when nothing took time.
+    /// length count only when nothing took time. The first [`NAMED_HOLDERS`] carry their line
+    /// (a sentence names no more; the rest are counted).
     pub fn holders(
         &self,
         snap: &TimelineSnapshot,
@@ -359,7 +365,8 @@ impl Lines {
         except: usize,
     ) -> Vec<Holder> {
         let end = self.polls.partition_point(|p| p.0 < to);
-        let mut by_task: Vec<(usize, f64, f64)> = Vec::new(); // (pos, ms, start of its last poll)
+        // (ms, start of its latest poll) per task; a map, so a busy interval costs its polls.
+        let mut per: std::collections::HashMap<usize, (f64, f64)> = Default::default();
         for i in (0..end).rev() {
             if self.reach[i] < from {
                 break;
@@ -371,21 +378,23 @@ impl Lines {
                 continue;
             }
             let ms = (b.min(to) - a.max(from)).max(0.0);
-            match by_task.iter_mut().find(|h| h.0 == p) {
-                Some(h) => h.1 += ms,
-                None => by_task.push((p, ms, a)),
-            }
+            per.entry(p).or_insert((0.0, a)).0 += ms;
         }
+        let mut by_task: Vec<(usize, f64, f64)> =
+            per.into_iter().map(|(p, (ms, a))| (p, ms, a)).collect();
         if by_task.iter().any(|h| h.1 > 0.0) {
             by_task.retain(|h| h.1 > 0.0);
         }
         by_task.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
         by_task
             .into_iter()
-            .map(|(pos, ms, start)| Holder {
+            .enumerate()
+            .map(|(i, (pos, ms, start))| Holder {
                 pos,
                 ms,
-                line: self.holder_line(snap, pos, start, to),
+                line: (i < NAMED_HOLDERS)
+                    .then(|| self.holder_line(snap, pos, start, to))
+                    .flatten(),
             })
             .collect()
     }

@@ -339,13 +339,25 @@ fn handover() -> TimelineSnapshot {
         tasks: vec![
             numbered(task(1, 0.0, None, vec![(0.0, 0.0)], None), 0, &[1], None),
             numbered(
-                task(2, 0.0, Some(100.0), vec![(0.0, 0.0), (100.0, 100.0)], Some(5)),
+                task(
+                    2,
+                    0.0,
+                    Some(100.0),
+                    vec![(0.0, 0.0), (100.0, 100.0)],
+                    Some(5),
+                ),
                 2,
                 &[6, 9],
                 Some(12),
             ),
             numbered(
-                task(3, 0.0, Some(100.0), vec![(0.0, 0.0), (100.0, 100.0)], Some(5)),
+                task(
+                    3,
+                    0.0,
+                    Some(100.0),
+                    vec![(0.0, 0.0), (100.0, 100.0)],
+                    Some(5),
+                ),
                 4,
                 &[7, 13],
                 Some(14),
@@ -394,7 +406,13 @@ fn wakes_are_events_in_their_place_at_the_wakers_line() {
     );
     // The release, the wake it made and a's finish are at line 12; the wake moves no lane.
     assert_eq!(index.line_events(12), [10, 11, 12]);
-    let at_12 = |i| index.lanes_at(i).iter().find(|l| l.line == 12).map(|l| l.count);
+    let at_12 = |i| {
+        index
+            .lanes_at(i)
+            .iter()
+            .find(|l| l.line == 12)
+            .map(|l| l.count)
+    };
     assert_eq!(at_12(11), Some(1), "a alone: b is still at line 5");
 }
 
@@ -412,11 +430,19 @@ fn the_cause_chain_goes_back_from_a_poll_to_its_wake_to_its_waker() {
     // to wait: its first poll (6) ← its spawn wake (3) ← its spawn (2), which has no recorded
     // cause.
     assert_eq!(chain, [11, 10, 8, 6, 3, 2]);
-    assert_eq!(index.cause_of(&snap, 1), None, "main's first poll needed no wake");
+    assert_eq!(
+        index.cause_of(&snap, 1),
+        None,
+        "main's first poll needed no wake"
+    );
     let mut no_wakes = snap.clone();
     no_wakes.wakes.clear();
     let index = RunIndex::new(&no_wakes);
-    assert_eq!(index.cause_of(&no_wakes, 9), None, "no wakes recorded, no cause");
+    assert_eq!(
+        index.cause_of(&no_wakes, 9),
+        None,
+        "no wakes recorded, no cause"
+    );
 }
 
 #[test]
@@ -441,6 +467,7 @@ fn a_lane_not_yet_polled_nor_woken_has_not_started() {
 #[test]
 fn a_wake_of_a_task_with_no_lane_is_no_event() {
     let mut snap = handover();
-    snap.wakes.push(wake_of(15, 100.0, 99, WakeCause::Thread, None));
+    snap.wakes
+        .push(wake_of(15, 100.0, 99, WakeCause::Thread, None));
     assert_eq!(RunIndex::new(&snap).len(), 15);
 }

@@ -79,7 +79,11 @@ fn each_poll_knows_the_wake_before_it() {
     assert_eq!(index.before_poll(0, 2), Some(3));
     assert_eq!(index.before_poll(1, 0), Some(0));
     assert_eq!(index.before_poll(1, 1), Some(1));
-    assert_eq!(index.before_poll(1, 2), None, "its end: no wake after its last poll");
+    assert_eq!(
+        index.before_poll(1, 2),
+        None,
+        "its end: no wake after its last poll"
+    );
     assert_eq!(index.before_poll(7, 0), None, "no such task");
 }
 
@@ -87,7 +91,8 @@ fn each_poll_knows_the_wake_before_it() {
 fn a_scheduled_interval_runs_from_the_wake_to_the_next_poll() {
     let snap = blocking();
     let s = scheduled(&snap, &WakeIndex::new(&snap));
-    let got: Vec<(TaskId, f64, Option<f64>)> = s.iter().map(|s| (s.task, s.from_ms, s.ms())).collect();
+    let got: Vec<(TaskId, f64, Option<f64>)> =
+        s.iter().map(|s| (s.task, s.from_ms, s.ms())).collect();
     assert_eq!(
         got,
         [
@@ -157,7 +162,10 @@ fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
         sched_metrics(&[at(0.0, 10.0), at(5.0, 6.0), at(0.0, 3.0), never_polled]),
         Some((10.0, 3.0))
     );
-    assert_eq!(sched_metrics(&[at(0.0, 1.0), at(0.0, 3.0)]), Some((3.0, 2.0)));
+    assert_eq!(
+        sched_metrics(&[at(0.0, 1.0), at(0.0, 3.0)]),
+        Some((3.0, 2.0))
+    );
     assert_eq!(sched_metrics(&[never_polled]), None);
 }
 
@@ -182,7 +190,8 @@ fn a_task_woken_and_ended_before_its_next_poll_leaves_the_queue_at_its_end() {
 #[test]
 fn a_wake_of_a_task_with_no_lane_is_left_out() {
     let mut snap = blocking();
-    snap.wakes.push(wake(14, 400.0, 99, WakeCause::Thread, None));
+    snap.wakes
+        .push(wake(14, 400.0, 99, WakeCause::Thread, None));
     snap.add_ready_queue();
     assert_eq!(snap.series[READY].len(), 8);
 }
@@ -201,8 +210,14 @@ fn who_held_the_thread_and_at_which_line() {
             line: Some(23)
         }]
     );
-    assert!(lines.holders(&snap, 100.0, 400.0, 0).is_empty(), "not itself");
-    assert!(lines.holders(&snap, 10.0, 90.0, 1).is_empty(), "nobody ran then");
+    assert!(
+        lines.holders(&snap, 100.0, 400.0, 0).is_empty(),
+        "not itself"
+    );
+    assert!(
+        lines.holders(&snap, 10.0, 90.0, 1).is_empty(),
+        "nobody ran then"
+    );
 }
 
 #[test]
