@@ -995,6 +995,42 @@ mod strip_tests {
     }
 
     #[test]
+    fn the_ready_queue_is_drawn_on_one_scale_in_every_compared_run() {
+        let with_ready = |points: &[(f64, f64)]| {
+            let mut snap = run(&[(0.0, 1.0)], 300.0);
+            snap.series.insert(
+                READY.into(),
+                points.iter().map(|&(t, v)| (t, v.into())).collect(),
+            );
+            snap.series_seqs
+                .insert(READY.into(), (0..points.len() as u64).collect());
+            snap
+        };
+        let view = RunView::finished(
+            vec![
+                crate::demo::run::Run::stand_in(
+                    "a",
+                    with_ready(&[(0.0, 1.0), (300.0, 0.0)]),
+                    300.0,
+                ),
+                crate::demo::run::Run::stand_in(
+                    "b",
+                    with_ready(&[(0.0, 4.0), (100.0, 1.0), (300.0, 0.0)]),
+                    300.0,
+                ),
+            ],
+            None,
+        );
+        let rows = draw(&view, 60, 14);
+        let strips: Vec<&String> = rows.iter().filter(|r| r.starts_with("ready")).collect();
+        assert_eq!(strips.len(), 2, "{rows:#?}");
+        assert!(strips.iter().all(|r| r.contains("max 4")), "{strips:#?}");
+        let a = strips[0].chars().nth(20).expect("a cell");
+        let b_tail = strips[1].chars().nth(40).expect("a cell");
+        assert_eq!(a, b_tail, "1 ready looks the same in both: {strips:#?}");
+    }
+
+    #[test]
     fn a_strip_label_keeps_its_scale_when_the_name_is_cut() {
         assert_eq!(strip_label("in_flight", Some(&3.0), 16), "in_flight max 3");
         assert_eq!(

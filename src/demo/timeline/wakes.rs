@@ -209,7 +209,13 @@ pub fn ready_series(snap: &TimelineSnapshot, index: &WakeIndex) -> Vec<(f64, u64
             }
         }
     }
-    steps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    // A recorded run's points follow its seqs, as every recorded series does (the run document
+    // requires a series' seqs to increase); a timeline made by hand without seqs, its times.
+    if snap.tasks.iter().any(|t| !t.seqs.is_empty()) {
+        steps.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.total_cmp(&b.0)).then(a.2.cmp(&b.2)));
+    } else {
+        steps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    }
     let mut n = 0i64;
     steps
         .into_iter()
