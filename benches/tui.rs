@@ -167,6 +167,7 @@ fn run_of_100k_events() -> RunView {
     for id in 1..=20_000u32 {
         let t0 = f64::from(id % 1000);
         snap.tasks.push(TaskRecord {
+            file: None,
             id,
             name: format!("task {id}"),
             parent: None,
@@ -179,6 +180,7 @@ fn run_of_100k_events() -> RunView {
             line: Some(3),
         });
         snap.marks.push(Mark {
+            file: None,
             t_ms: t0 + 50.0,
             task: Some(id),
             label: "done".into(),

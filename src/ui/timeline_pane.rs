@@ -502,6 +502,7 @@ mod tests {
         polls: Vec<(f64, f64)>,
     ) -> TaskRecord {
         TaskRecord {
+            file: None,
             id,
             name: name.into(),
             parent: None,
@@ -616,6 +617,7 @@ mod strip_tests {
             ..TimelineSnapshot::default()
         };
         snap.tasks.push(TaskRecord {
+            file: None,
             id: 1,
             name: "main".into(),
             parent: None,

@@ -96,6 +96,7 @@ mod tests {
 
     fn task(id: u32, name: &str, outcome: Outcome, detail: &str) -> TaskRecord {
         TaskRecord {
+            file: None,
             id,
             name: name.into(),
             parent: (id > 1).then_some(1),
@@ -141,6 +142,7 @@ mod tests {
                 numbered(task(2, "request 2", Outcome::Ok, "200 ms"), 2, [3, 6], 8),
             ],
             marks: vec![Mark {
+                file: None,
                 t_ms: 200.0,
                 task: Some(2),
                 label: "response".into(),
