@@ -19,6 +19,7 @@ pub mod params_panel;
 pub mod practice;
 pub mod practice_screen;
 pub mod run_view;
+pub mod script_screen;
 
 pub use action::{Action, Effect};
 pub use browser::BrowserState;
