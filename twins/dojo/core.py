@@ -85,6 +85,8 @@ class VirtualClock:
 
 # The thread that watches asyncdojo (see `ParentWatch`): the tracer's own, never the program's.
 WATCHER_THREAD = "dojo-parent-watch"
+# Every thread of the tracer is named so (the script tracer's stdout and live threads too).
+TRACER_THREAD_PREFIX = "dojo-"
 
 
 class _VirtualSelector(selectors.DefaultSelector):
@@ -102,7 +104,9 @@ class _VirtualSelector(selectors.DefaultSelector):
         if timeout is None:
             # No timer at all: only I/O or another thread can wake the loop. With neither (only
             # the loop's own wake-up pipe registered, no thread but ours), nothing ever will.
-            others = [t for t in threading.enumerate() if t.name != WATCHER_THREAD]
+            others = [
+                t for t in threading.enumerate() if not t.name.startswith(TRACER_THREAD_PREFIX)
+            ]
             if len(self.get_map()) <= 1 and len(others) <= 1:
                 raise RuntimeError(
                     "deadlock: every task is waiting and no timer is set, so nothing can wake them"
@@ -641,7 +645,10 @@ class ParentWatch:
 
     GRACE_S = 2.5
 
-    def __init__(self) -> None:
+    def __init__(self, *, fd: int = 0) -> None:
+        # The pipe from asyncdojo: stdin for a twin; for a traced script, a private copy of it
+        # (the script's own stdin is /dev/null).
+        self.fd = fd
         self.gone = False
         self._loop: TracingLoop | None = None
 
@@ -658,7 +665,7 @@ class ParentWatch:
         # os.read, not sys.stdin: a daemon thread holding stdin's buffer lock would stall the
         # interpreter's own shutdown.
         try:
-            while os.read(0, 4096):
+            while os.read(self.fd, 4096):
                 pass
         except OSError:
             pass
