@@ -478,7 +478,8 @@ _ASYNCIO_DIR = os.path.dirname(_TASKS_FILE) + os.sep
 
 def _made_by_wait_for():
     frame = sys._getframe(2)
-    for _ in range(4):
+    # Five frames: a loop subclass may add one of its own (the script tracer's).
+    for _ in range(5):
         if frame is None:
             return False
         if frame.f_code.co_name == "wait_for" and frame.f_code.co_filename == _TASKS_FILE:
@@ -538,7 +539,7 @@ class TracingLoop(asyncio.SelectorEventLoop):
             return asyncio.Task(coro, loop=loop, **kwargs)
         if isinstance(coro, _Lane):
             return asyncio.Task(coro, loop=loop, **kwargs)
-        if _is_plumbing(coro) or (run_.current is not None and _made_by_wait_for()):
+        if self._is_plumbing(coro) or (run_.current is not None and _made_by_wait_for()):
             return asyncio.Task(_Through(coro, run_.current, run_), loop=loop, **kwargs)
         current = run_.current
         rec = run_.new_record(kwargs.get("name"), current.id if current is not None else None)
@@ -547,6 +548,9 @@ class TracingLoop(asyncio.SelectorEventLoop):
             # Python 3.11 and 3.12 name the task after the factory returns.
             rec.task = task
         return task
+
+    # Which Tasks are the loop's own work, not the program's (a subclass may narrow it).
+    _is_plumbing = staticmethod(_is_plumbing)
 
     def block(self, ms: float) -> None:
         """Hold the thread for `ms` without yielding; on the virtual clock the clock moves on

@@ -23,6 +23,7 @@ Standard library only, Python 3.11 or later.
 from __future__ import annotations
 
 import asyncio
+import asyncio.base_events
 import asyncio.events
 import asyncio.runners
 import codecs
@@ -200,9 +201,13 @@ class UserFiles:
             self.channel.send("files", list(self.paths))
 
     def where(self, frame):
-        """(file index, line) of the innermost user frame at or above `frame`, or None."""
+        """(file index, line) of the innermost user frame at or above `frame`, or None. The
+        walk stops at the event loop's step: frames outside it (the `asyncio.run(...)` line)
+        are not where a callback did anything."""
         while frame is not None:
             code = frame.f_code
+            if code is _RUN_ONCE_CODE:
+                return None
             if code.co_filename in self:
                 return self.index_of(code.co_filename), frame.f_lineno
             frame = frame.f_back
@@ -214,6 +219,8 @@ class UserFiles:
         api = None
         while frame is not None:
             code = frame.f_code
+            if code is _RUN_ONCE_CODE:
+                return api, None
             filename = code.co_filename
             if filename in self:
                 return api, "%s:%d" % (os.path.basename(filename), frame.f_lineno)
@@ -276,8 +283,20 @@ class _ScriptLoop(core.TracingLoop):
                 self._mains.append(rec)
         return task
 
+    def _is_plumbing(self, coro):
+        # The loop's own coroutines (accepting a connection, resolving a name, shutting down)
+        # are plumbing; asyncio's public ones are the script's when it makes a Task of them:
+        # `create_task(asyncio.sleep(1))`, `create_task(asyncio.wait_for(...))`.
+        code = getattr(coro, "cr_code", None)
+        if code is None or not code.co_filename.startswith(_ASYNCIO_DIR):
+            return False
+        return (
+            os.path.basename(code.co_filename) in _LOOP_FILES
+            or "EventLoop" in getattr(code, "co_qualname", "")
+        )
+
     def run_until_complete(self, future):
-        self._main_next = asyncio.iscoroutine(future)
+        self._main_next = asyncio.iscoroutine(future) and not self._is_plumbing(future)
         try:
             return super().run_until_complete(future)
         finally:
@@ -303,9 +322,8 @@ class _ScriptLoop(core.TracingLoop):
                 "run %d: more waits on the world than these on the virtual clock" % self._run_no
             )
             return
-        what = ", ".join(x for x in (api and api + (" at " + where if where else ""),) if x)
-        if not what and where:
-            what = where
+        # Without a line of the user's (a transport's callback), what asyncio called says nothing.
+        what = ("%s at %s" % (api, where) if api else where) if where else ""
         self._tracer.note(
             "run %d waited on %s%s: the virtual clock does not wait for it, so its timers may "
             "fire first and its times are not what the program takes (trace it with --clock "
@@ -412,6 +430,12 @@ class _ScriptLoop(core.TracingLoop):
 
 
 _RUNNER_RUN_CODE = asyncio.runners.Runner.run.__code__
+# asyncio's modules that hold the event loop's machinery rather than what a program awaits.
+_LOOP_FILES = frozenset((
+    "base_events.py", "selector_events.py", "unix_events.py", "windows_events.py",
+    "proactor_events.py", "runners.py", "staggered.py", "sslproto.py", "base_subprocess.py",
+))
+_RUN_ONCE_CODE = asyncio.base_events.BaseEventLoop._run_once.__code__
 
 
 def _fd_kind(fd) -> str:
@@ -459,6 +483,7 @@ class ScriptTracer:
         self.channel = channel
         self.files = UserFiles(script, channel)
         self.runs = 0
+        self.foreign_loops = 0
         self.open_loops: list[_ScriptLoop] = []
         self.live_s = max(live_ms, 1.0) / 1000
         self._live_wait = self.live_s
@@ -585,6 +610,7 @@ class ScriptTracer:
         setattr(obj, name, value)
 
     def foreign_loop(self, loop, frame) -> None:
+        self.foreign_loops += 1
         api, where = self.files.site(frame)
         at = " (%s)" % ("%s at %s" % (api, where) if api and where else where or api) \
             if (api or where) else ""
@@ -596,9 +622,9 @@ class ScriptTracer:
             )
         else:
             self.note(
-                "the script runs an event loop asyncdojo cannot follow: %s%s (another event "
-                "loop, a custom policy or loop_factory); its tasks are not drawn"
-                % (_type_name(loop), at)
+                "the script runs an event loop of its own, %s%s, from a loop_factory, a policy "
+                "or a library such as uvloop: asyncdojo follows only asyncio's own loop, so its "
+                "tasks are not drawn" % (_type_name(loop), at)
             )
 
     # -- the end -------------------------------------------------------------------------------
@@ -608,7 +634,7 @@ class ScriptTracer:
             # A loop the script never closed: its run is over all the same.
             loop.recording.active = False
             self.run_ended(loop)
-        if self.runs == 0:
+        if self.runs == 0 and self.foreign_loops == 0:
             self.note("the script ran no asyncio event loop: there are no tasks to draw")
 
 
