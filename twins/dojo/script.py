@@ -259,6 +259,7 @@ class _ScriptLoop(core.TracingLoop):
         self._noted: set = set()
         self._sent_done = False
         self._live_seq = -1
+        self._auto_name = None
         super().__init__(core.VirtualClock() if tracer.virtual else None, tracer.files)
 
     # -- lanes ---------------------------------------------------------------------------------
@@ -267,10 +268,9 @@ class _ScriptLoop(core.TracingLoop):
         run_ = self.recording
         before = len(run_.tasks)
         # A coroutine handed to Runner.run (asyncio.run) or run_until_complete is the run's main.
-        main = self._main_next or (
-            run_.current is None and sys._getframe(2).f_code is _RUNNER_RUN_CODE
-        )
+        main = self._main_next or (run_.current is None and _called_by_runner(sys._getframe(2)))
         task = super()._new_task(loop, coro, **kwargs)
+        self._auto_name = task.get_name()
         if len(run_.tasks) > before:
             rec = run_.tasks[-1]
             where = self._tracer.files.where(sys._getframe(1))
@@ -283,12 +283,37 @@ class _ScriptLoop(core.TracingLoop):
                 self._mains.append(rec)
         return task
 
+    if sys.version_info >= (3, 13):
+        # Python 3.13.0 names a Task made by a task factory `None` when it was given no name
+        # (`task.set_name(None)`): the script sees the name it would see untraced. Only there:
+        # on 3.11 `wait_for`'s helper Task is told by the frames above the factory.
+        def create_task(self, coro, *, name=None, context=None):
+            task = super().create_task(coro, name=name, context=context)
+            if name is None and self._auto_name is not None and task.get_name() == "None":
+                task.set_name(self._auto_name)
+            self._auto_name = None
+            return task
+
+    async def shutdown_default_executor(self, *args, **kwargs):
+        if self.clock is None:
+            return await super().shutdown_default_executor(*args, **kwargs)
+        # On the virtual clock the timeout (300 s from 3.12) would be over at once, with a
+        # warning that the threads did not finish: wait for them for real instead.
+        self._executor_shutdown_called = True
+        executor = self._default_executor
+        if executor is not None:
+            executor.shutdown(wait=True)
+
     def _is_plumbing(self, coro):
         # The loop's own coroutines (accepting a connection, resolving a name, shutting down)
         # are plumbing; asyncio's public ones are the script's when it makes a Task of them:
         # `create_task(asyncio.sleep(1))`, `create_task(asyncio.wait_for(...))`.
         code = getattr(coro, "cr_code", None)
-        if code is None or not code.co_filename.startswith(_ASYNCIO_DIR):
+        if code is None:
+            return False
+        if code.co_filename.startswith("<asyncdojo>"):
+            return True  # the tracer's own (this loop's shutdown_default_executor)
+        if not code.co_filename.startswith(_ASYNCIO_DIR):
             return False
         return (
             os.path.basename(code.co_filename) in _LOOP_FILES
@@ -436,6 +461,17 @@ _LOOP_FILES = frozenset((
     "proactor_events.py", "runners.py", "staggered.py", "sslproto.py", "base_subprocess.py",
 ))
 _RUN_ONCE_CODE = asyncio.base_events.BaseEventLoop._run_once.__code__
+
+
+def _called_by_runner(frame) -> bool:
+    """Is this Task made by `Runner.run` (asyncio.run), a frame or two above the factory?"""
+    for _ in range(3):
+        if frame is None:
+            return False
+        if frame.f_code is _RUNNER_RUN_CODE:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _fd_kind(fd) -> str:
