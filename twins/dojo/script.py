@@ -261,6 +261,7 @@ class _ScriptLoop(core.TracingLoop):
         self._live_seq = -1
         self._auto_name = None
         super().__init__(core.VirtualClock() if tracer.virtual else None, tracer.files)
+        self.set_exception_handler(_report_and_log)
 
     # -- lanes ---------------------------------------------------------------------------------
 
@@ -341,6 +342,8 @@ class _ScriptLoop(core.TracingLoop):
         key = where or kind
         if key in self._noted or len(self._noted) > _WAIT_NOTES:
             return
+        if kind == "a pipe" and where is None and "a subprocess" in self._noted:
+            return  # the subprocess's own pipes: already said
         self._noted.add(key)
         if len(self._noted) > _WAIT_NOTES:
             self._tracer.note(
@@ -373,11 +376,13 @@ class _ScriptLoop(core.TracingLoop):
 
     async def subprocess_exec(self, *args, **kwargs):
         if self.clock is not None:
+            self._noted.add("a subprocess")
             self._waited("a subprocess", sys._getframe(1))
         return await super().subprocess_exec(*args, **kwargs)
 
     async def subprocess_shell(self, *args, **kwargs):
         if self.clock is not None:
+            self._noted.add("a subprocess")
             self._waited("a subprocess", sys._getframe(1))
         return await super().subprocess_shell(*args, **kwargs)
 
@@ -461,6 +466,13 @@ _LOOP_FILES = frozenset((
     "proactor_events.py", "runners.py", "staggered.py", "sslproto.py", "base_subprocess.py",
 ))
 _RUN_ONCE_CODE = asyncio.base_events.BaseEventLoop._run_once.__code__
+
+
+def _report_and_log(loop, context):
+    """What the loop would log ("Task exception was never retrieved") is a mark on the timeline
+    and, as without the tracer, a report on stderr."""
+    loop.recording.loop_exception(loop, context)
+    loop.default_exception_handler(context)
 
 
 def _called_by_runner(frame) -> bool:
@@ -648,20 +660,19 @@ class ScriptTracer:
     def foreign_loop(self, loop, frame) -> None:
         self.foreign_loops += 1
         api, where = self.files.site(frame)
-        at = " (%s)" % ("%s at %s" % (api, where) if api and where else where or api) \
-            if (api or where) else ""
+        at = ("%s at %s" % (api, where) if api and where else where or api) or ""
         if threading.current_thread() is not threading.main_thread():
             self.note(
-                "an event loop ran in another thread (%s)%s: asyncdojo follows only the main "
+                "an event loop ran in another thread (%s%s): asyncdojo follows only the main "
                 "thread's loops, so its tasks are not drawn"
-                % (threading.current_thread().name, at)
+                % (threading.current_thread().name, ", " + at if at else "")
             )
-        else:
-            self.note(
-                "the script runs an event loop of its own, %s%s, from a loop_factory, a policy "
-                "or a library such as uvloop: asyncdojo follows only asyncio's own loop, so its "
-                "tasks are not drawn" % (_type_name(loop), at)
-            )
+            return
+        self.note(
+            "the script runs an event loop of its own, %s%s, from a loop_factory, a policy or "
+            "a library such as uvloop: asyncdojo follows only asyncio's own loop, so its tasks "
+            "are not drawn" % (_type_name(loop), " (%s)" % at if at else "")
+        )
 
     # -- the end -------------------------------------------------------------------------------
 
