@@ -78,7 +78,9 @@ class Traced:
 
 
 def trace(script, args=(), clock="virtual", python=None, timeout=60, extra=None, cwd=None,
-          stdin_hold=True):
+          on_message=None):
+    """Run `script` traced. `on_message(message)` sees each message as it arrives; when it
+    returns True, stdin is closed: asyncdojo asking the tracer to stop."""
     python = python or sys.executable
     path = script if os.path.isabs(script) else os.path.join(SCRIPTS, script)
     b = bundle()
@@ -91,8 +93,6 @@ def trace(script, args=(), clock="virtual", python=None, timeout=60, extra=None,
     )
     proc.stdin.write(b)
     proc.stdin.flush()
-    if not stdin_hold:
-        proc.stdin.close()
     err = []
     t = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
     t.start()
@@ -102,6 +102,8 @@ def trace(script, args=(), clock="virtual", python=None, timeout=60, extra=None,
         timer.start()
         for line in proc.stdout:
             lines.append(json.loads(line))
+            if on_message is not None and not proc.stdin.closed and on_message(lines[-1]):
+                proc.stdin.close()
         proc.wait()
         timer.cancel()
     finally:
@@ -110,6 +112,8 @@ def trace(script, args=(), clock="virtual", python=None, timeout=60, extra=None,
         except OSError:
             pass
     t.join()
+    proc.stdout.close()
+    proc.stderr.close()
     for m in lines:
         assert len(m) == 1, m
     return Traced(lines, err[0].decode("utf-8", "replace") if err else "", proc.returncode)

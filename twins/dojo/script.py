@@ -733,14 +733,23 @@ def _exit_code(exc: SystemExit) -> int:
 
 
 def _user_traceback(exc: BaseException, files: UserFiles) -> str:
-    """The traceback as Python prints it, starting at the script's first frame (not runpy's or
-    the tracer's)."""
+    """The traceback as Python prints it, starting at the script's first frame (not runpy's),
+    without the tracer's own frames (a lane stepping a coroutine) anywhere in it."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename not in files:
         tb = tb.tb_next
-    if tb is None:
-        tb = exc.__traceback__
-    return "".join(traceback.format_exception(type(exc), exc, tb))
+    te = traceback.TracebackException(type(exc), exc, tb or exc.__traceback__)
+    seen = set()
+    todo = [te]
+    while todo:
+        t = todo.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        t.stack[:] = [f for f in t.stack if not f.filename.startswith("<asyncdojo>")]
+        todo.extend(x for x in (t.__cause__, t.__context__) if x is not None)
+        todo.extend(getattr(t, "exceptions", None) or ())  # an ExceptionGroup's
+    return "".join(te.format())
 
 
 def main(script: str, args_json: str, watch_fd: int | None = None) -> int:
