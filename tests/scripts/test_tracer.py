@@ -390,6 +390,27 @@ class Programs(Channel):
             self.assertLess(park.get("file", 0), len(r.files))
 
 
+class Interpreters(unittest.TestCase):
+    def test_the_bundle_built_here_holds_every_module_of_the_package(self):
+        on_disk = sorted(
+            n for n in os.listdir(tracerun.DOJO)
+            if n.endswith(".py") and n not in ("_boot.py", "_boot_script.py", "_bundle.py")
+        )
+        self.assertEqual(on_disk, sorted(f for _, f in tracerun.MODULES))
+
+    def test_an_interpreter_older_than_3_11_is_refused_with_a_clear_message(self):
+        old = [p for p in os.environ.get("TRACER_OLD_PYTHONS", "").split(os.pathsep) if p]
+        if not old:
+            self.skipTest("no Python older than 3.11 given ($TRACER_OLD_PYTHONS)")
+        for python in old:
+            with self.subTest(python=python):
+                r = trace("gather_requests.py", python=python)
+                self.assertEqual(r.returncode, 3)
+                self.assertEqual(r.messages, [])
+                self.assertTrue(r.stderr.startswith("ASYNCDOJO_PYTHON_TOO_OLD "), r.stderr)
+                self.assertIn("need Python 3.11 or later", r.stderr)
+
+
 # ---------------------------------------------------------------------------------------------
 # The twins as plain scripts
 
