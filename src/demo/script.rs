@@ -60,25 +60,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// the run) before its process group is killed.
 const STOP_GRACE: Duration = Duration::from_millis(1500);
 
-/// The `-c` program: `BUNDLE_LEN SCRIPT_PATH ARGS_JSON` follow it; stdin carries the tracer
-/// bundle, then stays open (the tracer exits when it closes).
-pub const BOOT: &str = r#"import os, sys
-def _read(n):
-    chunks = []
-    while n > 0:
-        chunk = os.read(0, min(n, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
-_tracer = {"__name__": "__asyncdojo__"}
-exec(compile(_read(int(sys.argv[1])), "<asyncdojo>/dojo.py", "exec"), _tracer)
-_tracer["_install"]()
-del _read, _tracer
-import dojo.script
-dojo.script.launch(sys.argv[2], sys.argv[3])
-"#;
+/// The `-c` program (`twins/dojo/_boot_script.py`): `BUNDLE_LEN SCRIPT_PATH ARGS_JSON` follow
+/// it; stdin carries the tracer bundle, then stays open (the tracer exits when it closes).
+pub const BOOT: &str = include_str!("../../twins/dojo/_boot_script.py");
 
 /// What to trace.
 #[derive(Debug, Clone)]
