@@ -42,7 +42,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// The Python the asyncio twins run on, in the app, practice and `run` (default:
+    /// The Python the asyncio twins and traced scripts run on, in the app, practice, `run` and
+    /// `trace` (default:
     /// $ASYNCDOJO_PYTHON, else python3); a relative path is from the current directory
     #[arg(long, global = true, value_name = "PATH")]
     pub python: Option<PathBuf>,
@@ -115,8 +116,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "tokio")]
         runtime: crate::demo::asyncio::RunOn,
     },
-    /// Trace your own asyncio program: run SCRIPT on your Python (3.11+) under asyncdojo's
-    /// tracer and draw its tasks
+    /// Trace your own asyncio program: run SCRIPT on your Python and draw its tasks
     #[command(
         long_about = "Trace your own asyncio program: run SCRIPT on your Python (3.11+) \
         under asyncdojo's tracer and draw every task's life beside your code.\n\n\

@@ -696,7 +696,6 @@ impl ScriptHandle {
             return Err(ScriptError::NotAFile(shown));
         }
         python.probe().map_err(python_problem)?;
-        let absolute = std::path::absolute(&start.path).unwrap_or_else(|_| start.path.clone());
         let args = serde_json::json!({
             "args": start.args,
             "clock": start.clock.name(),
@@ -710,7 +709,9 @@ impl ScriptHandle {
             .arg("-c")
             .arg(BOOT)
             .arg(tracer.len().to_string())
-            .arg(&absolute)
+            // As the learner wrote it: `sys.argv[0]` is what `python3 SCRIPT` would give (the
+            // interpreter runs in the same directory).
+            .arg(&start.path)
             .arg(args.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
