@@ -78,6 +78,11 @@ pub static SCRIPT_KEYS: &[ScriptKey] = &[
         in_status: false,
     },
     ScriptKey {
+        label: "T",
+        help: "dark ⇄ light theme",
+        in_status: false,
+    },
+    ScriptKey {
         label: "q",
         help: "leave (stopping the script)",
         in_status: true,
@@ -562,5 +567,11 @@ mod tests {
             assert!(hints.contains(k.label), "{hints}");
         }
         assert!(keys_markdown().contains("| `o` |"));
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&keys_markdown()),
+            "README.md's trace keys are out of date; paste this in:\n{}",
+            keys_markdown()
+        );
     }
 }
