@@ -375,3 +375,34 @@ fn a_script_that_raises_shows_the_traceback_in_the_overlay() {
     assert!(t.wait_raw(&mut p, "EXITED=0"), "clean exit");
     assert!(String::from_utf8_lossy(&t.raw).contains("── the uncaught exception ──"));
 }
+
+#[test]
+fn ten_thousand_tasks_draw_and_their_lanes_scroll() {
+    let Some(py) = for_tests() else { return };
+    let mut p = spawn("BIN trace ten_thousand.py; echo EXITED=$?", &scripts(), py);
+    let mut t = Term::new();
+    assert!(
+        t.wait(&mut p, "the script exited normally (code 0)"),
+        "{}",
+        t.screen()
+    );
+    // A lane named exactly `name` (not `work 0` inside `work 10`).
+    let lane = |t: &Term, name: &str| {
+        let screen = t.screen();
+        screen
+            .match_indices(name)
+            .any(|(i, _)| !screen[i + name.len()..].starts_with(|c: char| c.is_ascii_digit()))
+    };
+    assert!(lane(&t, "work 0"), "{}", t.screen());
+    // ↓ scrolls the lanes: the first tasks' lanes leave the screen.
+    for _ in 0..5 {
+        key(&mut p, "j");
+    }
+    assert!(
+        t.wait_for(&mut p, |t| !lane(t, "work 0") && lane(t, "work 5")),
+        "{}",
+        t.screen()
+    );
+    key(&mut p, "q");
+    assert!(t.wait_raw(&mut p, "EXITED=0"), "clean exit");
+}
