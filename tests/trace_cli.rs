@@ -493,3 +493,59 @@ fn show_code_python_writes_the_lessons_model_python_and_runs_nothing() {
     let (_, err, code) = asyncdojo(&py, &["show", "99", "--code", "python"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn ctrl_c_in_a_pipe_stops_the_script_and_everything_it_started() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // As LISTENS, but it also writes where it listens to a file: its stdout is only printed
+    // once it has ended.
+    let script = LISTENS.replace(
+        "    print(\"PORT\"",
+        "    open(\"where\", \"w\").write(\"PORT %d HELPER %d\" % (server.sockets[0].getsockname()[1], helper.pid))\n    print(\"PORT\"",
+    );
+    std::fs::write(dir.path().join("serve.py"), script).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asyncdojo"))
+        .arg("--python")
+        .arg(&py.program)
+        .args(["trace", "serve.py"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (port, helper) = loop {
+        if let Some(found) = std::fs::read_to_string(dir.path().join("where"))
+            .ok()
+            .and_then(|w| port_and_helper(&w))
+        {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "the script never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let stopped = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        stopped.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        stopped.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stopped: the script and everything it started ended"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "port {port} still open"
+    );
+    assert!(gone(helper), "helper process {helper} survived");
+}

@@ -13,7 +13,8 @@ use crate::demo::Clock;
 use crate::demo::asyncio::Python;
 use crate::demo::document::Document;
 use crate::demo::engine::Finished;
-use crate::demo::script::{self, ScriptOutput, ScriptStart};
+use crate::demo::engine::RunHandle;
+use crate::demo::script::{ScriptHandle, ScriptOutput, ScriptStart};
 
 use super::ascii_timeline;
 
@@ -46,13 +47,15 @@ pub fn run(script: PathBuf, args: Vec<String>, how: &How) -> anyhow::Result<Exit
         ..ScriptStart::new(script, args)
     };
     let name = start.name();
-    let finished = match script::trace_to_end(start.clone(), &how.python) {
-        Ok(f) => f,
+    let handle = match ScriptHandle::start(start.clone(), &how.python) {
+        Ok(h) => h,
         Err(e) => {
             eprintln!("error: {}", crate::text::sanitize(&e.to_string()));
             return Ok(ExitCode::from(if e.is_usage() { 2 } else { 1 }));
         }
     };
+    stop_on_ctrl_c(handle.stopper());
+    let finished = Box::new(handle).wait();
     let output = finished.script.clone().unwrap_or_default();
     let runs = &finished.runs;
     if let Some(path) = &how.trace {
@@ -81,6 +84,24 @@ pub fn run(script: PathBuf, args: Vec<String>, how: &How) -> anyhow::Result<Exit
         drop(out);
     }
     Ok(report_end(&finished, &output))
+}
+
+/// Ctrl-C reaches asyncdojo, not the script (it runs in a process group of its own): stop it as
+/// `s` does in the app, so its whole group ends and what it did is still printed.
+fn stop_on_ctrl_c(stop: impl Fn() + Send + 'static) {
+    let _ = std::thread::Builder::new()
+        .name("trace-ctrl-c".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+            else {
+                return;
+            };
+            if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+                stop();
+            }
+        });
 }
 
 /// `trace prog.py --fast (real clock, python3 on PATH)`.

@@ -757,6 +757,12 @@ impl ScriptHandle {
         })
     }
 
+    /// A way to stop the script from elsewhere (a signal handler's thread), as `cancel` does.
+    pub fn stopper(&self) -> impl Fn() + Send + Sync + 'static {
+        let cancel = Arc::clone(&self.cancel);
+        move || cancel.store(true, Ordering::Relaxed)
+    }
+
     /// What the script said so far, and how it ended (`Running` until it has).
     pub fn output(&self) -> ScriptOutput {
         lock(&self.state).output.clone()
