@@ -505,7 +505,7 @@ fn ctrl_c_in_a_pipe_stops_the_script_and_everything_it_started() {
         "    open(\"where\", \"w\").write(\"PORT %d HELPER %d\" % (server.sockets[0].getsockname()[1], helper.pid))\n    print(\"PORT\"",
     );
     std::fs::write(dir.path().join("serve.py"), script).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asyncdojo"))
+    let child = Command::new(env!("CARGO_BIN_EXE_asyncdojo"))
         .arg("--python")
         .arg(&py.program)
         .args(["trace", "serve.py"])
