@@ -362,6 +362,15 @@ class Programs(Channel):
         virtual = trace("slow_real.py")
         self.assertNotIn("live", [next(iter(m)) for m in virtual.messages])
 
+    def test_threads_an_open_executor_and_atexit_finish_before_the_exit_message(self):
+        r = trace("leaves_executor.py", clock="real", timeout=20)
+        self.assert_channel(r)
+        self.assertEqual(r.exit, {"code": 0, "error": None})
+        lines = r.stdout.splitlines()
+        self.assertEqual(sorted(lines), sorted([
+            "a thread the script did not join", "from a pool thread", "atexit handler ran"]))
+        self.assertEqual(lines[-1], "atexit handler ran")
+
     def test_arguments_it_does_not_know_are_refused(self):
         r = trace("gather_requests.py", extra={"bogus": 1})
         self.assertEqual(r.returncode, 2)
