@@ -371,6 +371,19 @@ class Programs(Channel):
             "a thread the script did not join", "from a pool thread", "atexit handler ran"]))
         self.assertEqual(lines[-1], "atexit handler ran")
 
+    def test_a_deadlock_on_the_virtual_clock_is_noted_and_ends_the_script(self):
+        r = trace("deadlock.py")
+        self.assert_channel(r)
+        self.assertEqual(r.notes, [
+            "run 1 stopped at 250 ms on the virtual clock: every task was waiting and no timer "
+            "was set, so nothing could ever wake them (on the real clock the script would hang "
+            "there)"])
+        self.assertEqual(r.exit["code"], 1)
+        self.assertIn("RuntimeError: deadlock", r.exit["error"])
+        waiter = by_name(r.runs[0])["waiter"]
+        self.assertEqual((waiter["parent"], waiter["outcome"], waiter["spawned_ms"]),
+                         (1, "cancelled", 250.0))
+
     def test_arguments_it_does_not_know_are_refused(self):
         r = trace("gather_requests.py", extra={"bogus": 1})
         self.assertEqual(r.returncode, 2)

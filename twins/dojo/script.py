@@ -333,7 +333,16 @@ class _ScriptLoop(core.TracingLoop):
     def run_forever(self):
         if self._run_no is None:
             self._run_no = self._tracer.run_started(self)
-        return super().run_forever()
+        try:
+            return super().run_forever()
+        except RuntimeError as e:
+            if str(e).startswith("deadlock:"):
+                self._tracer.note(
+                    "run %d stopped at %s ms on the virtual clock: every task was waiting and "
+                    "no timer was set, so nothing could ever wake them (on the real clock the "
+                    "script would hang there)" % (self._run_no, _ms(self.recording.now()))
+                )
+            raise
 
     # -- what the virtual clock cannot follow --------------------------------------------------
 
@@ -503,6 +512,10 @@ def _called_by_runner(frame) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def _ms(t: float) -> str:
+    return ("%.3f" % t).rstrip("0").rstrip(".")
 
 
 def _fd_kind(fd) -> str:
