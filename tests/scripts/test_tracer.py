@@ -294,6 +294,16 @@ class Programs(Channel):
             [("main", "ok", "worked", 50.0, 10)],
         )
 
+    def test_a_loop_never_closed_still_gives_its_run_when_the_script_ends(self):
+        r = trace("unclosed_loop.py")
+        self.assert_channel(r)
+        self.assertEqual(
+            [(t["name"], t["outcome"], t["finished_ms"]) for t in r.runs[0]["tasks"]],
+            [("main", "ok", 40.0), ("left waiting", "cancelled", 40.0)],
+        )
+        self.assertEqual(by_name(r.runs[0])["left waiting"]["detail"],
+                         "still pending when the run ended")
+
     def test_sys_exit_gives_the_exit_code(self):
         r = trace("exit_code.py")
         self.assert_channel(r)
