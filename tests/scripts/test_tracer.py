@@ -250,6 +250,16 @@ class Programs(Channel):
         self.assertEqual(r.stdout, "ran on MyLoop\n")
         self.assertEqual(r.exit["code"], 0)
 
+    def test_a_loop_factory_making_asyncios_own_loops_is_traced(self):
+        r = trace("loop_factory_asyncio.py")
+        self.assert_channel(r, runs=2)
+        self.assertEqual(r.notes, [])
+        for run in r.runs:
+            self.assertEqual(
+                [(t["name"], t["parent"], t["finished_ms"]) for t in run["tasks"]],
+                [("main", None, 30.0), ("nap", 1, 30.0)],
+            )
+
     def test_a_policy_of_its_own_is_noted(self):
         r = trace("custom_policy.py")
         self.assert_channel(r, runs=0)

@@ -30,6 +30,7 @@ import codecs
 import json
 import os
 import runpy
+import select
 import site
 import stat
 import sys
@@ -107,15 +108,26 @@ class StdoutCapture:
     def _pump(self) -> None:
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         while True:
-            try:
-                data = os.read(self._r, self.CHUNK)
-            except OSError:
-                data = b""
+            data = self._read()
+            # `print(a, b)` writes its pieces one by one: what follows within a few
+            # milliseconds, up to the end of a line, goes in the same message.
+            while data and not data.endswith(b"\n") and len(data) < self.CHUNK * 16:
+                ready, _, _ = select.select([self._r], [], [], 0.005)
+                more = self._read() if ready else b""
+                if not more:
+                    break
+                data += more
             text = decoder.decode(data, final=not data)
             if text:
                 self.channel.send("stdout", text)
             if not data:
                 return
+
+    def _read(self) -> bytes:
+        try:
+            return os.read(self._r, self.CHUNK)
+        except OSError:
+            return b""
 
     def finish(self, wait_s: float = 1.0) -> None:
         """Close our end of the pipe and forward the rest. A child process still holding the pipe
