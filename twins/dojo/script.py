@@ -565,8 +565,6 @@ class ScriptTracer:
     """One traced script: its files, its runs, the channel, and the patches that put every
     main-thread event loop under the tracer."""
 
-    LIVE_S = 0.2
-
     def __init__(self, script: str, args: list[str], virtual: bool, channel: Channel,
                  live_ms: float = 200.0) -> None:
         self.script = script
@@ -589,7 +587,6 @@ class ScriptTracer:
         self._live_thread: threading.Thread | None = None
         self._noted: set[str] = set()
         self.watch: core.ParentWatch | None = None
-        self._originals: list = []
 
     # -- channel helpers -----------------------------------------------------------------------
 
@@ -722,8 +719,8 @@ class ScriptTracer:
         loop = asyncio.events._get_running_loop()
         return loop if isinstance(loop, _ScriptLoop) else None
 
-    def _patch(self, obj, name, value) -> None:
-        self._originals.append((obj, name, getattr(obj, name)))
+    @staticmethod
+    def _patch(obj, name, value) -> None:
         setattr(obj, name, value)
 
     def foreign_loop(self, loop, frame) -> None:
