@@ -250,6 +250,16 @@ class Programs(Channel):
         self.assertEqual(r.stdout, "ran on MyLoop\n")
         self.assertEqual(r.exit["code"], 0)
 
+    def test_a_loop_factory_making_asyncios_own_loops_is_traced(self):
+        r = trace("loop_factory_asyncio.py")
+        self.assert_channel(r, runs=2)
+        self.assertEqual(r.notes, [])
+        for run in r.runs:
+            self.assertEqual(
+                [(t["name"], t["parent"], t["finished_ms"]) for t in run["tasks"]],
+                [("main", None, 30.0), ("nap", 1, 30.0)],
+            )
+
     def test_a_policy_of_its_own_is_noted(self):
         r = trace("custom_policy.py")
         self.assert_channel(r, runs=0)
@@ -293,6 +303,16 @@ class Programs(Channel):
              for t in r.runs[0]["tasks"]],
             [("main", "ok", "worked", 50.0, 10)],
         )
+
+    def test_a_loop_never_closed_still_gives_its_run_when_the_script_ends(self):
+        r = trace("unclosed_loop.py")
+        self.assert_channel(r)
+        self.assertEqual(
+            [(t["name"], t["outcome"], t["finished_ms"]) for t in r.runs[0]["tasks"]],
+            [("main", "ok", 40.0), ("left waiting", "cancelled", 40.0)],
+        )
+        self.assertEqual(by_name(r.runs[0])["left waiting"]["detail"],
+                         "still pending when the run ended")
 
     def test_sys_exit_gives_the_exit_code(self):
         r = trace("exit_code.py")
@@ -361,6 +381,28 @@ class Programs(Channel):
         self.assertIn("live", kinds[:first_run])
         virtual = trace("slow_real.py")
         self.assertNotIn("live", [next(iter(m)) for m in virtual.messages])
+
+    def test_threads_an_open_executor_and_atexit_finish_before_the_exit_message(self):
+        r = trace("leaves_executor.py", clock="real", timeout=20)
+        self.assert_channel(r)
+        self.assertEqual(r.exit, {"code": 0, "error": None})
+        lines = r.stdout.splitlines()
+        self.assertEqual(sorted(lines), sorted([
+            "a thread the script did not join", "from a pool thread", "atexit handler ran"]))
+        self.assertEqual(lines[-1], "atexit handler ran")
+
+    def test_a_deadlock_on_the_virtual_clock_is_noted_and_ends_the_script(self):
+        r = trace("deadlock.py")
+        self.assert_channel(r)
+        self.assertEqual(r.notes, [
+            "run 1 stopped at 250 ms on the virtual clock: every task was waiting and no timer "
+            "was set, so nothing could ever wake them (on the real clock the script would hang "
+            "there)"])
+        self.assertEqual(r.exit["code"], 1)
+        self.assertIn("RuntimeError: deadlock", r.exit["error"])
+        waiter = by_name(r.runs[0])["waiter"]
+        self.assertEqual((waiter["parent"], waiter["outcome"], waiter["spawned_ms"]),
+                         (1, "cancelled", 250.0))
 
     def test_arguments_it_does_not_know_are_refused(self):
         r = trace("gather_requests.py", extra={"bogus": 1})

@@ -30,6 +30,7 @@ import codecs
 import json
 import os
 import runpy
+import select
 import site
 import stat
 import sys
@@ -107,15 +108,26 @@ class StdoutCapture:
     def _pump(self) -> None:
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         while True:
-            try:
-                data = os.read(self._r, self.CHUNK)
-            except OSError:
-                data = b""
+            data = self._read()
+            # `print(a, b)` writes its pieces one by one: what follows within a few
+            # milliseconds, up to the end of a line, goes in the same message.
+            while data and not data.endswith(b"\n") and len(data) < self.CHUNK * 16:
+                ready, _, _ = select.select([self._r], [], [], 0.005)
+                more = self._read() if ready else b""
+                if not more:
+                    break
+                data += more
             text = decoder.decode(data, final=not data)
             if text:
                 self.channel.send("stdout", text)
             if not data:
                 return
+
+    def _read(self) -> bytes:
+        try:
+            return os.read(self._r, self.CHUNK)
+        except OSError:
+            return b""
 
     def finish(self, wait_s: float = 1.0) -> None:
         """Close our end of the pipe and forward the rest. A child process still holding the pipe
@@ -262,6 +274,8 @@ class _ScriptLoop(core.TracingLoop):
         self._auto_name = None
         super().__init__(core.VirtualClock() if tracer.virtual else None, tracer.files)
         self.set_exception_handler(_report_and_log)
+        if self.clock is None:
+            _whole_microseconds(self.recording)
 
     # -- lanes ---------------------------------------------------------------------------------
 
@@ -331,7 +345,16 @@ class _ScriptLoop(core.TracingLoop):
     def run_forever(self):
         if self._run_no is None:
             self._run_no = self._tracer.run_started(self)
-        return super().run_forever()
+        try:
+            return super().run_forever()
+        except RuntimeError as e:
+            if str(e).startswith("deadlock:"):
+                self._tracer.note(
+                    "run %d stopped at %s ms on the virtual clock: every task was waiting and "
+                    "no timer was set, so nothing could ever wake them (on the real clock the "
+                    "script would hang there)" % (self._run_no, _ms(self.recording.now()))
+                )
+            raise
 
     # -- what the virtual clock cannot follow --------------------------------------------------
 
@@ -425,19 +448,20 @@ class _ScriptLoop(core.TracingLoop):
 
     def send_live(self) -> None:
         """On the loop's thread, between two of its steps: the run so far, when it changed."""
-        if self._sent_done or self.is_closed():
-            return
-        seq = self.recording.seq
-        if seq == self._live_seq:
-            return
-        self._live_seq = seq
         started = time.perf_counter()
-        doc = self.document(final=False)
-        self._tracer.files.announce()
-        self._tracer.channel.send("live", doc)
-        self._tracer.live_cost(time.perf_counter() - started)
+        seq = self.recording.seq
+        sent = 0
+        if not self._sent_done and not self.is_closed() and seq != self._live_seq:
+            self._live_seq = seq
+            doc = self.document(final=False)
+            self._tracer.files.announce()
+            self._tracer.channel.send("live", doc)
+            sent = max(seq, 1)
+        self._tracer.live_done(time.perf_counter() - started, sent)
 
     def close(self):
+        if self.is_running():
+            return super().close()  # refused ("Cannot close a running event loop")
         if not self.is_closed() and self._run_no is not None and not self._sent_done:
             self.recording.active = False
             self._tracer.run_ended(self)
@@ -468,6 +492,22 @@ _LOOP_FILES = frozenset((
 _RUN_ONCE_CODE = asyncio.base_events.BaseEventLoop._run_once.__code__
 
 
+def _whole_microseconds(recording) -> None:
+    """Real-clock times in whole microseconds rather than nanoseconds: a wall clock says nothing
+    finer, and the shorter numbers make a big run's document about half as slow to write (live
+    documents are written over and over). Set before the run records anything."""
+    t0 = time.monotonic_ns()
+
+    def to_ms(raw):
+        return (raw - t0) // 1000 / 1000
+
+    def pairs(starts, ends):
+        return [((a - t0) // 1000 / 1000, (b - t0) // 1000 / 1000) for a, b in zip(starts, ends)]
+
+    recording.to_ms = to_ms
+    recording.pairs = pairs
+
+
 def _report_and_log(loop, context):
     """What the loop would log ("Task exception was never retrieved") is a mark on the timeline
     and, as without the tracer, a report on stderr."""
@@ -484,6 +524,10 @@ def _called_by_runner(frame) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def _ms(t: float) -> str:
+    return ("%.3f" % t).rstrip("0").rstrip(".")
 
 
 def _fd_kind(fd) -> str:
@@ -521,8 +565,6 @@ class ScriptTracer:
     """One traced script: its files, its runs, the channel, and the patches that put every
     main-thread event loop under the tracer."""
 
-    LIVE_S = 0.2
-
     def __init__(self, script: str, args: list[str], virtual: bool, channel: Channel,
                  live_ms: float = 200.0) -> None:
         self.script = script
@@ -534,12 +576,17 @@ class ScriptTracer:
         self.foreign_loops = 0
         self.open_loops: list[_ScriptLoop] = []
         self.live_s = max(live_ms, 1.0) / 1000
-        self._live_wait = self.live_s
+        # When the next live document may be built (time.monotonic()); inf while one is on its
+        # way to the loop's thread.
+        self._next_live = 0.0
+        self._live_from = 0.0  # when the last live document was done (or the run began)
+        # What a live document costs per event of the run so far, learnt from the last one (a
+        # first guess before any: about what 50,000 polls cost).
+        self._live_s_per_event = 2e-6
         self._live_loop: _ScriptLoop | None = None
         self._live_thread: threading.Thread | None = None
         self._noted: set[str] = set()
         self.watch: core.ParentWatch | None = None
-        self._originals: list = []
 
     # -- channel helpers -----------------------------------------------------------------------
 
@@ -568,7 +615,8 @@ class ScriptTracer:
             self.watch.attach(loop)
         if not self.virtual:
             self._live_loop = loop
-            self._live_wait = self.live_s
+            self._live_from = time.monotonic()
+            self._next_live = self._live_from + self.live_s
             if self._live_thread is None:
                 self._live_thread = threading.Thread(
                     target=self._live, name=_LIVE_THREAD, daemon=True
@@ -585,21 +633,39 @@ class ScriptTracer:
             self.open_loops.remove(loop)
         loop.finish_run()
 
-    def live_cost(self, seconds: float) -> None:
-        # Building a live document costs time on the loop's thread, in proportion to the run so
-        # far: at most a tenth of the loop's time goes to it, however big the run grows.
-        self._live_wait = max(self.live_s, seconds * 10)
+    def live_done(self, cost_s: float, events: int) -> None:
+        """A live document was sent (`events` > 0) or not needed, having taken `cost_s` on the
+        loop's thread."""
+        now = time.monotonic()
+        if events:
+            self._live_s_per_event = cost_s / events
+            self._live_from = now
+        self._next_live = now + self.live_s
 
     def _live(self) -> None:
         while True:
-            time.sleep(self._live_wait)
+            wait = self._next_live - time.monotonic()
+            if wait > 0:
+                time.sleep(min(wait, self.live_s))
+                continue
             loop = self._live_loop
             if loop is None or loop.recording.seq == loop._live_seq:
+                self._next_live = time.monotonic() + self.live_s
                 continue
+            # A live document is the whole run so far: its cost grows with the run. One is made
+            # only once ten times its expected cost has passed since the last, so at most about
+            # a tenth of the loop's time goes to them however big the run grows.
+            due = self._live_from + 10 * loop.recording.seq * self._live_s_per_event
+            if due > time.monotonic():
+                self._next_live = due
+                continue
+            # Built on the loop's own thread, between two steps, where the recording is whole.
+            # Until it has run (a loop held by a blocking call), no other is asked for.
+            self._next_live = float("inf")
             try:
                 loop.call_soon_threadsafe(loop.send_live)
             except RuntimeError:  # closed meanwhile
-                pass
+                self._next_live = time.monotonic() + self.live_s
 
     # -- patches -------------------------------------------------------------------------------
 
@@ -653,8 +719,8 @@ class ScriptTracer:
         loop = asyncio.events._get_running_loop()
         return loop if isinstance(loop, _ScriptLoop) else None
 
-    def _patch(self, obj, name, value) -> None:
-        self._originals.append((obj, name, getattr(obj, name)))
+    @staticmethod
+    def _patch(obj, name, value) -> None:
         setattr(obj, name, value)
 
     def foreign_loop(self, loop, frame) -> None:
@@ -798,10 +864,9 @@ def _wind_down(tracer, capture, code, error):
     """What the interpreter does after `__main__` ends, before we say the script has exited:
     wait for its threads, run its atexit handlers; then the runs it left open, its stdout."""
     try:
-        main_thread = threading.main_thread()
-        for t in threading.enumerate():
-            if t is not main_thread and not t.daemon:
-                t.join()
+        # As the interpreter does at exit: its threading hooks (a ThreadPoolExecutor left open
+        # tells its workers to stop), then every non-daemon thread joined; then atexit.
+        threading._shutdown()
         import atexit
 
         atexit._run_exitfuncs()
