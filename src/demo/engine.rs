@@ -42,6 +42,11 @@ pub trait RunHandle: Send {
     fn script_output(&self) -> Option<super::script::ScriptOutput> {
         None
     }
+    /// Goes up whenever [`script_output`](RunHandle::script_output) (or the runs) would show
+    /// something new.
+    fn output_version(&self) -> u64 {
+        0
+    }
 }
 
 /// How a run ended.

@@ -337,6 +337,9 @@ struct State {
     lines: u64,
     /// Set once the channel said `exit`.
     exited: bool,
+    /// Goes up when the runs change (not for output alone: copying a 10,000-task run for each
+    /// line a script prints would be waste).
+    runs_version: u64,
 }
 
 impl State {
@@ -351,6 +354,7 @@ impl State {
             output: ScriptOutput::default(),
             lines: 0,
             exited: false,
+            runs_version: 0,
         }
     }
 
@@ -384,10 +388,12 @@ impl State {
             Message::Live(doc) => {
                 let run = self.run_of(*doc, false).map_err(at)?;
                 self.live = Some(run);
+                self.runs_version += 1;
             }
             Message::Run(doc) => {
                 let run = self.run_of(*doc, true).map_err(at)?;
                 self.live = None;
+                self.runs_version += 1;
                 if self.runs.len() < MAX_RUNS {
                     self.runs.push(run);
                 } else {
@@ -504,6 +510,7 @@ impl State {
     /// The run in progress when the process ended: kept, with why it stopped.
     fn close_live(&mut self, why: &ScriptEnd) {
         if let Some(mut run) = self.live.take() {
+            self.runs_version += 1;
             run.total_ms = Some(run.timeline.now_ms);
             run.error = Some(match why {
                 ScriptEnd::Stopped => RunError::Cancelled,
@@ -775,6 +782,10 @@ impl RunHandle for ScriptHandle {
     }
 
     fn version(&self) -> u64 {
+        lock(&self.state).runs_version
+    }
+
+    fn output_version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
     }
 

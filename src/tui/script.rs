@@ -76,7 +76,7 @@ fn script_loop(
     highlighting: &mut Highlighting,
 ) -> anyhow::Result<()> {
     let mut dirty = true;
-    let mut seen = u64::MAX;
+    let (mut seen, mut seen_output) = (u64::MAX, u64::MAX);
     loop {
         if dirty {
             if let Some(request) = crate::ui::script_pane::missing_highlight(screen)
@@ -125,7 +125,7 @@ fn script_loop(
                         match engine::start_script(start.clone(), python) {
                             Ok(h) => {
                                 *run = Some(h);
-                                seen = u64::MAX;
+                                (seen, seen_output) = (u64::MAX, u64::MAX);
                                 screen.restarted();
                             }
                             Err(e) => screen.not_started(e.to_string()),
@@ -146,7 +146,15 @@ fn script_loop(
                 dirty = true;
             } else if r.version() != seen {
                 seen = r.version();
+                seen_output = r.output_version();
                 screen.progress(r.runs(), r.script_output());
+                dirty = true;
+            } else if r.output_version() != seen_output {
+                // Only what it printed changed: the runs are not copied again.
+                seen_output = r.output_version();
+                if let Some(o) = r.script_output() {
+                    screen.output = o;
+                }
                 dirty = true;
             }
         }

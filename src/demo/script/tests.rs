@@ -268,3 +268,22 @@ fn a_missing_script_is_a_usage_error_and_starts_nothing() {
     let err = ScriptHandle::start(ScriptStart::new(dir.path(), vec![]), &py).unwrap_err();
     assert!(matches!(err, ScriptError::NotAFile(_)), "{err}");
 }
+
+#[test]
+fn printing_does_not_count_as_a_change_of_the_runs() {
+    let mut s = state();
+    s.take_line(line("live", &doc("run 1", "main", false)).as_bytes())
+        .unwrap();
+    let v = s.runs_version;
+    for _ in 0..10 {
+        s.take_line(line("stdout", "\"tick\\n\"").as_bytes())
+            .unwrap();
+    }
+    assert_eq!(
+        s.runs_version, v,
+        "the app would copy the runs for each print"
+    );
+    s.take_line(line("run", &doc("run 1", "main", true)).as_bytes())
+        .unwrap();
+    assert!(s.runs_version > v);
+}
