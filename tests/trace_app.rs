@@ -406,3 +406,24 @@ fn ten_thousand_tasks_draw_and_their_lanes_scroll() {
     key(&mut p, "q");
     assert!(t.wait_raw(&mut p, "EXITED=0"), "clean exit");
 }
+
+#[test]
+fn f_shows_the_other_user_file_a_task_was_created_in() {
+    let Some(py) = for_tests() else { return };
+    let mut p = spawn("BIN trace uses_module.py; echo EXITED=$?", &scripts(), py);
+    let mut t = Term::new();
+    assert!(
+        t.wait(&mut p, "the script exited normally (code 0)"),
+        "{}",
+        t.screen()
+    );
+    assert!(
+        t.screen().contains("uses_module.py · file 1/2 (f next)"),
+        "{}",
+        t.screen()
+    );
+    key(&mut p, "f");
+    assert!(t.wait(&mut p, "lib/jobs.py · file 2/2"), "{}", t.screen());
+    key(&mut p, "q");
+    assert!(t.wait_raw(&mut p, "EXITED=0"), "clean exit");
+}
