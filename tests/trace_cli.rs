@@ -549,3 +549,97 @@ fn ctrl_c_in_a_pipe_stops_the_script_and_everything_it_started() {
     );
     assert!(gone(helper), "helper process {helper} survived");
 }
+
+/// An interpreter stand-in: answers the version probe as 3.12, then runs `body` as the "tracer".
+fn fake_python(dir: &Path, body: &str) -> Python {
+    let fake = dir.join("fake-python");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *version_info*) echo 3.12.0; echo /usr/bin/python3; \
+             exit 0;; esac\n{body}\n"
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    Python::choose(Some(&fake))
+}
+
+#[test]
+fn a_channel_that_breaks_the_contract_is_refused_by_line_and_the_script_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prog.py"), "print('hi')\n").unwrap();
+    let py = fake_python(
+        dir.path(),
+        "printf '%s\\n' '{\"stdout\": \"hi \\u001b[31m\\n\"}' 'not json at all'\nexec sleep 30",
+    );
+    let started = Instant::now();
+    let out = asyncdojo_in(dir.path(), &py, &["trace", "prog.py"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("stopped: asyncdojo could not read the tracer's channel: line 2: not JSON"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("hi \\u{1b}[31m"),
+        "what came before is kept: {stdout}"
+    );
+    assert!(!stdout.contains('\x1b'));
+}
+
+#[test]
+fn a_tracer_that_dies_without_its_last_word_is_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prog.py"), "print('hi')\n").unwrap();
+    let py = fake_python(dir.path(), "echo 'Segmentation fault' >&2\nkill -SEGV $$");
+    let out = asyncdojo_in(dir.path(), &py, &["trace", "prog.py"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the script's process ended: killed by signal 11"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("── the script's stderr (printed here on stdout) ──\nSegmentation fault"),
+        "its stderr, after the timeline: {stdout}"
+    );
+}
+
+#[test]
+fn a_channel_line_over_64_mib_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prog.py"), "print('hi')\n").unwrap();
+    let py = fake_python(
+        dir.path(),
+        "printf '{\"stdout\": \"'\nhead -c 70000000 /dev/zero | tr '\\0' x\nexec sleep 30",
+    );
+    let started = Instant::now();
+    let out = asyncdojo_in(dir.path(), &py, &["trace", "prog.py"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("line 1: a line longer than 64 MiB"),
+        "{stderr}"
+    );
+}
