@@ -1108,10 +1108,5 @@ fn kill_group(child: &mut Child) {
     let _ = child.kill();
 }
 
-/// Start and wait: for the command line and tests.
-pub fn trace_to_end(start: ScriptStart, python: &Python) -> Result<Finished, ScriptError> {
-    Ok(Box::new(ScriptHandle::start(start, python)?).wait())
-}
-
 #[cfg(test)]
 mod tests;
