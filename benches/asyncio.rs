@@ -26,6 +26,7 @@ fn main() {
         return;
     };
     tracer_overhead(python, exe);
+    script_tracer_budget(exe);
     divan::main();
 }
 
@@ -172,5 +173,48 @@ fn tracer_overhead(python: &Python, exe: &PathBuf) {
         plain * 1e3,
         traced * 1e3,
         python.describe(),
+    );
+}
+
+/// `asyncdojo trace`'s budget (issue #20): `benches/script_tracer.py` runs a plain program of
+/// 2,000 workers × 10 awaits (a semaphore, a bounded queue) untraced and traced on the real
+/// clock, side by side, with the bundle asyncdojo sends (budgets: wall time ≤ 2×, ≤ 2 µs per
+/// step, peak memory ≤ 100 MB).
+fn script_tracer_budget(exe: &PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = dir.path().join("dojo.py");
+    std::fs::write(&bundle, asyncio::tracer_source()).expect("write dojo.py");
+    let bench = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/script_tracer.py");
+    let out = Command::new(exe)
+        .arg("-B")
+        .arg(&bench)
+        .env("ASYNCDOJO_TRACER_BUNDLE", &bundle)
+        .output()
+        .expect("python runs");
+    let r: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+        Ok(r) => r,
+        Err(e) => {
+            println!(
+                "script tracer budget: no result ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
+    };
+    let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "script tracer (2,000 workers × 10 awaits, real clock, medians of {}): wall {:.0} ms          traced vs {:.0} ms untraced = {:.2}× (budget 2×); {:.2} µs per step over {} steps          (budget 2); peak {:.0} MB (budget 100){}",
+        f("rounds"),
+        f("traced_wall_s") * 1e3,
+        f("untraced_wall_s") * 1e3,
+        f("wall_ratio"),
+        f("us_per_step"),
+        f("steps"),
+        f("traced_peak_mb"),
+        if r["within_budget"].as_bool() == Some(true) {
+            ""
+        } else {
+            "  OVER BUDGET"
+        },
     );
 }

@@ -222,6 +222,43 @@ fn frame_160x48_compare_two_5k_task_runs(bencher: divan::Bencher) {
     });
 }
 
+/// The trace screen (`asyncdojo trace`) on a 10,000-task script's run at 160×48, the cursor on an
+/// event mid-run: its own layout and status line around the demo's widgets (budget 2 ms). The
+/// run stands in for a traced script's (gather's join-set with 10,000 requests, as a script).
+#[divan::bench(sample_count = 50)]
+fn frame_160x48_script_10k(bencher: divan::Bencher) {
+    use asyncdojo::app::script_screen::ScriptScreen;
+    use asyncdojo::demo::run::{Origin, Run};
+    use asyncdojo::demo::source::Source;
+    let run = gather_run("join-set", 10_000);
+    let script = "import asyncio\n\n\nasync def work(i):\n    await asyncio.sleep(i / 1000)\n\n\n\
+                  async def main():\n    async with asyncio.TaskGroup() as tg:\n        for i in \
+                  range(10_000):\n            tg.create_task(work(i))\n\n\nasyncio.run(main())\n";
+    let run = Run {
+        label: "run 1".into(),
+        origin: Origin::Script {
+            path: "ten_thousand.py".into(),
+            args: Vec::new(),
+        },
+        runtime: asyncdojo::demo::asyncio::Runtime::Asyncio,
+        sources: vec![Source::new(
+            "ten_thousand.py",
+            asyncdojo::lesson::Language::Python,
+            script,
+        )],
+        ..run
+    };
+    let mut screen = ScriptScreen::new("ten_thousand.py".into(), false);
+    screen.finished(vec![run], None, Default::default());
+    let mid = screen.run.index().map_or(0, |x| x.len() / 2);
+    screen.run.go_to_event(mid);
+    let area = Rect::new(0, 0, 160, 48);
+    let mut buf = Buffer::empty(area);
+    bencher.bench_local(|| {
+        asyncdojo::ui::script_pane::draw(&screen, area, &mut buf);
+    });
+}
+
 /// A run of 16,667 tasks, each spawned at line 3, polled twice, woken by its timer 30 ms before
 /// its second poll (so it sits in the ready queue while others are polled: the narration looks
 /// for who held the thread), marking at line 5 and finishing: 100,002 events.
@@ -230,6 +267,7 @@ fn run_of_100k_events() -> RunView {
     for id in 1..=16_667u32 {
         let t0 = f64::from(id % 1000);
         snap.tasks.push(TaskRecord {
+            file: None,
             id,
             name: format!("task {id}"),
             parent: None,
@@ -242,6 +280,7 @@ fn run_of_100k_events() -> RunView {
             line: Some(3),
         });
         snap.marks.push(Mark {
+            file: None,
             t_ms: t0 + 50.0,
             task: Some(id),
             label: "done".into(),

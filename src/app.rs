@@ -19,6 +19,7 @@ pub mod params_panel;
 pub mod practice;
 pub mod practice_screen;
 pub mod run_view;
+pub mod script_screen;
 
 pub use action::{Action, Effect};
 pub use browser::BrowserState;
@@ -350,6 +351,19 @@ impl App {
             Action::StartReview => return self.start_review(),
             Action::StartInterview => self.start_interview(),
             Action::StartQuiz => return self.start_quiz(),
+            Action::SaveModelPython if self.screen == Screen::Lesson => {
+                if let Some(lesson) = self.current_lesson() {
+                    match crate::demo::source::model_python(lesson) {
+                        Some(model) => {
+                            return Effect::WriteFile {
+                                name: crate::demo::source::model_file_name(lesson),
+                                text: model.text.to_string(),
+                            };
+                        }
+                        None => self.message = Some("this lesson has no model Python".into()),
+                    }
+                }
+            }
             other => {
                 return match self.screen {
                     Screen::Browser => self.update_browser(other),

@@ -4,6 +4,7 @@ pub mod ascii_timeline;
 mod demo_commands;
 mod lesson_text;
 mod run_twin;
+mod trace;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -41,7 +42,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// The Python the asyncio twins run on, in the app, practice and `run` (default:
+    /// The Python the asyncio twins and traced scripts run on, in the app, practice, `run` and
+    /// `trace` (default:
     /// $ASYNCDOJO_PYTHON, else python3); a relative path is from the current directory
     #[arg(long, global = true, value_name = "PATH")]
     pub python: Option<PathBuf>,
@@ -66,6 +68,10 @@ pub enum Command {
     Show {
         /// Lesson id (q05-concurrent-http) or number (5, q5, c1)
         lesson: String,
+        /// Print only the lesson's model code, to save and trace: `show 5 --code python > q05.py`
+        /// (python: the asyncio program its demo runs)
+        #[arg(long, value_enum, value_name = "LANGUAGE")]
+        code: Option<CodeArg>,
     },
     /// Show progress: lessons read, quiz results, what is due, streaks
     Stats,
@@ -110,6 +116,47 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "tokio")]
         runtime: crate::demo::asyncio::RunOn,
     },
+    /// Trace your own asyncio program: run SCRIPT on your Python and draw its tasks
+    #[command(
+        long_about = "Trace your own asyncio program: run SCRIPT on your Python (3.11+) \
+        under asyncdojo's tracer and draw every task's life beside your code.\n\n\
+        Only the file you name is run, unmodified, with your own rights, in the current \
+        directory, with the ARGS after `--`. On a terminal it opens the app (o: the script's \
+        output, r: re-run, s/Esc: stop); in a pipe or with --text it prints the timeline. The \
+        script's own stdout and stderr are printed after the timeline, never mixed with it."
+    )]
+    Trace {
+        /// The Python file to run
+        script: PathBuf,
+        /// Arguments for the script, after `--`
+        #[arg(last = true, value_name = "ARGS")]
+        args: Vec<String>,
+        /// Print the run document as JSON (the script's output then goes to stderr)
+        #[arg(long)]
+        json: bool,
+        /// Also write the runs in Chrome trace-event format (opens in Perfetto); prints the text
+        /// timeline rather than opening the app
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// real: the wall clock (default); virtual: timers jump, exact and instant
+        #[arg(long, value_enum, default_value = "real")]
+        clock: ClockArg,
+        /// Print the text timeline even on a terminal (the default in a pipe)
+        #[arg(long)]
+        text: bool,
+        /// Stop the script, and everything it started, after this many seconds
+        #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = trace::parse_timeout)]
+        timeout: std::time::Duration,
+        /// Width of the text timeline in columns (default: the terminal's, or 100)
+        #[arg(long, value_name = "COLUMNS")]
+        width: Option<usize>,
+    },
+}
+
+/// `show --code LANGUAGE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodeArg {
+    Python,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -225,15 +272,57 @@ pub fn run(mut cli: Cli, catalog: &(dyn DemoCatalog + Sync)) -> anyhow::Result<E
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Show { lesson } => {
+        Command::Trace {
+            script,
+            args,
+            json,
+            trace,
+            clock,
+            text,
+            timeout,
+            width,
+        } => {
+            let clock = crate::demo::Clock::from(clock);
+            let on_terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+            if on_terminal && !json && !text && trace.is_none() {
+                let start = crate::demo::script::ScriptStart {
+                    clock,
+                    timeout,
+                    ..crate::demo::script::ScriptStart::new(script, args)
+                };
+                return crate::tui::run_script(start, python);
+            }
+            let how = trace::How {
+                python,
+                clock,
+                timeout,
+                json,
+                trace,
+                width: width.unwrap_or_else(terminal_width).clamp(40, 400),
+            };
+            trace::run(script, args, &how)
+        }
+        Command::Show { lesson, code } => {
             let set = load(cli.lessons.as_deref(), catalog)?;
             report_problems(&set);
             let Some(found) = set.find(&lesson) else {
                 eprintln!(
-                    "error: no lesson named `{lesson}`; `asyncdojo list` shows the ids and numbers"
+                    "error: no lesson named `{}`; `asyncdojo list` shows the ids and numbers",
+                    crate::text::sanitize(&lesson)
                 );
                 return Ok(ExitCode::from(2));
             };
+            if code == Some(CodeArg::Python) {
+                let Some(model) = crate::demo::source::model_python(found) else {
+                    eprintln!(
+                        "error: lesson {} has no model Python to save",
+                        found.label()
+                    );
+                    return Ok(ExitCode::from(1));
+                };
+                std::io::stdout().lock().write_all(model.text.as_bytes())?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let styled = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let mut out = std::io::stdout().lock();
             print_lesson(found, styled, &mut out)?;

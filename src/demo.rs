@@ -17,6 +17,7 @@ pub mod recorder;
 pub mod rng;
 pub mod run;
 pub mod runner;
+pub mod script;
 pub mod services;
 pub mod source;
 #[cfg(test)]

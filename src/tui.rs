@@ -6,6 +6,9 @@
 
 mod effects;
 mod saver;
+mod script;
+
+pub use script::run_script;
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};

@@ -8,6 +8,7 @@ pub mod lesson_text;
 pub mod params_pane;
 pub mod practice_pane;
 pub mod runtime_choice;
+pub mod script_pane;
 pub mod status_bar;
 pub mod theme;
 pub mod timeline_pane;

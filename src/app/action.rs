@@ -32,6 +32,8 @@ pub enum Action {
     ToggleClock,
     /// tokio → asyncio (the demo's twin) → both on one time axis.
     ToggleRuntime,
+    /// Write the open lesson's model Python to a file in the current directory, to trace it.
+    SaveModelPython,
     /// The first start's question answered: where demos run from now on.
     ChooseRuntime(crate::demo::asyncio::RunOn),
     ToggleHelp,
@@ -130,6 +132,12 @@ pub enum Effect {
         request: RunRequest,
         twin_variants: Vec<&'static str>,
         both: bool,
+    },
+    /// Write `text` to a new file named like `name` in the current directory (never over an
+    /// existing one); the edge says where in the status line.
+    WriteFile {
+        name: String,
+        text: String,
     },
     /// Run a prediction's demo on the virtual clock and score what was typed; the edge answers
     /// with `Action::PredictScored`, then `Action::PracticeRan` with the run.

@@ -363,6 +363,14 @@ pub static KEYMAP: &[Binding] = &[
         false,
     ),
     bind(
+        &[Char('w')],
+        "w",
+        Scope::Lesson,
+        Action::SaveModelPython,
+        "write the lesson's model Python to ./qNN.py, to run `asyncdojo trace` on",
+        false,
+    ),
+    bind(
         &[Char('s')],
         "s",
         Scope::Lesson,

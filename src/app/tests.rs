@@ -337,6 +337,7 @@ fn w_steps_the_cursor_back_along_the_cause_chain() {
     use crate::demo::timeline::index::EventKind;
     use crate::demo::timeline::{Outcome, TaskRecord, TimelineSnapshot, Wake, WakeCause};
     let task = |id: u32, name: &str, seqs: Vec<u64>| TaskRecord {
+        file: None,
         id,
         name: name.into(),
         parent: None,

@@ -223,6 +223,7 @@ mod tests {
 
     fn task(spawned: f64, finished: f64, polls: Vec<(f64, f64)>) -> TaskRecord {
         TaskRecord {
+            file: None,
             id: 1,
             name: "t".into(),
             parent: None,

@@ -61,7 +61,23 @@ pub struct Document<'a> {
     pub runtime: Runtimes,
     /// The parameters the runs used, by name.
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// Where the runs came from when it was not one of asyncdojo's demos: a traced script (then
+    /// `demo` is the script's file name). Absent for demos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<DocOrigin>,
     pub runs: Vec<RunEntry<'a>>,
+}
+
+/// A document's `origin`: the learner's program `asyncdojo trace` ran, and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocOrigin {
+    pub script: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The user files the runs' `file` indices point into (index 0 is the script itself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 /// One variant's run: its timeline's fields, its total and what went wrong.
@@ -120,16 +136,22 @@ impl Document<'static> {
             // which is the one to name.
             Err(e) => return Err(version_problem(text).unwrap_or(ReadError::Schema(e.to_string()))),
         };
-        if doc.format_version != FORMAT_VERSION {
+        doc.checked()
+    }
+
+    /// A document already parsed (inside another message, as the script tracer's channel sends
+    /// them), checked as [`Document::from_json`] checks one: its version, then every run.
+    pub fn checked(self) -> Result<Document<'static>, ReadError> {
+        if self.format_version != FORMAT_VERSION {
             return Err(ReadError::Version {
-                found: doc.format_version.to_string(),
+                found: self.format_version.to_string(),
             });
         }
-        for run in &doc.runs {
+        for run in &self.runs {
             run.check()
                 .map_err(|why| ReadError::Contract(format!("run `{}`: {why}", run.variant)))?;
         }
-        Ok(doc)
+        Ok(self)
     }
 }
 
@@ -158,6 +180,7 @@ impl<'a> Document<'a> {
             clock: report.clock,
             runtime: runtime.into(),
             params: params_map(&report.params),
+            origin: None,
             runs: report
                 .runs
                 .iter()
@@ -182,12 +205,45 @@ impl<'a> Document<'a> {
             clock,
             runtime,
             params: params_map(params),
+            origin: None,
             runs: runs
                 .iter()
                 .map(|r| {
                     RunEntry::new(
-                        r.variant(),
+                        r.run_name(),
                         each.then_some(r.runtime),
+                        r.span_ms(),
+                        &r.timeline,
+                        r.error.as_ref(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'a> Document<'a> {
+    /// The document of a traced script's runs (`trace --json`): `demo` is the script's file name,
+    /// `origin` says which script, with which arguments, and the files its lines point into.
+    pub fn of_script(
+        name: &'a str,
+        clock: Clock,
+        origin: DocOrigin,
+        runs: &'a [Run],
+    ) -> Document<'a> {
+        Document {
+            format_version: FORMAT_VERSION,
+            demo: Cow::Borrowed(name),
+            clock,
+            runtime: Runtimes::Asyncio,
+            params: serde_json::Map::new(),
+            origin: Some(origin),
+            runs: runs
+                .iter()
+                .map(|r| {
+                    RunEntry::new(
+                        r.run_name(),
+                        None,
                         r.span_ms(),
                         &r.timeline,
                         r.error.as_ref(),

@@ -1,7 +1,7 @@
 //! One way in for every run: a start request (what to run, on which runtimes) gives one handle,
 //! whatever runs behind it — a demo on tokio, its asyncio twin, or both side by side. The app
 //! polls the handle for live runs and waits for the finished ones; the command line and practice
-//! wait at once. A traced script will be one more kind of handle.
+//! wait at once. A traced script is the third kind of handle ([`start_script`]).
 
 use super::asyncio::{AsyncioError, Python, RunOn, Runtime, TwinRun};
 use super::run::{Run, interleave};
@@ -38,6 +38,15 @@ pub trait RunHandle: Send {
     fn cancel(&self);
     /// Wait for the end.
     fn wait(self: Box<Self>) -> Finished;
+    /// A traced script's output so far and how it ended; `None` for demos.
+    fn script_output(&self) -> Option<super::script::ScriptOutput> {
+        None
+    }
+    /// Goes up whenever [`script_output`](RunHandle::script_output) (or the runs) would show
+    /// something new.
+    fn output_version(&self) -> u64 {
+        0
+    }
 }
 
 /// How a run ended.
@@ -52,6 +61,8 @@ pub struct Finished {
     pub not_run: Option<String>,
     /// What the interpreter said on stderr when a twin's run failed (sanitised, its end).
     pub python_said: String,
+    /// A traced script's output, notes and ending.
+    pub script: Option<super::script::ScriptOutput>,
 }
 
 impl Finished {
@@ -92,6 +103,15 @@ pub fn start(start: Start, python: &Python) -> Result<Box<dyn RunHandle>, StartE
             Ok(Box::new(BothHandle { tokio, twin }))
         }
     }
+}
+
+/// Start tracing a learner's script: the same handle the app polls and the command line waits
+/// for. Nothing is left running on an error.
+pub fn start_script(
+    start: super::script::ScriptStart,
+    python: &Python,
+) -> Result<Box<dyn RunHandle>, super::script::ScriptError> {
+    Ok(Box::new(super::script::ScriptHandle::start(start, python)?))
 }
 
 /// Start and wait: for the command line, practice and tests. Both runtimes run one after the

@@ -170,6 +170,7 @@ impl Recorder {
         let mut seqs = Vec::with_capacity(4);
         seqs.push(self.next_seq());
         inner.snapshot.tasks.push(TaskRecord {
+            file: None,
             id,
             name,
             parent,
@@ -217,6 +218,7 @@ impl Recorder {
         let mut inner = self.lock();
         let t = self.stamp(&mut inner);
         inner.snapshot.marks.push(Mark {
+            file: None,
             t_ms: t,
             task,
             label,

@@ -16,6 +16,13 @@ pub enum Origin {
         demo: &'static str,
         variant: &'static str,
     },
+    /// A learner's own program run under the tracer (`asyncdojo trace SCRIPT -- ARGS`): one run
+    /// per `asyncio.run` call, labelled `run 1`, `run 2`….
+    Script {
+        /// The script as the learner named it.
+        path: String,
+        args: Vec<String>,
+    },
 }
 
 /// One recorded run.
@@ -83,7 +90,10 @@ impl Run {
     /// The same run as if `runtime` had made it (its label and source follow): tests stand one
     /// runtime's timeline in for the other's.
     pub fn as_made_by(self, runtime: Runtime) -> Run {
-        let Origin::Demo { demo, variant } = self.origin;
+        let Origin::Demo { demo, variant } = self.origin else {
+            // A script only ever runs on asyncio: nothing to stand in for.
+            return self;
+        };
         Run {
             total_ms: self.total_ms,
             error: self.error,
@@ -107,10 +117,27 @@ impl Run {
         }
     }
 
-    /// The demo variant it ran.
+    /// The demo variant it ran (a script's run has none: see [`Run::run_name`]).
     pub fn variant(&self) -> &'static str {
         match self.origin {
             Origin::Demo { variant, .. } => variant,
+            Origin::Script { .. } => "",
+        }
+    }
+
+    /// What the run document calls it: a demo's variant, a script's `run 2`.
+    pub fn run_name(&self) -> &str {
+        match self.origin {
+            Origin::Demo { variant, .. } => variant,
+            Origin::Script { .. } => &self.label,
+        }
+    }
+
+    /// The traced script's path, for a script's run.
+    pub fn script(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Script { path, .. } => Some(path),
+            Origin::Demo { .. } => None,
         }
     }
 
@@ -213,6 +240,7 @@ mod tests {
         use crate::demo::timeline::{Outcome, TaskRecord, Wake, WakeCause};
         let timeline = TimelineSnapshot {
             tasks: vec![TaskRecord {
+                file: None,
                 id: 1,
                 name: "ticker".into(),
                 parent: None,

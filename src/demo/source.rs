@@ -120,6 +120,35 @@ pub fn of_run(demo_id: &str, runtime: Runtime) -> Option<&'static Source> {
     }
 }
 
+/// A lesson's model Python, to save and trace (`show N --code python`, the lesson screen's key):
+/// the asyncio program its first demo with a twin runs, as the code pane shows it; else the
+/// lesson's own Python snippet. Never run by asyncdojo unless the learner names it to `trace`.
+pub fn model_python(lesson: &crate::lesson::Lesson) -> Option<Source> {
+    if let Some(s) = lesson.demos.iter().find_map(|d| twin(&d.demo)) {
+        return Some(s.clone());
+    }
+    let snippet = lesson.snippet(Language::Python)?;
+    Some(Source::new(
+        model_file_name(lesson),
+        Language::Python,
+        snippet.source.as_str(),
+    ))
+}
+
+/// The file name the lesson screen saves a lesson's model Python as: `q05.py`.
+pub fn model_file_name(lesson: &crate::lesson::Lesson) -> String {
+    let short: String = lesson
+        .id
+        .0
+        .split('-')
+        .next()
+        .unwrap_or("lesson")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    format!("{}.py", if short.is_empty() { "lesson" } else { &short })
+}
+
 fn find(sources: &'static [(&'static str, Source)], demo_id: &str) -> Option<&'static Source> {
     sources
         .iter()

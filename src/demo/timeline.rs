@@ -82,6 +82,10 @@ pub struct TaskRecord {
     /// that call is in the shown file (as for a mark's `line`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// Index into the traced script's `files` list of the file `line` is in (absent: file 0,
+    /// the script itself; demos and twins have one file and never set it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<u32>,
 }
 
 impl TaskRecord {
@@ -120,6 +124,10 @@ pub struct Mark {
     /// 1-based line in the demo's shown file (`DemoSpec::source`), where the mark was made.
     pub line: Option<u32>,
     pub seq: u64,
+    /// Index into the traced script's `files` list of the file `line` is in (absent: file 0,
+    /// the script itself; demos and twins have one file and never set it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<u32>,
 }
 
 /// A value of a series: a count, or a state name (breaker state).
@@ -223,6 +231,10 @@ pub struct Parked {
     pub line: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<String>,
+    /// Index into the traced script's `files` list of the file `line` is in (absent: file 0,
+    /// the script itself; demos and twins have one file and never set it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<u32>,
 }
 
 /// An immutable picture of a run so far: the UI and CLI read these, never the live recorder.
@@ -533,6 +545,7 @@ mod tests {
 
     fn task(spawned: f64, finished: Option<f64>, polls: Vec<(f64, f64)>) -> TaskRecord {
         TaskRecord {
+            file: None,
             id: 1,
             name: "t".into(),
             parent: None,
@@ -548,6 +561,7 @@ mod tests {
 
     fn mark(t_ms: f64, task: TaskId) -> Mark {
         Mark {
+            file: None,
             t_ms,
             task: Some(task),
             label: "m".into(),

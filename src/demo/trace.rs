@@ -145,6 +145,7 @@ mod tests {
 
     fn task(id: u32, polls: Vec<(f64, f64)>, seqs: Vec<u64>) -> TaskRecord {
         TaskRecord {
+            file: None,
             id,
             name: format!("task {id}"),
             parent: (id > 1).then_some(1),
@@ -182,6 +183,7 @@ mod tests {
                 task(2, vec![(0.0, 0.0), (400.0, 400.0)], vec![2, 4, 9, 10]),
             ],
             marks: vec![Mark {
+                file: None,
                 t_ms: 100.0,
                 task: Some(1),
                 label: "sleep".into(),

@@ -282,6 +282,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, n)| TaskRecord {
+                    file: None,
                     id: i as u32 + 1,
                     name: (*n).into(),
                     parent: (i > 0).then_some(1),
@@ -295,6 +296,7 @@ mod tests {
                 })
                 .collect(),
             marks: vec![Mark {
+                file: None,
                 t_ms: now / 2.0,
                 task: Some(2),
                 label: "half".into(),

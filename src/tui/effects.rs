@@ -86,6 +86,17 @@ impl Effects {
                 runtimes: RunOn::Tokio,
                 twin_variants: Vec::new(),
             }),
+            Effect::WriteFile { name, text } => Step::Then(Action::Notify(
+                match write_new(std::path::Path::new("."), &name, &text) {
+                    Ok(path) => format!(
+                        "wrote the lesson's model Python to {}: `asyncdojo trace {}` runs it",
+                        path.display(),
+                        path.file_name()
+                            .map_or(name.clone().into(), |n| n.to_string_lossy())
+                    ),
+                    Err(e) => format!("could not write {name} in the current directory: {e}"),
+                },
+            )),
             Effect::CancelRun => {
                 if let Some(r) = &self.run {
                     r.cancel();
@@ -235,7 +246,77 @@ fn retire(run: Box<dyn RunHandle>) {
         .spawn(move || drop(run));
 }
 
+/// Write `text` to `dir/name`, or `name-1`, `name-2`… when that exists: a learner's edited copy
+/// is never overwritten. The path written, absolute where it can be.
+pub fn write_new(
+    dir: &std::path::Path,
+    name: &str,
+    text: &str,
+) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write;
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    for n in 0..100 {
+        let file = match (n, ext) {
+            (0, _) => name.to_owned(),
+            (_, "") => format!("{stem}-{n}"),
+            _ => format!("{stem}-{n}.{ext}"),
+        };
+        let path = dir.join(&file);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())?;
+                return Ok(std::path::absolute(&path).unwrap_or(path));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("{name} and 99 numbered copies already exist"),
+    ))
+}
+
 /// Run a prediction's demo on the virtual clock and score the guess; the run comes back too.
 pub fn score_prediction(item: &QuizItem, typed: &str) -> Result<ScoredPrediction, String> {
     crate::practice::evidence::score_with_run(item, typed).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::Registry;
+
+    #[test]
+    fn w_on_a_lesson_writes_its_model_python_and_never_over_a_learners_copy() {
+        let mut app = App::new(crate::lesson::load_embedded(&Registry), true);
+        let q05 = app
+            .lessons
+            .iter()
+            .position(|l| l.id.0.starts_with("q05"))
+            .expect("q05");
+        app.open_lesson(q05);
+        let Effect::WriteFile { name, text } = app.update(Action::SaveModelPython) else {
+            panic!("w asks to write the file");
+        };
+        assert_eq!(name, "q05.py");
+        assert_eq!(
+            text,
+            crate::demo::asyncio::twin_source("http-fanout").expect("twin")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("q05.py"), "# my edits\n").unwrap();
+        let written = write_new(dir.path(), &name, &text).unwrap();
+        assert_eq!(written.file_name().unwrap(), "q05-1.py");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("q05.py")).unwrap(),
+            "# my edits\n",
+            "the learner's copy is kept"
+        );
+        assert_eq!(std::fs::read_to_string(&written).unwrap(), text);
+    }
 }

@@ -624,6 +624,7 @@ mod tests {
         polls: Vec<(f64, f64)>,
     ) -> TaskRecord {
         TaskRecord {
+            file: None,
             id,
             name: name.into(),
             parent: None,
@@ -741,6 +742,7 @@ mod wake_tests {
         seqs: Vec<u64>,
     ) -> TaskRecord {
         TaskRecord {
+            file: None,
             id,
             name: name.into(),
             parent: None,
@@ -923,6 +925,7 @@ mod strip_tests {
             ..TimelineSnapshot::default()
         };
         snap.tasks.push(TaskRecord {
+            file: None,
             id: 1,
             name: "main".into(),
             parent: None,

@@ -15,7 +15,9 @@ default) the event loop jumps straight to the next timer, so a run is instant, e
 repeatable. Outside a traced run every call is harmless: nothing is recorded.
 
 The package: `dojo.core` is the tracer (clocks, lanes, the task factory, the tracing loop that
-owns a run's recording); `dojo.harness` runs a twin's variants and writes the document.
+owns a run's recording); `dojo.harness` runs a twin's variants and writes the document;
+`dojo.script` runs a learner's own, unmodified asyncio program under the tracer for
+`asyncdojo trace SCRIPT` (it imports nothing from here: the script never sees `dojo`).
 """
 
 from __future__ import annotations

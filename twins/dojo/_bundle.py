@@ -69,6 +69,14 @@ def launch(twin_file, source, args_json):
     launch_twin(twin_file, source, args_json)
 
 
+def launch_script(script_file, args_json, watch_fd):
+    """asyncdojo's way in for a learner's own script (see _boot_script.py): its exit code."""
+    _install()
+    from dojo.script import main as trace_script
+
+    return trace_script(script_file, args_json, watch_fd)
+
+
 if __name__ == "__main__":
     _for_a_twin()
     from dojo.harness import main

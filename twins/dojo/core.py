@@ -85,6 +85,8 @@ class VirtualClock:
 
 # The thread that watches asyncdojo (see `ParentWatch`): the tracer's own, never the program's.
 WATCHER_THREAD = "dojo-parent-watch"
+# Every thread of the tracer is named so (the script tracer's stdout and live threads too).
+TRACER_THREAD_PREFIX = "dojo-"
 
 
 class _VirtualSelector(selectors.DefaultSelector):
@@ -102,7 +104,9 @@ class _VirtualSelector(selectors.DefaultSelector):
         if timeout is None:
             # No timer at all: only I/O or another thread can wake the loop. With neither (only
             # the loop's own wake-up pipe registered, no thread but ours), nothing ever will.
-            others = [t for t in threading.enumerate() if t.name != WATCHER_THREAD]
+            others = [
+                t for t in threading.enumerate() if not t.name.startswith(TRACER_THREAD_PREFIX)
+            ]
             if len(self.get_map()) <= 1 and len(others) <= 1:
                 raise RuntimeError(
                     "deadlock: every task is waiting and no timer is set, so nothing can wake them"
@@ -474,7 +478,8 @@ _ASYNCIO_DIR = os.path.dirname(_TASKS_FILE) + os.sep
 
 def _made_by_wait_for():
     frame = sys._getframe(2)
-    for _ in range(4):
+    # Five frames: a loop subclass may add one of its own (the script tracer's).
+    for _ in range(5):
         if frame is None:
             return False
         if frame.f_code.co_name == "wait_for" and frame.f_code.co_filename == _TASKS_FILE:
@@ -534,7 +539,7 @@ class TracingLoop(asyncio.SelectorEventLoop):
             return asyncio.Task(coro, loop=loop, **kwargs)
         if isinstance(coro, _Lane):
             return asyncio.Task(coro, loop=loop, **kwargs)
-        if _is_plumbing(coro) or (run_.current is not None and _made_by_wait_for()):
+        if self._is_plumbing(coro) or (run_.current is not None and _made_by_wait_for()):
             return asyncio.Task(_Through(coro, run_.current, run_), loop=loop, **kwargs)
         current = run_.current
         rec = run_.new_record(kwargs.get("name"), current.id if current is not None else None)
@@ -543,6 +548,9 @@ class TracingLoop(asyncio.SelectorEventLoop):
             # Python 3.11 and 3.12 name the task after the factory returns.
             rec.task = task
         return task
+
+    # Which Tasks are the loop's own work, not the program's (a subclass may narrow it).
+    _is_plumbing = staticmethod(_is_plumbing)
 
     def block(self, ms: float) -> None:
         """Hold the thread for `ms` without yielding; on the virtual clock the clock moves on
@@ -641,7 +649,10 @@ class ParentWatch:
 
     GRACE_S = 2.5
 
-    def __init__(self) -> None:
+    def __init__(self, *, fd: int = 0) -> None:
+        # The pipe from asyncdojo: stdin for a twin; for a traced script, a private copy of it
+        # (the script's own stdin is /dev/null).
+        self.fd = fd
         self.gone = False
         self._loop: TracingLoop | None = None
 
@@ -658,7 +669,7 @@ class ParentWatch:
         # os.read, not sys.stdin: a daemon thread holding stdin's buffer lock would stall the
         # interpreter's own shutdown.
         try:
-            while os.read(0, 4096):
+            while os.read(self.fd, 4096):
                 pass
         except OSError:
             pass

@@ -29,6 +29,11 @@ const MODULES: &[(&str, &str, &str)] = &[
         "dojo/harness.py",
         include_str!("../../../twins/dojo/harness.py"),
     ),
+    (
+        "dojo.script",
+        "dojo/script.py",
+        include_str!("../../../twins/dojo/script.py"),
+    ),
 ];
 
 /// `dojo.py`, built once.
@@ -70,7 +75,10 @@ mod tests {
         let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
             .expect("twins/dojo")
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".py") && !["_boot.py", "_bundle.py"].contains(&n.as_str()))
+            .filter(|n| {
+                n.ends_with(".py")
+                    && !["_boot.py", "_boot_script.py", "_bundle.py"].contains(&n.as_str())
+            })
             .collect();
         on_disk.sort();
         let mut listed: Vec<&str> = MODULES

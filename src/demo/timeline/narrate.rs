@@ -215,6 +215,7 @@ mod tests {
 
     fn task(id: u32, name: &str, outcome: Outcome, detail: &str) -> TaskRecord {
         TaskRecord {
+            file: None,
             id,
             name: name.into(),
             parent: (id > 1).then_some(1),
@@ -261,6 +262,7 @@ mod tests {
                 numbered(task(2, "request 2", Outcome::Ok, "200 ms"), 2, [3, 6], 8),
             ],
             marks: vec![Mark {
+                file: None,
                 t_ms: 200.0,
                 task: Some(2),
                 label: "response".into(),
@@ -458,6 +460,7 @@ mod tests {
         snap.marks[0].seq = 8;
         snap.series_seqs = [("in_flight".to_owned(), vec![5, 13])].into();
         snap.parks = vec![super::super::Parked {
+            file: None,
             task: 2,
             t_ms: 0.0,
             line: 9,
@@ -507,6 +510,7 @@ mod tests {
             wake(6, 100.0, 2, WakeCause::Timer, None),
         ];
         snap.marks = vec![Mark {
+            file: None,
             t_ms: 100.0,
             task: Some(1),
             label: "sleep".into(),

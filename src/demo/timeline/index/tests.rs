@@ -9,6 +9,7 @@ fn task(
     line: Option<u32>,
 ) -> TaskRecord {
     TaskRecord {
+        file: None,
         id,
         name: format!("task {id}"),
         parent: None,
@@ -35,6 +36,7 @@ fn numbered(mut t: TaskRecord, spawn: u64, polls: &[u64], finish: Option<u64>) -
 
 fn mark(t_ms: f64, task: TaskId, line: Option<u32>) -> Mark {
     Mark {
+        file: None,
         t_ms,
         task: Some(task),
         label: "m".into(),

@@ -3,6 +3,7 @@ use crate::demo::timeline::{Mark, Outcome, Parked, SeriesValue};
 
 fn task(id: TaskId, name: &str, polls: Vec<(f64, f64)>, seqs: Vec<u64>) -> TaskRecord {
     TaskRecord {
+        file: None,
         id,
         name: name.into(),
         parent: (id > 1).then_some(1),
@@ -48,6 +49,7 @@ fn blocking() -> TimelineSnapshot {
             ),
         ],
         marks: vec![Mark {
+            file: None,
             t_ms: 100.0,
             task: Some(1),
             label: "sleep".into(),
@@ -224,6 +226,7 @@ fn who_held_the_thread_and_at_which_line() {
 fn a_park_gives_the_line_a_task_waited_at() {
     let mut snap = blocking();
     snap.parks = vec![Parked {
+        file: None,
         task: 2,
         t_ms: 0.0,
         line: 9,
