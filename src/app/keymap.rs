@@ -363,8 +363,8 @@ pub static KEYMAP: &[Binding] = &[
         false,
     ),
     bind(
-        &[Char('w')],
-        "w",
+        &[Char('W')],
+        "W",
         Scope::Lesson,
         Action::SaveModelPython,
         "write the lesson's model Python to ./qNN.py, to run `asyncdojo trace` on",
