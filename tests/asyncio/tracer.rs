@@ -3,7 +3,11 @@
 use super::*;
 
 /// Run a Python program under the tracer, as asyncdojo does, and return its run document.
-fn trace(py: &Python, program: &str, args: serde_json::Value) -> (serde_json::Value, String) {
+pub(super) fn trace(
+    py: &Python,
+    program: &str,
+    args: serde_json::Value,
+) -> (serde_json::Value, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("dojo.py"), asyncio::tracer_source()).unwrap();
     let twin = dir.path().join("probe.py");
@@ -20,6 +24,13 @@ fn trace(py: &Python, program: &str, args: serde_json::Value) -> (serde_json::Va
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     (doc, stderr)
+}
+
+/// The first run of a document `trace` returned, read as asyncdojo reads it (strictly).
+pub(super) fn timeline(doc: &serde_json::Value) -> asyncdojo::demo::TimelineSnapshot {
+    let doc = asyncdojo::demo::document::Document::from_json(&doc.to_string())
+        .unwrap_or_else(|e| panic!("{e}: {doc}"));
+    doc.runs.into_iter().next().unwrap().into_timeline()
 }
 
 fn task<'a>(run: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
