@@ -372,10 +372,11 @@ class Recording:
             frame = frame.f_back
         return None
 
-    def park(self, rec: _Record, coro, end: int) -> None:
+    def park(self, rec: _Record, coro, end: int, awaited) -> None:
         """Where `rec` waits after a step that left it pending: the innermost frame of its
         coroutine's await chain that is in the program's files, and, when what it awaits there
-        is a library's, what that is ("asyncio.sleep"). Nothing when no frame is the program's.
+        is a library's, what that is ("asyncio.sleep"); `awaited` is what the step yielded to its
+        Task (the future it waits for). Nothing when no frame is the program's.
         A park is listed when it differs from the lane's previous one (a loop that parks at the
         same line step after step is listed once, at its first step)."""
         memo = rec.park_memo
@@ -428,8 +429,9 @@ class Recording:
             known = self._within.get(id(lib.f_code))
             within = known[1] if known is not None and known[0] is lib.f_code else (
                 self._name_of_code(lib))
-        elif c is not None:
-            within = self._name_of_awaitable(c)
+        elif c is not None and type(c) is not _Lane:
+            # The program awaits a future itself (its iterator ends the chain): name the future.
+            within = self._name_of_awaitable(awaited if awaited is not None else c)
         else:
             within = None
         if line == rec.park_line and within == rec.park_within:
@@ -450,9 +452,7 @@ class Recording:
         t = type(obj)
         name = self._within.get(t, False)
         if name is False:
-            if t is _Lane:
-                name = None  # awaiting a coroutine with a lane of its own: its park says where
-            elif isinstance(obj, asyncio.Task):
+            if isinstance(obj, _TASK_TYPES):
                 name = "asyncio.Task"
             elif t.__name__ == "_GatheringFuture":
                 name = "asyncio.gather"
@@ -668,7 +668,7 @@ class _Lane(collections.abc.Coroutine):
         if run_.room:
             run_.room -= 1
             rec.polls.extend((start, end, seq))
-            run_.park(rec, self._coro, end)
+            run_.park(rec, self._coro, end, result)
         else:
             run_.dropped += 1
         if rec.top:
@@ -718,7 +718,7 @@ class _Lane(collections.abc.Coroutine):
         run_.current = outer
         end = raw()
         if run_.polled(rec, start, end, seq):
-            run_.park(rec, self._coro, end)
+            run_.park(rec, self._coro, end, result)
         if rec.top:
             if result is None:
                 run_.wake(rec, _SELF_CAUSE)
