@@ -486,8 +486,14 @@ fn a_park_is_the_innermost_await_and_what_it_waits_in() {
     };
     let sleep = Some("asyncio.sleep");
     assert_eq!(parks("sleeper"), [(line("# sleeper parks"), sleep)]);
-    assert_eq!(parks("getter"), [(line("# getter parks"), Some("asyncio.Queue.get"))]);
-    assert_eq!(parks("waiter"), [(line("# waiter parks"), Some("asyncio.Event.wait"))]);
+    assert_eq!(
+        parks("getter"),
+        [(line("# getter parks"), Some("asyncio.Queue.get"))]
+    );
+    assert_eq!(
+        parks("waiter"),
+        [(line("# waiter parks"), Some("asyncio.Event.wait"))]
+    );
     assert_eq!(
         parks("holder"),
         [
@@ -495,8 +501,14 @@ fn a_park_is_the_innermost_await_and_what_it_waits_in() {
             (line("# holder works"), sleep)
         ]
     );
-    assert_eq!(parks("joiner"), [(line("# joiner parks"), Some("asyncio.Task"))]);
-    assert_eq!(parks("gatherer"), [(line("# gatherer parks"), Some("asyncio.gather"))]);
+    assert_eq!(
+        parks("joiner"),
+        [(line("# joiner parks"), Some("asyncio.Task"))]
+    );
+    assert_eq!(
+        parks("gatherer"),
+        [(line("# gatherer parks"), Some("asyncio.gather"))]
+    );
     assert_eq!(parks("outer"), [(line("# outer parks"), None)]);
     assert_eq!(parks("inner"), [(line("# inner parks"), sleep)]);
     // Five steps parked at the same await: one park, at the end of the first.
@@ -570,13 +582,21 @@ fn io_thread_and_the_runs_end_wake_with_their_causes() {
     let tl = timeline(&doc);
     let last_wake = |name: &str| {
         let id = tl.task(name).unwrap().id;
-        tl.wakes.iter().rev().find(|w| w.task == id).unwrap().clone()
+        tl.wakes
+            .iter()
+            .rev()
+            .find(|w| w.task == id)
+            .unwrap()
+            .clone()
     };
     assert_eq!(last_wake("reader").cause, WakeCause::Io);
     assert_eq!(last_wake("threaded").cause, WakeCause::Thread);
     assert_eq!(last_wake("poked").cause, WakeCause::Thread);
     let left = last_wake("left running");
-    assert_eq!((left.cause, left.by, left.line), (WakeCause::Task, Some(1), None));
+    assert_eq!(
+        (left.cause, left.by, left.line),
+        (WakeCause::Task, Some(1), None)
+    );
     assert_eq!(tl.task("left running").unwrap().outcome, Outcome::Cancelled);
 }
 
@@ -594,7 +614,10 @@ fn polls_and_wakes_past_the_limit_are_counted_not_kept() {
     let polls: usize = tl.tasks.iter().map(|t| t.polls.len()).sum();
     assert_eq!(polls + tl.wakes.len(), 100);
     // main: 2 polls; spin: 501 polls; wakes: spin's spawn, 500 self wakes, main's.
-    assert_eq!(tl.metrics["events_dropped"], serde_json::json!(2 + 501 + 502 - 100));
+    assert_eq!(
+        tl.metrics["events_dropped"],
+        serde_json::json!(2 + 501 + 502 - 100)
+    );
     // Finishes are always kept.
     assert!(tl.tasks.iter().all(|t| t.finished_ms.is_some()));
 }
@@ -665,7 +688,11 @@ fn eager_tasks_get_lanes_and_spawn_wakes() {
             let t = tl.task(name).unwrap();
             let spawn = t.spawned_seq().unwrap();
             let wake = tl.wakes.iter().find(|w| w.task == t.id).unwrap();
-            assert_eq!((wake.seq, wake.cause), (spawn + 1, WakeCause::Spawn), "{name}");
+            assert_eq!(
+                (wake.seq, wake.cause),
+                (spawn + 1, WakeCause::Spawn),
+                "{name}"
+            );
             assert_eq!(t.poll_seq(0), Some(spawn + 2), "{name}: stepped at once");
             assert!(t.polls[0].0 >= main_first.0 && t.polls[0].1 <= main_first.1);
         }
