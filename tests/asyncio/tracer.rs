@@ -663,6 +663,10 @@ async def main(variant="eager"):
     async with asyncio.TaskGroup() as tg:
         tg.create_task(quick(), name="quick")
         tg.create_task(slow(), name="slow")
+    # Finished within its eager start: a done-callback added now is scheduled at once.
+    again = asyncio.create_task(quick(), name="quick again")
+    again.add_done_callback(lambda task: dojo.mark("done at once"))
+    await asyncio.sleep(0)
 
 
 if __name__ == "__main__":
@@ -671,7 +675,8 @@ if __name__ == "__main__":
 
 /// Eager tasks (3.12+): the program's task factory makes the Tasks, each still gets its lane;
 /// its spawn wake comes right after its spawn and its first step runs at once, inside the
-/// creator's; one that finishes in that step is no trouble (3.12.1's `get_coro()` crashes on it).
+/// creator's; one that finishes in that step is no trouble (3.12.1's `get_coro()` crashes the
+/// interpreter on it, which a done-callback added to it then would reach).
 #[test]
 fn eager_tasks_get_lanes_and_spawn_wakes() {
     let pythons = pythons_from_3_12();
@@ -699,7 +704,9 @@ fn eager_tasks_get_lanes_and_spawn_wakes() {
         assert_eq!(tl.task("quick").unwrap().polls.len(), 1);
         assert_eq!(tl.task("slow").unwrap().finished_ms, Some(100.0));
         let main_woken: Vec<_> = tl.wakes.iter().filter(|w| w.task == 1).collect();
-        assert_eq!(main_woken.len(), 1);
+        assert_eq!(main_woken.len(), 2);
         assert_eq!(main_woken[0].by, Some(tl.task("slow").unwrap().id));
+        assert_eq!(main_woken[1].cause, WakeCause::SelfWake);
+        assert!(tl.marks.iter().any(|m| m.label == "done at once"));
     }
 }
