@@ -259,7 +259,7 @@ class Recording:
     __slots__ = (
         "tasks", "marks", "series", "series_seqs", "metrics", "wakes", "parks", "now_ms",
         "current", "cause", "active", "room", "dropped", "program_files", "raw", "to_ms", "pairs",
-        "seq", "_within",
+        "seq", "t0", "_within",
     )
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
@@ -288,8 +288,9 @@ class Recording:
         self.dropped = 0  # polls and wakes counted but not kept
         self.program_files = program_files
         self._within: dict = {}  # what a library code object or awaitable type is called
+        self.t0 = 0
         if clock is None:
-            t0 = time.monotonic_ns()
+            t0 = self.t0 = time.monotonic_ns()
             self.raw = time.monotonic_ns
             self.to_ms = lambda raw: (raw - t0) / 1e6
 
@@ -528,20 +529,14 @@ class Recording:
         points.append([t, value])
         seqs.append(self.next_seq())
 
-    def _ms(self):
-        """Raw clock readings to milliseconds: on the virtual clock each distinct reading is
-        converted once (a virtual run has few distinct instants)."""
+    def _ms(self, raws: list) -> list:
+        """Raw clock readings to milliseconds, in one pass: on the virtual clock each distinct
+        reading is converted once (a virtual run has few distinct instants)."""
         if self.to_ms is not ns_to_ms:
-            return self.to_ms
-        known = {}
-
-        def ms(raw):
-            v = known.get(raw)
-            if v is None:
-                v = known[raw] = ns_to_ms(raw)
-            return v
-
-        return ms
+            t0 = self.t0
+            return [(raw - t0) / 1e6 for raw in raws]
+        known = {raw: ns_to_ms(raw) for raw in set(raws)}
+        return [known[raw] for raw in raws]
 
     def polls_of(self, name: str) -> int:
         return sum(len(r.polls) // 3 for r in self.tasks if r.resolved_name() == name)
@@ -571,12 +566,11 @@ class Recording:
         last = max((r.polls[-2] for r in self.tasks if r.polls), default=None)
         if last is not None:
             self.now_ms = max(self.now_ms, to_ms(last))
-        ms = self._ms()
         w = self.wakes
         wakes = []
         add = wakes.append
         # One branch per shape rather than a key at a time: the wakes are as many as the steps.
-        for seq, t, rec, cause, by, line in zip(w[0::6], map(ms, w[1::6]), w[2::6], w[3::6],
+        for seq, t, rec, cause, by, line in zip(w[0::6], self._ms(w[1::6]), w[2::6], w[3::6],
                                                 w[4::6], w[5::6]):
             if by is None:
                 if line is None:
@@ -590,7 +584,7 @@ class Recording:
                      "line": line})
         parks = []
         p = self.parks
-        for rec, t, line, within in zip(p[0::4], map(ms, p[1::4]), p[2::4], p[3::4]):
+        for rec, t, line, within in zip(p[0::4], self._ms(p[1::4]), p[2::4], p[3::4]):
             park = {"task": rec.id, "t_ms": t, "line": line}
             if within is not None:
                 park["within"] = within
@@ -668,7 +662,16 @@ class _Lane(collections.abc.Coroutine):
         if run_.room:
             run_.room -= 1
             rec.polls.extend((start, end, seq))
-            run_.park(rec, self._coro, end, result)
+            # Parked where it was after its last step (`Recording.park`'s memo, checked here:
+            # this is most steps of a loop).
+            memo = rec.park_memo
+            coro = self._coro
+            if memo is None or not (
+                type(awaited := coro.cr_await) is _COROUTINE
+                and awaited.cr_code is memo[1]
+                and coro.cr_frame.f_lasti == memo[0]
+            ):
+                run_.park(rec, coro, end, result)
         else:
             run_.dropped += 1
         if rec.top:
