@@ -6,8 +6,9 @@
 //! - `gather_10k_virtual`: a 10,000-task gather on the virtual clock through `run_twin`
 //!   (budget: ≤ 1.5 s).
 //! - Before the table, the tracer's overhead per step: the same asyncio program (100 tasks ×
-//!   1,000 awaits) timed inside one interpreter untraced and traced, median of 7 each (budget:
-//!   ≤ 2 µs per step).
+//!   1,000 awaits) timed inside one interpreter untraced and traced, median of 7 each, the
+//!   tracer recording every step's poll, wake and park and writing the document (budget: ≤ 2 µs
+//!   per step, wakes and parks included; issue #19).
 //!
 //!     cargo bench --bench asyncio
 //!
@@ -131,16 +132,16 @@ def traced():
     doc = dojo.core.trace(lambda: main("bench"), virtual=False,
                           program_files=frozenset((__file__,)), variant="bench")
     took = time.perf_counter() - started
-    return took, sum(len(t["polls"]) for t in doc["tasks"])
+    return took, sum(len(t["polls"]) for t in doc["tasks"]), len(doc["wakes"])
 
 
-plain, with_tracer, steps = [], [], 0
+plain, with_tracer, steps, wakes = [], [], 0, 0
 for _ in range(7):
     plain.append(untraced())
-    took, steps = traced()
+    took, steps, wakes = traced()
     with_tracer.append(took)
 print(json.dumps({"untraced": statistics.median(plain), "traced": statistics.median(with_tracer),
-                  "steps": steps}))
+                  "steps": steps, "wakes": wakes}))
 "#;
 
 fn tracer_overhead(python: &Python, exe: &PathBuf) {
@@ -166,10 +167,11 @@ fn tracer_overhead(python: &Python, exe: &PathBuf) {
     );
     let steps = r["steps"].as_f64().unwrap_or(1.0);
     println!(
-        "tracer overhead: {:.2} µs per step ({} steps: untraced {:.1} ms, traced {:.1} ms, medians \
-         of 7) on {}",
+        "tracer overhead: {:.2} µs per step, its wake and park included ({} steps, {} wakes: \
+         untraced {:.1} ms, traced {:.1} ms, medians of 7) on {}",
         (traced - plain) / steps * 1e6,
         steps,
+        r["wakes"],
         plain * 1e3,
         traced * 1e3,
         python.describe(),

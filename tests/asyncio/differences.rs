@@ -354,3 +354,46 @@ fn a_self_waking_task_runs_ahead_of_due_timers_in_tokio_not_in_asyncio() {
     assert_eq!(t.timeline.metric("ticks"), a.timeline.metric("ticks"));
     assert_eq!((t.total_ms, a.total_ms), (2600.0, 2600.0));
 }
+
+/// Cancelling is a request (the README's "Who wakes whom"): the cancelled Task is woken by its
+/// canceller, at the line of `cancel()`, and takes one more step to end; tokio's aborted child is
+/// never polled again. The conformance of wakes sets that wake aside (`CancelledSteps`).
+#[test]
+fn a_cancelled_task_is_woken_by_its_canceller_for_one_more_step() {
+    let Some(py) = python() else { return };
+    let (tokio, twin) = both(py, "spawn-vs-await", &["abort"], &[], Clock::Virtual);
+    let t = &tokio.run("abort").unwrap().timeline;
+    let a = &twin.report.run("abort").unwrap().timeline;
+    let (t_child, a_child) = (t.task("child").unwrap(), a.task("child").unwrap());
+    assert_eq!(
+        t_child.polls.len(),
+        1,
+        "tokio: never polled after the abort"
+    );
+    assert_eq!(
+        a_child.polls.len(),
+        2,
+        "asyncio: one more step, to receive CancelledError"
+    );
+    let woken = a
+        .wakes
+        .iter()
+        .rfind(|w| w.task == a_child.id)
+        .expect("the child's last wake");
+    let cancel_line = asyncio::twin("spawn-vs-await")
+        .unwrap()
+        .source
+        .lines()
+        .position(|l| l.trim() == "child.cancel()")
+        .map(|i| i as u32 + 1);
+    assert_eq!(
+        (woken.cause, woken.by, woken.line),
+        (
+            asyncdojo::demo::timeline::WakeCause::Task,
+            Some(1),
+            cancel_line
+        )
+    );
+    assert_eq!(Some(woken.t_ms), a_child.finished_ms);
+    assert!(woken.seq < a_child.poll_seq(1).unwrap());
+}

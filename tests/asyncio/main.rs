@@ -146,6 +146,7 @@ mod conformance;
 mod differences;
 mod real_clock;
 mod tracer;
+mod wakes;
 
 /// Real-clock runs measure time, so the tests that run them take turns: one Python at a time.
 static REAL_CLOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());

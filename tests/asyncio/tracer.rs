@@ -1,9 +1,16 @@
-//! The tracer on its own: steps, outcomes, warnings, deadlocks, runs by hand, the interpreter.
+//! The tracer on its own: steps, outcomes, warnings, deadlocks, parks, wake causes, the event
+//! limit, eager tasks, runs by hand, the interpreter.
+
+use asyncdojo::demo::timeline::WakeCause;
 
 use super::*;
 
 /// Run a Python program under the tracer, as asyncdojo does, and return its run document.
-fn trace(py: &Python, program: &str, args: serde_json::Value) -> (serde_json::Value, String) {
+pub(super) fn trace(
+    py: &Python,
+    program: &str,
+    args: serde_json::Value,
+) -> (serde_json::Value, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("dojo.py"), asyncio::tracer_source()).unwrap();
     let twin = dir.path().join("probe.py");
@@ -20,6 +27,13 @@ fn trace(py: &Python, program: &str, args: serde_json::Value) -> (serde_json::Va
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     (doc, stderr)
+}
+
+/// The first run of a document `trace` returned, read as asyncdojo reads it (strictly).
+pub(super) fn timeline(doc: &serde_json::Value) -> asyncdojo::demo::TimelineSnapshot {
+    let doc = asyncdojo::demo::document::Document::from_json(&doc.to_string())
+        .unwrap_or_else(|e| panic!("{e}: {doc}"));
+    doc.runs.into_iter().next().unwrap().into_timeline()
 }
 
 fn task<'a>(run: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
@@ -384,4 +398,315 @@ fn a_python_that_cannot_run_is_one_clear_line_and_tokio_still_runs() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("── join-all ──"), "tokio ran: {stdout}");
+}
+
+const PARKS: &str = r#"
+import asyncio
+import dojo
+
+
+async def sleeper():
+    await asyncio.sleep(1)  # sleeper parks
+
+
+async def getter(queue):
+    return await queue.get()  # getter parks
+
+
+async def waiter(event):
+    await event.wait()  # waiter parks
+
+
+async def holder(semaphore):
+    async with semaphore:  # holder parks
+        await asyncio.sleep(0.5)  # holder works
+
+
+async def joiner(task):
+    await task  # joiner parks
+
+
+async def gatherer():
+    await asyncio.gather(asyncio.sleep(0.1), asyncio.sleep(0.2))  # gatherer parks
+
+
+async def inner():
+    await asyncio.sleep(0.3)  # inner parks
+
+
+async def outer():
+    await dojo.lane("inner", inner())  # outer parks
+
+
+async def spin():
+    for _ in range(5):
+        await asyncio.sleep(0)  # spin parks
+
+
+async def main(variant="parks"):
+    queue, event, semaphore = asyncio.Queue(), asyncio.Event(), asyncio.Semaphore(0)
+    first = asyncio.create_task(sleeper(), name="sleeper")
+    tasks = [
+        first,
+        asyncio.create_task(getter(queue), name="getter"),
+        asyncio.create_task(waiter(event), name="waiter"),
+        asyncio.create_task(holder(semaphore), name="holder"),
+        asyncio.create_task(joiner(first), name="joiner"),
+        asyncio.create_task(gatherer(), name="gatherer"),
+        asyncio.create_task(outer(), name="outer"),
+        asyncio.create_task(spin(), name="spin"),
+    ]
+    await asyncio.sleep(0.05)
+    queue.put_nowait(1)
+    event.set()
+    semaphore.release()
+    await asyncio.gather(*tasks)
+
+
+if __name__ == "__main__":
+    dojo.run(main)
+"#;
+
+/// After a step that leaves a task pending, its park is the line of its innermost await in the
+/// program, and what it waits in there when that is asyncio's; a lane awaited in place has its
+/// own. A task parked at the same await step after step is listed once.
+#[test]
+fn a_park_is_the_innermost_await_and_what_it_waits_in() {
+    let Some(py) = python() else { return };
+    let (doc, _) = trace(py, PARKS, serde_json::json!({}));
+    let tl = timeline(&doc);
+    let line = |text: &str| PARKS.lines().position(|l| l.contains(text)).unwrap() as u32 + 1;
+    let parks = |name: &str| -> Vec<(u32, Option<&str>)> {
+        let id = tl.task(name).unwrap().id;
+        tl.parks
+            .iter()
+            .filter(|p| p.task == id)
+            .map(|p| (p.line, p.within.as_deref()))
+            .collect()
+    };
+    let sleep = Some("asyncio.sleep");
+    assert_eq!(parks("sleeper"), [(line("# sleeper parks"), sleep)]);
+    assert_eq!(
+        parks("getter"),
+        [(line("# getter parks"), Some("asyncio.Queue.get"))]
+    );
+    assert_eq!(
+        parks("waiter"),
+        [(line("# waiter parks"), Some("asyncio.Event.wait"))]
+    );
+    assert_eq!(
+        parks("holder"),
+        [
+            (line("# holder parks"), Some("asyncio.Semaphore.acquire")),
+            (line("# holder works"), sleep)
+        ]
+    );
+    assert_eq!(
+        parks("joiner"),
+        [(line("# joiner parks"), Some("asyncio.Task"))]
+    );
+    assert_eq!(
+        parks("gatherer"),
+        [(line("# gatherer parks"), Some("asyncio.gather"))]
+    );
+    assert_eq!(parks("outer"), [(line("# outer parks"), None)]);
+    assert_eq!(parks("inner"), [(line("# inner parks"), sleep)]);
+    // Five steps parked at the same await: one park, at the end of the first.
+    assert_eq!(tl.task("spin").unwrap().polls.len(), 6);
+    assert_eq!(parks("spin"), [(line("# spin parks"), sleep)]);
+    assert!(tl.parks.windows(2).all(|p| p[0].t_ms <= p[1].t_ms));
+    // The lane in place is woken with the task that steps it: inner first, then outer.
+    let woken_at_300: Vec<&str> = tl
+        .wakes
+        .iter()
+        .filter(|w| w.t_ms == 300.0)
+        .map(|w| tl.tasks[w.task as usize - 1].name.as_str())
+        .collect();
+    assert_eq!(woken_at_300, ["inner", "outer"]);
+}
+
+const CAUSES: &str = r#"
+import asyncio
+import socket
+import threading
+import time
+import dojo
+
+
+async def reader(sock):
+    return await asyncio.get_running_loop().sock_recv(sock, 1)
+
+
+async def threaded():
+    await asyncio.to_thread(time.sleep, 0.001)
+
+
+async def poked(future):
+    await future
+
+
+async def forever():
+    await asyncio.Event().wait()
+
+
+async def main(variant="causes"):
+    loop = asyncio.get_running_loop()
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    future = loop.create_future()
+    tasks = [
+        asyncio.create_task(reader(a), name="reader"),
+        asyncio.create_task(threaded(), name="threaded"),
+        asyncio.create_task(poked(future), name="poked"),
+    ]
+    asyncio.create_task(forever(), name="left running")
+    await asyncio.sleep(0)
+    b.send(b"x")
+    threading.Thread(target=loop.call_soon_threadsafe, args=(future.set_result, 1)).start()
+    await asyncio.gather(*tasks)
+    a.close()
+    b.close()
+
+
+if __name__ == "__main__":
+    dojo.run(main)
+"#;
+
+/// The selector wakes a socket's reader (io); a worker thread's result and a call from another
+/// thread wake as `thread`; what main leaves running is cancelled on main's behalf when it ends.
+#[test]
+fn io_thread_and_the_runs_end_wake_with_their_causes() {
+    let Some(py) = python() else { return };
+    let (doc, stderr) = trace(py, CAUSES, serde_json::json!({}));
+    assert!(!stderr.contains("dojo:"), "{stderr}");
+    let tl = timeline(&doc);
+    let last_wake = |name: &str| {
+        let id = tl.task(name).unwrap().id;
+        tl.wakes
+            .iter()
+            .rev()
+            .find(|w| w.task == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(last_wake("reader").cause, WakeCause::Io);
+    assert_eq!(last_wake("threaded").cause, WakeCause::Thread);
+    assert_eq!(last_wake("poked").cause, WakeCause::Thread);
+    let left = last_wake("left running");
+    assert_eq!(
+        (left.cause, left.by, left.line),
+        (WakeCause::Task, Some(1), None)
+    );
+    assert_eq!(tl.task("left running").unwrap().outcome, Outcome::Cancelled);
+}
+
+/// A run keeps at most EVENT_LIMIT polls and wakes; the rest are counted in `events_dropped`,
+/// and the document still reads.
+#[test]
+fn polls_and_wakes_past_the_limit_are_counted_not_kept() {
+    let Some(py) = python() else { return };
+    let program = "import asyncio\nimport dojo\nimport dojo.core\n\ndojo.core.EVENT_LIMIT = 100\n\n\n\
+                   async def spin():\n    for _ in range(500):\n        await asyncio.sleep(0)\n\n\n\
+                   async def main(variant='busy'):\n    await asyncio.create_task(spin(), \
+                   name='spin')\n\n\nif __name__ == '__main__':\n    dojo.run(main)\n";
+    let (doc, _) = trace(py, program, serde_json::json!({}));
+    let tl = timeline(&doc);
+    let polls: usize = tl.tasks.iter().map(|t| t.polls.len()).sum();
+    assert_eq!(polls + tl.wakes.len(), 100);
+    // main: 2 polls; spin: 501 polls; wakes: spin's spawn, 500 self wakes, main's.
+    assert_eq!(
+        tl.metrics["events_dropped"],
+        serde_json::json!(2 + 501 + 502 - 100)
+    );
+    // Finishes are always kept.
+    assert!(tl.tasks.iter().all(|t| t.finished_ms.is_some()));
+}
+
+/// The Pythons ≥ 3.12 the tests can find (pyenv's), for what only they have.
+fn pythons_from_3_12() -> Vec<Python> {
+    let Some(root) = std::env::var_os("PYENV_ROOT").or_else(|| {
+        std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv").into_os_string())
+    }) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(Path::new(&root).join("versions")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let v = e.file_name().to_string_lossy().into_owned();
+            v.starts_with("3.12.") || v.starts_with("3.13.") || v.starts_with("3.14.")
+        })
+        .map(|e| e.path().join("bin").join("python3"))
+        .filter(|p| p.exists())
+        .map(|p| Python::choose(Some(&p)))
+        .collect()
+}
+
+const EAGER: &str = r#"
+import asyncio
+import dojo
+
+
+async def quick():
+    return "at once"
+
+
+async def slow():
+    await asyncio.sleep(0.1)
+    return "later"
+
+
+async def main(variant="eager"):
+    asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(quick(), name="quick")
+        tg.create_task(slow(), name="slow")
+    # Finished within its eager start: a done-callback added now is scheduled at once.
+    again = asyncio.create_task(quick(), name="quick again")
+    again.add_done_callback(lambda task: dojo.mark("done at once"))
+    await asyncio.sleep(0)
+
+
+if __name__ == "__main__":
+    dojo.run(main)
+"#;
+
+/// Eager tasks (3.12+): the program's task factory makes the Tasks, each still gets its lane;
+/// its spawn wake comes right after its spawn and its first step runs at once, inside the
+/// creator's; one that finishes in that step is no trouble (3.12.1's `get_coro()` crashes the
+/// interpreter on it, which a done-callback added to it then would reach).
+#[test]
+fn eager_tasks_get_lanes_and_spawn_wakes() {
+    let pythons = pythons_from_3_12();
+    if pythons.is_empty() {
+        eprintln!("no Python 3.12 or later found under pyenv: eager tasks not tested");
+        return;
+    }
+    for py in &pythons {
+        let (doc, stderr) = trace(py, EAGER, serde_json::json!({}));
+        assert!(!stderr.contains("dojo:"), "{stderr}");
+        let tl = timeline(&doc);
+        let main_first = tl.task("main").unwrap().polls[0];
+        for name in ["quick", "slow"] {
+            let t = tl.task(name).unwrap();
+            let spawn = t.spawned_seq().unwrap();
+            let wake = tl.wakes.iter().find(|w| w.task == t.id).unwrap();
+            assert_eq!(
+                (wake.seq, wake.cause),
+                (spawn + 1, WakeCause::Spawn),
+                "{name}"
+            );
+            assert_eq!(t.poll_seq(0), Some(spawn + 2), "{name}: stepped at once");
+            assert!(t.polls[0].0 >= main_first.0 && t.polls[0].1 <= main_first.1);
+        }
+        assert_eq!(tl.task("quick").unwrap().polls.len(), 1);
+        assert_eq!(tl.task("slow").unwrap().finished_ms, Some(100.0));
+        let main_woken: Vec<_> = tl.wakes.iter().filter(|w| w.task == 1).collect();
+        assert_eq!(main_woken.len(), 2);
+        assert_eq!(main_woken[0].by, Some(tl.task("slow").unwrap().id));
+        assert_eq!(main_woken[1].cause, WakeCause::SelfWake);
+        assert!(tl.marks.iter().any(|m| m.label == "done at once"));
+    }
 }

@@ -1,7 +1,9 @@
 """The tracer's core: clocks, lanes, the task factory and the one event loop that records a run.
 
 A `TracingLoop` is an ordinary selector event loop that owns everything one run records: every
-Task (created, parent, name, each step as a poll, how it ended), marks, series and metrics. On the
+Task (created, parent, name, each step as a poll, how it ended), every wake of a Task (what made it
+ready again, see `TracingLoop.call_soon`), where each Task was parked after a step (the line of its
+innermost await), marks, series and metrics. On the
 virtual clock its `time()` is virtual and it jumps straight to the next timer; on the real clock it
 is the wall clock. Nothing here knows about twins, variants or command lines: a harness (the twin
 harness in `dojo.harness`, or one that traces a learner's own script) builds on `trace()`.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections.abc
 import functools
+import inspect
 import math
 import os
 import selectors
@@ -21,16 +24,24 @@ import sys
 import threading
 import time
 import traceback
+import types
 import warnings
+import weakref
 
 __all__ = [
-    "FORMAT_VERSION", "Cancelled", "ParentWatch", "Recording", "Rejected", "TracingLoop",
+    "EVENT_LIMIT", "FORMAT_VERSION", "Cancelled", "ParentWatch", "Recording", "Rejected", "TracingLoop",
     "VirtualClock", "capture_warnings", "current_loop", "current_recording", "outcome_of", "trace",
 ]
 
 # The run document's format (docs/run-document.md in asyncdojo's repository): the one asyncdojo's
-# reader accepts. 1 was the document before it had a version; 2 added it and the seqs.
+# reader accepts. 1 was the document before it had a version; 2 added it and the seqs; 3 the wakes
+# and parks.
 FORMAT_VERSION = 3
+
+# A run keeps at most this many polls and wakes (counted together), as asyncdojo's recorder does:
+# beyond it they are counted, not kept, and the run's metric `events_dropped` says how many. Spawns,
+# finishes, marks and series are always kept. Read when a run starts (a test may lower it).
+EVENT_LIMIT = 1_000_000
 
 
 class Rejected(Exception):
@@ -123,7 +134,8 @@ class _VirtualSelector(selectors.DefaultSelector):
 class _Record:
     __slots__ = (
         "id", "name", "parent", "spawned", "spawned_seq", "finished", "finished_seq", "outcome",
-        "detail", "polls", "task",
+        "detail", "polls", "task", "scheduled", "top", "inner", "park_line", "park_within",
+        "park_memo",
     )
 
     def __init__(self, id_, name, parent, spawned, spawned_seq):
@@ -140,12 +152,73 @@ class _Record:
         # clock at its start and at its end, and its seq.
         self.polls = []
         self.task = None
+        # Woken and not yet polled: a second wake before the poll changes nothing, so it is not
+        # recorded (a lane has at most one pending wake).
+        self.scheduled = False
+        # The lane is a Task's coroutine (False: a coroutine given a lane in place, stepped by
+        # whatever awaits it).
+        self.top = False
+        # The lane given a lane in place that this one awaited when its last step ended: when
+        # this lane's Task is woken, so is that one (and what it awaits), innermost first.
+        self.inner = None
+        # Where it was parked after its last step that left it pending (its last listed park).
+        self.park_line = None
+        self.park_within = None
+        # (f_lasti, awaited code) of that park when it can be told again from those alone.
+        self.park_memo = None
 
     def resolved_name(self):
         if self.name is None and self.task is not None:
             self.name = self.task.get_name()
             self.task = None
         return self.name if self.name is not None else "task %d" % self.id
+
+
+# What woke a Task: (who, line, due). `who` is the waking lane's record (cause `task`), `_SELF`, or
+# a cause's name; `line` the waker's line when known; `due` the raw time the cause became true when
+# that was earlier than the wake was seen (a timer's deadline, a thread's call), else None.
+_SELF = "self"
+_IO_CAUSE = ("io", None, None)
+_SPAWN_CAUSE = ("spawn", None, None)
+_SELF_CAUSE = (_SELF, None, None)
+_COROUTINE = types.CoroutineType
+_GENERATOR = types.GeneratorType
+_WITH_METHODS = ("__aenter__", "__aexit__")
+
+
+def _leaves():
+    """asyncio's coroutines that await only futures and asyncio's own coroutines, never one of
+    the program's: a task parked in one of them, at the same await of its own coroutine as
+    before, is parked where it was (see `Recording.park`). By id: their code objects live as long
+    as asyncio."""
+    names = (
+        "sleep", "wait", "tasks._wait", "to_thread", "open_connection", "start_server",
+        "Queue.get", "Queue.put", "Queue.join", "Event.wait", "Lock.acquire", "Semaphore.acquire",
+        "Condition.wait", "Barrier.wait", "StreamReader.read", "StreamReader.readline",
+        "StreamReader.readexactly", "StreamReader.readuntil", "StreamReader._wait_for_data",
+        "StreamWriter.drain", "StreamWriter.wait_closed", "TaskGroup.__aexit__",
+    )
+    found = set()
+    for name in names:
+        obj = asyncio
+        for part in name.split("."):
+            obj = getattr(obj, part, None)
+        code = getattr(obj, "__code__", None)
+        if code is not None and code.co_flags & inspect.CO_COROUTINE:
+            found.add(id(code))
+    return frozenset(found)
+
+
+_LEAVES = _leaves()
+
+
+def _public_module(module: str) -> str:
+    """`asyncio.tasks` is `asyncio` to its users."""
+    return "asyncio" if module.startswith("asyncio.") else module
+
+
+# The tracer's own file, as its code objects name it (when served from the bundle, not a path).
+_HERE = _Record.__init__.__code__.co_filename
 
 
 def outcome_of(exc: BaseException) -> tuple[str, str]:
@@ -176,18 +249,21 @@ def _detail(value):
 class Recording:
     """Everything one run records. Polls keep the clock's raw readings (cheap to take); they
     become milliseconds when the document is written. `program_files` are the files whose
-    lines marks and warnings point at: the program being traced, not the tracer or asyncio.
+    lines marks, warnings, wakes and parks point at: the program being traced, not the tracer or
+    asyncio.
 
     Every event takes the next number of `seq`, exactly as asyncdojo's recorder numbers tokio's
-    (src/demo/recorder.rs): a spawn, each step (as it starts), a mark, a task's first finish, and
-    a series point that is added or changes value. A series call that changes nothing, or undoes
-    the point at its instant, takes none; nor does the end of a step. So both runtimes number the
-    same program's events alike wherever they happen in the same order."""
+    (src/demo/recorder.rs): a spawn, a spawned task's first wake (cause `spawn`, right after its
+    spawn), each step (as it starts), each wake (a lane going from waiting to scheduled), a mark,
+    a task's first finish, and a series point that is added or changes value. A series call that
+    changes nothing, or undoes the point at its instant, takes none; nor does the end of a step,
+    a wake of a lane already scheduled, or a park. So both runtimes number the same program's
+    events alike wherever they happen in the same order."""
 
     __slots__ = (
-        "tasks", "marks", "series", "series_seqs", "metrics", "wakes", "now_ms", "current",
-        "active",
-        "program_files", "raw", "to_ms", "pairs", "seq",
+        "tasks", "marks", "series", "series_seqs", "metrics", "wakes", "parks", "now_ms",
+        "current", "cause", "active", "room", "dropped", "program_files", "raw", "to_ms", "pairs",
+        "seq", "t0", "_within",
     )
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
@@ -196,14 +272,29 @@ class Recording:
         self.series: dict[str, list] = {}
         self.series_seqs: dict[str, list[int]] = {}
         self.metrics: dict[str, object] = {}
-        self.wakes: list[dict] = []
+        # Six values a wake, flat (tuples would be containers for the garbage collector to scan,
+        # one per step): seq, raw time, woken record, cause, waking record or None, line or None;
+        # in seq order.
+        self.wakes: list = []
+        # Four values a park, flat: record, raw end of the step, line, within or None; in time
+        # order.
+        self.parks: list = []
         self.seq = 0  # the next event's number
         self.now_ms = 0.0
         self.current: _Record | None = None  # the record of the lane being stepped
+        # What wakes a Task now when no lane is being stepped and no Task's step is running: set
+        # by the handles the loop was given through `call_soon`, `call_at` and
+        # `call_soon_threadsafe` while they run. Anything else the loop runs is a selector's
+        # callback: I/O. (See `TracingLoop.call_soon`.)
+        self.cause: tuple = _IO_CAUSE
         self.active = True  # False once the run is over: the loop's own shutdown gets no lanes
+        self.room = EVENT_LIMIT  # how many more polls and wakes are kept
+        self.dropped = 0  # polls and wakes counted but not kept
         self.program_files = program_files
+        self._within: dict = {}  # what a library code object or awaitable type is called
+        self.t0 = 0
         if clock is None:
-            t0 = time.monotonic_ns()
+            t0 = self.t0 = time.monotonic_ns()
             self.raw = time.monotonic_ns
             self.to_ms = lambda raw: (raw - t0) / 1e6
 
@@ -227,6 +318,156 @@ class Recording:
 
         self.pairs = pairs
 
+    def wake(self, rec: _Record, cause: tuple) -> None:
+        """`rec`'s Task was woken by `cause` (see `TracingLoop._cause`): record the wake of its
+        lane and of the lanes given in place that it awaits, innermost first (each is polled
+        again in the Task's next step), each unless already scheduled."""
+        inner = rec.inner
+        if inner is None:
+            if not rec.scheduled:
+                self._wake_one(rec, cause)
+            return
+        chain = [rec]
+        while inner is not None:
+            chain.append(inner)
+            inner = inner.inner
+        for r in reversed(chain):
+            if not r.scheduled:
+                self._wake_one(r, cause)
+
+    def _wake_one(self, rec, cause):
+        who, line, due = cause
+        t = self.raw()
+        if due is not None and due < t:
+            # A timer (or a thread) made the task ready while the thread was held: it has been
+            # scheduled since then, not since the loop got round to it.
+            t = due
+        if who is _SELF or who is rec:
+            kind, by, line = "self", None, rec.park_line
+        elif type(who) is _Record:
+            kind, by = "task", who
+        else:
+            kind, by = who, None
+        rec.scheduled = True
+        seq = self.seq
+        self.seq = seq + 1
+        if self.room:
+            self.room -= 1
+            self.wakes.extend((seq, t, rec, kind, by, line))
+        else:
+            self.dropped += 1
+
+    def spawn_wake(self, rec: _Record) -> None:
+        """A Task's first schedule."""
+        self._wake_one(rec, _SPAWN_CAUSE)
+
+    def live_line(self, frame) -> int | None:
+        """The line of the innermost program frame from `frame` outwards (past the tracer's own
+        frames it starts in), within the lane being stepped: the walk stops at the tracer's
+        frames that start every step."""
+        files = self.program_files
+        while frame is not None and frame.f_code.co_filename == _HERE:
+            frame = frame.f_back
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename in files:
+                return frame.f_lineno
+            if filename == _HERE:
+                return None
+            frame = frame.f_back
+        return None
+
+    def park(self, rec: _Record, coro, end: int, awaited) -> None:
+        """Where `rec` waits after a step that left it pending: the innermost frame of its
+        coroutine's await chain that is in the program's files, and, when what it awaits there
+        is a library's, what that is ("asyncio.sleep"); `awaited` is what the step yielded to its
+        Task (the future it waits for). Nothing when no frame is the program's.
+        A park is listed when it differs from the lane's previous one (a loop that parks at the
+        same line step after step is listed once, at its first step)."""
+        memo = rec.park_memo
+        if memo is not None:
+            # Parked again at the same await of its own coroutine, in the same library call that
+            # awaits nothing of the program's: the same park (a loop around asyncio.sleep).
+            awaited = coro.cr_await
+            if (type(awaited) is _COROUTINE and awaited.cr_code is memo[1]
+                    and coro.cr_frame.f_lasti == memo[0]):
+                return
+            rec.park_memo = None
+        files = self.program_files
+        line = None
+        lib = None  # the library frame the innermost program frame awaits, if any
+        lib_is_with = False
+        innermost = None
+        c = coro
+        while True:
+            t = type(c)
+            if t is _COROUTINE:
+                frame = c.cr_frame
+                nxt = c.cr_await
+            elif t is _GENERATOR:
+                frame = c.gi_frame
+                nxt = c.gi_yieldfrom
+            else:
+                break  # a Future, a lane, or anything else awaitable: the end of the chain
+            if frame is None:
+                break
+            code = frame.f_code
+            if code.co_filename in files:
+                line = frame.f_lineno
+                lib = None
+                innermost = c
+            elif line is not None and (lib is None or lib_is_with):
+                # `async with semaphore:` awaits its __aenter__, which awaits acquire(): name the
+                # acquire.
+                lib_is_with = lib is None and code.co_name in _WITH_METHODS
+                lib = frame
+            if nxt is None:
+                c = None
+                break
+            c = nxt
+        if line is None:
+            return
+        if innermost is coro and lib is not None and id(lib.f_code) in _LEAVES:
+            rec.park_memo = (coro.cr_frame.f_lasti, lib.f_code)
+        if lib is not None:
+            # By the code object's id: hashing a code object hashes its contents, every time.
+            known = self._within.get(id(lib.f_code))
+            within = known[1] if known is not None and known[0] is lib.f_code else (
+                self._name_of_code(lib))
+        elif c is not None and type(c) is not _Lane:
+            # The program awaits a future itself (its iterator ends the chain): name the future.
+            within = self._name_of_awaitable(awaited if awaited is not None else c)
+        else:
+            within = None
+        if line == rec.park_line and within == rec.park_within:
+            return
+        rec.park_line = line
+        rec.park_within = within
+        self.parks.extend((rec, end, line, within))
+
+    def _name_of_code(self, frame):
+        code = frame.f_code
+        module = frame.f_globals.get("__name__") or ""
+        qualname = getattr(code, "co_qualname", code.co_name).split(".<locals>.")[0]
+        name = _public_module(module) + "." + qualname
+        self._within[id(code)] = (code, name)
+        return name
+
+    def _name_of_awaitable(self, obj):
+        t = type(obj)
+        name = self._within.get(t, False)
+        if name is False:
+            if isinstance(obj, _TASK_TYPES):
+                name = "asyncio.Task"
+            elif t.__name__ == "_GatheringFuture":
+                name = "asyncio.gather"
+            elif isinstance(obj, asyncio.Future):
+                name = "asyncio.Future"
+            else:
+                name = _public_module(t.__module__) + "." + t.__qualname__
+            self._within[t] = name
+        return name
+
     def now(self) -> float:
         return self.to_ms(self.raw())
 
@@ -246,6 +487,15 @@ class Recording:
         rec = _Record(len(self.tasks) + 1, name, parent, self.stamp(), self.next_seq())
         self.tasks.append(rec)
         return rec
+
+    def polled(self, rec: _Record, start: int, end: int, seq: int) -> bool:
+        """Keep a poll, unless the run has kept all the polls and wakes it may (then count it)."""
+        if self.room:
+            self.room -= 1
+            rec.polls.extend((start, end, seq))
+            return True
+        self.dropped += 1
+        return False
 
     def finish(self, rec, outcome, detail):
         if rec.finished is None:
@@ -283,6 +533,15 @@ class Recording:
         points.append([t, value])
         seqs.append(self.next_seq())
 
+    def _ms(self, raws: list) -> list:
+        """Raw clock readings to milliseconds, in one pass: on the virtual clock each distinct
+        reading is converted once (a virtual run has few distinct instants)."""
+        if self.to_ms is not ns_to_ms:
+            t0 = self.t0
+            return [(raw - t0) / 1e6 for raw in raws]
+        known = {raw: ns_to_ms(raw) for raw in set(raws)}
+        return [known[raw] for raw in raws]
+
     def polls_of(self, name: str) -> int:
         return sum(len(r.polls) // 3 for r in self.tasks if r.resolved_name() == name)
 
@@ -311,6 +570,32 @@ class Recording:
         last = max((r.polls[-2] for r in self.tasks if r.polls), default=None)
         if last is not None:
             self.now_ms = max(self.now_ms, to_ms(last))
+        w = self.wakes
+        wakes = []
+        add = wakes.append
+        # One branch per shape rather than a key at a time: the wakes are as many as the steps.
+        for seq, t, rec, cause, by, line in zip(w[0::6], self._ms(w[1::6]), w[2::6], w[3::6],
+                                                w[4::6], w[5::6]):
+            if by is None:
+                if line is None:
+                    add({"seq": seq, "t_ms": t, "task": rec.id, "cause": cause})
+                else:
+                    add({"seq": seq, "t_ms": t, "task": rec.id, "cause": cause, "line": line})
+            elif line is None:
+                add({"seq": seq, "t_ms": t, "task": rec.id, "cause": cause, "by": by.id})
+            else:
+                add({"seq": seq, "t_ms": t, "task": rec.id, "cause": cause, "by": by.id,
+                     "line": line})
+        parks = []
+        p = self.parks
+        for rec, t, line, within in zip(p[0::4], self._ms(p[1::4]), p[2::4], p[3::4]):
+            park = {"task": rec.id, "t_ms": t, "line": line}
+            if within is not None:
+                park["within"] = within
+            parks.append(park)
+        metrics = self.metrics
+        if self.dropped:
+            metrics = {**metrics, "events_dropped": self.dropped}
         doc = {
             "variant": variant,
             "total_ms": total_ms,
@@ -333,10 +618,13 @@ class Recording:
             "marks": self.marks,
             "series": self.series,
             "series_seqs": self.series_seqs,
-            "metrics": self.metrics,
-            "wakes": self.wakes,
+            "metrics": metrics,
+            "wakes": wakes,
+            "parks": parks,
             "now_ms": self.now_ms,
         }
+        if not parks:
+            del doc["parks"]
         if error is not None:
             doc["error"] = error
         return doc
@@ -344,7 +632,8 @@ class Recording:
 
 class _Lane(collections.abc.Coroutine):
     """A coroutine whose every step (each send or throw from its Task, or from the coroutine
-    awaiting it) is recorded as a poll of its lane, and whose end is the lane's outcome."""
+    awaiting it) is recorded as a poll of its lane, and whose end is the lane's outcome. A step
+    that leaves it pending records where it is parked."""
 
     __slots__ = ("_coro", "_send", "_rec", "_run")
 
@@ -363,15 +652,50 @@ class _Lane(collections.abc.Coroutine):
         run_.seq = seq + 1
         outer = run_.current
         run_.current = rec
+        rec.scheduled = False
+        rec.inner = None
         try:
             result = self._send(value)
         except BaseException as exc:
             run_.current = outer
-            rec.polls.extend((start, raw(), seq))
+            run_.polled(rec, start, raw(), seq)
             run_.finish(rec, *outcome_of(exc))
             raise
         run_.current = outer
-        rec.polls.extend((start, raw(), seq))
+        end = raw()
+        if run_.room:
+            run_.room -= 1
+            rec.polls.extend((start, end, seq))
+            # Parked where it was after its last step (`Recording.park`'s memo, checked here:
+            # this is most steps of a loop).
+            memo = rec.park_memo
+            coro = self._coro
+            if memo is None or not (
+                type(awaited := coro.cr_await) is _COROUTINE
+                and awaited.cr_code is memo[1]
+                and coro.cr_frame.f_lasti == memo[0]
+            ):
+                run_.park(rec, coro, end, result)
+        else:
+            run_.dropped += 1
+        if rec.top:
+            if result is None:
+                # A bare yield (sleep(0)): the Task schedules its own next step as this returns,
+                # so it is woken by itself, now.
+                if rec.inner is None:
+                    seq = run_.seq
+                    run_.seq = seq + 1
+                    rec.scheduled = True
+                    if run_.room:
+                        run_.room -= 1
+                        run_.wakes.extend((seq, end, rec, "self", None, rec.park_line))
+                    else:
+                        run_.dropped += 1
+                else:
+                    run_.wake(rec, _SELF_CAUSE)
+        elif outer is not None:
+            # Given its lane in place: it is polled again when `outer` is.
+            outer.inner = rec
         return result
 
     # A Task steps its coroutine with next() when it sends None: the same thing, one call less.
@@ -386,6 +710,8 @@ class _Lane(collections.abc.Coroutine):
         run_.seq = seq + 1
         outer = run_.current
         run_.current = rec
+        rec.scheduled = False
+        rec.inner = None
         try:
             if val is None and tb is None:
                 result = self._coro.throw(typ)
@@ -393,11 +719,18 @@ class _Lane(collections.abc.Coroutine):
                 result = self._coro.throw(typ, val, tb)
         except BaseException as exc:
             run_.current = outer
-            rec.polls.extend((start, raw(), seq))
+            run_.polled(rec, start, raw(), seq)
             run_.finish(rec, *outcome_of(exc))
             raise
         run_.current = outer
-        rec.polls.extend((start, raw(), seq))
+        end = raw()
+        if run_.polled(rec, start, end, seq):
+            run_.park(rec, self._coro, end, result)
+        if rec.top:
+            if result is None:
+                run_.wake(rec, _SELF_CAUSE)
+        elif outer is not None:
+            outer.inner = rec
         return result
 
     def close(self):
@@ -427,14 +760,16 @@ class _Through(collections.abc.Coroutine):
     `asyncio.wait_for` makes on Python 3.11 (3.12 and later await in place), or the loop's own
     work such as accepting a connection. It gets no lane; its steps count as steps of the task
     that started it (if any), so marks and tasks made inside belong there and every Python
-    version draws the same lanes."""
+    version draws the same lanes. What woke it last is what its own completion wakes (on 3.11
+    the timer that ends `wait_for`'s call wakes the caller, as on 3.12 where there is no helper)."""
 
-    __slots__ = ("_coro", "_rec", "_run")
+    __slots__ = ("_coro", "_rec", "_run", "cause")
 
     def __init__(self, coro, rec, run_):
         self._coro = coro
         self._rec = rec
         self._run = run_
+        self.cause = _IO_CAUSE
 
     def send(self, value):
         outer = self._run.current
@@ -499,10 +834,103 @@ def _is_plumbing(coro):
 # The loop
 
 
+class _Caused:
+    """A callback given to the loop, run with the cause of whatever gave it: a Task it wakes was
+    woken by that (a timer's callback, a thread's, or a task's done-callback run later)."""
+
+    __slots__ = ("_callback", "_cause", "_run", "_wake")
+
+    def __init__(self, callback, cause, run_, wake=None):
+        self._callback = callback
+        self._cause = cause
+        self._run = run_
+        self._wake = wake
+
+    def __call__(self, *args):
+        run_ = self._run
+        outer = run_.cause
+        run_.cause = self._cause
+        try:
+            if self._wake is not None:
+                self._wake(self._cause)
+            return self._callback(*args)
+        finally:
+            run_.cause = outer
+
+    def __getattr__(self, name):
+        # What debug mode and reprs ask of a callback (its name, its task) is the callback's.
+        return getattr(self._callback, name)
+
+    def __repr__(self):
+        return repr(self._callback)
+
+
+# How a Task's next step is handed to the loop: the C Task's step wrapper (its type is not
+# exported: learnt on first sight), scheduled at its creation and when it yields bare (both wakes
+# recorded already); its wakeup, a builtin bound to the Task, scheduled as a future it awaits
+# completes (the wake); the pure-Python Task's bound methods of the same names.
+_STEPPER = None
+_BUILTIN = type(len)
+_PY_STEPS = frozenset(v for k, v in vars(asyncio.tasks._PyTask).items() if k.endswith("__step"))
+_PY_WAKEUPS = frozenset(
+    v for k, v in vars(asyncio.tasks._PyTask).items() if k.endswith("__wakeup")
+)
+_TASK_TYPES = (asyncio.Task, asyncio.tasks._PyTask)
+_current_task = asyncio.current_task
+# The loop's own call_soon (TracingLoop's bases define it once), called without super()'s lookup.
+_call_soon = asyncio.base_events.BaseEventLoop.call_soon
+
+
+def _task_of(callback):
+    """(the Task, whether `callback` is its wakeup rather than its step) when `callback` is how
+    a Task's next step is scheduled, else None."""
+    global _STEPPER
+    t = type(callback)
+    if t is _BUILTIN:
+        return (callback.__self__, True) if callback.__name__ == "task_wakeup" else None
+    if t is types.MethodType:
+        func = callback.__func__
+        if func in _PY_WAKEUPS:
+            return callback.__self__, True
+        return (callback.__self__, False) if func in _PY_STEPS else None
+    if t is _STEPPER or t.__name__ == "TaskStepMethWrapper":
+        _STEPPER = t
+        return callback.__self__, False
+    return None
+
+
+_failed_once = []
+
+
+def _tracer_failed(exc: Exception) -> None:
+    """Something in the tracer itself failed while the program ran: say so once, on stderr, and
+    let the program go on."""
+    if not _failed_once:
+        _failed_once.append(exc)
+        sys.stderr.write("dojo: could not record a wake: %s\n" % "".join(
+            traceback.format_exception(exc)))
+
+
 class TracingLoop(asyncio.SelectorEventLoop):
     """A selector event loop that records the run it runs. `clock` is a `VirtualClock` (time is
     virtual: when nothing is ready the loop jumps to the next timer) or None (the wall clock).
-    The recording is `self.recording`; every Task created on the loop gets a lane in it."""
+    The recording is `self.recording`; every Task created on the loop gets a lane in it.
+
+    Wakes. A Task is woken when its next step is handed to `call_soon` (a future it awaited
+    completed, or it yielded): that is when it goes from waiting to scheduled. The cause is
+    whoever is running then:
+    - the Task itself (`self`: sleep(0), a bare yield, a callback it scheduled itself);
+    - another Task's step (`task`, by that Task's lane, or the lane given in place being stepped,
+      at its current line): a release, a put, a set, a cancel, its own completion;
+    - a callback the loop was given: it carries the cause of whoever gave it (`_Caused`): a
+      `call_at` timer (`timer`, as of its deadline when the loop was held past it), a
+      `call_soon_threadsafe` callback (`thread`: to_thread's result, another thread's call), or a
+      done-callback a Task scheduled (gather's, TaskGroup's: `task`, by that Task);
+    - anything else the loop runs is a selector's callback (`io`: a socket or pipe was ready,
+      transports and protocols included, and signal handlers, which arrive through the
+      selector's wake-up pipe).
+    A Task created by `create_task` (TaskGroup's, gather's, an eager one's) is woken with cause
+    `spawn` right after its spawn."""
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
         super().__init__(_VirtualSelector(clock) if clock is not None else None)
@@ -511,39 +939,169 @@ class TracingLoop(asyncio.SelectorEventLoop):
         # Timers due at the same instant fire in the order they were set, as they do on the wall
         # clock (where a later timer always has a later deadline); see `call_at`.
         self._next_free: dict[float, float] = {}
-        self.set_task_factory(self._new_task)
+        # A task factory the program set (asyncio.eager_task_factory, say): it makes the Tasks,
+        # with our lanes as their coroutines.
+        self._program_factory = None
+        # The next Task is the run's main, polled in place by the runner as tokio's is: no spawn
+        # wake.
+        self._main_in_place = False
+        # Tasks that finished within their eager start, and their coroutines: 3.12.0 and 3.12.1
+        # crash on `get_coro()` of such a Task (3.13 answers None).
+        self._done_eagerly: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        super().set_task_factory(self._new_task)
         self.set_exception_handler(self.recording.loop_exception)
 
     def time(self) -> float:
         clock = self.clock
         return clock.s if clock is not None else time.monotonic()
 
+    def set_task_factory(self, factory):
+        if factory is not None and not callable(factory):
+            raise TypeError("task factory must be a callable or None")
+        self._program_factory = factory
+
+    def get_task_factory(self):
+        return self._program_factory
+
+    # -- wakes -----------------------------------------------------------------------------------
+
+    def call_soon(self, callback, *args, context=None):
+        if type(callback) is _STEPPER and not args:
+            # A Task's step, scheduled as it is created or yields bare: its wake (spawn, self) is
+            # recorded already. (With an argument: an error it is to be stepped with.)
+            return _call_soon(self, callback, *args, context=context)
+        run_ = self.recording
+        if run_.active:
+            try:
+                found = _task_of(callback)
+                if found is not None:
+                    task, wakeup = found
+                    if wakeup or args:
+                        self._woken(task, args)
+                else:
+                    cause = self._cause(None, args)
+                    if cause is not _IO_CAUSE:
+                        callback = _Caused(callback, cause, run_)
+            except Exception as exc:  # the tracer's own bug: never the program's failure
+                _tracer_failed(exc)
+        return _call_soon(self, callback, *args, context=context)
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        run_ = self.recording
+        if run_.active:
+            cause = ("thread", None, run_.raw())
+            found = _task_of(callback)
+            wake = functools.partial(self._woken_by, found[0]) if found is not None else None
+            callback = _Caused(callback, cause, run_, wake)
+        return super().call_soon_threadsafe(callback, *args, context=context)
+
     def call_at(self, when, callback, *args, context=None):
-        if self.clock is None:
-            return super().call_at(when, callback, *args, context=context)
-        # The loop's timer heap does not keep insertion order among equal deadlines; a timer set
-        # for an instant that already has one is moved one float step later (far below a
-        # nanosecond), so ties fire first come, first served.
-        free = self._next_free
-        at = free.get(when, when)
-        free[when] = math.nextafter(at, math.inf)
-        if len(free) > 4096:
-            now = self.clock.s
-            for k in [k for k in free if k < now]:
-                del free[k]
+        clock = self.clock
+        at = when
+        if clock is not None:
+            # The loop's timer heap does not keep insertion order among equal deadlines; a timer
+            # set for an instant that already has one is moved one float step later (far below a
+            # nanosecond), so ties fire first come, first served.
+            free = self._next_free
+            at = free.get(when, when)
+            free[when] = math.nextafter(at, math.inf)
+            if len(free) > 4096:
+                now = clock.s
+                for k in [k for k in free if k < now]:
+                    del free[k]
+        run_ = self.recording
+        if run_.active:
+            callback = _Caused(callback, ("timer", None, self._due(at)), run_)
         return super().call_at(at, callback, *args, context=context)
+
+    def _due(self, when: float) -> int:
+        """The raw time a timer set for `when` fires at when the loop is free: on the virtual
+        clock the whole millisecond the clock jumps to (`VirtualClock.wait`)."""
+        ns = round(when * 1e9)
+        if self.clock is None:
+            return ns
+        return -(-(ns - 100) // 1_000_000) * 1_000_000
+
+    def _woken(self, task, args) -> None:
+        """`task`'s next step was just scheduled."""
+        coro = task.get_coro()
+        kind = type(coro)
+        if kind is _Lane:
+            rec = coro._rec
+            if not rec.scheduled:
+                self.recording.wake(rec, self._cause(task, args))
+        elif kind is _Through:
+            cause = self._cause(task, args)
+            if cause is not _SELF_CAUSE:
+                coro.cause = cause
+
+    def _woken_by(self, task, cause) -> None:
+        """`task`'s next step was handed to `call_soon_threadsafe`: woken by `cause`."""
+        coro = task.get_coro()
+        if type(coro) is _Lane and not coro._rec.scheduled:
+            self.recording.wake(coro._rec, cause)
+
+    def _cause(self, task, args) -> tuple:
+        """What is running now, as the cause of a wake of `task` (None: of a callback being
+        scheduled with `args`)."""
+        run_ = self.recording
+        stepping = _current_task(self)
+        if stepping is not None and stepping is task:
+            return _SELF_CAUSE
+        if args:
+            # A future's done-callbacks get the future: when it is a Task that has just finished,
+            # its completion is what they wake.
+            done = args[0]
+            if isinstance(done, _TASK_TYPES) and done.done():
+                coro = self._done_eagerly.get(done) if self._done_eagerly else None
+                if coro is None:
+                    coro = done.get_coro()
+                kind = type(coro)
+                if kind is _Lane:
+                    return (coro._rec, None, None)
+                if kind is _Through:
+                    return coro.cause
+        lane = run_.current
+        if lane is not None:
+            # call_soon's caller and up: asyncio's frames, then the program's.
+            return (lane, run_.live_line(sys._getframe(1)), None)
+        if stepping is not None:
+            # The Task's own machinery around its coroutine's step (passing a cancel on to what
+            # it awaits).
+            coro = stepping.get_coro()
+            kind = type(coro)
+            if kind is _Lane:
+                return (coro._rec, coro._rec.park_line, None)
+            if kind is _Through:
+                return coro.cause
+        return run_.cause
+
+    # -- tasks -----------------------------------------------------------------------------------
 
     def _new_task(self, loop, coro, **kwargs):
         run_ = self.recording
         if not run_.active:
-            return asyncio.Task(coro, loop=loop, **kwargs)
+            return self._make_task(loop, coro, kwargs)
         if isinstance(coro, _Lane):
-            return asyncio.Task(coro, loop=loop, **kwargs)
+            # A coroutine given its lane in place that gather (or wait_for on 3.11) makes a Task
+            # of: from now on it is a Task's, scheduled by the loop like any.
+            rec = coro._rec
+            rec.top = True
+            if not rec.polls and not rec.scheduled:
+                run_.spawn_wake(rec)
+            return self._made(self._make_task(loop, coro, kwargs), coro)
         if self._is_plumbing(coro) or (run_.current is not None and _made_by_wait_for()):
-            return asyncio.Task(_Through(coro, run_.current, run_), loop=loop, **kwargs)
+            through = _Through(coro, run_.current, run_)
+            return self._made(self._make_task(loop, through, kwargs), through)
         current = run_.current
         rec = run_.new_record(kwargs.get("name"), current.id if current is not None else None)
-        task = asyncio.Task(_Lane(coro, rec, run_), loop=loop, **kwargs)
+        rec.top = True
+        if self._main_in_place:
+            self._main_in_place = False
+        else:
+            run_.spawn_wake(rec)
+        lane_ = _Lane(coro, rec, run_)
+        task = self._made(self._make_task(loop, lane_, kwargs), lane_)
         if rec.name is None:
             # Python 3.11 and 3.12 name the task after the factory returns.
             rec.task = task
@@ -551,6 +1109,26 @@ class TracingLoop(asyncio.SelectorEventLoop):
 
     # Which Tasks are the loop's own work, not the program's (a subclass may narrow it).
     _is_plumbing = staticmethod(_is_plumbing)
+
+    def _make_task(self, loop, coro, kwargs):
+        factory = self._program_factory
+        if factory is None:
+            return asyncio.Task(coro, loop=loop, **kwargs)
+        return factory(loop, coro, **kwargs)
+
+    def _made(self, task, coro):
+        if task.done():
+            self._done_eagerly[task] = coro
+        return task
+
+    def run_main(self, coro, name: str = "main") -> asyncio.Task:
+        """The run's main Task. The runner polls it in place, as tokio's runner polls its main
+        future: its first step is not a wake (it gets no spawn wake)."""
+        self._main_in_place = True
+        try:
+            return self.create_task(coro, name=name)
+        finally:
+            self._main_in_place = False
 
     def block(self, ms: float) -> None:
         """Hold the thread for `ms` without yielding; on the virtual clock the clock moves on
@@ -600,7 +1178,7 @@ def trace(
         watch.attach(loop)
     error = None
     try:
-        main_task = loop.create_task(main(), name="main")
+        main_task = loop.run_main(main())
         try:
             loop.run_until_complete(main_task)
         except BaseException as exc:  # the program itself failed: report it with the run
@@ -608,8 +1186,14 @@ def trace(
             traceback.print_exception(exc, file=sys.stderr)
         total_ms = run_.now()
         leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        # main's end ends the run: what it left running is cancelled on its behalf (tokio's
+        # runner aborts it), so that is what wakes those tasks.
+        main_rec = run_.tasks[0] if run_.tasks else None
+        if main_rec is not None:
+            run_.cause = (main_rec, None, None)
         for t in leftovers:
             t.cancel()
+        run_.cause = _IO_CAUSE
         if leftovers:
             loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
         run_.active = False
