@@ -24,11 +24,13 @@
 //! being polled on the waking thread): a deadline due by then means a timer woke it, due at that
 //! deadline; none means the I/O driver did.
 //!
-//! Precision: on the virtual clock the run starts with tokio's time source and moves in whole
-//! ms, so deadlines are exact. On the real clock tokio rounds a deadline up and "now" down to its
-//! ms ticks, and its ticks count from the driver's start, a moment before the recorder's: a
-//! deadline here may read up to 1 ms after the timer's tick, so [`TimerDeadlines::due`] accepts
-//! deadlines up to 1 ms ahead of the wake, and never returns one later than the wake.
+//! Precision: tokio counts whole-ms ticks from its driver's start, rounds a deadline up to a tick
+//! and "now" down to one, and fires a timer at the first driver turn at or after its tick. On the
+//! virtual clock the run starts with the driver and moves in whole ms (an auto-advance moves by
+//! whole ticks), so `now_ms + duration` is exactly when tokio fires the timer if no thread is
+//! held. On the real clock it reads between 0 and 2 ms after the deadline asked for (the two
+//! roundings), so 1 ms is taken off: then it is within 1 ms of the deadline, and always earlier
+//! than the timer's firing, so a timer wake always finds it.
 //!
 //! With `--console`, console-subscriber is the process's global dispatcher; a scoped one here
 //! would hide the demo's threads from it, so nothing is installed and timer wakes fall back to
@@ -86,9 +88,8 @@ pub struct TimerDeadlines {
 struct Shared {
     /// The run's clock; deadlines are armed from [`TimerDeadlines::start`] on.
     rec: OnceLock<Recorder>,
-    /// How far ahead of a wake a deadline may read and still be the timer that fired (see the
-    /// module's note on precision).
-    slack_ms: f64,
+    /// Taken off `now_ms + duration` (see the module's note on precision).
+    rounding_ms: f64,
     armed: Mutex<Armed>,
 }
 
@@ -148,9 +149,8 @@ impl TimerDeadlines {
     pub fn new(clock: Clock) -> TimerDeadlines {
         let shared = Arc::new(Shared {
             rec: OnceLock::new(),
-            slack_ms: match clock {
-                // Whole ms on both sides; only guard against float rounding.
-                Clock::Virtual => 1e-6,
+            rounding_ms: match clock {
+                Clock::Virtual => 0.0,
                 Clock::Real => 1.0,
             },
             armed: Mutex::default(),
@@ -209,7 +209,8 @@ impl TimerDeadlines {
         let mut armed = self.lock();
         let Armed { sleeps, tasks } = &mut *armed;
         let list = tasks.get_mut(&task)?;
-        let limit = now_ms + self.shared.slack_ms;
+        // Only float rounding between the two sums to allow for.
+        let limit = now_ms + 1e-6;
         let mut earliest: Option<f64> = None;
         list.retain(|&(sleep, at)| {
             if at > limit {
@@ -367,7 +368,8 @@ impl Subscriber for DeadlineSubscriber {
         let mut duration = DurationMs(None);
         event.record(&mut duration);
         let Some(ms) = duration.0 else { return };
-        self.shared.arm(sleep, task, rec.now_ms() + ms as f64);
+        let at = rec.now_ms() + ms as f64 - self.shared.rounding_ms;
+        self.shared.arm(sleep, task, at.max(0.0));
     }
 
     fn enter(&self, span: &Id) {
@@ -404,8 +406,8 @@ mod tests {
     use super::*;
     use crate::demo::{Ctx, Ended};
 
-    /// Every wake from the driver of a spied task: (task, when, what `due` said). What the
-    /// recorder's waker will do, reduced to what these tests need.
+    /// Every wake from the driver of a spied task: (task, when, what `due_here` said on the
+    /// waking thread). What the recorder's waker will do, reduced to what these tests need.
     type WakeLog = Arc<Mutex<Vec<(TaskId, f64, Option<f64>)>>>;
 
     struct Run {
@@ -459,18 +461,20 @@ mod tests {
 
         /// `fut` as a task whose waker asks `due` when it is called from the driver.
         fn spy<F>(&self, fut: F) -> Spied<F> {
-            Spied {
-                fut: Box::pin(fut),
-                deadlines: self.deadlines.clone(),
-                rec: self.ctx.recorder().clone(),
-                log: Arc::clone(&self.log),
-            }
+            spied(fut, self.ctx.recorder(), &self.log)
+        }
+    }
+
+    fn spied<F>(fut: F, rec: &Recorder, log: &WakeLog) -> Spied<F> {
+        Spied {
+            fut: Box::pin(fut),
+            rec: rec.clone(),
+            log: Arc::clone(log),
         }
     }
 
     struct Spied<F> {
         fut: Pin<Box<F>>,
-        deadlines: TimerDeadlines,
         rec: Recorder,
         log: WakeLog,
     }
@@ -482,7 +486,6 @@ mod tests {
             let waker = Waker::from(Arc::new(SpyWaker {
                 inner: cx.waker().clone(),
                 task,
-                deadlines: self.deadlines.clone(),
                 rec: self.rec.clone(),
                 log: Arc::clone(&self.log),
             }));
@@ -493,7 +496,6 @@ mod tests {
     struct SpyWaker {
         inner: Waker,
         task: TaskId,
-        deadlines: TimerDeadlines,
         rec: Recorder,
         log: WakeLog,
     }
@@ -505,7 +507,7 @@ mod tests {
         fn wake_by_ref(self: &Arc<Self>) {
             if current_task().is_none() {
                 let now = self.rec.now_ms();
-                let due = self.deadlines.due(self.task, now);
+                let due = due_here(self.task, now);
                 self.log.lock().expect("log").push((self.task, now, due));
             }
             self.inner.wake_by_ref();
@@ -684,5 +686,98 @@ mod tests {
         assert_eq!(ended.detail, "read");
         assert_eq!(run.wakes("reader"), vec![(100.0, None), (2000.0, None)]);
         assert_eq!(run.deadlines.armed(run.id("reader")), Vec::<f64>::new());
+    }
+
+    /// A multi_thread runtime's tasks run, and its driver turns, on its workers: each has the
+    /// run's deadlines from its start. On the real clock a deadline reads within 1 ms.
+    #[test]
+    fn the_workers_of_a_multi_thread_runtime_listen_too() {
+        let deadlines = TimerDeadlines::new(Clock::Real);
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2).enable_all();
+        deadlines.watch_threads(&mut builder);
+        let rt = builder.build().expect("runtime");
+        let rec = rt.block_on(async { Recorder::on(Clock::Real) });
+        deadlines.start(&rec);
+        let ctx = Ctx::new(rec.clone(), Clock::Real, "deadlines");
+        let log = WakeLog::default();
+        let sleeper = spied(
+            async {
+                let ran_on = current_task().map(|_| std::thread::current().id());
+                tokio::time::sleep(ms(50)).await;
+                Ended::ok(format!("{ran_on:?}"))
+            },
+            &rec,
+            &log,
+        );
+        let (armed, ended) = rt.block_on(async {
+            let h = ctx.spawn("sleeper", sleeper);
+            tokio::time::sleep(ms(20)).await;
+            let id = crate::demo::testing::task(&rec.snapshot(), "sleeper").id;
+            let armed = deadlines.armed(id);
+            (armed, h.await.expect("join"))
+        });
+        assert_ne!(ended.detail, format!("{:?}", Some(std::thread::current().id())));
+        assert_eq!(armed.len(), 1, "{armed:?}");
+        // Armed during the sleeper's first poll.
+        let (start, end) = rec.snapshot().tasks[0].polls[0];
+        assert!(
+            (start + 49.0..end + 51.0).contains(&armed[0]),
+            "armed {armed:?}, first poll {start}..{end}"
+        );
+        let wakes = log.lock().expect("log").clone();
+        assert_eq!(wakes.len(), 1, "{wakes:?}");
+        let (_, woken, due) = wakes[0];
+        assert_eq!(due, Some(armed[0].min(woken)));
+    }
+
+    /// `--console` makes console-subscriber the global dispatcher. A scoped dispatcher on the
+    /// demo's threads would hide them from it: nothing is installed, nothing armed.
+    #[test]
+    fn nothing_is_installed_over_another_subscriber() {
+        struct Other;
+        impl Subscriber for Other {
+            fn enabled(&self, _: &Metadata<'_>) -> bool {
+                false
+            }
+            fn new_span(&self, _: &Attributes<'_>) -> Id {
+                Id::from_u64(1)
+            }
+            fn record(&self, _: &Id, _: &Record<'_>) {}
+            fn record_follows_from(&self, _: &Id, _: &Id) {}
+            fn event(&self, _: &Event<'_>) {}
+            fn enter(&self, _: &Id) {}
+            fn exit(&self, _: &Id) {}
+        }
+        // Ours installed and gone again: `has_been_set` is now true for good, yet nobody else
+        // listens (tokio-console task names are only made for a real listener).
+        drop(TimerDeadlines::new(Clock::Virtual).install());
+        assert!(tracing::dispatcher::has_been_set());
+        assert!(!another_subscriber());
+
+        let _other = tracing::subscriber::set_default(Other);
+        assert!(another_subscriber());
+        let deadlines = TimerDeadlines::new(Clock::Virtual);
+        assert!(deadlines.install().is_none());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        let rec = rt.block_on(async { Recorder::on(Clock::Virtual) });
+        deadlines.start(&rec);
+        let ctx = Ctx::new(rec, Clock::Virtual, "deadlines");
+        let armed = rt.block_on(async {
+            let h = ctx.spawn("sleeper", async {
+                tokio::time::sleep(ms(200)).await;
+                Ended::ok("")
+            });
+            tokio::time::sleep(ms(50)).await;
+            let armed = deadlines.armed(1);
+            h.await.expect("join");
+            armed
+        });
+        assert_eq!(armed, Vec::<f64>::new());
+        assert_eq!(due_here(1, 300.0), None);
     }
 }
