@@ -41,7 +41,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -93,42 +92,124 @@ struct Shared {
     armed: Mutex<Armed>,
 }
 
+/// The armed deadlines. Lookups are by index, not hash: a 100,000-task run arms 100,000
+/// deadlines at once, and hashing them (and the cache misses of a big table) was most of this
+/// module's cost (benches/lessons.rs `gather_100k_tasks_virtual`).
 #[derive(Default)]
 struct Armed {
-    /// Each armed `Sleep` (by its span's id) and its task.
-    sleeps: IdMap<u64, TaskId>,
-    /// Each task's armed `Sleep`s and their deadlines, in ms since the run's start. Rarely more
-    /// than one or two (a `select!` of a sleep and a timeout, say).
-    tasks: IdMap<TaskId, Vec<(u64, f64)>>,
+    /// Each task's armed `Sleep`s (by span id) and their deadlines in ms since the run's start,
+    /// task 1 at index 0.
+    tasks: Vec<Slots>,
+    /// The `Sleep`s armed by another task than the one that made them (a `Sleep` made in one
+    /// lane and awaited in another, or made outside any): span id → the task that armed it. The
+    /// others are found from their id, which carries the task that made them.
+    moved: HashMap<u64, TaskId>,
 }
 
-type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-
-/// A multiplicative hash for integer ids: the default SipHash is built to resist chosen keys,
-/// which ids counted by this process are not, and costs several times more per lookup.
+/// One task's armed `Sleep`s: rarely more than one (a `select!` of a sleep and a timeout has
+/// two), so one is kept without allocating.
 #[derive(Default)]
-struct IdHasher(u64);
+enum Slots {
+    #[default]
+    Empty,
+    One(u64, f64),
+    Many(Vec<(u64, f64)>),
+}
 
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl Slots {
+    fn push(&mut self, sleep: u64, at: f64) {
+        *self = match std::mem::take(self) {
+            Slots::Empty => Slots::One(sleep, at),
+            Slots::One(s, a) => Slots::Many(vec![(s, a), (sleep, at)]),
+            Slots::Many(mut v) => {
+                v.push((sleep, at));
+                Slots::Many(v)
+            }
+        };
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+
+    fn remove(&mut self, sleep: u64) {
+        match self {
+            Slots::One(s, _) if *s == sleep => *self = Slots::Empty,
+            Slots::Many(v) => {
+                v.retain(|&(s, _)| s != sleep);
+                if v.is_empty() {
+                    *self = Slots::Empty;
+                }
+            }
+            _ => {}
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+
+    /// Remove every deadline at or before `limit`; the earliest of them.
+    fn take_due(&mut self, limit: f64) -> Option<f64> {
+        match self {
+            Slots::Empty => None,
+            Slots::One(_, at) => {
+                let at = *at;
+                (at <= limit).then(|| {
+                    *self = Slots::Empty;
+                    at
+                })
+            }
+            Slots::Many(v) => {
+                let mut earliest: Option<f64> = None;
+                v.retain(|&(_, at)| {
+                    let due = at <= limit;
+                    if due {
+                        earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                    }
+                    !due
+                });
+                if v.is_empty() {
+                    *self = Slots::Empty;
+                }
+                earliest
+            }
+        }
     }
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
+
+    #[cfg(test)]
+    fn deadlines(&self) -> Vec<f64> {
+        match self {
+            Slots::Empty => Vec::new(),
+            Slots::One(_, at) => vec![*at],
+            Slots::Many(v) => v.iter().map(|&(_, at)| at).collect(),
+        }
     }
 }
 
-/// Span ids, unique in the process (a span's id is only asked to be unique among its
-/// subscriber's live spans; one counter for all runs costs nothing and keeps runs apart).
-static NEXT_SPAN: AtomicU64 = AtomicU64::new(1);
+impl Armed {
+    fn slots(&mut self, task: TaskId) -> Option<&mut Slots> {
+        let i = usize::try_from(task).ok()?.checked_sub(1)?;
+        if i >= self.tasks.len() {
+            self.tasks.resize_with(i + 1, Slots::default);
+        }
+        self.tasks.get_mut(i)
+    }
+
+    /// Where `sleep`'s deadline is kept, if it is armed.
+    fn owner(&self, sleep: u64) -> TaskId {
+        if self.moved.is_empty() {
+            return maker(sleep);
+        }
+        self.moved.get(&sleep).copied().unwrap_or(maker(sleep))
+    }
+}
+
+/// The task that made the `Sleep` of this span id (0: none), see [`span_id`].
+fn maker(sleep: u64) -> TaskId {
+    (sleep >> 32) as TaskId
+}
+
+/// A span id: the task being polled (that makes the `Sleep`) in the high half, a count in the low
+/// half. Ids need only be unique among live spans: the count wraps after 4 billion.
+fn span_id(task: Option<TaskId>) -> u64 {
+    let n = NEXT_SPAN.fetch_add(1, Ordering::Relaxed) % u64::from(u32::MAX) + 1;
+    u64::from(task.unwrap_or(0)) << 32 | n
+}
+
+static NEXT_SPAN: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     /// The `Sleep` span this thread is in (tokio enters it around arming the timer), with the
@@ -206,34 +287,18 @@ impl TimerDeadlines {
     /// by then is consumed: the driver fires all of them in the turn that fires one, and a wake
     /// of a task that is already scheduled changes nothing.
     pub fn due(&self, task: TaskId, now_ms: f64) -> Option<f64> {
-        let mut armed = self.lock();
-        let Armed { sleeps, tasks } = &mut *armed;
-        let list = tasks.get_mut(&task)?;
         // Only float rounding between the two sums to allow for.
-        let limit = now_ms + 1e-6;
-        let mut earliest: Option<f64> = None;
-        list.retain(|&(sleep, at)| {
-            if at > limit {
-                return true;
-            }
-            earliest = Some(earliest.map_or(at, |e| e.min(at)));
-            sleeps.remove(&sleep);
-            false
-        });
-        if list.is_empty() {
-            tasks.remove(&task);
-        }
-        earliest.map(|at| at.min(now_ms))
+        let at = self.lock().slots(task)?.take_due(now_ms + 1e-6)?;
+        Some(at.min(now_ms))
     }
 
     /// The task's armed deadlines, earliest first.
     #[cfg(test)]
     pub(crate) fn armed(&self, task: TaskId) -> Vec<f64> {
-        let mut at: Vec<f64> = self
+        let mut at = self
             .lock()
-            .tasks
-            .get(&task)
-            .map(|l| l.iter().map(|&(_, at)| at).collect())
+            .slots(task)
+            .map(|s| s.deadlines())
             .unwrap_or_default();
         at.sort_by(f64::total_cmp);
         at
@@ -252,28 +317,29 @@ impl Shared {
 
     fn arm(&self, sleep: u64, task: TaskId, at: f64) {
         let mut armed = self.armed.lock().unwrap_or_else(|e| e.into_inner());
-        let Armed { sleeps, tasks } = &mut *armed;
         // A reset: the new deadline replaces the old one, whichever task armed it.
-        if let Some(old) = sleeps.insert(sleep, task) {
-            forget_in(tasks, old, sleep);
+        let old = armed.owner(sleep);
+        if let Some(slots) = armed.slots(old) {
+            slots.remove(sleep);
         }
-        tasks.entry(task).or_default().push((sleep, at));
+        if task != maker(sleep) {
+            armed.moved.insert(sleep, task);
+        } else if old != task {
+            armed.moved.remove(&sleep);
+        }
+        if let Some(slots) = armed.slots(task) {
+            slots.push(sleep, at);
+        }
     }
 
     fn forget(&self, sleep: u64) {
         let mut armed = self.armed.lock().unwrap_or_else(|e| e.into_inner());
-        let Armed { sleeps, tasks } = &mut *armed;
-        if let Some(task) = sleeps.remove(&sleep) {
-            forget_in(tasks, task, sleep);
+        let owner = armed.owner(sleep);
+        if owner != maker(sleep) {
+            armed.moved.remove(&sleep);
         }
-    }
-}
-
-fn forget_in(tasks: &mut IdMap<TaskId, Vec<(u64, f64)>>, task: TaskId, sleep: u64) {
-    if let Some(list) = tasks.get_mut(&task) {
-        list.retain(|&(s, _)| s != sleep);
-        if list.is_empty() {
-            tasks.remove(&task);
+        if let Some(slots) = armed.slots(owner) {
+            slots.remove(sleep);
         }
     }
 }
@@ -346,7 +412,7 @@ impl Subscriber for DeadlineSubscriber {
     }
 
     fn new_span(&self, _span: &Attributes<'_>) -> Id {
-        Id::from_u64(NEXT_SPAN.fetch_add(1, Ordering::Relaxed))
+        Id::from_u64(span_id(current_task()))
     }
 
     fn record(&self, _span: &Id, _values: &Record<'_>) {}
@@ -717,7 +783,10 @@ mod tests {
             let armed = deadlines.armed(id);
             (armed, h.await.expect("join"))
         });
-        assert_ne!(ended.detail, format!("{:?}", Some(std::thread::current().id())));
+        assert_ne!(
+            ended.detail,
+            format!("{:?}", Some(std::thread::current().id()))
+        );
         assert_eq!(armed.len(), 1, "{armed:?}");
         // Armed during the sleeper's first poll.
         let (start, end) = rec.snapshot().tasks[0].polls[0];
@@ -779,5 +848,41 @@ mod tests {
         });
         assert_eq!(armed, Vec::<f64>::new());
         assert_eq!(due_here(1, 300.0), None);
+    }
+
+    /// A `Sleep` made in one lane and awaited in another is armed for the one that awaits it
+    /// (its waker is the one the timer wakes), and forgotten when it is dropped there.
+    #[test]
+    fn a_sleep_made_in_one_task_and_awaited_in_another_is_the_awaiters() {
+        let run = virtual_run();
+        let ctx = run.ctx.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let awaiter = run.spy(async move {
+            let sleep: Pin<Box<tokio::time::Sleep>> = rx.await.expect("a sleep");
+            sleep.await;
+            Ended::ok("")
+        });
+        let armed = run.rt.block_on(async {
+            let a = ctx.spawn("awaiter", awaiter);
+            ctx.spawn("maker", async move {
+                let _ = tx.send(Box::pin(tokio::time::sleep(ms(300))));
+                Ended::ok("")
+            })
+            .await
+            .expect("join");
+            tokio::time::sleep(ms(50)).await;
+            let armed = (
+                run.deadlines.armed(run.id("awaiter")),
+                run.deadlines.armed(run.id("maker")),
+            );
+            a.await.expect("join");
+            armed
+        });
+        assert_eq!(armed, (vec![300.0], vec![]));
+        assert_eq!(run.wakes("awaiter"), vec![(300.0, Some(300.0))]);
+        assert!(
+            run.deadlines.lock().moved.is_empty(),
+            "forgotten with its Sleep"
+        );
     }
 }
