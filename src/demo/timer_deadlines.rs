@@ -18,7 +18,9 @@
 //! `now_ms + duration` on the recorder's clock. The span's life is the `Sleep`'s: when it closes
 //! (the `Sleep` was dropped, fired or not), its deadline goes, so a dropped `timeout` or a `select!`
 //! branch that lost is never mistaken for the cause of a later wake. One deadline per `Sleep`:
-//! a reset replaces it.
+//! a reset replaces it. These callsites are tokio's (read in 1.54's `time/sleep.rs`); should a
+//! new tokio move them, nothing is armed and every driver wake reads as I/O, which the tests
+//! below catch.
 //!
 //! [`TimerDeadlines::due`] is asked when a task is woken from the driver (no recorded task is
 //! being polled on the waking thread): a deadline due by then means a timer woke it, due at that
@@ -285,7 +287,9 @@ impl TimerDeadlines {
     /// timer, and when was it due? The earliest of the task's deadlines that is due by `now_ms`,
     /// never later than `now_ms`; `None` when none is (the I/O driver woke it). Every deadline due
     /// by then is consumed: the driver fires all of them in the turn that fires one, and a wake
-    /// of a task that is already scheduled changes nothing.
+    /// of a task that is already scheduled changes nothing. Ask it on every wake from the driver,
+    /// even one that is not recorded because the task is already scheduled: that consumes the
+    /// deadline of a timer that fired then, whose `Sleep` may live on, done, in a loop.
     pub fn due(&self, task: TaskId, now_ms: f64) -> Option<f64> {
         // Only float rounding between the two sums to allow for.
         let at = self.lock().slots(task)?.take_due(now_ms + 1e-6)?;
