@@ -6,7 +6,9 @@
 use asyncdojo::demo::asyncio::Runtime;
 use asyncdojo::demo::document::Document;
 use asyncdojo::demo::recorder::Recorder;
-use asyncdojo::demo::{Clock, Registry, RunRequest, runner};
+use asyncdojo::demo::timer_deadlines::TimerDeadlines;
+use asyncdojo::demo::{Clock, Ctx, Ended, Registry, RunRequest, runner};
+use futures::FutureExt;
 
 fn main() {
     divan::main();
@@ -84,6 +86,46 @@ fn bench_poll(bencher: divan::Bencher, clock: Clock, make: impl FnOnce() -> Reco
         let start = rec.poll_start();
         rec.poll(id, start);
     });
+}
+
+/// One timer deadline armed and forgotten: a recorded task's `Sleep` registers its timer (its
+/// first poll) and is dropped, with the run's deadlines listening on the thread
+/// (src/demo/timer_deadlines.rs). `sleep_unwatched` is the same with no deadlines anywhere
+/// (run it alone: once the other has run, tokio's callsites stay on in the process): the
+/// difference is what each `Sleep` of every run pays for its deadline.
+#[divan::bench(sample_size = 2000)]
+fn sleep_armed_and_dropped(bencher: divan::Bencher) {
+    bench_sleep(bencher, true);
+}
+
+#[divan::bench(sample_size = 2000)]
+fn sleep_unwatched(bencher: divan::Bencher) {
+    bench_sleep(bencher, false);
+}
+
+fn bench_sleep(bencher: divan::Bencher, watched: bool) {
+    // Unwatched, none is even made: a subscriber anywhere in the process turns tokio's `Sleep`
+    // callsites on for every thread, so this measures a process without one.
+    let deadlines = watched.then(|| TimerDeadlines::new(Clock::Virtual));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    let rec = rt.block_on(async { Recorder::on(Clock::Virtual) });
+    let _installed = deadlines.map(|d| {
+        d.start(&rec);
+        d.install().expect("nothing else listens")
+    });
+    let ctx = Ctx::new(rec, Clock::Virtual, "bench");
+    rt.block_on(ctx.instrument("bench", async move {
+        bencher.bench_local(|| {
+            let mut sleep = Box::pin(tokio::time::sleep(std::time::Duration::from_millis(10)));
+            // One poll: the timer is registered (and the deadline armed), then dropped.
+            let _ = (&mut sleep).now_or_never();
+        });
+        Ended::ok("")
+    }));
 }
 
 #[divan::bench(sample_count = 10)]

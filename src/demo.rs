@@ -23,6 +23,7 @@ pub mod source;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod timeline;
+pub mod timer_deadlines;
 pub mod trace;
 pub mod variant;
 

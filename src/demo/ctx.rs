@@ -76,6 +76,11 @@ thread_local! {
     static CURRENT: Cell<Option<TaskId>> = const { Cell::new(None) };
 }
 
+/// The instrumented task being polled on this thread, if any.
+pub(crate) fn current_task() -> Option<TaskId> {
+    CURRENT.with(Cell::get)
+}
+
 /// The demo's handle on its run: spawn and instrument tasks, make marks, record series.
 #[derive(Clone)]
 pub struct Ctx {
@@ -193,7 +198,7 @@ impl Ctx {
     /// nobody reads.
     fn console_name(&self, name: &str) -> Option<String> {
         #[cfg(feature = "console")]
-        let listening = tracing::dispatcher::has_been_set();
+        let listening = super::timer_deadlines::another_subscriber();
         #[cfg(not(feature = "console"))]
         let listening = false;
         listening.then(|| format!("{}/{}", self.demo_id, name))

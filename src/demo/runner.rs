@@ -10,6 +10,7 @@ use super::ctx::{Ctx, Ended, SetupError};
 use super::params::ParamError;
 use super::recorder::Recorder;
 use super::timeline::{Outcome, TimelineSnapshot};
+use super::timer_deadlines::TimerDeadlines;
 use super::{Clock, Demo, Flavor, ParamVal, Params};
 
 /// A request that names what does not exist or cannot be combined: the user's mistake, a usage
@@ -313,7 +314,11 @@ fn run_all(req: &RunRequest, cancel: &CancellationToken, live: &Live) -> RunRepo
     }
 }
 
-fn build_runtime(req: &RunRequest, variant: &str) -> std::io::Result<tokio::runtime::Runtime> {
+fn build_runtime(
+    req: &RunRequest,
+    variant: &str,
+    deadlines: &TimerDeadlines,
+) -> std::io::Result<tokio::runtime::Runtime> {
     let spec = req.demo.spec();
     let v = spec.variant(variant);
     let flavor = v.map_or(Flavor::CurrentThread, |v| v.flavor);
@@ -339,13 +344,18 @@ fn build_runtime(req: &RunRequest, variant: &str) -> std::io::Result<tokio::runt
     if req.clock == Clock::Virtual {
         builder.start_paused(true);
     }
+    deadlines.watch_threads(&mut builder);
     builder.build()
 }
 
 /// Run one variant, its progress in `live` from its start, its run there when it ends.
 fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationToken, live: &Live) {
     let lock = || live.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = match build_runtime(req, variant) {
+    // When each timer wake was due (a thread held past it fires it late): learnt on every thread
+    // of the runtime, this one included (it runs `block_on`, and every task of a current_thread
+    // runtime).
+    let deadlines = TimerDeadlines::new(req.clock);
+    let rt = match build_runtime(req, variant, &deadlines) {
         Ok(rt) => rt,
         Err(err) => {
             let error = RunError::Runtime {
@@ -358,6 +368,8 @@ fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationTok
     };
     // The recorder reads the clock it is created under: create it inside the runtime.
     let rec = rt.block_on(async { Recorder::on(req.clock) });
+    deadlines.start(&rec);
+    let _deadlines_here = deadlines.install();
     let slot = {
         let mut l = lock();
         l.push(Progress::Recording(variant, rec.clone()));
