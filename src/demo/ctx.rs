@@ -1,13 +1,14 @@
 //! What a demo uses to run its tasks where the recorder can see them.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -15,7 +16,7 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 use super::Clock;
 use super::recorder::Recorder;
-use super::timeline::{Outcome, SeriesValue, TaskId};
+use super::timeline::{Outcome, SeriesValue, TaskId, WakeCause};
 
 /// How a task ended, as the task itself reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,15 +139,42 @@ impl Ctx {
     where
         F: Future<Output = Ended>,
     {
+        self.lane(name.into(), fut, Location::caller(), false)
+    }
+
+    /// A new lane for `fut`. A spawned one is scheduled from the start: its spawn wake is
+    /// recorded right after its spawn, before tokio can poll it on another worker, so the wake
+    /// always comes before the first poll in the run's order. One polled in place needs no wake
+    /// for its first poll (its parent is polling it).
+    fn lane<F>(&self, name: String, fut: F, caller: &Location<'_>, spawned: bool) -> Instrumented<F>
+    where
+        F: Future<Output = Ended>,
+    {
         let parent = CURRENT.with(Cell::get);
-        let line = self.shown_line(Location::caller());
-        let id = self.rec.new_task_at(name.into(), parent, line);
+        let line = self.shown_line(caller);
+        let id = self.rec.new_task_at(name, parent, line);
+        let first = if spawned {
+            self.rec.wake(id, WakeCause::Spawn, None, None);
+            SCHEDULED
+        } else {
+            IDLE
+        };
+        let wake = Arc::new(WakeState {
+            state: AtomicU8::new(first),
+            id,
+            rec: self.rec.clone(),
+            inner: Mutex::new(None),
+        });
         Instrumented {
             fut,
             rec: self.rec.clone(),
             id,
             polled: false,
             done: false,
+            waker: Waker::from(Arc::clone(&wake)),
+            wake,
+            inner: None,
+            spawned,
         }
     }
 
@@ -159,7 +187,7 @@ impl Ctx {
     {
         let name = name.into();
         let task_name = self.console_name(&name);
-        let fut = self.instrument(name, fut);
+        let fut = self.lane(name, fut, Location::caller(), true);
         let handle = spawn_named(task_name.as_deref(), fut);
         if let Ok(mut spawned) = self.spawned.lock() {
             spawned.push(handle.abort_handle());
@@ -180,7 +208,7 @@ impl Ctx {
     {
         let name = name.into();
         let task_name = self.console_name(&name);
-        let fut = self.instrument(name, fut);
+        let fut = self.lane(name, fut, Location::caller(), true);
         let handle = spawn_in_set(set, task_name.as_deref(), fut);
         if let Ok(mut spawned) = self.spawned.lock() {
             spawned.push(handle.clone());
@@ -210,7 +238,10 @@ impl Ctx {
         }
     }
 
-    /// Run blocking work on tokio's blocking pool, recorded as a lane of its own.
+    /// Run blocking work on tokio's blocking pool, recorded as a lane of its own. It is woken
+    /// (cause `spawn`) when it is queued, like a spawned task: its one "poll" is the work, which
+    /// starts once a pool thread takes it. Wakes it causes are `thread` (it is not a task polled
+    /// on a runtime thread: what it wakes is woken by another thread).
     #[track_caller]
     pub fn spawn_blocking<F>(&self, name: impl Into<String>, work: F) -> JoinHandle<Ended>
     where
@@ -219,6 +250,7 @@ impl Ctx {
         let parent = CURRENT.with(Cell::get);
         let line = self.shown_line(Location::caller());
         let id = self.rec.new_task_at(name.into(), parent, line);
+        self.rec.wake(id, WakeCause::Spawn, None, None);
         let rec = self.rec.clone();
         tokio::task::spawn_blocking(move || {
             let start = rec.poll_start();
@@ -371,6 +403,9 @@ pin_project_lite::pin_project! {
     /// into an ordinary ending, so a demo's panic never crashes the app), and whose drop before
     /// the end is recorded as `cancelled`. The future is pinned in place, not boxed: one
     /// allocation fewer per task.
+    ///
+    /// Its future is polled with a waker of its own (see [`WakeState`]), which records the wake
+    /// that makes the task scheduled and passes every wake on to the waker it was polled with.
     pub struct Instrumented<F> {
         #[pin]
         fut: F,
@@ -378,11 +413,23 @@ pin_project_lite::pin_project! {
         id: TaskId,
         polled: bool,
         done: bool,
+        // One per lane for its whole life: polls build no waker and allocate nothing.
+        wake: Arc<WakeState>,
+        waker: Waker,
+        spawned: bool,
+        // The waker of the last poll, kept here too so each poll can compare without a lock and
+        // only a changed waker is stored in `wake`.
+        inner: Option<Waker>,
     }
 
     impl<F> PinnedDrop for Instrumented<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
+            this.wake.state.store(DONE, Ordering::Release);
+            if *this.spawned {
+                // tokio is cancelling it: it wakes the task awaiting it next.
+                FINISHED.with(|f| f.set(Some(*this.id)));
+            }
             if !*this.done {
                 let detail = if *this.polled {
                     "dropped while waiting: aborted, timed out or its run was cancelled"
@@ -404,9 +451,35 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
             return Poll::Ready(Ended::error("polled after it finished"));
         }
         *this.polled = true;
+        let st: &WakeState = this.wake;
+        if !this.inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            let w = cx.waker().clone();
+            *st.inner.lock().unwrap_or_else(|e| e.into_inner()) = Some(w.clone());
+            *this.inner = Some(w);
+        }
+        // A waker the poll keeps (to defer it, among others) adds a count.
+        let counted = Arc::strong_count(this.wake);
+        st.state.store(POLLING, Ordering::Release);
+        between_turns();
         let start = this.rec.poll_start();
         let outer = CURRENT.with(|c| c.replace(Some(*this.id)));
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(cx)));
+        let mut lane_cx = Context::from_waker(this.waker);
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(&mut lane_cx)));
+        if let Ok(Poll::Pending) = result {
+            // Woken during the poll: it stays scheduled (the wake was recorded then).
+            let _ = st
+                .state
+                .compare_exchange(POLLING, IDLE, Ordering::AcqRel, Ordering::Acquire);
+            if Arc::strong_count(this.wake) != counted {
+                mark_deferred_wakes();
+            }
+        } else {
+            st.state.store(DONE, Ordering::Release);
+            if *this.spawned {
+                FINISHED.with(|f| f.set(Some(*this.id)));
+            }
+        }
         CURRENT.with(|c| c.set(outer));
         this.rec.poll(*this.id, start);
         let ended = match result {
@@ -419,6 +492,304 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
             .finish(*this.id, ended.outcome, ended.detail.clone());
         Poll::Ready(ended)
     }
+}
+
+// ---- wakes ----------------------------------------------------------------------------------
+//
+// A lane is polling, idle (waiting for the world) or scheduled (woken, not yet polled again).
+// Only the wake that makes it scheduled is recorded: from idle (the world made it ready) or
+// during its own poll (it will be polled again at once). A wake of a scheduled or finished lane
+// changes nothing and records nothing, but is still passed on (wakes are idempotent, and a lost
+// one would hang the task).
+//
+// The cause, from the waking side:
+// - a recorded task is being polled on this thread (CURRENT): `task`, by it; `self` if it is
+//   the woken lane (yield_now outside a runtime, a future that wakes itself, a timer reset to a
+//   deadline already past, which tokio fires inside the poll);
+// - no task is being polled, on a thread that is not a driver of the run's runtime (the blocking
+//   pool, a service's own thread, any foreign thread): `thread`;
+// - no task is being polled, on a driver thread (a worker, or the thread of a current-thread
+//   runtime's block_on; marked by the runtime's park hooks, see `runner.rs`): one of tokio's
+//   three ways to call a waker outside a poll, told apart by the order tokio calls them in.
+//   One driver turn (tokio 1.x `runtime/time/mod.rs` `park_internal`) first parks the I/O
+//   driver, whose `turn` (`runtime/io/driver.rs`) dispatches every readiness event of its batch
+//   and only then adds the batch's size to `io_driver_ready_count`; then it fires the expired
+//   timers (`Handle::process`); then the scheduler wakes the wakers deferred during the polls
+//   before it (`Defer::wake`: `yield_now` and an exhausted coop budget, always a task's own
+//   waker from inside its poll). So:
+//   - deferred: a lane that cloned its waker during a poll that returned Pending puts a sentinel
+//     waker on the scheduler's defer list as its poll ends (`mark_deferred_wakes`). The list is
+//     woken last-in first-out, so the sentinel is woken before any waker deferred in the polls
+//     before it, and after the turn's timers: from there on a wake is `self`, as it would have
+//     been had tokio not deferred it. Any poll or park ends that phase.
+//   - I/O or timer: the ready count is read between turns (at every poll start and park), and
+//     again at the wake. Larger at the wake: the turn's I/O batch is over, so a timer. The same:
+//     either the batch is in progress (I/O) or the turn had no I/O event at all (a timer); the
+//     wake is recorded as a timer and corrected to `io` when the next reading between turns
+//     shows the count grew during the turn.
+//   On a paused clock the driver still turns the I/O driver (with a zero timeout) before moving
+//   the clock and firing timers, so the rule is the same on both clocks.
+//   Known limits: a signal's wake comes after the I/O batch and is not counted as I/O, so it
+//   reads `timer`; on a multi-thread runtime another worker's turn between this thread's last
+//   reading and its own turn can make an I/O wake read `timer`. Exact on current-thread
+//   runtimes, which every virtual-clock demo but one uses.
+
+const POLLING: u8 = 0;
+const IDLE: u8 = 1;
+const SCHEDULED: u8 = 2;
+const DONE: u8 = 3;
+
+/// What a lane's waker shares: the lane's state, and the waker to pass wakes on to.
+struct WakeState {
+    state: AtomicU8,
+    id: TaskId,
+    rec: Recorder,
+    inner: Mutex<Option<Waker>>,
+}
+
+/// Why a lane was woken, as [`cause_here`] finds it.
+#[derive(Debug, Clone, Copy)]
+struct Cause {
+    cause: WakeCause,
+    by: Option<TaskId>,
+    /// Recorded as a timer, to be corrected to I/O if the turn turns out to have had I/O.
+    maybe_io: bool,
+}
+
+impl WakeState {
+    fn woken(&self) {
+        let mut s = self.state.load(Ordering::Acquire);
+        let mut found = None;
+        while s == IDLE || s == POLLING {
+            match self.state.compare_exchange_weak(
+                s,
+                SCHEDULED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    let why = cause_here(self.id);
+                    // Recorded before it is passed on: the wake comes before the poll it causes.
+                    let at = self.rec.wake(self.id, why.cause, why.by, None);
+                    if why.maybe_io
+                        && let Some(at) = at
+                    {
+                        DRIVER.with(|d| d.maybe_io.borrow_mut().push((self.rec.clone(), at)));
+                    }
+                    found = Some(why);
+                    break;
+                }
+                Err(now) => s = now,
+            }
+        }
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(inner) = inner else { return };
+        // A lane polled in place passes the wake to its parent's waker, maybe another lane's:
+        // that lane was woken for the same reason.
+        let outer = INFLIGHT.with(|c| c.replace(found.map(|why| (self.id, why))));
+        inner.wake();
+        INFLIGHT.with(|c| c.set(outer));
+    }
+}
+
+impl std::task::Wake for WakeState {
+    fn wake(self: Arc<Self>) {
+        self.woken();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken();
+    }
+}
+
+thread_local! {
+    /// The spawned lane that just finished (or was dropped) on this thread: tokio wakes the task
+    /// awaiting its result right after its last poll returns, outside it, and then calls the
+    /// runtime's after-poll hook ([`task_polled`]), which forgets it.
+    static FINISHED: Cell<Option<TaskId>> = const { Cell::new(None) };
+    /// The wake being passed on from a lane's waker to the waker it wraps, and its cause.
+    static INFLIGHT: Cell<Option<(TaskId, Cause)>> = const { Cell::new(None) };
+    /// What this thread is to the run's runtime (see the comment above [`POLLING`]).
+    static DRIVER: DriverThread = const {
+        DriverThread {
+            phase: Cell::new(Phase::Other),
+            base: Cell::new(0),
+            metrics: RefCell::new(None),
+            maybe_io: RefCell::new(Vec::new()),
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not a driver thread of a recorded run.
+    Other,
+    /// A driver thread, between turns or in the I/O and timer part of one.
+    Turn,
+    /// A driver thread waking the wakers deferred by the polls before the turn.
+    Deferred,
+}
+
+struct DriverThread {
+    phase: Cell<Phase>,
+    /// `io_driver_ready_count` at the last reading between turns.
+    base: Cell<u64>,
+    metrics: RefCell<Option<tokio::runtime::RuntimeMetrics>>,
+    /// Wakes recorded as timers that were in a turn's I/O batch if the count grew during it.
+    maybe_io: RefCell<Vec<(Recorder, (usize, u64))>>,
+}
+
+impl DriverThread {
+    /// tokio's count of I/O events dispatched (an unstable metric: without `tokio_unstable`
+    /// there is none, and every wake of the driver reads `timer`).
+    fn ready_count(&self) -> Option<u64> {
+        #[cfg(tokio_unstable)]
+        return self
+            .metrics
+            .borrow()
+            .as_ref()
+            .map(tokio::runtime::RuntimeMetrics::io_driver_ready_count);
+        #[cfg(not(tokio_unstable))]
+        None
+    }
+
+    /// A reading between turns (or after the I/O and timers of one): settle the wakes of the
+    /// turn before, and start counting the next.
+    fn between_turns(&self) {
+        let Some(count) = self.ready_count() else {
+            return;
+        };
+        if count > self.base.get() {
+            for (rec, at) in self.maybe_io.borrow_mut().drain(..) {
+                rec.set_wake_cause(at, WakeCause::Io);
+            }
+        } else {
+            self.maybe_io.borrow_mut().clear();
+        }
+        self.base.set(count);
+    }
+}
+
+/// Why `woken` is being woken, seen from this thread.
+fn cause_here(woken: TaskId) -> Cause {
+    let plain = |cause| Cause {
+        cause,
+        by: None,
+        maybe_io: false,
+    };
+    if let Some((_, why)) = INFLIGHT.with(Cell::get) {
+        return match why.by {
+            // A lane woken by its own in-place parent (or child): the parent's own doing.
+            Some(by) if by == woken => plain(WakeCause::SelfWake),
+            _ if why.cause == WakeCause::SelfWake => plain(WakeCause::SelfWake),
+            _ => why,
+        };
+    }
+    let by = |t| Cause {
+        cause: WakeCause::Task,
+        by: Some(t),
+        maybe_io: false,
+    };
+    match CURRENT.with(Cell::get) {
+        Some(t) if t == woken => plain(WakeCause::SelfWake),
+        Some(t) => by(t),
+        None if let Some(t) = FINISHED.with(Cell::get) => by(t),
+        None => DRIVER.with(|d| match d.phase.get() {
+            Phase::Other => plain(WakeCause::Thread),
+            Phase::Deferred => plain(WakeCause::SelfWake),
+            Phase::Turn => Cause {
+                cause: WakeCause::Timer,
+                by: None,
+                maybe_io: d.ready_count().is_some_and(|c| c == d.base.get()),
+            },
+        }),
+    }
+}
+
+/// A poll is starting: any turn before it is over.
+#[inline]
+fn between_turns() {
+    FINISHED.with(|f| f.set(None));
+    DRIVER.with(|d| {
+        if d.phase.get() != Phase::Other {
+            d.phase.set(Phase::Turn);
+            d.between_turns();
+        }
+    });
+}
+
+/// Put the sentinel on the scheduler's defer list (tokio's `yield_now`, polled once with it,
+/// is the public way in). Called at the end of a poll, while CURRENT is still the lane, so where
+/// there is no defer list (outside a runtime, or in `block_in_place`) and tokio wakes it at once,
+/// the sentinel knows it is not the deferred phase.
+fn mark_deferred_wakes() {
+    struct Sentinel;
+    impl std::task::Wake for Sentinel {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if CURRENT.with(Cell::get).is_some() {
+                return;
+            }
+            DRIVER.with(|d| {
+                if d.phase.get() == Phase::Turn {
+                    d.between_turns();
+                    d.phase.set(Phase::Deferred);
+                }
+            });
+        }
+    }
+    // One for the process, so tokio's check against the last deferred waker drops repeats.
+    static SENTINEL: std::sync::LazyLock<Waker> =
+        std::sync::LazyLock::new(|| Waker::from(Arc::new(Sentinel)));
+    let waker: &Waker = &SENTINEL;
+    let mut cx = Context::from_waker(waker);
+    let _ = std::pin::pin!(tokio::task::yield_now()).poll(&mut cx);
+}
+
+/// The runtime's `on_after_task_poll` hook: tokio has finished with the task it polled (and
+/// woken whoever awaited it, if it ended).
+pub fn task_polled() {
+    FINISHED.with(|f| f.set(None));
+}
+
+/// This thread drives `handle`'s runtime (the thread of a current-thread runtime's `block_on`):
+/// a wake it makes with no task polled is the driver's. Worker threads are marked by
+/// [`driver_thread_parks`], which the runner installs as the runtime's park hook.
+pub fn driver_thread(handle: &tokio::runtime::Handle) {
+    DRIVER.with(|d| {
+        *d.metrics.borrow_mut() = Some(handle.metrics());
+        d.maybe_io.borrow_mut().clear();
+        d.phase.set(Phase::Turn);
+        d.between_turns();
+    });
+}
+
+/// The thread no longer drives a runtime (its run is over): forget the runtime's handle.
+pub fn leave_driver_thread() {
+    DRIVER.with(|d| {
+        d.between_turns();
+        *d.metrics.borrow_mut() = None;
+        d.maybe_io.borrow_mut().clear();
+        d.phase.set(Phase::Other);
+    });
+}
+
+/// The runtime's `on_thread_park` and `on_thread_unpark` hook: only threads that drive the
+/// runtime park through them (never its blocking pool), and a park is between turns.
+pub fn driver_thread_parks() {
+    FINISHED.with(|f| f.set(None));
+    DRIVER.with(|d| {
+        if d.metrics.borrow().is_none() {
+            let Ok(handle) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            *d.metrics.borrow_mut() = Some(handle.metrics());
+        }
+        d.phase.set(Phase::Turn);
+        d.between_turns();
+    });
 }
 
 /// How many of something are in progress (requests in flight, permits held), recorded as a

@@ -10,6 +10,14 @@
 //! takes none: it is the one thing every poll has, and a number for it would add a second atomic
 //! operation to every poll (and a number per poll to the document) to order nothing the time
 //! cursor visits.
+//!
+//! A wake ([`Recorder::wake`]) takes the next number as well, under the lock, so the run's wakes
+//! are listed in the order of their numbers even when several threads wake tasks at once.
+//!
+//! Memory: a run keeps at most [`EVENT_LIMIT`] polls and wakes (the two counted together: a busy
+//! `yield_now` loop makes one of each per turn). Later ones are counted, not kept, and the run
+//! gets the metric `events_dropped`. Spawns, finishes, marks and series points are always kept:
+//! there is one of each per thing the demo did, not per turn of a loop.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +27,16 @@ use tokio::time::Instant;
 
 use super::Clock;
 use super::ctx::SetupError;
-use super::timeline::{Mark, Outcome, SeriesValue, TaskId, TaskRecord, TimelineSnapshot};
+use super::timeline::{
+    Mark, Outcome, SeriesValue, TaskId, TaskRecord, TimelineSnapshot, Wake, WakeCause,
+};
+
+/// The most polls and wakes (counted together) one run keeps; see the module's documentation.
+pub const EVENT_LIMIT: u64 = 1_000_000;
+
+/// The metric a run gets when it recorded more than [`EVENT_LIMIT`] polls and wakes: how many
+/// later ones were counted but not kept.
+pub const EVENTS_DROPPED: &str = "events_dropped";
 
 #[derive(Debug)]
 struct Inner {
@@ -30,6 +47,36 @@ struct Inner {
     run_error: Option<SetupError>,
     /// Bumped on every change, so a reader can tell whether to redraw.
     version: u64,
+    /// Polls and wakes kept so far, and how many more there were (see [`EVENT_LIMIT`]).
+    events: u64,
+    dropped: u64,
+    limit: u64,
+}
+
+impl Inner {
+    /// Room for one more poll or wake? Counts it either way.
+    #[inline]
+    fn keep_event(&mut self) -> bool {
+        if self.events < self.limit {
+            self.events += 1;
+            true
+        } else {
+            self.dropped += 1;
+            false
+        }
+    }
+
+    /// The snapshot with its `events_dropped` metric up to date: kept as a count while
+    /// recording (a map insert per dropped event would cost more than the event), written
+    /// whenever the snapshot is read.
+    fn synced(&mut self) -> &mut TimelineSnapshot {
+        if self.dropped > 0 {
+            self.snapshot
+                .metrics
+                .insert(EVENTS_DROPPED.to_owned(), self.dropped.into());
+        }
+        &mut self.snapshot
+    }
 }
 
 #[derive(Debug)]
@@ -77,6 +124,9 @@ impl Recorder {
                     snapshot: TimelineSnapshot::default(),
                     run_error: None,
                     version: 0,
+                    events: 0,
+                    dropped: 0,
+                    limit: EVENT_LIMIT,
                 }),
             }),
             system_clock: false,
@@ -89,6 +139,14 @@ impl Recorder {
             system_clock: clock == Clock::Real,
             ..Recorder::new()
         }
+    }
+
+    /// A recorder that keeps at most `limit` polls and wakes instead of [`EVENT_LIMIT`]: for
+    /// tests of the bound that should not need a million events.
+    #[doc(hidden)]
+    pub fn with_event_limit(self, limit: u64) -> Recorder {
+        self.lock().limit = limit;
+        self
     }
 
     /// The run's clock now.
@@ -194,16 +252,84 @@ impl Recorder {
         let begin = ms_between(inner.start, start.at);
         let end = ms_between(inner.start, end);
         let end = Self::advance(&mut inner, end);
-        if let Some(t) = inner.snapshot.tasks.get_mut(task as usize - 1) {
+        if !inner.keep_event() {
+            return;
+        }
+        if let Some(t) = inner
+            .snapshot
+            .tasks
+            .get_mut((task as usize).wrapping_sub(1))
+        {
             t.polls.push((begin, end));
             t.seqs.push(start.seq);
+        }
+    }
+
+    /// Record that `task` went from waiting to scheduled, because of `cause` (`by` the waking
+    /// task when the cause is `task`; `line` its line in the shown file when known). Takes the
+    /// run's next seq. Returns where the wake was put and its seq, so a cause that is only known
+    /// a moment later (see `ctx.rs`: I/O or timer) can be set with [`Recorder::set_wake_cause`];
+    /// `None` when it was not kept (an unknown task, or past [`EVENT_LIMIT`]).
+    ///
+    /// The clock is read before the lock, as a poll's is. Call it from the run's runtime (any of
+    /// its threads, the blocking pool included); a wake from a thread outside it (cause
+    /// `thread`) takes the careful path, since tokio's clock means nothing there on a paused run.
+    #[inline]
+    pub fn wake(
+        &self,
+        task: TaskId,
+        cause: WakeCause,
+        by: Option<TaskId>,
+        line: Option<u32>,
+    ) -> Option<(usize, u64)> {
+        let at = (cause != WakeCause::Thread).then(|| self.instant());
+        let mut inner = self.lock();
+        let t = match at {
+            Some(at) => {
+                let t = ms_between(inner.start, at);
+                Self::advance(&mut inner, t)
+            }
+            None => self.stamp(&mut inner),
+        };
+        if task == 0 || task as usize > inner.snapshot.tasks.len() {
+            return None;
+        }
+        if !inner.keep_event() {
+            return None;
+        }
+        // Under the lock, so the list is in seq order whatever thread woke whom.
+        let seq = self.next_seq();
+        let wakes = &mut inner.snapshot.wakes;
+        wakes.push(Wake {
+            seq,
+            t_ms: t,
+            task,
+            cause,
+            by,
+            line,
+        });
+        Some((wakes.len() - 1, seq))
+    }
+
+    /// Correct the cause of the wake [`Recorder::wake`] put at `at` (checked by its seq: a
+    /// snapshot taken meanwhile leaves nothing to correct).
+    pub fn set_wake_cause(&self, (index, seq): (usize, u64), cause: WakeCause) {
+        let mut inner = self.lock();
+        if let Some(w) = inner.snapshot.wakes.get_mut(index)
+            && w.seq == seq
+        {
+            w.cause = cause;
+            inner.version += 1;
         }
     }
 
     pub fn finish(&self, task: TaskId, outcome: Outcome, detail: String) {
         let mut inner = self.lock();
         let t = self.stamp(&mut inner);
-        if let Some(rec) = inner.snapshot.tasks.get_mut(task as usize - 1)
+        if let Some(rec) = inner
+            .snapshot
+            .tasks
+            .get_mut((task as usize).wrapping_sub(1))
             && rec.finished_ms.is_none()
         {
             rec.finished_ms = Some(t);
@@ -285,7 +411,7 @@ impl Recorder {
 
     /// A copy of everything so far.
     pub fn snapshot(&self) -> TimelineSnapshot {
-        self.lock().snapshot.clone()
+        self.lock().synced().clone()
     }
 
     /// Everything recorded, moved out: for the end of a run, when nothing records any more and
@@ -294,6 +420,7 @@ impl Recorder {
     pub fn take_snapshot(&self) -> TimelineSnapshot {
         let mut inner = self.lock();
         inner.version += 1;
+        inner.synced();
         let now_ms = inner.snapshot.now_ms;
         std::mem::replace(
             &mut inner.snapshot,
@@ -310,7 +437,7 @@ impl Recorder {
 
     /// Read the recorded data without copying it.
     pub fn with_snapshot<R>(&self, f: impl FnOnce(&TimelineSnapshot) -> R) -> R {
-        f(&self.lock().snapshot)
+        f(self.lock().synced())
     }
 }
 
