@@ -553,3 +553,23 @@ fn a_million_self_wakes_keep_the_real_bound() {
         Some((2 * 1_100_000 + 1 - EVENT_LIMIT) as f64)
     );
 }
+
+/// The schema page's example is exactly what `asyncdojo run gather --variant join-all --set
+/// latencies_ms=100,300 --json` prints, wakes included (laid out shorter).
+#[test]
+fn the_schema_pages_example_is_what_run_prints() {
+    use asyncdojo::demo::asyncio::Runtime;
+    use asyncdojo::demo::document::Document;
+    let page = include_str!("../docs/run-document.md");
+    let start = page.find("```json\n").expect("an example") + "```json\n".len();
+    let end = start + page[start..].find("```").expect("its end");
+    let example: serde_json::Value = serde_json::from_str(&page[start..end]).expect("json");
+    let report = run(
+        "gather",
+        &["join-all"],
+        &["latencies_ms=100,300"],
+        Clock::Virtual,
+    );
+    let printed = serde_json::to_value(Document::of_report(&report, Runtime::Tokio)).expect("json");
+    assert_eq!(example, printed);
+}
