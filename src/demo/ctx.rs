@@ -152,12 +152,10 @@ impl Ctx {
     {
         let parent = CURRENT.with(Cell::get);
         let line = self.shown_line(caller);
-        let id = self.rec.new_task_at(name, parent, line);
-        let first = if spawned {
-            self.rec.wake(id, WakeCause::Spawn, None, None);
-            SCHEDULED
+        let (id, first) = if spawned {
+            (self.rec.new_spawned_task_at(name, parent, line), SCHEDULED)
         } else {
-            IDLE
+            (self.rec.new_task_at(name, parent, line), IDLE)
         };
         let wake = Arc::new(WakeState {
             state: AtomicU8::new(first),
@@ -167,7 +165,6 @@ impl Ctx {
         });
         Instrumented {
             fut,
-            rec: self.rec.clone(),
             id,
             polled: false,
             done: false,
@@ -249,8 +246,7 @@ impl Ctx {
     {
         let parent = CURRENT.with(Cell::get);
         let line = self.shown_line(Location::caller());
-        let id = self.rec.new_task_at(name.into(), parent, line);
-        self.rec.wake(id, WakeCause::Spawn, None, None);
+        let id = self.rec.new_spawned_task_at(name.into(), parent, line);
         let rec = self.rec.clone();
         tokio::task::spawn_blocking(move || {
             let start = rec.poll_start();
@@ -409,7 +405,6 @@ pin_project_lite::pin_project! {
     pub struct Instrumented<F> {
         #[pin]
         fut: F,
-        rec: Recorder,
         id: TaskId,
         polled: bool,
         done: bool,
@@ -436,7 +431,7 @@ pin_project_lite::pin_project! {
                 } else {
                     "never started: dropped before its first poll"
                 };
-                this.rec.finish(*this.id, Outcome::Cancelled, detail.to_owned());
+                this.wake.rec.finish(*this.id, Outcome::Cancelled, detail.to_owned());
             }
         }
     }
@@ -461,7 +456,7 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
         let counted = Arc::strong_count(this.wake);
         st.state.store(POLLING, Ordering::Release);
         between_turns();
-        let start = this.rec.poll_start();
+        let start = st.rec.poll_start();
         let outer = CURRENT.with(|c| c.replace(Some(*this.id)));
         let mut lane_cx = Context::from_waker(this.waker);
         let result =
@@ -481,15 +476,14 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
             }
         }
         CURRENT.with(|c| c.set(outer));
-        this.rec.poll(*this.id, start);
+        st.rec.poll(*this.id, start);
         let ended = match result {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(ended)) => ended,
             Err(payload) => Ended::with(Outcome::Panicked, panic_message(&*payload)),
         };
         *this.done = true;
-        this.rec
-            .finish(*this.id, ended.outcome, ended.detail.clone());
+        st.rec.finish(*this.id, ended.outcome, ended.detail.clone());
         Poll::Ready(ended)
     }
 }
@@ -574,7 +568,7 @@ impl WakeState {
                     if why.maybe_io
                         && let Some(at) = at
                     {
-                        DRIVER.with(|d| d.maybe_io.borrow_mut().push((self.rec.clone(), at)));
+                        DRIVER.with(|d| d.maybe_io(&self.rec, at));
                     }
                     found = Some(why);
                     break;
@@ -582,12 +576,14 @@ impl WakeState {
                 Err(now) => s = now,
             }
         }
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let Some(inner) = inner else { return };
         // A lane polled in place passes the wake to its parent's waker, maybe another lane's:
         // that lane was woken for the same reason.
         let outer = INFLIGHT.with(|c| c.replace(found.map(|why| (self.id, why))));
-        inner.wake();
+        // By reference, under the lock: a waker that wraps ours never calls back into it (lanes
+        // nest, they do not loop), so the lock is never taken twice.
+        if let Some(inner) = &*self.inner.lock().unwrap_or_else(|e| e.into_inner()) {
+            inner.wake_by_ref();
+        }
         INFLIGHT.with(|c| c.set(outer));
     }
 }
@@ -615,7 +611,7 @@ thread_local! {
             phase: Cell::new(Phase::Other),
             base: Cell::new(0),
             metrics: RefCell::new(None),
-            maybe_io: RefCell::new(Vec::new()),
+            maybe_io: RefCell::new(None),
         }
     };
 }
@@ -630,16 +626,28 @@ enum Phase {
     Deferred,
 }
 
+/// Where [`Recorder::wake`] put a wake, to correct its cause.
+type WakeAt = (usize, u64);
+
 struct DriverThread {
     phase: Cell<Phase>,
     /// `io_driver_ready_count` at the last reading between turns.
     base: Cell<u64>,
     metrics: RefCell<Option<tokio::runtime::RuntimeMetrics>>,
     /// Wakes recorded as timers that were in a turn's I/O batch if the count grew during it.
-    maybe_io: RefCell<Vec<(Recorder, (usize, u64))>>,
+    /// (A thread records one run at a time: one recorder, which it keeps between turns.)
+    maybe_io: RefCell<Option<(Recorder, Vec<WakeAt>)>>,
 }
 
 impl DriverThread {
+    fn maybe_io(&self, rec: &Recorder, at: WakeAt) {
+        let mut m = self.maybe_io.borrow_mut();
+        match &mut *m {
+            Some((r, wakes)) if r.same_run(rec) => wakes.push(at),
+            _ => *m = Some((rec.clone(), vec![at])),
+        }
+    }
+
     /// tokio's count of I/O events dispatched (an unstable metric: without `tokio_unstable`
     /// there is none, and every wake of the driver reads `timer`).
     fn ready_count(&self) -> Option<u64> {
@@ -660,13 +668,23 @@ impl DriverThread {
             return;
         };
         if count > self.base.get() {
-            for (rec, at) in self.maybe_io.borrow_mut().drain(..) {
-                rec.set_wake_cause(at, WakeCause::Io);
+            self.base.set(count);
+            if let Some((rec, wakes)) = &mut *self.maybe_io.borrow_mut() {
+                for at in wakes.drain(..) {
+                    rec.set_wake_cause(at, WakeCause::Io);
+                }
             }
-        } else {
-            self.maybe_io.borrow_mut().clear();
+        } else if let Some((_, wakes)) = &mut *self.maybe_io.borrow_mut() {
+            wakes.clear();
         }
-        self.base.set(count);
+    }
+
+    /// Drive the runtime `metrics` reads: its count starts afresh.
+    fn start(&self, metrics: tokio::runtime::RuntimeMetrics) {
+        *self.metrics.borrow_mut() = Some(metrics);
+        *self.maybe_io.borrow_mut() = None;
+        self.base.set(self.ready_count().unwrap_or(0));
+        self.phase.set(Phase::Turn);
     }
 }
 
@@ -758,12 +776,7 @@ pub fn task_polled() {
 /// a wake it makes with no task polled is the driver's. Worker threads are marked by
 /// [`driver_thread_parks`], which the runner installs as the runtime's park hook.
 pub fn driver_thread(handle: &tokio::runtime::Handle) {
-    DRIVER.with(|d| {
-        *d.metrics.borrow_mut() = Some(handle.metrics());
-        d.maybe_io.borrow_mut().clear();
-        d.phase.set(Phase::Turn);
-        d.between_turns();
-    });
+    DRIVER.with(|d| d.start(handle.metrics()));
 }
 
 /// The thread no longer drives a runtime (its run is over): forget the runtime's handle.
@@ -771,7 +784,7 @@ pub fn leave_driver_thread() {
     DRIVER.with(|d| {
         d.between_turns();
         *d.metrics.borrow_mut() = None;
-        d.maybe_io.borrow_mut().clear();
+        *d.maybe_io.borrow_mut() = None;
         d.phase.set(Phase::Other);
     });
 }
@@ -785,7 +798,7 @@ pub fn driver_thread_parks() {
             let Ok(handle) = tokio::runtime::Handle::try_current() else {
                 return;
             };
-            *d.metrics.borrow_mut() = Some(handle.metrics());
+            d.start(handle.metrics());
         }
         d.phase.set(Phase::Turn);
         d.between_turns();

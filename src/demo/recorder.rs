@@ -149,6 +149,11 @@ impl Recorder {
         self
     }
 
+    /// Do the two record the same run?
+    pub fn same_run(&self, other: &Recorder) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// The run's clock now.
     #[inline]
     fn instant(&self) -> Instant {
@@ -221,6 +226,27 @@ impl Recorder {
 
     /// A new task whose spawn (or instrument) call is `line` of the demo's shown file.
     pub fn new_task_at(&self, name: String, parent: Option<TaskId>, line: Option<u32>) -> TaskId {
+        self.add_task(name, parent, line, false)
+    }
+
+    /// A new task that is spawned: scheduled at once, so its spawn is followed by its wake with
+    /// cause `spawn` (the next seq), recorded under the same lock.
+    pub fn new_spawned_task_at(
+        &self,
+        name: String,
+        parent: Option<TaskId>,
+        line: Option<u32>,
+    ) -> TaskId {
+        self.add_task(name, parent, line, true)
+    }
+
+    fn add_task(
+        &self,
+        name: String,
+        parent: Option<TaskId>,
+        line: Option<u32>,
+        spawned: bool,
+    ) -> TaskId {
         let mut inner = self.lock();
         let t = self.stamp(&mut inner);
         let id = inner.snapshot.tasks.len() as TaskId + 1;
@@ -239,6 +265,17 @@ impl Recorder {
             seqs,
             line,
         });
+        if spawned && inner.keep_event() {
+            let seq = self.next_seq();
+            inner.snapshot.wakes.push(Wake {
+                seq,
+                t_ms: t,
+                task: id,
+                cause: WakeCause::Spawn,
+                by: None,
+                line: None,
+            });
+        }
         id
     }
 
