@@ -1,18 +1,20 @@
-//! The recorder: every spawn, poll, finish, mark and series point of a run, timestamped with the
-//! run's clock (tokio's, so a paused clock is followed; the system clock on a real-clock run) and
-//! numbered by one counter (`seq`), so the order of events at one instant is recorded. Cheap to
-//! clone; readers take immutable snapshots.
+//! The recorder: every spawn, poll, wake, finish, mark and series point of a run, timestamped
+//! with the run's clock (tokio's, so a paused clock is followed; the system clock on a real-clock
+//! run) and numbered by one counter (`seq`), so the order of events at one instant is recorded.
+//! Cheap to clone; readers take immutable snapshots.
 //!
 //! The numbering, which the asyncio tracer (`twins/dojo/core.py`) follows call for call: a spawn,
-//! a poll (as it starts), a mark, a finish (the first; a task finishes once) and a series point
-//! that is added or changes value each take the next number. A series call that changes nothing
-//! takes none, and one that undoes the point at its instant takes none either. The end of a poll
-//! takes none: it is the one thing every poll has, and a number for it would add a second atomic
-//! operation to every poll (and a number per poll to the document) to order nothing the time
-//! cursor visits.
+//! a poll (as it starts), a wake (the one that makes a task scheduled: see `ctx.rs`), a mark, a
+//! finish (the first; a task finishes once) and a series point that is added or changes value
+//! each take the next number. A spawned task's spawn is followed at once by its wake (cause
+//! `spawn`), the next number. A series call that changes nothing takes none, and one that undoes
+//! the point at its instant takes none either. The end of a poll takes none: it is the one thing
+//! every poll has, and a number for it would add one per poll to the document to order nothing
+//! the time cursor visits.
 //!
-//! A wake ([`Recorder::wake`]) takes the next number as well, under the lock, so the run's wakes
-//! are listed in the order of their numbers even when several threads wake tasks at once.
+//! Every number is taken under the recorder's lock, so the lists (wakes, marks, a task's events)
+//! are in the order of their numbers whatever thread recorded them, and a wake recorded before
+//! the poll it causes has the smaller number.
 //!
 //! Memory: a run keeps at most [`EVENT_LIMIT`] polls and wakes (the two counted together: a busy
 //! `yield_now` loop makes one of each per turn). Later ones are counted, not kept, and the run
@@ -20,7 +22,6 @@
 //! there is one of each per thing the demo did, not per turn of a loop.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::time::Instant;
@@ -47,6 +48,11 @@ struct Inner {
     run_error: Option<SetupError>,
     /// Bumped on every change, so a reader can tell whether to redraw.
     version: u64,
+    /// The run's next seq. Under the lock, which every event takes anyway but a poll's start:
+    /// that one takes it for its number alone, one atomic operation more per poll than a
+    /// counter of its own would cost, and one less per wake (and per everything else), which
+    /// would take the counter's as well as the lock's.
+    seq: u64,
     /// Polls and wakes kept so far, and how many more there were (see [`EVENT_LIMIT`]).
     events: u64,
     dropped: u64,
@@ -81,9 +87,6 @@ impl Inner {
 
 #[derive(Debug)]
 struct Shared {
-    /// The run's next seq. Atomic, not under the lock, because a poll takes its number as it
-    /// starts, and taking the lock then as well would double the cost of every poll.
-    seq: AtomicU64,
     inner: Mutex<Inner>,
 }
 
@@ -118,12 +121,12 @@ impl Recorder {
     pub fn new() -> Recorder {
         Recorder {
             shared: Arc::new(Shared {
-                seq: AtomicU64::new(0),
                 inner: Mutex::new(Inner {
                     start: Instant::now(),
                     snapshot: TimelineSnapshot::default(),
                     run_error: None,
                     version: 0,
+                    seq: 0,
                     events: 0,
                     dropped: 0,
                     limit: EVENT_LIMIT,
@@ -170,22 +173,12 @@ impl Recorder {
         self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The next number in the run's order of events. Relaxed is enough: the counter only has to
-    /// hand out each number once, and a task's own events already happen one after another (a
-    /// poll's number, taken before the lock, orders it against other threads' events as closely
-    /// as its start time does).
-    #[inline]
-    fn next_seq(&self) -> u64 {
-        self.shared.seq.fetch_add(1, Ordering::Relaxed)
-    }
-
     /// The start of a poll: the clock, and the poll's seq. Take it just before polling.
     #[inline]
     pub fn poll_start(&self) -> PollStart {
-        PollStart {
-            at: self.instant(),
-            seq: self.next_seq(),
-        }
+        let at = self.instant();
+        let seq = next_seq(&mut self.lock().seq);
+        PollStart { at, seq }
     }
 
     /// Milliseconds since the start of the run, on the run's clock.
@@ -252,7 +245,7 @@ impl Recorder {
         let id = inner.snapshot.tasks.len() as TaskId + 1;
         // Room for the spawn, two polls and the finish: most tasks need no more.
         let mut seqs = Vec::with_capacity(4);
-        seqs.push(self.next_seq());
+        seqs.push(next_seq(&mut inner.seq));
         inner.snapshot.tasks.push(TaskRecord {
             id,
             name,
@@ -266,7 +259,7 @@ impl Recorder {
             line,
         });
         if spawned && inner.keep_event() {
-            let seq = self.next_seq();
+            let seq = next_seq(&mut inner.seq);
             inner.snapshot.wakes.push(Wake {
                 seq,
                 t_ms: t,
@@ -335,7 +328,7 @@ impl Recorder {
             return None;
         }
         // Under the lock, so the list is in seq order whatever thread woke whom.
-        let seq = self.next_seq();
+        let seq = next_seq(&mut inner.seq);
         let wakes = &mut inner.snapshot.wakes;
         wakes.push(Wake {
             seq,
@@ -361,8 +354,9 @@ impl Recorder {
     }
 
     pub fn finish(&self, task: TaskId, outcome: Outcome, detail: String) {
-        let mut inner = self.lock();
-        let t = self.stamp(&mut inner);
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let t = self.stamp(inner);
         if let Some(rec) = inner
             .snapshot
             .tasks
@@ -370,29 +364,31 @@ impl Recorder {
             && rec.finished_ms.is_none()
         {
             rec.finished_ms = Some(t);
-            rec.seqs.push(self.next_seq());
+            rec.seqs.push(next_seq(&mut inner.seq));
             rec.outcome = outcome;
             rec.detail = detail;
         }
     }
 
     pub fn mark(&self, task: Option<TaskId>, label: Cow<'static, str>, line: Option<u32>) {
-        let mut inner = self.lock();
-        let t = self.stamp(&mut inner);
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let t = self.stamp(inner);
         inner.snapshot.marks.push(Mark {
             t_ms: t,
             task,
             label,
             line,
-            seq: self.next_seq(),
+            seq: next_seq(&mut inner.seq),
         });
     }
 
     /// Record a series point. Several points at the same instant keep only the last, so a step
     /// function never has two values at one time.
     pub fn series(&self, name: &str, value: SeriesValue) {
-        let mut inner = self.lock();
-        let t = self.stamp(&mut inner);
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let t = self.stamp(inner);
         let TimelineSnapshot {
             series,
             series_seqs,
@@ -419,7 +415,7 @@ impl Recorder {
                 points.pop();
                 seqs.pop();
             } else if let Some(seq) = seqs.last_mut() {
-                *seq = self.next_seq();
+                *seq = next_seq(&mut inner.seq);
             }
             return;
         }
@@ -427,7 +423,7 @@ impl Recorder {
             return;
         }
         points.push((t, value));
-        seqs.push(self.next_seq());
+        seqs.push(next_seq(&mut inner.seq));
     }
 
     pub fn metric(&self, name: &str, value: serde_json::Value) {
@@ -476,6 +472,15 @@ impl Recorder {
     pub fn with_snapshot<R>(&self, f: impl FnOnce(&TimelineSnapshot) -> R) -> R {
         f(self.lock().synced())
     }
+}
+
+/// The next number in the run's order of events (`seq` is `Inner::seq`, borrowed on its own so
+/// the snapshot can be borrowed beside it).
+#[inline]
+fn next_seq(seq: &mut u64) -> u64 {
+    let n = *seq;
+    *seq += 1;
+    n
 }
 
 fn ms_between(start: Instant, t: Instant) -> f64 {
