@@ -500,6 +500,10 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
 // - a recorded task is being polled on this thread (CURRENT): `task`, by it; `self` if it is
 //   the woken lane (yield_now outside a runtime, a future that wakes itself, a timer reset to a
 //   deadline already past, which tokio fires inside the poll);
+// - a spawned lane has just ended on this thread (FINISHED): tokio wakes the task awaiting its
+//   result right after the lane's last poll, outside it: `task`, by the lane that ended;
+// - the wake is passed on from an in-place lane's waker to the one it wraps (INFLIGHT): the
+//   cause the inner lane was woken with (`self` when that was its parent, or itself);
 // - no task is being polled, on a thread that is not a driver of the run's runtime (the blocking
 //   pool, a service's own thread, any foreign thread): `thread`;
 // - no task is being polled, on a driver thread (a worker, or the thread of a current-thread
@@ -511,8 +515,9 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
 //   timers (`Handle::process`); then the scheduler wakes the wakers deferred during the polls
 //   before it (`Defer::wake`: `yield_now` and an exhausted coop budget, always a task's own
 //   waker from inside its poll). So:
-//   - deferred: a lane that cloned its waker during a poll that returned Pending puts a sentinel
-//     waker on the scheduler's defer list as its poll ends (`mark_deferred_wakes`). The list is
+//   - deferred: a lane whose poll returned Pending and kept a new clone of its waker (its Arc's
+//     count grew: tokio's defer list holds one) puts a sentinel waker on the scheduler's defer
+//     list as its poll ends (`mark_deferred_wakes`). The list is
 //     woken last-in first-out, so the sentinel is woken before any waker deferred in the polls
 //     before it, and after the turn's timers: from there on a wake is `self`, as it would have
 //     been had tokio not deferred it. Any poll or park ends that phase.
@@ -525,8 +530,14 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
 //   the clock and firing timers, so the rule is the same on both clocks.
 //   Known limits: a signal's wake comes after the I/O batch and is not counted as I/O, so it
 //   reads `timer`; on a multi-thread runtime another worker's turn between this thread's last
-//   reading and its own turn can make an I/O wake read `timer`. Exact on current-thread
-//   runtimes, which every virtual-clock demo but one uses.
+//   reading and its own turn can make an I/O wake read `timer`, and a worker that turns the
+//   driver (`park_yield`) before its first park reads `thread`. Exact on current-thread
+//   runtimes, which every virtual-clock demo but one uses (tests/wakes_tokio.rs pins the rule on
+//   a loopback socket). Without `tokio_unstable` there is no ready count: every driver wake
+//   outside the deferred phase reads `timer`.
+// - The time of a timer's wake is when the driver fired it, not its deadline: a timer that
+//   expired while the thread was held (std::thread::sleep, `Ctx::block_thread`) is woken when
+//   the thread is let go.
 
 const POLLING: u8 = 0;
 const IDLE: u8 = 1;
