@@ -502,6 +502,8 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
 //   deadline already past, which tokio fires inside the poll);
 // - a spawned lane has just ended on this thread (FINISHED): tokio wakes the task awaiting its
 //   result right after the lane's last poll, outside it: `task`, by the lane that ended;
+// - tokio is running a task that is not a lane (a plain `tokio::spawn`; known from the
+//   runtime's poll hooks): `task` with no `by`, since there is no lane to name;
 // - the wake is passed on from an in-place lane's waker to the one it wraps (INFLIGHT): the
 //   cause the inner lane was woken with (`self` when that was its parent, or itself);
 // - no task is being polled, on a thread that is not a driver of the run's runtime (the blocking
@@ -614,6 +616,9 @@ thread_local! {
     /// awaiting its result right after its last poll returns, outside it, and then calls the
     /// runtime's after-poll hook ([`task_polled`]), which forgets it.
     static FINISHED: Cell<Option<TaskId>> = const { Cell::new(None) };
+    /// tokio is running a task on this thread (its poll, and its end if it ended): between the
+    /// runtime's before- and after-poll hooks ([`task_polling`], [`task_polled`]).
+    static IN_TASK: Cell<bool> = const { Cell::new(false) };
     /// The wake being passed on from a lane's waker to the waker it wraps, and its cause.
     static INFLIGHT: Cell<Option<(TaskId, Cause)>> = const { Cell::new(None) };
     /// What this thread is to the run's runtime (see the comment above [`POLLING`]).
@@ -723,6 +728,12 @@ fn cause_here(woken: TaskId) -> Cause {
         Some(t) if t == woken => plain(WakeCause::SelfWake),
         Some(t) => by(t),
         None if let Some(t) = FINISHED.with(Cell::get) => by(t),
+        // A task that is not a lane (a plain `tokio::spawn`): a task, with no lane to name.
+        None if IN_TASK.with(Cell::get) => Cause {
+            cause: WakeCause::Task,
+            by: None,
+            maybe_io: false,
+        },
         None => DRIVER.with(|d| match d.phase.get() {
             Phase::Other => plain(WakeCause::Thread),
             Phase::Deferred => plain(WakeCause::SelfWake),
@@ -781,6 +792,12 @@ fn mark_deferred_wakes() {
 /// woken whoever awaited it, if it ended).
 pub fn task_polled() {
     FINISHED.with(|f| f.set(None));
+    IN_TASK.with(|t| t.set(false));
+}
+
+/// The runtime's `on_before_task_poll` hook: tokio is about to run a task on this thread.
+pub fn task_polling() {
+    IN_TASK.with(|t| t.set(true));
 }
 
 /// This thread drives `handle`'s runtime (the thread of a current-thread runtime's `block_on`):

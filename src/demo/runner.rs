@@ -360,8 +360,12 @@ pub fn record_wakes_on(builder: &mut tokio::runtime::Builder) -> &mut tokio::run
         .on_thread_unpark(super::ctx::driver_thread_parks);
     // Without it a task's result wakes its awaiter as the task that produced it only until the
     // next poll or park on the thread; with it, exactly until tokio is done with the task.
+    // And a wake made while tokio runs a task that is not a lane is that task's, not the
+    // driver's.
     #[cfg(tokio_unstable)]
-    builder.on_after_task_poll(|_| super::ctx::task_polled());
+    builder
+        .on_before_task_poll(|_| super::ctx::task_polling())
+        .on_after_task_poll(|_| super::ctx::task_polled());
     builder
 }
 
