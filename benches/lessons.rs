@@ -1,11 +1,13 @@
 //! Loading and validating every shipped lesson (budget: under 5 ms median in a release build; and
 //! the same from YAML alone, which is why start-up reads build-time JSON), and the demo engine's
-//! budgets: recorder cost per poll, a 100,000-task gather on the virtual clock, serialising a
-//! 10,000-task run; and refusing a lesson nested 10,000 levels deep.
+//! budgets: recorder cost per poll (80 ns) and per wake (40 ns), a 100,000-task gather on the
+//! virtual clock (250 ms), serialising a 10,000-task run; and refusing a lesson nested 10,000
+//! levels deep.
 
 use asyncdojo::demo::asyncio::Runtime;
 use asyncdojo::demo::document::Document;
 use asyncdojo::demo::recorder::Recorder;
+use asyncdojo::demo::timeline::WakeCause;
 use asyncdojo::demo::timer_deadlines::TimerDeadlines;
 use asyncdojo::demo::{Clock, Ctx, Ended, Registry, RunRequest, runner};
 use futures::FutureExt;
@@ -65,6 +67,17 @@ fn recorder_poll_tokio_clock(bencher: divan::Bencher) {
 }
 
 fn bench_poll(bencher: divan::Bencher, clock: Clock, make: impl FnOnce() -> Recorder) {
+    let rt = bench_runtime(clock);
+    let _guard = rt.enter();
+    let rec = make();
+    let id = rec.new_task("bench".into(), None);
+    bencher.bench_local(|| {
+        let start = rec.poll_start();
+        rec.poll(id, start);
+    });
+}
+
+fn bench_runtime(clock: Clock) -> tokio::runtime::Runtime {
     // Once any runtime in the process has paused its clock, as any virtual run in the app does,
     // tokio's clock must look for a paused one on every read: measure in that state whatever
     // ran before.
@@ -74,17 +87,45 @@ fn bench_poll(bencher: divan::Bencher, clock: Clock, make: impl FnOnce() -> Reco
         .build()
         .expect("runtime")
         .block_on(async {});
-    let rt = tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(clock == Clock::Virtual)
         .build()
-        .expect("runtime");
+        .expect("runtime")
+}
+
+/// One recorded wake (a task woken by another): what the recorder adds to every wake that makes
+/// a task scheduled (reading the clock once, numbering and keeping it).
+#[divan::bench(sample_size = 2000)]
+fn recorder_wake(bencher: divan::Bencher) {
+    bench_wake(bencher, Clock::Real);
+}
+
+#[divan::bench(sample_size = 2000)]
+fn recorder_wake_virtual(bencher: divan::Bencher) {
+    bench_wake(bencher, Clock::Virtual);
+}
+
+fn bench_wake(bencher: divan::Bencher, clock: Clock) {
+    let rt = bench_runtime(clock);
     let _guard = rt.enter();
-    let rec = make();
-    let id = rec.new_task("bench".into(), None);
+    let rec = Recorder::on(clock);
+    let a = rec.new_task("a".into(), None);
+    let b = rec.new_task("b".into(), None);
+    bencher.bench_local(|| rec.wake(a, WakeCause::Task, Some(b), None));
+}
+
+/// A lane's poll on the virtual clock, as a demo task's poll costs with its instrumentation:
+/// the lane's state, its waker checked, the poll recorded. Nothing wakes it.
+#[divan::bench(sample_size = 2000)]
+fn lane_poll(bencher: divan::Bencher) {
+    let rt = bench_runtime(Clock::Virtual);
+    let _guard = rt.enter();
+    let ctx = Ctx::new(Recorder::on(Clock::Virtual), Clock::Virtual, "bench");
+    let (mut lane, _) = waiting_lane(&ctx);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     bencher.bench_local(|| {
-        let start = rec.poll_start();
-        rec.poll(id, start);
+        let _ = lane.as_mut().poll(&mut cx);
     });
 }
 
@@ -126,6 +167,50 @@ fn bench_sleep(bencher: divan::Bencher, watched: bool) {
         });
         Ended::ok("")
     }));
+}
+
+/// Two lanes' polls and a wake: the second lane, as it is polled, wakes the first (as a sender
+/// wakes its receiver), which is then polled. The wake through a lane's waker (its state, its
+/// cause, its record, passed on to the waker it wraps) costs this less two `lane_poll`s.
+#[divan::bench(sample_size = 2000)]
+fn lane_wake_by_task(bencher: divan::Bencher) {
+    let rt = bench_runtime(Clock::Virtual);
+    let _guard = rt.enter();
+    let ctx = Ctx::new(Recorder::on(Clock::Virtual), Clock::Virtual, "bench");
+    let (mut woken, kept) = waiting_lane(&ctx);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let _ = woken.as_mut().poll(&mut cx);
+    let waker = kept.borrow().clone().expect("the lane's waker");
+    let mut waking = Box::pin(ctx.instrument(
+        "waking",
+        std::future::poll_fn(move |_| {
+            waker.wake_by_ref();
+            std::task::Poll::<Ended>::Pending
+        }),
+    ));
+    bencher.bench_local(|| {
+        let _ = waking.as_mut().poll(&mut cx);
+        let _ = woken.as_mut().poll(&mut cx);
+    });
+}
+
+type Kept = std::rc::Rc<std::cell::RefCell<Option<std::task::Waker>>>;
+
+/// A lane that waits for ever, keeping its waker as a timer or a channel would (once: it is the
+/// same every poll).
+fn waiting_lane(ctx: &Ctx) -> (std::pin::Pin<Box<impl Future<Output = Ended>>>, Kept) {
+    let kept: Kept = Default::default();
+    let lane = Box::pin(ctx.instrument("bench", {
+        let kept = std::rc::Rc::clone(&kept);
+        std::future::poll_fn(move |cx| {
+            let mut k = kept.borrow_mut();
+            if !k.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *k = Some(cx.waker().clone());
+            }
+            std::task::Poll::<Ended>::Pending
+        })
+    }));
+    (lane, kept)
 }
 
 #[divan::bench(sample_count = 10)]

@@ -1,13 +1,14 @@
 //! What a demo uses to run its tasks where the recorder can see them.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -15,7 +16,7 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 use super::Clock;
 use super::recorder::Recorder;
-use super::timeline::{Outcome, SeriesValue, TaskId};
+use super::timeline::{Outcome, SeriesValue, TaskId, WakeCause};
 
 /// How a task ended, as the task itself reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,15 +144,39 @@ impl Ctx {
     where
         F: Future<Output = Ended>,
     {
+        self.lane(name.into(), fut, Location::caller(), false)
+    }
+
+    /// A new lane for `fut`. A spawned one is scheduled from the start: its spawn wake is
+    /// recorded right after its spawn, before tokio can poll it on another worker, so the wake
+    /// always comes before the first poll in the run's order. One polled in place needs no wake
+    /// for its first poll (its parent is polling it).
+    fn lane<F>(&self, name: String, fut: F, caller: &Location<'_>, spawned: bool) -> Instrumented<F>
+    where
+        F: Future<Output = Ended>,
+    {
         let parent = CURRENT.with(Cell::get);
-        let line = self.shown_line(Location::caller());
-        let id = self.rec.new_task_at(name.into(), parent, line);
+        let line = self.shown_line(caller);
+        let (id, first) = if spawned {
+            (self.rec.new_spawned_task_at(name, parent, line), SCHEDULED)
+        } else {
+            (self.rec.new_task_at(name, parent, line), IDLE)
+        };
+        let wake = Arc::new(WakeState {
+            state: AtomicU8::new(first),
+            id,
+            rec: self.rec.clone(),
+            inner: Mutex::new(None),
+        });
         Instrumented {
             fut,
-            rec: self.rec.clone(),
             id,
             polled: false,
             done: false,
+            waker: Waker::from(Arc::clone(&wake)),
+            wake,
+            inner: None,
+            spawned,
         }
     }
 
@@ -164,7 +189,7 @@ impl Ctx {
     {
         let name = name.into();
         let task_name = self.console_name(&name);
-        let fut = self.instrument(name, fut);
+        let fut = self.lane(name, fut, Location::caller(), true);
         let handle = spawn_named(task_name.as_deref(), fut);
         if let Ok(mut spawned) = self.spawned.lock() {
             spawned.push(handle.abort_handle());
@@ -185,7 +210,7 @@ impl Ctx {
     {
         let name = name.into();
         let task_name = self.console_name(&name);
-        let fut = self.instrument(name, fut);
+        let fut = self.lane(name, fut, Location::caller(), true);
         let handle = spawn_in_set(set, task_name.as_deref(), fut);
         if let Ok(mut spawned) = self.spawned.lock() {
             spawned.push(handle.clone());
@@ -215,7 +240,10 @@ impl Ctx {
         }
     }
 
-    /// Run blocking work on tokio's blocking pool, recorded as a lane of its own.
+    /// Run blocking work on tokio's blocking pool, recorded as a lane of its own. It is woken
+    /// (cause `spawn`) when it is queued, like a spawned task: its one "poll" is the work, which
+    /// starts once a pool thread takes it. Wakes it causes are `thread` (it is not a task polled
+    /// on a runtime thread: what it wakes is woken by another thread).
     #[track_caller]
     pub fn spawn_blocking<F>(&self, name: impl Into<String>, work: F) -> JoinHandle<Ended>
     where
@@ -223,7 +251,7 @@ impl Ctx {
     {
         let parent = CURRENT.with(Cell::get);
         let line = self.shown_line(Location::caller());
-        let id = self.rec.new_task_at(name.into(), parent, line);
+        let id = self.rec.new_spawned_task_at(name.into(), parent, line);
         let rec = self.rec.clone();
         tokio::task::spawn_blocking(move || {
             let start = rec.poll_start();
@@ -376,25 +404,39 @@ pin_project_lite::pin_project! {
     /// into an ordinary ending, so a demo's panic never crashes the app), and whose drop before
     /// the end is recorded as `cancelled`. The future is pinned in place, not boxed: one
     /// allocation fewer per task.
+    ///
+    /// Its future is polled with a waker of its own (see [`WakeState`]), which records the wake
+    /// that makes the task scheduled and passes every wake on to the waker it was polled with.
     pub struct Instrumented<F> {
         #[pin]
         fut: F,
-        rec: Recorder,
         id: TaskId,
         polled: bool,
         done: bool,
+        // One per lane for its whole life: polls build no waker and allocate nothing.
+        wake: Arc<WakeState>,
+        waker: Waker,
+        spawned: bool,
+        // The waker of the last poll, kept here too so each poll can compare without a lock and
+        // only a changed waker is stored in `wake`.
+        inner: Option<Waker>,
     }
 
     impl<F> PinnedDrop for Instrumented<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
+            this.wake.state.store(DONE, Ordering::Release);
+            if *this.spawned {
+                // tokio is cancelling it: it wakes the task awaiting it next.
+                FINISHED.with(|f| f.set(Some(*this.id)));
+            }
             if !*this.done {
                 let detail = if *this.polled {
                     "dropped while waiting: aborted, timed out or its run was cancelled"
                 } else {
                     "never started: dropped before its first poll"
                 };
-                this.rec.finish(*this.id, Outcome::Cancelled, detail.to_owned());
+                this.wake.rec.finish(*this.id, Outcome::Cancelled, detail.to_owned());
             }
         }
     }
@@ -409,21 +451,434 @@ impl<F: Future<Output = Ended>> Future for Instrumented<F> {
             return Poll::Ready(Ended::error("polled after it finished"));
         }
         *this.polled = true;
-        let start = this.rec.poll_start();
+        let st: &WakeState = this.wake;
+        if !this.inner.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            let w = cx.waker().clone();
+            *st.inner.lock().unwrap_or_else(|e| e.into_inner()) = Some(w.clone());
+            *this.inner = Some(w);
+        }
+        // A waker the poll keeps (to defer it, among others) adds a count.
+        let counted = Arc::strong_count(this.wake);
+        st.state.store(POLLING, Ordering::Release);
+        between_turns();
+        let start = st.rec.poll_start();
         let outer = CURRENT.with(|c| c.replace(Some(*this.id)));
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(cx)));
+        let mut lane_cx = Context::from_waker(this.waker);
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.as_mut().poll(&mut lane_cx)));
+        if let Ok(Poll::Pending) = result {
+            // Woken during the poll: it stays scheduled (the wake was recorded then).
+            let _ = st
+                .state
+                .compare_exchange(POLLING, IDLE, Ordering::AcqRel, Ordering::Acquire);
+            if Arc::strong_count(this.wake) != counted {
+                mark_deferred_wakes();
+            }
+        } else {
+            st.state.store(DONE, Ordering::Release);
+            if *this.spawned {
+                FINISHED.with(|f| f.set(Some(*this.id)));
+            }
+        }
         CURRENT.with(|c| c.set(outer));
-        this.rec.poll(*this.id, start);
+        st.rec.poll(*this.id, start);
         let ended = match result {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(ended)) => ended,
             Err(payload) => Ended::with(Outcome::Panicked, panic_message(&*payload)),
         };
         *this.done = true;
-        this.rec
-            .finish(*this.id, ended.outcome, ended.detail.clone());
+        st.rec.finish(*this.id, ended.outcome, ended.detail.clone());
         Poll::Ready(ended)
     }
+}
+
+// ---- wakes ----------------------------------------------------------------------------------
+//
+// A lane is polling, idle (waiting for the world) or scheduled (woken, not yet polled again).
+// Only the wake that makes it scheduled is recorded: from idle (the world made it ready) or
+// during its own poll (it will be polled again at once). A wake of a scheduled or finished lane
+// changes nothing and records nothing, but is still passed on (wakes are idempotent, and a lost
+// one would hang the task).
+//
+// The cause, from the waking side:
+// - a recorded task is being polled on this thread (CURRENT): `task`, by it; `self` if it is
+//   the woken lane (yield_now outside a runtime, a future that wakes itself, a timer reset to a
+//   deadline already past, which tokio fires inside the poll);
+// - a spawned lane has just ended on this thread (FINISHED): tokio wakes the task awaiting its
+//   result right after the lane's last poll, outside it: `task`, by the lane that ended;
+// - tokio is running a task that is not a lane (a plain `tokio::spawn`; known from the
+//   runtime's poll hooks): `task` with no `by`, since there is no lane to name;
+// - the wake is passed on from an in-place lane's waker to the one it wraps (INFLIGHT): the
+//   cause the inner lane was woken with (`self` when that was its parent, or itself);
+// - no task is being polled, on a thread that is not a driver of the run's runtime (the blocking
+//   pool, a service's own thread, any foreign thread): `thread`;
+// - no task is being polled, on a driver thread (a worker, or the thread of a current-thread
+//   runtime's block_on; marked by the runtime's park hooks, see `runner.rs`): one of tokio's
+//   three ways to call a waker outside a poll, told apart by the order tokio calls them in.
+//   One driver turn (tokio 1.x `runtime/time/mod.rs` `park_internal`) first parks the I/O
+//   driver, whose `turn` (`runtime/io/driver.rs`) dispatches every readiness event of its batch
+//   and only then adds the batch's size to `io_driver_ready_count`; then it fires the expired
+//   timers (`Handle::process`); then the scheduler wakes the wakers deferred during the polls
+//   before it (`Defer::wake`: `yield_now` and an exhausted coop budget, always a task's own
+//   waker from inside its poll). So:
+//   - deferred: a lane whose poll returned Pending and kept a new clone of its waker (its Arc's
+//     count grew: tokio's defer list holds one) puts a sentinel waker on the scheduler's defer
+//     list as its poll ends (`mark_deferred_wakes`). The list is
+//     woken last-in first-out, so the sentinel is woken before any waker deferred in the polls
+//     before it, and after the turn's timers: from there on a wake is `self`, as it would have
+//     been had tokio not deferred it. Any poll or park ends that phase.
+//   - I/O or timer: the ready count is read between turns (at every poll start and park), and
+//     again at the wake. Larger at the wake: the turn's I/O batch is over, so a timer. The same:
+//     either the batch is in progress (I/O) or the turn had no I/O event at all (a timer); the
+//     wake is recorded as a timer and corrected to `io` when the next reading between turns
+//     shows the count grew during the turn.
+//   On a paused clock the driver still turns the I/O driver (with a zero timeout) before moving
+//   the clock and firing timers, so the rule is the same on both clocks.
+//   Known limits: a signal's wake comes after the I/O batch and is not counted as I/O, so it
+//   reads `timer`; on a multi-thread runtime another worker's turn between this thread's last
+//   reading and its own turn can make an I/O wake read `timer`, and a worker that turns the
+//   driver (`park_yield`) before its first park reads `thread`. Exact on current-thread
+//   runtimes, which every virtual-clock demo but one uses (tests/wakes_tokio.rs pins the rule on
+//   a loopback socket). Without `tokio_unstable` there is no ready count: every driver wake
+//   outside the deferred phase reads `timer`.
+// - The time of a timer's wake is when its timer was due, as asyncio's tracer dates it: tokio's
+//   driver fires a timer that expired while the thread was held (std::thread::sleep,
+//   `Ctx::block_thread`) only when the thread is let go, but the task was ready from its
+//   deadline on. The deadline comes from tokio's own instrumentation (timer_deadlines.rs);
+//   a driver wake of a task with a due deadline is a timer's, whatever the I/O count says.
+//   Where no deadline is known (`--console` listens instead), the wake keeps the time the
+//   driver fired it.
+
+const POLLING: u8 = 0;
+const IDLE: u8 = 1;
+const SCHEDULED: u8 = 2;
+const DONE: u8 = 3;
+
+/// What a lane's waker shares: the lane's state, and the waker to pass wakes on to.
+struct WakeState {
+    state: AtomicU8,
+    id: TaskId,
+    rec: Recorder,
+    inner: Mutex<Option<Waker>>,
+}
+
+/// Why a lane was woken, as [`cause_here`] finds it.
+#[derive(Debug, Clone, Copy)]
+struct Cause {
+    cause: WakeCause,
+    by: Option<TaskId>,
+    /// Recorded as a timer, to be corrected to I/O if the turn turns out to have had I/O.
+    maybe_io: bool,
+    /// When the timer behind a timer wake was due, when known (a lane polled in place passes
+    /// its own on to its parent with the wake).
+    due: Option<f64>,
+}
+
+impl WakeState {
+    fn woken(&self) {
+        let mut s = self.state.load(Ordering::Acquire);
+        let mut found = None;
+        while s == IDLE || s == POLLING {
+            match self.state.compare_exchange_weak(
+                s,
+                SCHEDULED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    let mut why = cause_here(self.id);
+                    if why.cause == WakeCause::Timer && why.due.is_none() && driving() {
+                        why.due = self.due_now();
+                    }
+                    if why.due.is_some() {
+                        // A timer of this task's own was due: not I/O, whatever the count says.
+                        why.maybe_io = false;
+                    }
+                    // Recorded before it is passed on: the wake comes before the poll it causes.
+                    let at = self.rec.wake(self.id, why.cause, why.by, None);
+                    if let Some(at) = at {
+                        if why.maybe_io {
+                            DRIVER.with(|d| d.maybe_io(&self.rec, at));
+                        }
+                        if let Some(due) = why.due {
+                            self.rec.date_wake(at, due);
+                        }
+                    }
+                    found = Some(why);
+                    break;
+                }
+                Err(now) => s = now,
+            }
+        }
+        if found.is_none() && driving() {
+            // Already scheduled: the timer that fired is spent all the same, and must not be
+            // taken for the cause of a later wake.
+            let _ = self.due_now();
+        }
+        // A lane polled in place passes the wake to its parent's waker, maybe another lane's:
+        // that lane was woken for the same reason.
+        let outer = INFLIGHT.with(|c| c.replace(found.map(|why| (self.id, why))));
+        // By reference, under the lock: a waker that wraps ours never calls back into it (lanes
+        // nest, they do not loop), so the lock is never taken twice.
+        if let Some(inner) = &*self.inner.lock().unwrap_or_else(|e| e.into_inner()) {
+            inner.wake_by_ref();
+        }
+        INFLIGHT.with(|c| c.set(outer));
+    }
+}
+
+impl WakeState {
+    /// The deadline of this lane's timer that the driver is firing now, if one was due
+    /// (src/demo/timer_deadlines.rs); consumed.
+    fn due_now(&self) -> Option<f64> {
+        super::timer_deadlines::due_here(self.id, self.rec.now_ms())
+    }
+}
+
+/// Is this thread the driver, firing timers or I/O, with no task of any kind being run?
+fn driving() -> bool {
+    CURRENT.with(Cell::get).is_none()
+        && INFLIGHT.with(Cell::get).is_none()
+        && FINISHED.with(Cell::get).is_none()
+        && !IN_TASK.with(Cell::get)
+        && DRIVER.with(|d| d.phase.get() == Phase::Turn)
+}
+
+impl std::task::Wake for WakeState {
+    fn wake(self: Arc<Self>) {
+        self.woken();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken();
+    }
+}
+
+thread_local! {
+    /// The spawned lane that just finished (or was dropped) on this thread: tokio wakes the task
+    /// awaiting its result right after its last poll returns, outside it, and then calls the
+    /// runtime's after-poll hook ([`task_polled`]), which forgets it.
+    static FINISHED: Cell<Option<TaskId>> = const { Cell::new(None) };
+    /// tokio is running a task on this thread (its poll, and its end if it ended): between the
+    /// runtime's before- and after-poll hooks ([`task_polling`], [`task_polled`]).
+    static IN_TASK: Cell<bool> = const { Cell::new(false) };
+    /// The wake being passed on from a lane's waker to the waker it wraps, and its cause.
+    static INFLIGHT: Cell<Option<(TaskId, Cause)>> = const { Cell::new(None) };
+    /// What this thread is to the run's runtime (see the comment above [`POLLING`]).
+    static DRIVER: DriverThread = const {
+        DriverThread {
+            phase: Cell::new(Phase::Other),
+            base: Cell::new(0),
+            metrics: RefCell::new(None),
+            maybe_io: RefCell::new(None),
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not a driver thread of a recorded run.
+    Other,
+    /// A driver thread, between turns or in the I/O and timer part of one.
+    Turn,
+    /// A driver thread waking the wakers deferred by the polls before the turn.
+    Deferred,
+}
+
+/// Where [`Recorder::wake`] put a wake, to correct its cause.
+type WakeAt = (usize, u64);
+
+struct DriverThread {
+    phase: Cell<Phase>,
+    /// `io_driver_ready_count` at the last reading between turns.
+    base: Cell<u64>,
+    metrics: RefCell<Option<tokio::runtime::RuntimeMetrics>>,
+    /// Wakes recorded as timers that were in a turn's I/O batch if the count grew during it.
+    /// (A thread records one run at a time: one recorder, which it keeps between turns.)
+    maybe_io: RefCell<Option<(Recorder, Vec<WakeAt>)>>,
+}
+
+impl DriverThread {
+    fn maybe_io(&self, rec: &Recorder, at: WakeAt) {
+        let mut m = self.maybe_io.borrow_mut();
+        match &mut *m {
+            Some((r, wakes)) if r.same_run(rec) => wakes.push(at),
+            _ => *m = Some((rec.clone(), vec![at])),
+        }
+    }
+
+    /// tokio's count of I/O events dispatched (an unstable metric: without `tokio_unstable`
+    /// there is none, and every wake of the driver reads `timer`).
+    fn ready_count(&self) -> Option<u64> {
+        #[cfg(tokio_unstable)]
+        return self
+            .metrics
+            .borrow()
+            .as_ref()
+            .map(tokio::runtime::RuntimeMetrics::io_driver_ready_count);
+        #[cfg(not(tokio_unstable))]
+        None
+    }
+
+    /// A reading between turns (or after the I/O and timers of one): settle the wakes of the
+    /// turn before, and start counting the next.
+    fn between_turns(&self) {
+        let Some(count) = self.ready_count() else {
+            return;
+        };
+        if count > self.base.get() {
+            self.base.set(count);
+            if let Some((rec, wakes)) = &mut *self.maybe_io.borrow_mut() {
+                for at in wakes.drain(..) {
+                    rec.set_wake_cause(at, WakeCause::Io);
+                }
+            }
+        } else if let Some((_, wakes)) = &mut *self.maybe_io.borrow_mut() {
+            wakes.clear();
+        }
+    }
+
+    /// Drive the runtime `metrics` reads: its count starts afresh.
+    fn start(&self, metrics: tokio::runtime::RuntimeMetrics) {
+        *self.metrics.borrow_mut() = Some(metrics);
+        *self.maybe_io.borrow_mut() = None;
+        self.base.set(self.ready_count().unwrap_or(0));
+        self.phase.set(Phase::Turn);
+    }
+}
+
+/// Why `woken` is being woken, seen from this thread.
+fn cause_here(woken: TaskId) -> Cause {
+    let plain = |cause| Cause {
+        cause,
+        by: None,
+        maybe_io: false,
+        due: None,
+    };
+    if let Some((_, why)) = INFLIGHT.with(Cell::get) {
+        return match why.by {
+            // A lane woken by its own in-place parent (or child): the parent's own doing.
+            Some(by) if by == woken => plain(WakeCause::SelfWake),
+            _ if why.cause == WakeCause::SelfWake => plain(WakeCause::SelfWake),
+            _ => why,
+        };
+    }
+    let by = |t| Cause {
+        cause: WakeCause::Task,
+        by: Some(t),
+        maybe_io: false,
+        due: None,
+    };
+    match CURRENT.with(Cell::get) {
+        Some(t) if t == woken => plain(WakeCause::SelfWake),
+        Some(t) => by(t),
+        None if let Some(t) = FINISHED.with(Cell::get) => by(t),
+        // A task that is not a lane (a plain `tokio::spawn`): a task, with no lane to name.
+        None if IN_TASK.with(Cell::get) => Cause {
+            cause: WakeCause::Task,
+            by: None,
+            maybe_io: false,
+            due: None,
+        },
+        None => DRIVER.with(|d| match d.phase.get() {
+            Phase::Other => plain(WakeCause::Thread),
+            Phase::Deferred => plain(WakeCause::SelfWake),
+            Phase::Turn => Cause {
+                cause: WakeCause::Timer,
+                by: None,
+                maybe_io: d.ready_count().is_some_and(|c| c == d.base.get()),
+                due: None,
+            },
+        }),
+    }
+}
+
+/// A poll is starting: any turn before it is over.
+#[inline]
+fn between_turns() {
+    FINISHED.with(|f| f.set(None));
+    DRIVER.with(|d| {
+        if d.phase.get() != Phase::Other {
+            d.phase.set(Phase::Turn);
+            d.between_turns();
+        }
+    });
+}
+
+/// Put the sentinel on the scheduler's defer list (tokio's `yield_now`, polled once with it,
+/// is the public way in). Called at the end of a poll, while CURRENT is still the lane, so where
+/// there is no defer list (outside a runtime, or in `block_in_place`) and tokio wakes it at once,
+/// the sentinel knows it is not the deferred phase.
+fn mark_deferred_wakes() {
+    struct Sentinel;
+    impl std::task::Wake for Sentinel {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if CURRENT.with(Cell::get).is_some() {
+                return;
+            }
+            DRIVER.with(|d| {
+                if d.phase.get() == Phase::Turn {
+                    d.between_turns();
+                    d.phase.set(Phase::Deferred);
+                }
+            });
+        }
+    }
+    // One for the process, so tokio's check against the last deferred waker drops repeats.
+    static SENTINEL: std::sync::LazyLock<Waker> =
+        std::sync::LazyLock::new(|| Waker::from(Arc::new(Sentinel)));
+    let waker: &Waker = &SENTINEL;
+    let mut cx = Context::from_waker(waker);
+    let _ = std::pin::pin!(tokio::task::yield_now()).poll(&mut cx);
+}
+
+/// The runtime's `on_after_task_poll` hook: tokio has finished with the task it polled (and
+/// woken whoever awaited it, if it ended).
+pub fn task_polled() {
+    FINISHED.with(|f| f.set(None));
+    IN_TASK.with(|t| t.set(false));
+}
+
+/// The runtime's `on_before_task_poll` hook: tokio is about to run a task on this thread.
+pub fn task_polling() {
+    IN_TASK.with(|t| t.set(true));
+}
+
+/// This thread drives `handle`'s runtime (the thread of a current-thread runtime's `block_on`):
+/// a wake it makes with no task polled is the driver's. Worker threads are marked by
+/// [`driver_thread_parks`], which the runner installs as the runtime's park hook.
+pub fn driver_thread(handle: &tokio::runtime::Handle) {
+    DRIVER.with(|d| d.start(handle.metrics()));
+}
+
+/// The thread no longer drives a runtime (its run is over): forget the runtime's handle.
+pub fn leave_driver_thread() {
+    DRIVER.with(|d| {
+        d.between_turns();
+        *d.metrics.borrow_mut() = None;
+        *d.maybe_io.borrow_mut() = None;
+        d.phase.set(Phase::Other);
+    });
+}
+
+/// The runtime's `on_thread_park` and `on_thread_unpark` hook: only threads that drive the
+/// runtime park through them (never its blocking pool), and a park is between turns.
+pub fn driver_thread_parks() {
+    FINISHED.with(|f| f.set(None));
+    DRIVER.with(|d| {
+        if d.metrics.borrow().is_none() {
+            let Ok(handle) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            d.start(handle.metrics());
+        }
+        d.phase.set(Phase::Turn);
+        d.between_turns();
+    });
 }
 
 /// How many of something are in progress (requests in flight, permits held), recorded as a

@@ -391,8 +391,18 @@ impl<'a> RunEntry<'a> {
                     seqs.len()
                 ));
             }
-            if !increasing(seqs.iter().copied()) {
-                return Err(format!("series `{name}`'s seqs do not increase"));
+            let in_order = points.windows(2).zip(seqs.windows(2)).all(|(p, s)| {
+                match p[0].0.total_cmp(&p[1].0) {
+                    std::cmp::Ordering::Less => true,
+                    std::cmp::Ordering::Equal => s[0] < s[1],
+                    std::cmp::Ordering::Greater => false,
+                }
+            });
+            if !in_order {
+                return Err(format!(
+                    "series `{name}`'s points are not in time order (and, at one instant, in \
+                     the order of their seqs)"
+                ));
             }
         }
         Ok(())

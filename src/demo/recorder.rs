@@ -1,25 +1,43 @@
-//! The recorder: every spawn, poll, finish, mark and series point of a run, timestamped with the
-//! run's clock (tokio's, so a paused clock is followed; the system clock on a real-clock run) and
-//! numbered by one counter (`seq`), so the order of events at one instant is recorded. Cheap to
-//! clone; readers take immutable snapshots.
+//! The recorder: every spawn, poll, wake, finish, mark and series point of a run, timestamped
+//! with the run's clock (tokio's, so a paused clock is followed; the system clock on a real-clock
+//! run) and numbered by one counter (`seq`), so the order of events at one instant is recorded.
+//! Cheap to clone; readers take immutable snapshots.
 //!
 //! The numbering, which the asyncio tracer (`twins/dojo/core.py`) follows call for call: a spawn,
-//! a poll (as it starts), a mark, a finish (the first; a task finishes once) and a series point
-//! that is added or changes value each take the next number. A series call that changes nothing
-//! takes none, and one that undoes the point at its instant takes none either. The end of a poll
-//! takes none: it is the one thing every poll has, and a number for it would add a second atomic
-//! operation to every poll (and a number per poll to the document) to order nothing the time
-//! cursor visits.
+//! a poll (as it starts), a wake (the one that makes a task scheduled: see `ctx.rs`), a mark, a
+//! finish (the first; a task finishes once) and a series point that is added or changes value
+//! each take the next number. A spawned task's spawn is followed at once by its wake (cause
+//! `spawn`), the next number. A series call that changes nothing takes none, and one that undoes
+//! the point at its instant takes none either. The end of a poll takes none: it is the one thing
+//! every poll has, and a number for it would add one per poll to the document to order nothing
+//! the time cursor visits.
+//!
+//! Every number is taken under the recorder's lock, so the lists (wakes, marks, a task's events)
+//! are in the order of their numbers whatever thread recorded them, and a wake recorded before
+//! the poll it causes has the smaller number.
+//!
+//! Memory: a run keeps at most [`EVENT_LIMIT`] polls and wakes (the two counted together: a busy
+//! `yield_now` loop makes one of each per turn). Later ones are counted, not kept, and the run
+//! gets the metric `events_dropped`. Spawns, finishes, marks and series points are always kept:
+//! there is one of each per thing the demo did, not per turn of a loop.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::time::Instant;
 
 use super::Clock;
 use super::ctx::SetupError;
-use super::timeline::{Mark, Outcome, SeriesValue, TaskId, TaskRecord, TimelineSnapshot};
+use super::timeline::{
+    Mark, Outcome, SeriesValue, TaskId, TaskRecord, TimelineSnapshot, Wake, WakeCause,
+};
+
+/// The most polls and wakes (counted together) one run keeps; see the module's documentation.
+pub const EVENT_LIMIT: u64 = 1_000_000;
+
+/// The metric a run gets when it recorded more than [`EVENT_LIMIT`] polls and wakes: how many
+/// later ones were counted but not kept.
+pub const EVENTS_DROPPED: &str = "events_dropped";
 
 #[derive(Debug)]
 struct Inner {
@@ -30,13 +48,45 @@ struct Inner {
     run_error: Option<SetupError>,
     /// Bumped on every change, so a reader can tell whether to redraw.
     version: u64,
+    /// The run's next seq. Under the lock, which every event takes anyway but a poll's start:
+    /// that one takes it for its number alone, one atomic operation more per poll than a
+    /// counter of its own would cost, and one less per wake (and per everything else), which
+    /// would take the counter's as well as the lock's.
+    seq: u64,
+    /// Polls and wakes kept so far, and how many more there were (see [`EVENT_LIMIT`]).
+    events: u64,
+    dropped: u64,
+    limit: u64,
+}
+
+impl Inner {
+    /// Room for one more poll or wake? Counts it either way.
+    #[inline]
+    fn keep_event(&mut self) -> bool {
+        if self.events < self.limit {
+            self.events += 1;
+            true
+        } else {
+            self.dropped += 1;
+            false
+        }
+    }
+
+    /// The snapshot with its `events_dropped` metric up to date: kept as a count while
+    /// recording (a map insert per dropped event would cost more than the event), written
+    /// whenever the snapshot is read.
+    fn synced(&mut self) -> &mut TimelineSnapshot {
+        if self.dropped > 0 {
+            self.snapshot
+                .metrics
+                .insert(EVENTS_DROPPED.to_owned(), self.dropped.into());
+        }
+        &mut self.snapshot
+    }
 }
 
 #[derive(Debug)]
 struct Shared {
-    /// The run's next seq. Atomic, not under the lock, because a poll takes its number as it
-    /// starts, and taking the lock then as well would double the cost of every poll.
-    seq: AtomicU64,
     inner: Mutex<Inner>,
 }
 
@@ -71,12 +121,15 @@ impl Recorder {
     pub fn new() -> Recorder {
         Recorder {
             shared: Arc::new(Shared {
-                seq: AtomicU64::new(0),
                 inner: Mutex::new(Inner {
                     start: Instant::now(),
                     snapshot: TimelineSnapshot::default(),
                     run_error: None,
                     version: 0,
+                    seq: 0,
+                    events: 0,
+                    dropped: 0,
+                    limit: EVENT_LIMIT,
                 }),
             }),
             system_clock: false,
@@ -89,6 +142,19 @@ impl Recorder {
             system_clock: clock == Clock::Real,
             ..Recorder::new()
         }
+    }
+
+    /// A recorder that keeps at most `limit` polls and wakes instead of [`EVENT_LIMIT`]: for
+    /// tests of the bound that should not need a million events.
+    #[doc(hidden)]
+    pub fn with_event_limit(self, limit: u64) -> Recorder {
+        self.lock().limit = limit;
+        self
+    }
+
+    /// Do the two record the same run?
+    pub fn same_run(&self, other: &Recorder) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// The run's clock now.
@@ -107,22 +173,12 @@ impl Recorder {
         self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The next number in the run's order of events. Relaxed is enough: the counter only has to
-    /// hand out each number once, and a task's own events already happen one after another (a
-    /// poll's number, taken before the lock, orders it against other threads' events as closely
-    /// as its start time does).
-    #[inline]
-    fn next_seq(&self) -> u64 {
-        self.shared.seq.fetch_add(1, Ordering::Relaxed)
-    }
-
     /// The start of a poll: the clock, and the poll's seq. Take it just before polling.
     #[inline]
     pub fn poll_start(&self) -> PollStart {
-        PollStart {
-            at: self.instant(),
-            seq: self.next_seq(),
-        }
+        let at = self.instant();
+        let seq = next_seq(&mut self.lock().seq);
+        PollStart { at, seq }
     }
 
     /// Milliseconds since the start of the run, on the run's clock.
@@ -163,12 +219,33 @@ impl Recorder {
 
     /// A new task whose spawn (or instrument) call is `line` of the demo's shown file.
     pub fn new_task_at(&self, name: String, parent: Option<TaskId>, line: Option<u32>) -> TaskId {
+        self.add_task(name, parent, line, false)
+    }
+
+    /// A new task that is spawned: scheduled at once, so its spawn is followed by its wake with
+    /// cause `spawn` (the next seq), recorded under the same lock.
+    pub fn new_spawned_task_at(
+        &self,
+        name: String,
+        parent: Option<TaskId>,
+        line: Option<u32>,
+    ) -> TaskId {
+        self.add_task(name, parent, line, true)
+    }
+
+    fn add_task(
+        &self,
+        name: String,
+        parent: Option<TaskId>,
+        line: Option<u32>,
+        spawned: bool,
+    ) -> TaskId {
         let mut inner = self.lock();
         let t = self.stamp(&mut inner);
         let id = inner.snapshot.tasks.len() as TaskId + 1;
         // Room for the spawn, two polls and the finish: most tasks need no more.
         let mut seqs = Vec::with_capacity(4);
-        seqs.push(self.next_seq());
+        seqs.push(next_seq(&mut inner.seq));
         inner.snapshot.tasks.push(TaskRecord {
             file: None,
             id,
@@ -182,6 +259,17 @@ impl Recorder {
             seqs,
             line,
         });
+        if spawned && inner.keep_event() {
+            let seq = next_seq(&mut inner.seq);
+            inner.snapshot.wakes.push(Wake {
+                seq,
+                t_ms: t,
+                task: id,
+                cause: WakeCause::Spawn,
+                by: None,
+                line: None,
+            });
+        }
         id
     }
 
@@ -195,43 +283,137 @@ impl Recorder {
         let begin = ms_between(inner.start, start.at);
         let end = ms_between(inner.start, end);
         let end = Self::advance(&mut inner, end);
-        if let Some(t) = inner.snapshot.tasks.get_mut(task as usize - 1) {
+        if !inner.keep_event() {
+            return;
+        }
+        if let Some(t) = inner
+            .snapshot
+            .tasks
+            .get_mut((task as usize).wrapping_sub(1))
+        {
             t.polls.push((begin, end));
             t.seqs.push(start.seq);
         }
     }
 
-    pub fn finish(&self, task: TaskId, outcome: Outcome, detail: String) {
+    /// Record that `task` went from waiting to scheduled, because of `cause` (`by` the waking
+    /// task when the cause is `task`; `line` its line in the shown file when known). Takes the
+    /// run's next seq. Returns where the wake was put and its seq, so a cause that is only known
+    /// a moment later (see `ctx.rs`: I/O or timer) can be set with [`Recorder::set_wake_cause`];
+    /// `None` when it was not kept (an unknown task, or past [`EVENT_LIMIT`]).
+    ///
+    /// The clock is read before the lock, as a poll's is. Call it from the run's runtime (any of
+    /// its threads, the blocking pool included); a wake from a thread outside it (cause
+    /// `thread`) takes the careful path, since tokio's clock means nothing there on a paused run.
+    #[inline]
+    pub fn wake(
+        &self,
+        task: TaskId,
+        cause: WakeCause,
+        by: Option<TaskId>,
+        line: Option<u32>,
+    ) -> Option<(usize, u64)> {
+        let at = (cause != WakeCause::Thread).then(|| self.instant());
         let mut inner = self.lock();
-        let t = self.stamp(&mut inner);
-        if let Some(rec) = inner.snapshot.tasks.get_mut(task as usize - 1)
+        let t = match at {
+            Some(at) => {
+                let t = ms_between(inner.start, at);
+                Self::advance(&mut inner, t)
+            }
+            None => self.stamp(&mut inner),
+        };
+        if task == 0 || task as usize > inner.snapshot.tasks.len() {
+            return None;
+        }
+        if !inner.keep_event() {
+            return None;
+        }
+        // Under the lock, so the list is in seq order whatever thread woke whom.
+        let seq = next_seq(&mut inner.seq);
+        let wakes = &mut inner.snapshot.wakes;
+        wakes.push(Wake {
+            seq,
+            t_ms: t,
+            task,
+            cause,
+            by,
+            line,
+        });
+        Some((wakes.len() - 1, seq))
+    }
+
+    /// Date the timer wake [`Recorder::wake`] put at `at` back to when its timer was due (`due_ms`,
+    /// from [`super::timer_deadlines`]): a thread held past the deadline made the driver fire it
+    /// late, and the task was ready from its deadline on. Never before the end of the task's last
+    /// poll (a task polled for another reason after its deadline was not waiting then).
+    pub fn date_wake(&self, (index, seq): (usize, u64), due_ms: f64) {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let Some(w) = inner.snapshot.wakes.get_mut(index) else {
+            return;
+        };
+        if w.seq != seq || due_ms >= w.t_ms {
+            return;
+        }
+        let last_poll_end = inner
+            .snapshot
+            .tasks
+            .get((w.task as usize).wrapping_sub(1))
+            .and_then(|t| t.polls.last().map(|p| p.1).or(Some(t.spawned_ms)))
+            .unwrap_or(0.0);
+        w.t_ms = due_ms.max(last_poll_end);
+        inner.version += 1;
+    }
+
+    /// Correct the cause of the wake [`Recorder::wake`] put at `at` (checked by its seq: a
+    /// snapshot taken meanwhile leaves nothing to correct).
+    pub fn set_wake_cause(&self, (index, seq): (usize, u64), cause: WakeCause) {
+        let mut inner = self.lock();
+        if let Some(w) = inner.snapshot.wakes.get_mut(index)
+            && w.seq == seq
+        {
+            w.cause = cause;
+            inner.version += 1;
+        }
+    }
+
+    pub fn finish(&self, task: TaskId, outcome: Outcome, detail: String) {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let t = self.stamp(inner);
+        if let Some(rec) = inner
+            .snapshot
+            .tasks
+            .get_mut((task as usize).wrapping_sub(1))
             && rec.finished_ms.is_none()
         {
             rec.finished_ms = Some(t);
-            rec.seqs.push(self.next_seq());
+            rec.seqs.push(next_seq(&mut inner.seq));
             rec.outcome = outcome;
             rec.detail = detail;
         }
     }
 
     pub fn mark(&self, task: Option<TaskId>, label: Cow<'static, str>, line: Option<u32>) {
-        let mut inner = self.lock();
-        let t = self.stamp(&mut inner);
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let t = self.stamp(inner);
         inner.snapshot.marks.push(Mark {
             file: None,
             t_ms: t,
             task,
             label,
             line,
-            seq: self.next_seq(),
+            seq: next_seq(&mut inner.seq),
         });
     }
 
     /// Record a series point. Several points at the same instant keep only the last, so a step
     /// function never has two values at one time.
     pub fn series(&self, name: &str, value: SeriesValue) {
-        let mut inner = self.lock();
-        let t = self.stamp(&mut inner);
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let t = self.stamp(inner);
         let TimelineSnapshot {
             series,
             series_seqs,
@@ -258,7 +440,7 @@ impl Recorder {
                 points.pop();
                 seqs.pop();
             } else if let Some(seq) = seqs.last_mut() {
-                *seq = self.next_seq();
+                *seq = next_seq(&mut inner.seq);
             }
             return;
         }
@@ -266,7 +448,7 @@ impl Recorder {
             return;
         }
         points.push((t, value));
-        seqs.push(self.next_seq());
+        seqs.push(next_seq(&mut inner.seq));
     }
 
     pub fn metric(&self, name: &str, value: serde_json::Value) {
@@ -287,7 +469,7 @@ impl Recorder {
 
     /// A copy of everything so far.
     pub fn snapshot(&self) -> TimelineSnapshot {
-        self.lock().snapshot.clone()
+        self.lock().synced().clone()
     }
 
     /// Everything recorded, moved out: for the end of a run, when nothing records any more and
@@ -296,6 +478,7 @@ impl Recorder {
     pub fn take_snapshot(&self) -> TimelineSnapshot {
         let mut inner = self.lock();
         inner.version += 1;
+        inner.synced();
         let now_ms = inner.snapshot.now_ms;
         std::mem::replace(
             &mut inner.snapshot,
@@ -312,8 +495,17 @@ impl Recorder {
 
     /// Read the recorded data without copying it.
     pub fn with_snapshot<R>(&self, f: impl FnOnce(&TimelineSnapshot) -> R) -> R {
-        f(&self.lock().snapshot)
+        f(self.lock().synced())
     }
+}
+
+/// The next number in the run's order of events (`seq` is `Inner::seq`, borrowed on its own so
+/// the snapshot can be borrowed beside it).
+#[inline]
+fn next_seq(seq: &mut u64) -> u64 {
+    let n = *seq;
+    *seq += 1;
+    n
 }
 
 fn ms_between(start: Instant, t: Instant) -> f64 {

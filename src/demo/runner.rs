@@ -314,6 +314,13 @@ fn run_all(req: &RunRequest, cancel: &CancellationToken, live: &Live) -> RunRepo
     }
 }
 
+fn flavor(req: &RunRequest, variant: &str) -> Flavor {
+    req.demo
+        .spec()
+        .variant(variant)
+        .map_or(Flavor::CurrentThread, |v| v.flavor)
+}
+
 fn build_runtime(
     req: &RunRequest,
     variant: &str,
@@ -321,7 +328,7 @@ fn build_runtime(
 ) -> std::io::Result<tokio::runtime::Runtime> {
     let spec = req.demo.spec();
     let v = spec.variant(variant);
-    let flavor = v.map_or(Flavor::CurrentThread, |v| v.flavor);
+    let flavor = flavor(req, variant);
     let mut builder = match flavor {
         Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
         Flavor::MultiThread => {
@@ -345,7 +352,27 @@ fn build_runtime(
         builder.start_paused(true);
     }
     deadlines.watch_threads(&mut builder);
-    builder.build()
+    record_wakes_on(&mut builder).build()
+}
+
+/// The hooks the recorder needs to tell why a task was woken (`ctx.rs`, "wakes"): a thread that
+/// parks the runtime drives it, and a park is between two turns of its driver. A runtime that
+/// runs recorded lanes is built with them; the thread that calls a current-thread runtime's
+/// `block_on` is marked with [`super::ctx::driver_thread`] as well, since it can turn the driver
+/// before its first park.
+pub fn record_wakes_on(builder: &mut tokio::runtime::Builder) -> &mut tokio::runtime::Builder {
+    builder
+        .on_thread_park(super::ctx::driver_thread_parks)
+        .on_thread_unpark(super::ctx::driver_thread_parks);
+    // Without it a task's result wakes its awaiter as the task that produced it only until the
+    // next poll or park on the thread; with it, exactly until tokio is done with the task.
+    // And a wake made while tokio runs a task that is not a lane is that task's, not the
+    // driver's.
+    #[cfg(tokio_unstable)]
+    builder
+        .on_before_task_poll(|_| super::ctx::task_polling())
+        .on_after_task_poll(|_| super::ctx::task_polled());
+    builder
 }
 
 /// Run one variant, its progress in `live` from its start, its run there when it ends.
@@ -370,12 +397,16 @@ fn run_variant(req: &RunRequest, variant: &'static str, cancel: &CancellationTok
     let rec = rt.block_on(async { Recorder::on(req.clock) });
     deadlines.start(&rec);
     let _deadlines_here = deadlines.install();
+    if flavor(req, variant) == Flavor::CurrentThread {
+        super::ctx::driver_thread(rt.handle());
+    }
     let slot = {
         let mut l = lock();
         l.push(Progress::Recording(variant, rec.clone()));
         l.len() - 1
     };
     let mut run = record_variant(req, variant, cancel, rt, &rec);
+    super::ctx::leave_driver_thread();
     // Move the timeline out under the live view's lock, so no reader ever sees the recorder
     // emptied before the finished run takes its place.
     let mut l = lock();

@@ -209,13 +209,10 @@ pub fn ready_series(snap: &TimelineSnapshot, index: &WakeIndex) -> Vec<(f64, u64
             }
         }
     }
-    // A recorded run's points follow its seqs, as every recorded series does (the run document
-    // requires a series' seqs to increase); a timeline made by hand without seqs, its times.
-    if snap.tasks.iter().any(|t| !t.seqs.is_empty()) {
-        steps.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.total_cmp(&b.0)).then(a.2.cmp(&b.2)));
-    } else {
-        steps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    }
+    // In time order, and at one instant in the order of the seqs (as the cursor visits events).
+    // Not in seq order alone: a timer wake is dated back to its deadline when a held thread made
+    // the loop fire it late, so its seq comes after events of later instants.
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let mut n = 0i64;
     steps
         .into_iter()
