@@ -298,8 +298,6 @@ enum SetAside {
     /// asyncio's self wakes: `sleep(0)` yields, where tokio's zero sleep on the paused clock
     /// completes at once; Python 3.11's `wait_for` runs the call in a helper task.
     SelfWakes,
-    /// Timer wakes, compared at the poll they led to rather than when they were recorded.
-    HeldTimers,
 }
 
 /// A variant whose wakes differ between the runtimes, why, and what is set aside so that the
@@ -314,17 +312,11 @@ struct WakeDifference {
     before_python: Option<u32>,
 }
 
-use SetAside::{CancelledSteps, GatheredSpawns, HeldTimers, SelfWakes, Tasks};
+use SetAside::{CancelledSteps, GatheredSpawns, SelfWakes, Tasks};
 
 const TASK_GROUP: &str = "a TaskGroup (or gather) wakes the task that waits for its children once, \
                           when the last one ends; JoinSet::join_next, or awaiting each JoinHandle \
                           in turn, wakes it as each one it waits for ends";
-
-/// Not a difference the issue allows: pending on tokio's side (twins/README.md, "Who wakes
-/// whom"). Take it off once tokio records a timer's wake at its deadline too.
-const HELD_TIMER: &str = "a timer that comes due while the thread is held: the tracer records \
-                          its wake at the deadline, when the task became ready; tokio records \
-                          it when its driver fires it, once the thread is free";
 
 const WAKE_DIFFERENCES: &[WakeDifference] = &[
     WakeDifference {
@@ -416,16 +408,8 @@ const WAKE_DIFFERENCES: &[WakeDifference] = &[
         demo: "loop-lag",
         variant: "monitor",
         why: "main aborts the heavy task, which tokio never polls again; asyncio cancels it \
-              (one more step) and main waits for it; and a timer due while heavy holds the \
-              thread (HELD_TIMER)",
-        set_aside: &[Tasks(&["main"]), CancelledSteps, HeldTimers],
-        before_python: None,
-    },
-    WakeDifference {
-        demo: "blocking",
-        variant: "blocking",
-        why: HELD_TIMER,
-        set_aside: &[HeldTimers],
+              (one more step) and main waits for it",
+        set_aside: &[Tasks(&["main"]), CancelledSteps],
         before_python: None,
     },
     WakeDifference {
@@ -450,25 +434,14 @@ const WAKE_DIFFERENCES: &[WakeDifference] = &[
 fn wake_view(
     tl: &TimelineSnapshot,
     leave_out: impl Fn(&str, WakeCause, u64) -> bool,
-    timers_at_their_poll: bool,
 ) -> Vec<WakeView> {
     let name = |id: u32| tl.tasks[id as usize - 1].name.clone();
-    // When the poll a wake led to started: the task's first poll numbered after it.
-    let next_poll = |task: u32, seq: u64| {
-        let t = &tl.tasks[task as usize - 1];
-        (0..t.polls.len())
-            .find(|&i| t.poll_seq(i).is_some_and(|s| s > seq))
-            .map(|i| t.polls[i].0)
-    };
     let mut view: Vec<WakeView> = tl
         .wakes
         .iter()
         .filter(|w| !leave_out(&tl.tasks[w.task as usize - 1].name, w.cause, w.seq))
         .map(|w| {
-            let t = match next_poll(w.task, w.seq) {
-                Some(polled) if timers_at_their_poll && w.cause == WakeCause::Timer => polled,
-                _ => w.t_ms,
-            };
+            let t = w.t_ms;
             // Times compared to the microsecond: both runtimes print exact virtual milliseconds.
             (
                 (t * 1000.0).round() as u64,
@@ -523,9 +496,8 @@ fn set_aside(
             || (rules.contains(&CancelledSteps) && cancel_steps.contains(&seq))
             || (rules.contains(&SelfWakes) && cause == WakeCause::SelfWake)
     };
-    let held = rules.contains(&HeldTimers);
-    let a = wake_view(asyncio, left_out, held);
-    let t = wake_view(tokio, |name, _, _| skipped(name), held);
+    let a = wake_view(asyncio, left_out);
+    let t = wake_view(tokio, |name, _, _| skipped(name));
     (a, t)
 }
 
@@ -543,8 +515,6 @@ fn python_minor(py: &Python) -> u32 {
 /// `WAKE_DIFFERENCES` with its reason, and the rest of the wakes still agree once it is set
 /// aside. A listed difference that no longer differs fails too: take it off the list.
 ///
-/// Until tokio records wakes (every tokio run has none) there is nothing to compare: the test
-/// says so and passes. A tokio run without wakes once others have them fails.
 #[test]
 fn wakes_conform() {
     let Some(py) = python() else { return };
@@ -569,8 +539,8 @@ fn wakes_conform() {
                     && d.before_python.is_none_or(|m| minor < m)
             });
             let all = (
-                wake_view(a, |_, _, _| false, false),
-                wake_view(t, |_, _, _| false, false),
+                wake_view(a, |_, _, _| false),
+                wake_view(t, |_, _, _| false),
             );
             match listed {
                 None if all.0 != all.1 => problems.push(format!(
@@ -598,13 +568,7 @@ fn wakes_conform() {
             }
         }
     }
-    if tokio_wakes == 0 {
-        eprintln!(
-            "wakes_conform: tokio records no wakes yet (issue #19's tokio side): nothing to \
-             compare the asyncio wakes with"
-        );
-        return;
-    }
+    assert!(tokio_wakes > 0, "tokio recorded no wakes: nothing was compared");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
