@@ -632,7 +632,8 @@ impl WakeState {
     /// The deadline of this lane's timer that the driver is firing now, if one was due
     /// (src/demo/timer_deadlines.rs); consumed.
     fn due_now(&self) -> Option<f64> {
-        super::timer_deadlines::due_here(self.id, self.rec.now_ms())
+        let after = self.rec.last_poll_end(self.id);
+        super::timer_deadlines::due_here(self.id, after, self.rec.now_ms())
     }
 }
 

@@ -342,6 +342,17 @@ impl Recorder {
         Some((wakes.len() - 1, seq))
     }
 
+    /// When `task` last stopped being polled (its spawn, before its first poll): a timer due
+    /// before then is not what it has been waiting for since.
+    pub fn last_poll_end(&self, task: TaskId) -> f64 {
+        let inner = self.lock();
+        inner
+            .snapshot
+            .tasks
+            .get((task as usize).wrapping_sub(1))
+            .map_or(0.0, |t| t.polls.last().map_or(t.spawned_ms, |p| p.1))
+    }
+
     /// Date the timer wake [`Recorder::wake`] put at `at` back to when its timer was due (`due_ms`,
     /// from [`super::timer_deadlines`]): a thread held past the deadline made the driver fire it
     /// late, and the task was ready from its deadline on. Never before the end of the task's last

@@ -473,6 +473,10 @@ impl State {
         let mut timeline = entry.into_timeline();
         self.check_files(&timeline)?;
         make_safe(&mut timeline);
+        if finished {
+            // As every finished run of a demo gets them (`Run::finished`).
+            timeline.add_ready_queue();
+        }
         Ok(Run {
             label,
             origin: Origin::Script {
@@ -512,6 +516,7 @@ impl State {
         if let Some(mut run) = self.live.take() {
             self.runs_version += 1;
             run.total_ms = Some(run.timeline.now_ms);
+            run.timeline.add_ready_queue();
             run.error = Some(match why {
                 ScriptEnd::Stopped => RunError::Cancelled,
                 other => RunError::Twin {

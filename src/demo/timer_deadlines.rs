@@ -143,22 +143,23 @@ impl Slots {
         }
     }
 
-    /// Remove every deadline at or before `limit`; the earliest of them.
-    fn take_due(&mut self, limit: f64) -> Option<f64> {
+    /// Remove every deadline at or before `limit`; the earliest of them after `after`.
+    fn take_due(&mut self, after: f64, limit: f64) -> Option<f64> {
         match self {
             Slots::Empty => None,
             Slots::One(_, at) => {
                 let at = *at;
-                (at <= limit).then(|| {
-                    *self = Slots::Empty;
-                    at
-                })
+                if at > limit {
+                    return None;
+                }
+                *self = Slots::Empty;
+                (at > after).then_some(at)
             }
             Slots::Many(v) => {
                 let mut earliest: Option<f64> = None;
                 v.retain(|&(_, at)| {
                     let due = at <= limit;
-                    if due {
+                    if due && at > after {
                         earliest = Some(earliest.map_or(at, |e| e.min(at)));
                     }
                     !due
@@ -290,9 +291,14 @@ impl TimerDeadlines {
     /// of a task that is already scheduled changes nothing. Ask it on every wake from the driver,
     /// even one that is not recorded because the task is already scheduled: that consumes the
     /// deadline of a timer that fired then, whose `Sleep` may live on, done, in a loop.
-    pub fn due(&self, task: TaskId, now_ms: f64) -> Option<f64> {
+    ///
+    /// A deadline at or before `after` (the end of the task's last poll) is not the answer: the
+    /// task was polled since, so it was not waiting for that timer then. It is a stale one (an
+    /// `Interval` moves its `Sleep` on without telling, until its next poll), or its timer came
+    /// due during that poll and the task was ready only from the poll's end.
+    pub fn due(&self, task: TaskId, after: f64, now_ms: f64) -> Option<f64> {
         // Only float rounding between the two sums to allow for.
-        let at = self.lock().slots(task)?.take_due(now_ms + 1e-6)?;
+        let at = self.lock().slots(task)?.take_due(after, now_ms + 1e-6)?;
         Some(at.min(now_ms))
     }
 
@@ -352,8 +358,8 @@ impl Shared {
 /// it is called from the driver of the run's runtime (every thread that turns the driver has them
 /// installed). `None` when nothing is installed here (`--console`, or not a runtime thread of a
 /// run) or no deadline is due. See [`TimerDeadlines::due`].
-pub fn due_here(task: TaskId, now_ms: f64) -> Option<f64> {
-    HERE.with(|h| h.borrow().as_ref().and_then(|d| d.due(task, now_ms)))
+pub fn due_here(task: TaskId, after: f64, now_ms: f64) -> Option<f64> {
+    HERE.with(|h| h.borrow().as_ref().and_then(|d| d.due(task, after, now_ms)))
 }
 
 /// Whether a subscriber other than ours (console-subscriber's, or anyone's) is this thread's
@@ -577,7 +583,7 @@ mod tests {
         fn wake_by_ref(self: &Arc<Self>) {
             if current_task().is_none() {
                 let now = self.rec.now_ms();
-                let due = due_here(self.task, now);
+                let due = due_here(self.task, self.rec.last_poll_end(self.task), now);
                 self.log.lock().expect("log").push((self.task, now, due));
             }
             self.inner.wake_by_ref();
@@ -638,6 +644,30 @@ mod tests {
                 (200.0, Some(200.0)),
                 (300.0, Some(300.0))
             ]
+        );
+    }
+
+    /// The scheduler's fixed rate: an `Interval`'s first tick is due at once, and tokio moves its
+    /// `Sleep` on to the next tick without a word until the next `tick()`; the 30 ms job's sleep
+    /// in between is what wakes the task, due at 30, not the interval's stale 0.
+    #[test]
+    fn an_interval_moved_on_unsaid_is_not_taken_for_the_sleep_after_its_tick() {
+        let run = virtual_run();
+        let ctx = run.ctx.clone();
+        let job = run.spy(async {
+            let mut every = tokio::time::interval(ms(100));
+            for _ in 0..2 {
+                every.tick().await;
+                tokio::time::sleep(ms(30)).await;
+            }
+            Ended::ok("")
+        });
+        run.rt.block_on(async {
+            ctx.spawn("job", job).await.expect("join");
+        });
+        assert_eq!(
+            run.wakes("job"),
+            vec![(30.0, Some(30.0)), (100.0, Some(100.0)), (130.0, Some(130.0))]
         );
     }
 
@@ -851,7 +881,7 @@ mod tests {
             armed
         });
         assert_eq!(armed, Vec::<f64>::new());
-        assert_eq!(due_here(1, 300.0), None);
+        assert_eq!(due_here(1, 0.0, 300.0), None);
     }
 
     /// A `Sleep` made in one lane and awaited in another is armed for the one that awaits it

@@ -50,7 +50,15 @@ const METRIC_WORDS: &[(&str, &str)] = &[
     ("max_in_flight", "the most in flight at once"),
     ("max_lag_ms", "the latest a wake-up came"),
     ("max_running", "the most tasks running at once"),
+    (
+        "max_sched_ms",
+        "the longest a task sat scheduled (woken, not yet polled)",
+    ),
     ("max_tick_gap_ms", "the longest gap between ticks"),
+    (
+        "median_sched_ms",
+        "the median time from a wake to its poll",
+    ),
     (
         "never_awaited_polls",
         "how often the never-awaited future was polled",
