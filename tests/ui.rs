@@ -305,7 +305,10 @@ fn the_timeline_pane_and_the_run_text_agree_cell_for_cell() {
     for kind in [
         Cell::Running,
         Cell::ShortPoll,
-        Cell::Waiting(asyncdojo::demo::timeline::Woken::NotYet),
+        Cell::Waiting(asyncdojo::demo::timeline::Woken::Timer),
+        Cell::Waiting(asyncdojo::demo::timeline::Woken::Task),
+        // The ticker, woken by its timer while the blocker holds the thread.
+        Cell::Scheduled,
         Cell::Mark,
     ] {
         assert!(

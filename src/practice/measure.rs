@@ -55,10 +55,7 @@ const METRIC_WORDS: &[(&str, &str)] = &[
         "the longest a task sat scheduled (woken, not yet polled)",
     ),
     ("max_tick_gap_ms", "the longest gap between ticks"),
-    (
-        "median_sched_ms",
-        "the median time from a wake to its poll",
-    ),
+    ("median_sched_ms", "the median time from a wake to its poll"),
     (
         "never_awaited_polls",
         "how often the never-awaited future was polled",

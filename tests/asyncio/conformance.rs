@@ -538,10 +538,7 @@ fn wakes_conform() {
                     && (d.variant == *v || d.variant == "*")
                     && d.before_python.is_none_or(|m| minor < m)
             });
-            let all = (
-                wake_view(a, |_, _, _| false),
-                wake_view(t, |_, _, _| false),
-            );
+            let all = (wake_view(a, |_, _, _| false), wake_view(t, |_, _, _| false));
             match listed {
                 None if all.0 != all.1 => problems.push(format!(
                     "{what}: asyncio (left) vs tokio (right)\n  {:?}\n  {:?}",
@@ -568,7 +565,10 @@ fn wakes_conform() {
             }
         }
     }
-    assert!(tokio_wakes > 0, "tokio recorded no wakes: nothing was compared");
+    assert!(
+        tokio_wakes > 0,
+        "tokio recorded no wakes: nothing was compared"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 

@@ -213,14 +213,26 @@ pub fn ready_series(snap: &TimelineSnapshot, index: &WakeIndex) -> Vec<(f64, u64
     // Not in seq order alone: a timer wake is dated back to its deadline when a held thread made
     // the loop fire it late, so its seq comes after events of later instants.
     steps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    // A step function, as every series is: one point per instant (the count once the instant's
+    // wakes and polls are done: on the virtual clock a task woken and polled at one instant was
+    // never waiting at any instant), and no point that repeats the value before it.
     let mut n = 0i64;
-    steps
-        .into_iter()
-        .map(|(t, seq, _, d)| {
-            n = (n + d).max(0);
-            (t, seq, n as f64)
-        })
-        .collect()
+    let mut points: Vec<(f64, u64, f64)> = Vec::new();
+    for (t, seq, _, d) in steps {
+        n = (n + d).max(0);
+        let v = n as f64;
+        match points.last_mut() {
+            Some(last) if last.0 == t => *last = (t, seq, v),
+            _ => points.push((t, seq, v)),
+        }
+        // The queue is empty before anything is woken: a first point of 0 says nothing.
+        let k = points.len();
+        let before = if k >= 2 { points[k - 2].2 } else { 0.0 };
+        if points[k - 1].2 == before {
+            points.pop();
+        }
+    }
+    points
 }
 
 /// The largest and the median wake→poll time over every wake followed by a poll (the median of
@@ -251,14 +263,20 @@ impl TimelineSnapshot {
         let index = WakeIndex::new(self);
         let series = ready_series(self, &index);
         let metrics = sched_metrics(&scheduled(self, &index));
-        self.series_seqs.insert(
-            READY.to_owned(),
-            series.iter().map(|&(_, seq, _)| seq).collect(),
-        );
-        self.series.insert(
-            READY.to_owned(),
-            series.into_iter().map(|(t, _, n)| (t, n.into())).collect(),
-        );
+        if series.is_empty() {
+            // Nothing ever waited in it (every wake polled at once): no strip of zeros.
+            self.series.remove(READY);
+            self.series_seqs.remove(READY);
+        } else {
+            self.series_seqs.insert(
+                READY.to_owned(),
+                series.iter().map(|&(_, seq, _)| seq).collect(),
+            );
+            self.series.insert(
+                READY.to_owned(),
+                series.into_iter().map(|(t, _, n)| (t, n.into())).collect(),
+            );
+        }
         if let Some((max, median)) = metrics {
             self.metrics.insert(MAX_SCHED.to_owned(), json_ms(max));
             self.metrics
