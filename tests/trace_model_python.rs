@@ -51,10 +51,7 @@ fn saved_twins(dir: &Path, py: &Python) -> Vec<Saved> {
         let out = asyncdojo(dir, py, &["show", id, "--code", "python"]);
         assert!(out.status.success(), "{id}: {}", text(&out.stderr));
         let model = text(&out.stdout);
-        let Some(twin) = asyncio::twins()
-            .iter()
-            .find(|t| model.ends_with(t.source))
-        else {
+        let Some(twin) = asyncio::twins().iter().find(|t| model.ends_with(t.source)) else {
             panic!("{id}'s model Python is not a twin, header aside:\n{model}");
         };
         let header = &model[..model.len() - twin.source.len()];
@@ -176,12 +173,7 @@ fn trace(dir: &Path, py: &Python, s: &Saved, clock: &str) -> Document<'static> {
         s.demo
     );
     let doc = Document::from_json(&text(&out.stdout)).expect("a run document");
-    assert!(
-        !err.contains("Traceback"),
-        "{} ({}): {err}",
-        s.file,
-        s.demo
-    );
+    assert!(!err.contains("Traceback"), "{} ({}): {err}", s.file, s.demo);
     doc
 }
 

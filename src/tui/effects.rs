@@ -306,7 +306,9 @@ mod tests {
         assert_eq!(name, "q05.py");
         // How to run it, then the twin exactly as the lesson shows it.
         let twin = crate::demo::asyncio::twin_source("http-fanout").expect("twin");
-        let header = text.strip_suffix(twin).expect("the twin, unchanged, after the header");
+        let header = text
+            .strip_suffix(twin)
+            .expect("the twin, unchanged, after the header");
         assert!(header.starts_with("# Lesson Q5's model Python"), "{header}");
         assert!(header.contains("asyncdojo trace q05.py"), "{header}");
         let dir = tempfile::tempdir().unwrap();
