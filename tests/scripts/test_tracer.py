@@ -522,6 +522,16 @@ class LessonModels(Channel):
         self.assertEqual(len(r.notes), 1, r.notes)
         self.assertIn("real_twin.py asks for the real clock", r.notes[0])
 
+    def test_a_mark_in_another_user_file_says_which(self):
+        r = trace("marks_in_a_module.py")
+        self.assert_channel(r)
+        self.assertEqual(r.files,
+                         [path("marks_in_a_module.py"), path(os.path.join("lib", "marking.py"))])
+        self.assertEqual(
+            [(m["label"], m["t_ms"], m["line"], m.get("file")) for m in r.runs[0]["marks"]],
+            [("begin", 0.0, 12, None), ("stepped 5", 5.0, 8, 1)],
+        )
+
     def test_a_dojo_of_the_scripts_own_wins(self):
         r = trace(os.path.join("own_dojo", "main.py"))
         self.assert_channel(r)

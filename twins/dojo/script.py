@@ -279,6 +279,7 @@ class _ScriptLoop(core.TracingLoop):
         self.set_exception_handler(_report_and_log)
         if self.clock is None:
             _whole_microseconds(self.recording)
+        self.recording.__class__ = _ScriptRecording
 
     # -- lanes ---------------------------------------------------------------------------------
 
@@ -496,6 +497,20 @@ _LOOP_FILES = frozenset((
     "proactor_events.py", "runners.py", "staggered.py", "sslproto.py", "base_subprocess.py",
 ))
 _RUN_ONCE_CODE = asyncio.base_events.BaseEventLoop._run_once.__code__
+
+
+class _ScriptRecording(core.Recording):
+    """A run's recording whose marks also say which user file their line is in (`dojo.mark` in
+    a module of the script's own, not the script). Its `program_files` are the `UserFiles`."""
+
+    __slots__ = ()
+
+    def mark(self, label, line):
+        super().mark(label, line)
+        if line is not None:
+            where = self.program_files.where(sys._getframe(1))
+            if where is not None and where[0] and where[1] == line:
+                self.marks[-1]["file"] = where[0]
 
 
 def _whole_microseconds(recording) -> None:
