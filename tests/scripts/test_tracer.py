@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -511,13 +512,12 @@ class LessonModels(Channel):
     def test_the_real_clock_twin_traced_on_the_virtual_clock_says_so(self):
         with open(path("uses_dojo.py"), encoding="utf-8") as f:
             source = f.read()
-        real = os.path.join(HERE, "lib", "real_twin.py")
-        with open(real, "w", encoding="utf-8") as f:
-            f.write(source.replace('("fast", "slow", "broken"))', '("fast",), clock="real")'))
-        try:
-            r = tracerun.trace(real, [])
-        finally:
-            os.unlink(real)
+        # A directory of its own: the suite runs under several interpreters at once.
+        with tempfile.TemporaryDirectory() as tmp:
+            real = os.path.join(tmp, "real_twin.py")
+            with open(real, "w", encoding="utf-8") as f:
+                f.write(source.replace('("fast", "slow", "broken"))', '("fast",), clock="real")'))
+            r = tracerun.trace(real, [], cwd=tmp)
         self.assertEqual([run["variant"] for run in r.runs], ["fast"])
         self.assertEqual(len(r.notes), 1, r.notes)
         self.assertIn("real_twin.py asks for the real clock", r.notes[0])
