@@ -239,11 +239,11 @@ fn the_script_gets_its_arguments_and_the_current_directory() {
         .find(|l| l.starts_with('{'))
         .expect("the script's JSON line");
     let seen: serde_json::Value = serde_json::from_str(printed).unwrap();
-    // argv[0] is the script (runpy makes it absolute; `python3 SCRIPT` keeps it as typed).
+    // argv[0] is the script as typed, as `python3 SCRIPT` gives it (runpy would make it
+    // absolute); `__file__` is absolute, as there.
+    assert_eq!(seen["argv"][0], "argv_and_stdin.py", "{seen}");
     assert!(
-        seen["argv"][0]
-            .as_str()
-            .is_some_and(|a| a.ends_with("argv_and_stdin.py")),
+        Path::new(seen["file"].as_str().unwrap_or_default()).is_absolute(),
         "{seen}"
     );
     assert_eq!(seen["argv"][1], "--fast");
@@ -494,7 +494,16 @@ fn show_code_python_writes_the_lessons_model_python_and_runs_nothing() {
     let twin =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("twins/http-fanout.py"))
             .unwrap();
-    assert_eq!(out, twin, "q05's demo runs twins/http-fanout.py");
+    // A few comment lines on how to run it, then the twin exactly as the lesson shows it.
+    let header = out
+        .strip_suffix(twin.as_str())
+        .expect("q05's demo runs twins/http-fanout.py, unchanged");
+    assert!(
+        header.lines().all(|l| l.is_empty() || l.starts_with('#')),
+        "{header}"
+    );
+    assert!(header.contains("asyncdojo trace q05.py"), "{header}");
+    assert!(header.contains("dojo module"), "{header}");
     let (_, err, code) = asyncdojo(&py, &["show", "99", "--code", "python"]);
     assert_eq!(code, 2, "{err}");
 }

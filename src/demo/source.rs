@@ -123,16 +123,41 @@ pub fn of_run(demo_id: &str, runtime: Runtime) -> Option<&'static Source> {
 /// A lesson's model Python, to save and trace (`show N --code python`, the lesson screen's key):
 /// the asyncio program its first demo with a twin runs, as the code pane shows it; else the
 /// lesson's own Python snippet. Never run by asyncdojo unless the learner names it to `trace`.
+/// Its text starts with a few comment lines saying how to run it (`model_header`), then is the
+/// shown source exactly.
 pub fn model_python(lesson: &crate::lesson::Lesson) -> Option<Source> {
-    if let Some(s) = lesson.demos.iter().find_map(|d| twin(&d.demo)) {
-        return Some(s.clone());
+    let (file, text) = match lesson.demos.iter().find_map(|d| twin(&d.demo)) {
+        Some(s) => (s.file.clone(), s.text.to_string()),
+        None => (
+            model_file_name(lesson),
+            lesson.snippet(Language::Python)?.source.clone(),
+        ),
+    };
+    let header = model_header(lesson, &text);
+    Some(Source::new(file, Language::Python, header + &text))
+}
+
+/// The comment a saved model file starts with: whose it is and how to run it. A twin imports
+/// `dojo`, asyncdojo's tracer API: `asyncdojo trace` gives it; plain python3 does not have it.
+pub fn model_header(lesson: &crate::lesson::Lesson, text: &str) -> String {
+    let name = model_file_name(lesson);
+    let mut header = format!(
+        "# Lesson {label}'s model Python, saved by asyncdojo. Trace it, edit it, trace it again:\n\
+         #     asyncdojo trace {name}\n",
+        label = lesson.label(),
+    );
+    let uses_dojo = text
+        .lines()
+        .any(|l| l.trim() == "import dojo" || l.trim_start().starts_with("from dojo "));
+    if uses_dojo {
+        header.push_str(
+            "# It imports dojo, asyncdojo's tracer API: `asyncdojo trace` provides it and runs each\n\
+             # variant that dojo.run names as a run of its own. Plain python3 needs the dojo module\n\
+             # beside this file (twins/dojo/ in asyncdojo's source).\n",
+        );
     }
-    let snippet = lesson.snippet(Language::Python)?;
-    Some(Source::new(
-        model_file_name(lesson),
-        Language::Python,
-        snippet.source.as_str(),
-    ))
+    header.push('\n');
+    header
 }
 
 /// The file name the lesson screen saves a lesson's model Python as: `q05.py`.

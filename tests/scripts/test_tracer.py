@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -191,6 +192,9 @@ class Programs(Channel):
             'Traceback (most recent call last):\n  File "%s", line 14, in <module>\n'
             % path("raises.py")), tb)
         self.assertIn('File "%s", line 6, in divide\n    return a / b' % path("raises.py"), tb)
+        # asyncio.run's frames between the script's line and its main, in one line.
+        self.assertRegex(tb, r'\n  \(3 asyncio frames\)\n  File "[^"]+", line 11, in main\n')
+        self.assertNotIn("base_events.py", tb)
         self.assertTrue(tb.endswith("ZeroDivisionError: division by zero\n"), tb)
         self.assertNotIn("<asyncdojo>", tb)
         self.assertNotIn("runpy", tb)
@@ -335,6 +339,33 @@ class Programs(Channel):
         self.assertEqual(r.docs[0]["origin"],
                          {"script": path("argv_and_stdin.py"), "args": ["a", "b c"]})
 
+    def test_argv0_stays_as_typed_while_file_is_absolute(self):
+        # `python3 argv_and_stdin.py a` gives argv[0] as typed; runpy would make it absolute.
+        r = tracerun.trace("argv_and_stdin.py", ["a"], clock="virtual", cwd=HERE, as_typed=True)
+        self.assert_channel(r)
+        seen = json.loads(r.stdout)
+        self.assertEqual(seen["argv"], ["argv_and_stdin.py", "a"])
+        self.assertEqual(seen["file"], path("argv_and_stdin.py"))
+        self.assertEqual(seen["name"], "__main__")
+        self.assertEqual(r.files, [path("argv_and_stdin.py")])
+        sub = tracerun.trace(os.path.join("lib", "..", "argv_and_stdin.py"), [], cwd=HERE,
+                             as_typed=True)
+        self.assertEqual(json.loads(sub.stdout)["argv"],
+                         [os.path.join("lib", "..", "argv_and_stdin.py")])
+
+    def test_library_frames_in_a_traceback_are_summarised(self):
+        r = trace("library_frames.py", clock="real")
+        tb = r.exit["error"]
+        self.assertEqual(r.exit["code"], 1)
+        # The user's frames in full; asyncio's runner and loop, and the pool's thread, in a line.
+        files = re.findall(r'File "([^"]+)"', tb)
+        self.assertEqual(files, [path("library_frames.py")] * 3, tb)
+        self.assertRegex(tb, r'asyncio\.run\(main\(\)\)\n(?:.*\n)?  \(\d+ asyncio frames\)\n  '
+                             r'File "[^"]+", line 12, in main\n')
+        self.assertIn("\n  (1 concurrent frame)\n  File", tb)
+        self.assertTrue(tb.endswith("KeyError: 'missing'\n"), tb)
+        self.assertNotIn("runners.py", tb)
+
     def test_lines_in_another_user_file_point_at_it(self):
         r = trace("uses_module.py")
         self.assert_channel(r)
@@ -430,6 +461,82 @@ class Programs(Channel):
             self.assertIn(park["task"], ids)
             self.assertIsInstance(park["line"], int)
             self.assertLess(park.get("file", 0), len(r.files))
+
+
+class LessonModels(Channel):
+    """A lesson's model Python saved to a file (`asyncdojo show N --code python`): a twin, which
+    imports `dojo` and ends with `dojo.run(main, variants=...)`."""
+
+    def test_each_variant_is_a_run_named_after_it_recording_marks_series_metrics(self):
+        r = trace("uses_dojo.py")
+        self.assert_channel(r, runs=3)
+        self.assertEqual([run["variant"] for run in r.runs], ["fast", "slow", "broken"])
+        fast, slow, broken = r.runs
+        for run, ms in ((fast, 40), (slow, 80)):
+            t = by_name(run)
+            # dojo.block holds the thread half the time, moving the virtual clock; dojo.lane
+            # gives the coroutine awaited in place a lane; its parent is main.
+            self.assertEqual(
+                {n: (t[n]["parent"], t[n]["outcome"], t[n]["finished_ms"]) for n in t},
+                {"main": (None, "ok", float(ms)), "worker": (1, "ok", float(ms)),
+                 "inline": (1, "ok", 40.0)},
+            )
+            self.assertEqual(t["worker"]["polls"][0], [0.0, ms / 2])
+            self.assertEqual(run["total_ms"], float(ms))
+            self.assertEqual([(m["label"], m["task"], m["line"]) for m in run["marks"]],
+                             [("started", 2, 11)])
+            self.assertEqual(run["series"], {"busy": [[0.0, 1.0], [float(ms), 0.0]]})
+            self.assertEqual(run["metrics"], {"ms": 40})
+        # A variant that raises does not stop the others; the script then exits with it.
+        self.assertEqual(broken["error"], "the script's main raised ValueError: broken on purpose")
+        self.assertEqual(r.exit["code"], 1)
+        tb = r.exit["error"]
+        self.assertIn("dojo.run(main, variants=", tb)
+        self.assertTrue(tb.endswith("ValueError: broken on purpose\n"), tb)
+        self.assertNotIn("<asyncdojo>", tb)
+        # Nothing of the tracer but `dojo` itself is importable.
+        self.assertEqual(r.stdout.count("only dojo itself is importable"), 2, r.stdout)
+        self.assertNotIn("'dojo.", r.stdout)
+
+    def test_json_arguments_choose_variants_as_by_hand(self):
+        r = trace("uses_dojo.py", '{"variants": ["slow"], "params": {"ms": 10}}')
+        self.assert_channel(r)
+        self.assertEqual(r.exit, {"code": 0, "error": None})
+        (run,) = r.runs
+        self.assertEqual((run["variant"], run["total_ms"]), ("slow", 20.0))
+        bad = trace("uses_dojo.py", '{"variants": ["quick"]}')
+        self.assertEqual(bad.exit["code"], 2)
+        self.assertIn("uses_dojo.py has no variant `quick`: its variants are fast, slow, broken",
+                      bad.stderr)
+
+    def test_the_real_clock_twin_traced_on_the_virtual_clock_says_so(self):
+        with open(path("uses_dojo.py"), encoding="utf-8") as f:
+            source = f.read()
+        # A directory of its own: the suite runs under several interpreters at once.
+        with tempfile.TemporaryDirectory() as tmp:
+            real = os.path.join(tmp, "real_twin.py")
+            with open(real, "w", encoding="utf-8") as f:
+                f.write(source.replace('("fast", "slow", "broken"))', '("fast",), clock="real")'))
+            r = tracerun.trace(real, [], cwd=tmp)
+        self.assertEqual([run["variant"] for run in r.runs], ["fast"])
+        self.assertEqual(len(r.notes), 1, r.notes)
+        self.assertIn("real_twin.py asks for the real clock", r.notes[0])
+
+    def test_a_mark_in_another_user_file_says_which(self):
+        r = trace("marks_in_a_module.py")
+        self.assert_channel(r)
+        self.assertEqual(r.files,
+                         [path("marks_in_a_module.py"), path(os.path.join("lib", "marking.py"))])
+        self.assertEqual(
+            [(m["label"], m["t_ms"], m["line"], m.get("file")) for m in r.runs[0]["marks"]],
+            [("begin", 0.0, 12, None), ("stepped 5", 5.0, 8, 1)],
+        )
+
+    def test_a_dojo_of_the_scripts_own_wins(self):
+        r = trace(os.path.join("own_dojo", "main.py"))
+        self.assert_channel(r)
+        self.assertEqual(r.stdout, "dojo is mine\n")
+        self.assertEqual(r.runs[0]["variant"], "run 1")
 
 
 class Interpreters(unittest.TestCase):

@@ -85,11 +85,12 @@ class Traced:
 
 
 def trace(script, args=(), clock="virtual", python=None, timeout=60, extra=None, cwd=None,
-          on_message=None):
+          on_message=None, as_typed=False):
     """Run `script` traced. `on_message(message)` sees each message as it arrives; when it
-    returns True, stdin is closed: asyncdojo asking the tracer to stop."""
+    returns True, stdin is closed: asyncdojo asking the tracer to stop. `as_typed`: `script`
+    is passed as it is (relative to `cwd`), as asyncdojo passes what the learner typed."""
     python = python or sys.executable
-    path = script if os.path.isabs(script) else os.path.join(SCRIPTS, script)
+    path = script if os.path.isabs(script) or as_typed else os.path.join(SCRIPTS, script)
     b = bundle()
     argj = {"args": list(args), "clock": clock}
     argj.update(extra or {})

@@ -13,6 +13,10 @@ Run by hand, what is not given takes its default; run by asyncdojo (`"strict": t
 parameter must be given, so a name that differs between the twin and the demo is an error rather
 than a silent default.
 
+Under `asyncdojo trace` (a twin saved to a file and traced as the learner's own script) `dojo.run`
+writes no document: it runs `main` once per variant through `asyncio.run`, each the script's own
+run, named after its variant (see `_run_in_script`).
+
 The arguments are one JSON object: `python3 gather.py '{"variants": [...], "params": {...}}'`,
 with `clock` ("virtual" or "real"), `demo` (the document's name), `lines` (one document per line,
 each holding one run, written as the run finishes), `watch_stdin` (exit when asyncdojo goes away) and `strict`.
@@ -49,6 +53,9 @@ class _Launch:
 
 _launched: _Launch | None = None  # set when asyncdojo (or `dojo.py TWIN ARGS`) starts the twin
 
+# The script tracer (`dojo.script.ScriptTracer`) when this runs inside `asyncdojo trace SCRIPT`.
+script_tracer = None
+
 
 def run(
     main: collections.abc.Callable[..., collections.abc.Coroutine],
@@ -63,7 +70,10 @@ def run(
     when asked for a variant or a parameter the twin does not have."""
     twin_file = main.__code__.co_filename
     try:
-        _run(main, clock, variants, twin_file)
+        if script_tracer is not None:
+            _run_in_script(main, clock, variants, twin_file)
+        else:
+            _run(main, clock, variants, twin_file)
     except TwinError as e:
         sys.stderr.write("dojo: %s\n" % e)
         sys.stderr.flush()
@@ -131,6 +141,55 @@ def _run(main, default_clock, declared, twin_file):
         json.dump(document(runs), out, indent=2)
         out.write("\n")
         out.flush()
+
+
+def _run_in_script(main, default_clock, declared, twin_file):
+    """`dojo.run` in a script traced by `asyncdojo trace`: every variant the twin declares (or
+    those its JSON argument asks for, as by hand), each through `asyncio.run`, so the script
+    tracer records it as one of the script's runs, named after the variant. The clock is the
+    trace's. A variant whose main raises does not stop the others; the first such error is then
+    raised, as the script's own."""
+    import asyncio
+
+    tracer = script_tracer
+    name = os.path.basename(twin_file)
+    args = _args_from_argv(name)
+    defaults = _defaults(main)
+    if "variants" in args:
+        variants = _variants(name, args, defaults, declared)
+    else:
+        _variants(name, {}, defaults, declared)  # the same checks of the declaration
+        variants = list(declared) if declared is not None else [defaults.get("variant", "default")]
+    params = _params(name, main, defaults, args.get("params") or {}, False)
+    clock_name = "virtual" if tracer.virtual else "real"
+    asked = args.get("clock", default_clock)
+    if asked not in ("virtual", "real"):
+        raise TwinError("clock `%s`: the clocks are virtual and real" % asked)
+    if asked == "real" and clock_name == "virtual":
+        tracer.note(
+            "%s asks for the real clock (it waits on sockets, files or threads): on the virtual "
+            "clock its timers may fire before what it waits for, so its runs may not be the "
+            "lesson's (trace it with --clock real)" % name
+        )
+    elif asked != clock_name and "clock" in args:
+        tracer.note("%s asks for the %s clock; traced on the %s clock, as asyncdojo trace was "
+                    "told" % (name, asked, clock_name))
+    core.capture_warnings()
+    gc.freeze()
+    first_error = None
+    for variant in variants:
+        tracer.label_next_run(variant)
+        try:
+            asyncio.run(main(variant, **params))
+        except Exception as e:  # noqa: BLE001 (the run records it; the script raises it later)
+            if first_error is None:
+                first_error = e
+            else:
+                sys.stderr.write(tracer.traceback_of(e))
+        finally:
+            tracer.label_next_run(None)
+    if first_error is not None:
+        raise first_error
 
 
 def _args_from_argv(name):

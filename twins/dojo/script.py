@@ -39,7 +39,7 @@ import threading
 import time
 import traceback
 
-from . import core
+from . import core, harness
 
 __all__ = ["ScriptTracer", "main"]
 
@@ -266,6 +266,9 @@ class _ScriptLoop(core.TracingLoop):
         self._tracer = tracer
         self._where: dict[int, tuple[int, int]] = {}
         self._run_no: int | None = None
+        # The run's name in its document ("run 2", or the label the harness gave it) and in notes.
+        self._label: str | None = None
+        self._called = ""
         self._main_next = False
         self._mains: list = []
         self._noted: set = set()
@@ -276,6 +279,7 @@ class _ScriptLoop(core.TracingLoop):
         self.set_exception_handler(_report_and_log)
         if self.clock is None:
             _whole_microseconds(self.recording)
+        self.recording.__class__ = _ScriptRecording
 
     # -- lanes ---------------------------------------------------------------------------------
 
@@ -344,15 +348,18 @@ class _ScriptLoop(core.TracingLoop):
 
     def run_forever(self):
         if self._run_no is None:
+            label = self._tracer.take_label()
             self._run_no = self._tracer.run_started(self)
+            self._label = label or "run %d" % self._run_no
+            self._called = "the %s run" % label if label else self._label
         try:
             return super().run_forever()
         except RuntimeError as e:
             if str(e).startswith("deadlock:"):
                 self._tracer.note(
-                    "run %d stopped at %s ms on the virtual clock: every task was waiting and "
+                    "%s stopped at %s ms on the virtual clock: every task was waiting and "
                     "no timer was set, so nothing could ever wake them (on the real clock the "
-                    "script would hang there)" % (self._run_no, _ms(self.recording.now()))
+                    "script would hang there)" % (self._called, _ms(self.recording.now()))
                 )
             raise
 
@@ -370,15 +377,15 @@ class _ScriptLoop(core.TracingLoop):
         self._noted.add(key)
         if len(self._noted) > _WAIT_NOTES:
             self._tracer.note(
-                "run %d: more waits on the world than these on the virtual clock" % self._run_no
+                "%s: more waits on the world than these on the virtual clock" % self._called
             )
             return
         # Without a line of the user's (a transport's callback), what asyncio called says nothing.
         what = ("%s at %s" % (api, where) if api else where) if where else ""
         self._tracer.note(
-            "run %d waited on %s%s: the virtual clock does not wait for it, so its timers may "
+            "%s waited on %s%s: the virtual clock does not wait for it, so its timers may "
             "fire first and its times are not what the program takes (trace it with --clock "
-            "real)" % (self._run_no, kind, " (%s)" % what if what else "")
+            "real)" % (self._called, kind, " (%s)" % what if what else "")
         )
 
     def _add_reader(self, fd, callback, *args):
@@ -426,7 +433,7 @@ class _ScriptLoop(core.TracingLoop):
         error = None
         if last is not None and last.outcome == "error":
             error = "the script's main raised %s" % last.detail
-        doc = run_.document("run %d" % self._run_no, total_ms, error)
+        doc = run_.document(self._label, total_ms, error)
         doc["runtime"] = "asyncio"
         where = self._where
         for task in doc["tasks"]:
@@ -477,8 +484,8 @@ class _ScriptLoop(core.TracingLoop):
         self._tracer.channel.send("run", doc)
         if dropped:
             self._tracer.note(
-                "run %d: %s later events dropped (kept the first %s polls and wakes)"
-                % (self._run_no, format(dropped, ","),
+                "%s: %s later events dropped (kept the first %s polls and wakes)"
+                % (self._called, format(dropped, ","),
                    format(getattr(core, "EVENT_LIMIT", 1_000_000), ","))
             )
 
@@ -490,6 +497,20 @@ _LOOP_FILES = frozenset((
     "proactor_events.py", "runners.py", "staggered.py", "sslproto.py", "base_subprocess.py",
 ))
 _RUN_ONCE_CODE = asyncio.base_events.BaseEventLoop._run_once.__code__
+
+
+class _ScriptRecording(core.Recording):
+    """A run's recording whose marks also say which user file their line is in (`dojo.mark` in
+    a module of the script's own, not the script). Its `program_files` are the `UserFiles`."""
+
+    __slots__ = ()
+
+    def mark(self, label, line):
+        super().mark(label, line)
+        if line is not None:
+            where = self.program_files.where(sys._getframe(1))
+            if where is not None and where[0] and where[1] == line:
+                self.marks[-1]["file"] = where[0]
 
 
 def _whole_microseconds(recording) -> None:
@@ -587,6 +608,8 @@ class ScriptTracer:
         self._live_thread: threading.Thread | None = None
         self._noted: set[str] = set()
         self.watch: core.ParentWatch | None = None
+        # What the next run is called instead of `run N` (see `label_next_run`).
+        self._next_label: str | None = None
 
     # -- channel helpers -----------------------------------------------------------------------
 
@@ -607,6 +630,19 @@ class ScriptTracer:
         }
 
     # -- runs ----------------------------------------------------------------------------------
+
+    def label_next_run(self, label: str | None) -> None:
+        """Call the next run this tracer sees `label` rather than `run N`: `dojo.run` in a
+        traced script names each run after its variant. None: back to numbers."""
+        self._next_label = label
+
+    def traceback_of(self, exc: BaseException) -> str:
+        """`exc`'s traceback as the script's exit message gives it: the user's frames."""
+        return _user_traceback(exc, self.files)
+
+    def take_label(self) -> str | None:
+        label, self._next_label = self._next_label, None
+        return label
 
     def run_started(self, loop: _ScriptLoop) -> int:
         self.runs += 1
@@ -798,9 +834,79 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
+class _Summarised(traceback.FrameSummary):
+    """A run of library frames in a traceback, printed as one line: `(3 asyncio frames)`."""
+
+    def __init__(self, frames: list) -> None:
+        super().__init__("<library>", None, "", lookup_line=False)
+        self.summary = _frames_line(frames)
+
+
+class _UserStack(traceback.StackSummary):
+    def format_frame_summary(self, frame_summary, **kwargs):
+        if isinstance(frame_summary, _Summarised):
+            return "  %s\n" % frame_summary.summary
+        return super().format_frame_summary(frame_summary, **kwargs)
+
+
+def _frames_line(frames: list) -> str:
+    """`(2 asyncio frames)`, `(1 threading frame)`, `(4 library frames: asyncio, concurrent)`."""
+    names = list(dict.fromkeys(_library_of(f.filename) for f in frames))
+    n = len(frames)
+    plural = "frame" if n == 1 else "frames"
+    if len(names) == 1:
+        return "(%d %s %s)" % (n, names[0], plural)
+    return "(%d library %s: %s)" % (n, plural, ", ".join(names))
+
+
+def _library_of(filename: str) -> str:
+    """The library a frame is in, by its file: `asyncio`, `threading`, `aiohttp`."""
+    if filename.startswith(_ASYNCIO_DIR):
+        return "asyncio"
+    if filename.startswith("<"):
+        return filename.strip("<>").split()[-1] if filename.strip("<>") else "library"
+    path = os.path.abspath(filename)
+    for prefix in sorted(_library_dirs(), key=len, reverse=True):
+        if path.startswith(prefix):
+            head = path[len(prefix):].split(os.sep, 1)[0]
+            return os.path.splitext(head)[0] or "library"
+    return "library"
+
+
+def _library_dirs() -> list[str]:
+    dirs = []
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        d = sysconfig.get_paths().get(key)
+        if d:
+            dirs.append(os.path.join(os.path.abspath(d), ""))
+    dirs.append(os.path.join(os.path.dirname(_ASYNCIO_DIR.rstrip(os.sep)), ""))
+    return dirs
+
+
+def _user_stack(stack, files: UserFiles) -> traceback.StackSummary:
+    """The user's frames as they are; the tracer's left out; each run of library frames between
+    them (asyncio's runner and event loop, mostly) summarised in one line."""
+    out = []
+    library = []
+    for f in stack:
+        if f.filename.startswith("<asyncdojo>"):
+            continue
+        if f.filename in files:
+            if library:
+                out.append(_Summarised(library))
+                library = []
+            out.append(f)
+        else:
+            library.append(f)
+    if library:
+        out.append(_Summarised(library))
+    return _UserStack(out)
+
+
 def _user_traceback(exc: BaseException, files: UserFiles) -> str:
-    """The traceback as Python prints it, starting at the script's first frame (not runpy's),
-    without the tracer's own frames (a lane stepping a coroutine) anywhere in it."""
+    """The traceback as Python prints it, starting at the script's first frame, with only the
+    user's own frames in full: the tracer's are left out (a lane stepping a coroutine), and
+    library frames summarised, `(3 asyncio frames)`."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename not in files:
         tb = tb.tb_next
@@ -812,10 +918,40 @@ def _user_traceback(exc: BaseException, files: UserFiles) -> str:
         if id(t) in seen:
             continue
         seen.add(id(t))
-        t.stack[:] = [f for f in t.stack if not f.filename.startswith("<asyncdojo>")]
+        t.stack = _user_stack(t.stack, files)
         todo.extend(x for x in (t.__cause__, t.__context__) if x is not None)
         todo.extend(getattr(t, "exceptions", None) or ())  # an ExceptionGroup's
     return "".join(te.format())
+
+
+def _run_as_main(path: str, typed: str) -> None:
+    """Run the file at `path` as `__main__`, as `python3 SCRIPT` does: `__file__` and the code's
+    file are absolute, but `sys.argv[0]` stays as the learner typed it (runpy would make it
+    absolute). A zip file or directory (`python3 app.zip`) goes through runpy."""
+    import builtins
+    import importlib.machinery
+    import io
+    import pkgutil
+    import types
+
+    if pkgutil.get_importer(path) is not None:
+        runpy.run_path(path, run_name="__main__")
+        return
+    # As runpy reads a file: compiled bytecode (a .pyc) first, else source.
+    with io.open_code(path) as f:
+        code = pkgutil.read_code(f)
+    if code is None:
+        with io.open_code(path) as f:
+            code = compile(f.read(), path, "exec", dont_inherit=True)
+    module = types.ModuleType("__main__")
+    module.__dict__.update(
+        __file__=path, __cached__=None, __package__=None, __spec__=None,
+        __loader__=importlib.machinery.SourceFileLoader("__main__", path),
+        __builtins__=builtins,
+    )
+    sys.modules["__main__"] = module
+    sys.argv[0] = typed
+    exec(code, module.__dict__)
 
 
 def main(script: str, args_json: str, watch_fd: int | None = None) -> int:
@@ -843,11 +979,13 @@ def main(script: str, args_json: str, watch_fd: int | None = None) -> int:
         tracer.watch = core.ParentWatch(fd=watch_fd)
         tracer.watch.start()
     tracer.install()
+    # `import dojo` (the twins' API, see _bundle.py) runs twins as the script's own runs.
+    harness.script_tracer = tracer
     sys.argv = [script, *argv]
     sys.path[0] = os.path.dirname(path)
     code, error = 0, None
     try:
-        runpy.run_path(path, run_name="__main__")
+        _run_as_main(path, script)
     except SystemExit as e:
         code = _exit_code(e)
     except KeyboardInterrupt as e:

@@ -1,0 +1,3 @@
+"""The script's own `dojo`: it wins over asyncdojo's."""
+
+WHOSE = "mine"
