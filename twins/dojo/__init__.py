@@ -17,7 +17,9 @@ repeatable. Outside a traced run every call is harmless: nothing is recorded.
 The package: `dojo.core` is the tracer (clocks, lanes, the task factory, the tracing loop that
 owns a run's recording); `dojo.harness` runs a twin's variants and writes the document;
 `dojo.script` runs a learner's own, unmodified asyncio program under the tracer for
-`asyncdojo trace SCRIPT` (it imports nothing from here: the script never sees `dojo`).
+`asyncdojo trace SCRIPT`. A script that imports `dojo` and has none of its own (a lesson's model
+Python, saved with `asyncdojo show N --code python`) gets this package, whose `dojo.run` then
+runs each variant through plain `asyncio.run`, traced as the script's own runs.
 """
 
 from __future__ import annotations
