@@ -252,8 +252,11 @@ fn every_saved_model_traces_on_the_virtual_clock_as_its_twin_runs() {
             let total_ms = entry.total_ms;
             let error = entry.error.as_ref().map(|e| e.to_string());
             let traced = view(&entry.into_timeline(), total_ms, error, s.header_lines);
+            // As every finished run is shown (`Run::finished`): with its ready queue.
+            let mut twin_timeline = twin_run.timeline.clone();
+            twin_timeline.add_ready_queue();
             let expected = view(
-                &twin_run.timeline,
+                &twin_timeline,
                 twin_run.total_ms,
                 twin_run.error.as_ref().map(ToString::to_string),
                 0,

@@ -577,3 +577,52 @@ fn the_schema_pages_example_is_what_run_prints() {
     let printed = serde_json::to_value(Document::of_report(&report, Runtime::Tokio)).expect("json");
     assert_eq!(example, printed);
 }
+
+// ---- a timer due while the thread is held ------------------------------------------------------
+
+/// The blocking demo: the blocker holds the thread from 100 to 600 ms (std::thread::sleep, the
+/// paused clock moved on the virtual one). The ticker's next tick is due at 200 ms; tokio's driver
+/// can only fire it at 600, but the wake is dated at its deadline (tokio's own instrumentation
+/// says when it was due), so the ticker sits scheduled from 200 to 600 ms: the 400 ms of the
+/// block after its tick came due, the run's `max_sched_ms`, and 1 in the ready queue meanwhile.
+/// The asyncio twin records the very same (tests/asyncio/wakes.rs).
+#[test]
+fn blocking_the_ticker_is_scheduled_from_its_deadline_until_the_block_ends() {
+    let mut tl = one("blocking", "blocking", &[]);
+    assert_eq!(
+        wakes(&tl)[..5],
+        [
+            w(0.0, "ticker", "spawn", None),
+            w(0.0, "blocker", "spawn", None),
+            w(100.0, "ticker", "timer", None),
+            w(100.0, "blocker", "task", Some("ticker")),
+            w(200.0, "ticker", "timer", None),
+        ]
+    );
+    let blocker = tl.task("blocker").unwrap();
+    assert_eq!(
+        blocker.polls[1],
+        (100.0, 600.0),
+        "the block holds the thread"
+    );
+    let ticker = tl.task("ticker").unwrap();
+    assert_eq!(ticker.polls[2].0, 600.0, "polled when the block ends");
+    // Recorded when the driver fired it (after the blocker's poll), dated at its deadline.
+    assert!(tl.wakes[4].seq > blocker.poll_seq(1).unwrap());
+    tl.add_ready_queue();
+    assert_eq!(tl.metric("max_sched_ms"), Some(400.0));
+    assert_eq!(tl.metric("median_sched_ms"), Some(0.0));
+    let ready: Vec<(f64, f64)> = tl.series["ready"]
+        .iter()
+        .map(|(t, v)| match v {
+            asyncdojo::demo::timeline::SeriesValue::Num(n) => (*t, *n),
+            other => panic!("a count, not {other:?}"),
+        })
+        .collect();
+    assert_eq!(ready, [(200.0, 1.0), (600.0, 0.0)]);
+    // An async sleep instead: every wake is polled at once, and nothing waits in the queue.
+    let mut tl = one("blocking", "async-sleep", &[]);
+    tl.add_ready_queue();
+    assert_eq!(tl.metric("max_sched_ms"), Some(0.0));
+    assert!(!tl.series.contains_key("ready"));
+}

@@ -33,6 +33,9 @@ impl Group<'_> {
             None => format!("{} so far", fmt_ms(self.snap.now_ms)),
         });
         for (name, v) in &self.snap.metrics {
+            if crate::demo::timeline::wakes::unremarkable(name, v) {
+                continue;
+            }
             let v = match v.as_f64() {
                 Some(n) => crate::demo::timeline::fmt_number(n),
                 None => v.to_string(),

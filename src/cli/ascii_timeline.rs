@@ -112,8 +112,13 @@ fn render_variant(out: &mut String, run: &Run, span: f64, width: usize) {
         let more = if points.len() > 12 { " …" } else { "" };
         let _ = writeln!(out, "series {name}: {}{more}", values.join(" "));
     }
-    if !tl.metrics.is_empty() {
-        let m: Vec<String> = tl.metrics.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let m: Vec<String> = tl
+        .metrics
+        .iter()
+        .filter(|(k, v)| !crate::demo::timeline::wakes::unremarkable(k, v))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if !m.is_empty() {
         let _ = writeln!(out, "metrics: {}", m.join(" "));
     }
     for mark in tl.marks.iter().take(MAX_MARKS) {

@@ -285,6 +285,12 @@ impl TimelineSnapshot {
     }
 }
 
+/// Whether a metric is one of the ready queue's at 0 ms: nothing ever waited for the thread,
+/// which a run's header leaves unsaid (the metric is still there to be asked for).
+pub fn unremarkable(name: &str, value: &serde_json::Value) -> bool {
+    (name == MAX_SCHED || name == MEDIAN_SCHED) && value.as_f64() == Some(0.0)
+}
+
 /// A duration as the document's metrics carry it: to a microsecond, so float noise of the real
 /// clock does not show as `0.30000000000000004`.
 fn json_ms(ms: f64) -> serde_json::Value {
