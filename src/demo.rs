@@ -13,6 +13,7 @@ pub mod ctx;
 pub mod document;
 pub mod engine;
 pub mod params;
+mod process_group;
 pub mod recorder;
 pub mod rng;
 pub mod run;

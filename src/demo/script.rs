@@ -970,7 +970,7 @@ fn supervise(
     };
     drop(hold_stdin);
     // Whatever it left behind in its group goes with it; then reap.
-    kill_group(child);
+    crate::demo::process_group::kill(child);
     let _ = child.wait();
     if let Some((_, done)) = &stderr_done {
         // A grandchild holding stderr open was killed with the group: this is quick.
@@ -1077,7 +1077,7 @@ fn stop_now(child: &mut Child, hold_stdin: &mut Option<std::sync::mpsc::Sender<(
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     }
-    kill_group(child);
+    crate::demo::process_group::kill(child);
 }
 
 /// Wait for the process to exit until `until`; `None` if it has not (or the run was cancelled).
@@ -1095,22 +1095,6 @@ fn exit_by(child: &mut Child, until: Instant, cancel: &AtomicBool) -> Option<Exi
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(10));
     }
-}
-
-/// SIGKILL to the script's whole process group (it leads it), then to the script itself.
-fn kill_group(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        // `kill` the program: signalling a group from Rust needs libc, which this crate's
-        // `forbid(unsafe_code)` rules out.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", child.id())])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-    let _ = child.kill();
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! running afterwards.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -156,7 +156,7 @@ pub(super) fn run(
             // stdout closing is no sign the clean-up is done: the tracer points it at /dev/null
             // before it cancels the run. Wait for the process itself.
             exits_by(&mut child, until);
-            kill_group(&mut child);
+            crate::demo::process_group::kill(&mut child);
             break why;
         }
         let left = launch.deadline.saturating_sub(started.elapsed());
@@ -206,16 +206,16 @@ fn wait_until(
             Ok(Some(status)) => return Ending::Exited(status),
             Ok(None) => {}
             Err(_) => {
-                kill_group(child);
+                crate::demo::process_group::kill(child);
                 return Ending::Cancelled;
             }
         }
         if cancel.load(Ordering::Relaxed) {
-            kill_group(child);
+            crate::demo::process_group::kill(child);
             return Ending::Cancelled;
         }
         if Instant::now() >= until {
-            kill_group(child);
+            crate::demo::process_group::kill(child);
             return Ending::Deadline(deadline);
         }
         std::thread::sleep(pause);
@@ -230,23 +230,6 @@ fn exits_by(child: &mut Child, until: Instant) {
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(10));
     }
-}
-
-/// SIGKILL to the whole process group (the twin and anything it started), then to the child
-/// itself in case the group could not be signalled.
-fn kill_group(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        // `kill` the program: signalling a group from Rust needs libc, which this crate's
-        // `forbid(unsafe_code)` rules out.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", child.id())])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-    let _ = child.kill();
 }
 
 /// The last `STDERR_KEEP` bytes of `text` (cut on a line), sanitised.
