@@ -246,6 +246,20 @@ def _detail(value):
     return value if isinstance(value, str) else str(value)
 
 
+class _Verdicts(dict):
+    """filename -> whether it is one of the program's files, asked of `files` once per file."""
+
+    __slots__ = ("files",)
+
+    def __init__(self, files) -> None:
+        super().__init__()
+        self.files = files
+
+    def __missing__(self, filename):
+        verdict = self[filename] = filename in self.files
+        return verdict
+
+
 class Recording:
     """Everything one run records. Polls keep the clock's raw readings (cheap to take); they
     become milliseconds when the document is written. `program_files` are the files whose
@@ -263,7 +277,7 @@ class Recording:
     __slots__ = (
         "tasks", "marks", "series", "series_seqs", "metrics", "wakes", "parks", "now_ms",
         "current", "cause", "active", "room", "dropped", "program_files", "raw", "to_ms", "pairs",
-        "seq", "t0", "_within",
+        "seq", "t0", "_within", "is_program",
     )
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
@@ -291,6 +305,10 @@ class Recording:
         self.room = EVENT_LIMIT  # how many more polls and wakes are kept
         self.dropped = 0  # polls and wakes counted but not kept
         self.program_files = program_files
+        # `is_program[filename]`: a dict lookup once a file has been seen, where `in` on a
+        # script's files (which sorts out the user's from the libraries') is a Python call; the
+        # walks of every step look files up a few times each.
+        self.is_program = _Verdicts(program_files)
         self._within: dict = {}  # what a library code object or awaitable type is called
         self.t0 = 0
         if clock is None:
@@ -365,12 +383,12 @@ class Recording:
         """The line of the innermost program frame from `frame` outwards (past the tracer's own
         frames it starts in), within the lane being stepped: the walk stops at the tracer's
         frames that start every step."""
-        files = self.program_files
+        is_program = self.is_program
         while frame is not None and frame.f_code.co_filename == _HERE:
             frame = frame.f_back
         while frame is not None:
             filename = frame.f_code.co_filename
-            if filename in files:
+            if is_program[filename]:
                 return frame.f_lineno
             if filename == _HERE:
                 return None
@@ -393,7 +411,7 @@ class Recording:
                     and coro.cr_frame.f_lasti == memo[0]):
                 return
             rec.park_memo = None
-        files = self.program_files
+        is_program = self.is_program
         line = None
         lib = None  # the library frame the innermost program frame awaits, if any
         lib_is_with = False
@@ -412,7 +430,7 @@ class Recording:
             if frame is None:
                 break
             code = frame.f_code
-            if code.co_filename in files:
+            if is_program[code.co_filename]:
                 line = frame.f_lineno
                 lib = None
                 innermost = c
@@ -549,9 +567,9 @@ class Recording:
         """The line of the innermost program frame at or above `depth` frames up from the
         caller of this method."""
         frame = sys._getframe(depth + 1)
-        files = self.program_files
+        is_program = self.is_program
         while frame is not None:
-            if frame.f_code.co_filename in files:
+            if is_program[frame.f_code.co_filename]:
                 return frame.f_lineno
             frame = frame.f_back
         return None
