@@ -203,8 +203,12 @@ impl WakeCause {
 /// polled, not yet polled). A wake of a task that is already scheduled changes nothing and is not
 /// recorded, so between two polls a task has at most one wake: the one that made the second
 /// happen.
+///
+/// In the run document a wake is a row, `[seq, t_ms, task, cause, by, line]` (null where absent),
+/// not an object: a run has about as many wakes as polls, and keys repeated on each made them
+/// half of a traced script's document (and of the time spent writing and reading it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(into = "WakeRow", from = "WakeRow")]
 pub struct Wake {
     pub seq: u64,
     pub t_ms: f64,
@@ -212,29 +216,153 @@ pub struct Wake {
     pub task: TaskId,
     pub cause: WakeCause,
     /// The waking task, when the cause is `task`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<TaskId>,
     /// The line the waker was at (the waking task's current line in the shown file), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+}
+
+/// A wake as the run document writes it: a row of exactly six items.
+#[derive(Serialize)]
+struct WakeRow(u64, f64, TaskId, WakeCause, Option<TaskId>, Option<u32>);
+
+impl<'de> Deserialize<'de> for WakeRow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Row;
+        impl<'de> serde::de::Visitor<'de> for Row {
+            type Value = WakeRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a wake: [seq, t_ms, task, cause, by, line]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<WakeRow, A::Error> {
+                let row = WakeRow(
+                    item(&mut seq, 0, &self)?,
+                    item(&mut seq, 1, &self)?,
+                    item(&mut seq, 2, &self)?,
+                    item(&mut seq, 3, &self)?,
+                    item(&mut seq, 4, &self)?,
+                    item(&mut seq, 5, &self)?,
+                );
+                no_more(&mut seq, 6, &self)?;
+                Ok(row)
+            }
+        }
+        deserializer.deserialize_seq(Row)
+    }
+}
+
+/// The `i`th item of a row; too short a row is refused, saying what a row is.
+fn item<'de, T: Deserialize<'de>, A: serde::de::SeqAccess<'de>>(
+    seq: &mut A,
+    i: usize,
+    expected: &dyn serde::de::Expected,
+) -> Result<T, A::Error> {
+    seq.next_element()?
+        .ok_or_else(|| serde::de::Error::invalid_length(i, expected))
+}
+
+/// Too long a row is refused too, saying what a row is.
+fn no_more<'de, A: serde::de::SeqAccess<'de>>(
+    seq: &mut A,
+    len: usize,
+    expected: &dyn serde::de::Expected,
+) -> Result<(), A::Error> {
+    let mut n = len;
+    while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+        n += 1;
+    }
+    if n == len {
+        Ok(())
+    } else {
+        Err(serde::de::Error::invalid_length(n, expected))
+    }
+}
+
+impl From<Wake> for WakeRow {
+    fn from(w: Wake) -> Self {
+        WakeRow(w.seq, w.t_ms, w.task, w.cause, w.by, w.line)
+    }
+}
+
+impl From<WakeRow> for Wake {
+    fn from(WakeRow(seq, t_ms, task, cause, by, line): WakeRow) -> Self {
+        Wake {
+            seq,
+            t_ms,
+            task,
+            cause,
+            by,
+            line,
+        }
+    }
 }
 
 /// Where a task was parked when one of its polls ended: the line of its innermost await in the
 /// shown file (asyncio knows it exactly; tokio records none), and when the await is inside a
 /// library, what it was waiting in ("in asyncio.sleep").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// In the run document a park is a row, `[task, t_ms, line, within]` (`within` null when
+/// absent), with `file` as a fifth item only when it is set: as many as the polls, like wakes.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Parked {
     pub task: TaskId,
     /// The end of the poll after which the task was parked here.
     pub t_ms: f64,
     pub line: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<String>,
     /// Index into the traced script's `files` list of the file `line` is in (absent: file 0,
     /// the script itself; demos and twins have one file and never set it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<u32>,
+}
+
+impl Serialize for Parked {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut row = serializer.serialize_tuple(if self.file.is_some() { 5 } else { 4 })?;
+        row.serialize_element(&self.task)?;
+        row.serialize_element(&self.t_ms)?;
+        row.serialize_element(&self.line)?;
+        row.serialize_element(&self.within)?;
+        if let Some(file) = self.file {
+            row.serialize_element(&file)?;
+        }
+        row.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Parked {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Row;
+        impl<'de> serde::de::Visitor<'de> for Row {
+            type Value = Parked;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a park: [task, t_ms, line, within] or [task, t_ms, line, within, file]",
+                )
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Parked, A::Error> {
+                let task = item(&mut seq, 0, &self)?;
+                let t_ms = item(&mut seq, 1, &self)?;
+                let line = item(&mut seq, 2, &self)?;
+                let within = item(&mut seq, 3, &self)?;
+                let file = seq.next_element::<Option<u32>>()?.flatten();
+                no_more(&mut seq, 5, &self)?;
+                Ok(Parked {
+                    task,
+                    t_ms,
+                    line,
+                    within,
+                    file,
+                })
+            }
+        }
+        deserializer.deserialize_seq(Row)
+    }
 }
 
 /// An immutable picture of a run so far: the UI and CLI read these, never the live recorder.
@@ -542,6 +670,44 @@ pub fn fmt_number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wakes_and_parks_are_rows_of_a_fixed_length() {
+        let wake = Wake {
+            seq: 8,
+            t_ms: 300.0,
+            task: 1,
+            cause: WakeCause::Task,
+            by: Some(2),
+            line: None,
+        };
+        let row = serde_json::to_string(&wake).unwrap();
+        assert_eq!(row, r#"[8,300.0,1,"task",2,null]"#);
+        assert_eq!(serde_json::from_str::<Wake>(&row).unwrap(), wake);
+        for bad in [r#"[8,300.0,1,"task",2]"#, r#"[8,300.0,1,"task",2,null,1]"#] {
+            let err = serde_json::from_str::<Wake>(bad).unwrap_err().to_string();
+            assert!(err.contains("a wake: [seq"), "{bad}: {err}");
+        }
+        let mut park = Parked {
+            task: 2,
+            t_ms: 0.5,
+            line: 9,
+            within: Some("asyncio.sleep".into()),
+            file: None,
+        };
+        let row = serde_json::to_string(&park).unwrap();
+        assert_eq!(row, r#"[2,0.5,9,"asyncio.sleep"]"#);
+        assert_eq!(serde_json::from_str::<Parked>(&row).unwrap(), park);
+        park.file = Some(1);
+        park.within = None;
+        let row = serde_json::to_string(&park).unwrap();
+        assert_eq!(row, r#"[2,0.5,9,null,1]"#);
+        assert_eq!(serde_json::from_str::<Parked>(&row).unwrap(), park);
+        for bad in [r#"[2,0.5,9]"#, r#"[2,0.5,9,null,1,1]"#, r#"{"task":2}"#] {
+            let err = serde_json::from_str::<Parked>(bad).unwrap_err().to_string();
+            assert!(err.contains("a park: [task"), "{bad}: {err}");
+        }
+    }
 
     fn task(spawned: f64, finished: Option<f64>, polls: Vec<(f64, f64)>) -> TaskRecord {
         TaskRecord {

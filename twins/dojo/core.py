@@ -588,29 +588,17 @@ class Recording:
         last = max((r.polls[-2] for r in self.tasks if r.polls), default=None)
         if last is not None:
             self.now_ms = max(self.now_ms, to_ms(last))
+        # Wakes and parks are rows, not objects (docs/run-document.md): they are as many as the
+        # steps, and a key on each made them most of a big run's document.
         w = self.wakes
-        wakes = []
-        add = wakes.append
-        # One branch per shape rather than a key at a time: the wakes are as many as the steps.
-        for seq, t, rec, cause, by, line in zip(w[0::6], self._ms(w[1::6]), w[2::6], w[3::6],
-                                                w[4::6], w[5::6]):
-            if by is None:
-                if line is None:
-                    add({"seq": seq, "t_ms": t, "task": rec.id, "cause": cause})
-                else:
-                    add({"seq": seq, "t_ms": t, "task": rec.id, "cause": cause, "line": line})
-            elif line is None:
-                add({"seq": seq, "t_ms": t, "task": rec.id, "cause": cause, "by": by.id})
-            else:
-                add({"seq": seq, "t_ms": t, "task": rec.id, "cause": cause, "by": by.id,
-                     "line": line})
-        parks = []
+        wakes = [
+            [seq, t, rec.id, cause, by if by is None else by.id, line]
+            for seq, t, rec, cause, by, line in zip(
+                w[0::6], self._ms(w[1::6]), w[2::6], w[3::6], w[4::6], w[5::6])
+        ]
         p = self.parks
-        for rec, t, line, within in zip(p[0::4], self._ms(p[1::4]), p[2::4], p[3::4]):
-            park = {"task": rec.id, "t_ms": t, "line": line}
-            if within is not None:
-                park["within"] = within
-            parks.append(park)
+        parks = [[rec.id, t, line, within]
+                 for rec, t, line, within in zip(p[0::4], self._ms(p[1::4]), p[2::4], p[3::4])]
         metrics = self.metrics
         if self.dropped:
             metrics = {**metrics, "events_dropped": self.dropped}

@@ -442,15 +442,6 @@ class _ScriptLoop(core.TracingLoop):
                 task["line"] = w[1]
                 if w[0]:
                     task["file"] = w[0]
-        files = self._tracer.files
-        for park in doc.get("parks") or ():
-            f = park.get("file")
-            if isinstance(f, str):
-                i = files.index_of(f) if f in files else 0
-                if i:
-                    park["file"] = i
-                else:
-                    del park["file"]
         return self._tracer.wrap(doc)
 
     def send_live(self) -> None:

@@ -61,8 +61,7 @@ mod tests {
         "series":{"in_flight":[[0.0,3.0],[100.0,2]],"state":[[0.0,"closed"]]},
         "series_seqs":{"in_flight":[4,10],"state":[11]},
         "metrics":{"max_in_flight":3},"now_ms":300.0,"runtime":"asyncio",
-        "wakes":[{"seq":3,"t_ms":0.0,"task":2,"cause":"spawn"},
-                 {"seq":8,"t_ms":300.0,"task":1,"cause":"task","by":2,"line":9}]}]}"#;
+        "wakes":[[3,0.0,2,"spawn",null,null],[8,300.0,1,"task",2,9]]}]}"#;
 
     fn line() -> String {
         LINE.replace('\n', "")
@@ -94,7 +93,7 @@ mod tests {
         let err = parse_run(&line, &["sequential"]).unwrap_err();
         assert!(err.contains("not asked for"), "{err}");
         let refused = |bad: String, says: &str| {
-            let err = parse_run(&bad, &["join-all"]).unwrap_err();
+            let err = parse_run(&bad, &["join-all"]).expect_err(says);
             assert!(err.contains(says), "{says}: {err}");
         };
         refused(
@@ -121,11 +120,20 @@ mod tests {
             line.replace(r#""format_version":3"#, r#""format_version":4"#),
             "format 3",
         );
-        refused(line.replace(r#""by":2"#, r#""by":9"#), "unknown task");
         refused(
-            line.replace(r#""cause":"spawn""#, r#""cause":"magic""#),
-            "magic",
+            line.replace(r#""task",2,9]"#, r#""task",9,9]"#),
+            "unknown task",
         );
+        // A wake is a row of exactly six items.
+        refused(
+            line.replace(r#""task",2,9]"#, r#""task",2]"#),
+            "a wake: [seq",
+        );
+        refused(
+            line.replace(r#""task",2,9]"#, r#""task",2,9,1]"#),
+            "invalid length 7",
+        );
+        refused(line.replace(r#""spawn""#, r#""magic""#), "magic");
         assert!(parse_run("not json", &["join-all"]).is_err());
     }
 }
