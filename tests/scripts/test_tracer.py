@@ -451,6 +451,26 @@ class Programs(Channel):
         # Each worker stepped at least once per await it made.
         self.assertTrue(all(len(t["polls"]) >= 10 for t in tasks[2:]))
 
+    def test_on_the_real_clock_wakes_and_parks_are_dated_as_the_polls_are(self):
+        # The same origin and the same whole microseconds as the polls: a park is dated by the
+        # end of the poll it follows, and a wake comes no later than the poll it caused.
+        r = trace("uses_module.py", clock="real")
+        run = r.runs[0]
+        ends = {(t["id"], end) for t in run["tasks"] for _, end in t["polls"]}
+        self.assertTrue(run["parks"])
+        for park in run["parks"]:
+            self.assertIn((park[0], park[1]), ends, park)
+        starts = {}
+        for t in run["tasks"]:
+            for (start, _), seq in zip(t["polls"], t["seqs"][1:]):
+                starts[seq] = (t["id"], start)
+        polls = sorted(starts.items())
+        for wake in run["wakes"]:
+            self.assertEqual(wake[1], round(wake[1], 3), wake)
+            nxt = next(((seq, p) for seq, p in polls if seq > wake[0] and p[0] == wake[2]), None)
+            if nxt is not None:
+                self.assertLessEqual(wake[1], nxt[1][1], wake)
+
     def test_parks_point_into_the_users_files_when_recorded(self):
         r = trace("uses_module.py")
         run = r.runs[0]

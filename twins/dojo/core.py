@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections.abc
 import functools
+import gc
 import inspect
 import math
 import os
@@ -277,7 +278,7 @@ class Recording:
     __slots__ = (
         "tasks", "marks", "series", "series_seqs", "metrics", "wakes", "parks", "now_ms",
         "current", "cause", "active", "room", "dropped", "program_files", "raw", "to_ms", "pairs",
-        "seq", "t0", "_within", "is_program",
+        "ms_of", "seq", "t0", "_within", "is_program",
     )
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
@@ -319,6 +320,9 @@ class Recording:
             def pairs(starts, ends):
                 return [((a - t0) / 1e6, (b - t0) / 1e6) for a, b in zip(starts, ends)]
 
+            def ms_of(raws):
+                return [(raw - t0) / 1e6 for raw in raws]
+
         else:
             self.raw = functools.partial(getattr, clock, "ns")
             self.to_ms = ns_to_ms
@@ -334,7 +338,15 @@ class Recording:
                 n = len(starts)
                 return list(zip(ms[:n], ms[n:]))
 
+            def ms_of(raws):
+                got = {raw: ns_to_ms(raw) for raw in set(raws)}
+                return [got[raw] for raw in raws]
+
+        # Raw readings to milliseconds as `to_ms` makes them, a list at a time; whoever replaces
+        # `to_ms` and `pairs` (a script's whole microseconds) replaces this too, so that wakes
+        # and parks are dated as polls are.
         self.pairs = pairs
+        self.ms_of = ms_of
 
     def wake(self, rec: _Record, cause: tuple) -> None:
         """`rec`'s Task was woken by `cause` (see `TracingLoop._cause`): record the wake of its
@@ -551,15 +563,6 @@ class Recording:
         points.append([t, value])
         seqs.append(self.next_seq())
 
-    def _ms(self, raws: list) -> list:
-        """Raw clock readings to milliseconds, in one pass: on the virtual clock each distinct
-        reading is converted once (a virtual run has few distinct instants)."""
-        if self.to_ms is not ns_to_ms:
-            t0 = self.t0
-            return [(raw - t0) / 1e6 for raw in raws]
-        known = {raw: ns_to_ms(raw) for raw in set(raws)}
-        return [known[raw] for raw in raws]
-
     def polls_of(self, name: str) -> int:
         return sum(len(r.polls) // 3 for r in self.tasks if r.resolved_name() == name)
 
@@ -584,6 +587,17 @@ class Recording:
         self.mark(message, None)
 
     def document(self, variant: str, total_ms: float, error: str | None) -> dict:
+        # A big run's document is a few hundred thousand new lists and none is garbage: the
+        # collector's passes over them (full ones included) took twice as long as building them.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._document(variant, total_ms, error)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _document(self, variant: str, total_ms: float, error: str | None) -> dict:
         to_ms = self.to_ms
         last = max((r.polls[-2] for r in self.tasks if r.polls), default=None)
         if last is not None:
@@ -594,11 +608,11 @@ class Recording:
         wakes = [
             [seq, t, rec.id, cause, by if by is None else by.id, line]
             for seq, t, rec, cause, by, line in zip(
-                w[0::6], self._ms(w[1::6]), w[2::6], w[3::6], w[4::6], w[5::6])
+                w[0::6], self.ms_of(w[1::6]), w[2::6], w[3::6], w[4::6], w[5::6])
         ]
         p = self.parks
         parks = [[rec.id, t, line, within]
-                 for rec, t, line, within in zip(p[0::4], self._ms(p[1::4]), p[2::4], p[3::4])]
+                 for rec, t, line, within in zip(p[0::4], self.ms_of(p[1::4]), p[2::4], p[3::4])]
         metrics = self.metrics
         if self.dropped:
             metrics = {**metrics, "events_dropped": self.dropped}

@@ -516,8 +516,12 @@ def _whole_microseconds(recording) -> None:
     def pairs(starts, ends):
         return [((a - t0) // 1000 / 1000, (b - t0) // 1000 / 1000) for a, b in zip(starts, ends)]
 
+    def ms_of(raws):
+        return [(raw - t0) // 1000 / 1000 for raw in raws]
+
     recording.to_ms = to_ms
     recording.pairs = pairs
+    recording.ms_of = ms_of
 
 
 def _report_and_log(loop, context):
