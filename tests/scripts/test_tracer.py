@@ -471,6 +471,27 @@ class Programs(Channel):
             if nxt is not None:
                 self.assertLessEqual(wake[1], nxt[1][1], wake)
 
+    def test_a_loop_that_alternates_awaits_is_parked_at_each_in_turn(self):
+        # Each await of the loop, every time (the tracer remembers each await's line and what
+        # it waits in by the shape of the await chain, not only the lane's last one).
+        r = trace("workers_budget.py", "300", "3")
+        run = r.runs[0]
+        names = {t["id"]: t["name"] for t in run["tasks"]}
+        within = {12: "asyncio.Semaphore.acquire", 13: "asyncio.sleep", 14: "asyncio.Queue.get"}
+        by_task = {}
+        for task, _, line, what in run["parks"]:
+            by_task.setdefault(task, []).append((line, what))
+        workers = [t for t in by_task if names[t].startswith("worker")]
+        self.assertEqual(len(workers), 300)
+        for task in workers:
+            parks = by_task[task]
+            self.assertEqual([p for p in parks if p[0] not in within], [], names[task])
+            self.assertEqual([p for p in parks if within[p[0]] != p[1]], [], names[task])
+            # sleep(0) parks each time; one listed again only after another park in between.
+            self.assertIn(sum(p[0] == 13 for p in parks), (1, 2, 3), names[task])
+            self.assertTrue(all(a != b for a, b in zip(parks, parks[1:])), names[task])
+        self.assertTrue(any(p[0] == 12 for t in workers for p in by_task[t]))
+
     def test_parks_point_into_the_users_files_when_recorded(self):
         r = trace("uses_module.py")
         run = r.runs[0]

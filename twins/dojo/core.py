@@ -278,7 +278,7 @@ class Recording:
     __slots__ = (
         "tasks", "marks", "series", "series_seqs", "metrics", "wakes", "parks", "now_ms",
         "current", "cause", "active", "room", "dropped", "program_files", "raw", "to_ms", "pairs",
-        "ms_of", "seq", "t0", "_within", "is_program",
+        "ms_of", "seq", "t0", "_within", "is_program", "_shapes",
     )
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
@@ -311,6 +311,7 @@ class Recording:
         # walks of every step look files up a few times each.
         self.is_program = _Verdicts(program_files)
         self._within: dict = {}  # what a library code object or awaitable type is called
+        self._shapes: dict = {}  # a park's line and `within` by its await chain's shape (`park`)
         self.t0 = 0
         if clock is None:
             t0 = self.t0 = time.monotonic_ns()
@@ -423,6 +424,30 @@ class Recording:
                     and coro.cr_frame.f_lasti == memo[0]):
                 return
             rec.park_memo = None
+        if type(coro) is _COROUTINE:
+            # The same await of the same coroutine, in the same library calls (one, or a `with`
+            # method and the call it awaits) that await nothing of the program's: the same line
+            # and `within` as the last time this shape was walked (a loop that alternates between
+            # awaits misses the lane's memo above on every step). Keyed by the code objects'
+            # ids (hashing a code object hashes its contents); the entry keeps them alive, so
+            # no other object takes an id it holds.
+            first = coro.cr_await
+            if type(first) is _COROUTINE:
+                second = first.cr_await
+                t = type(second)
+                known = self._shapes.get((
+                    id(coro.cr_code), coro.cr_frame.f_lasti, id(first.cr_code),
+                    id(second.cr_code) if t is _COROUTINE else (
+                        id(second.gi_code) if t is _GENERATOR else None)))
+                if known is not None:
+                    line = known[0]
+                    within = known[1]
+                    if line == rec.park_line and within == rec.park_within:
+                        return
+                    rec.park_line = line
+                    rec.park_within = within
+                    self.parks.extend((rec, end, line, within))
+                    return
         is_program = self.is_program
         line = None
         lib = None  # the library frame the innermost program frame awaits, if any
@@ -457,13 +482,25 @@ class Recording:
             c = nxt
         if line is None:
             return
-        if innermost is coro and lib is not None and id(lib.f_code) in _LEAVES:
+        leaf = innermost is coro and lib is not None and id(lib.f_code) in _LEAVES
+        if leaf:
             rec.park_memo = (coro.cr_frame.f_lasti, lib.f_code)
         if lib is not None:
             # By the code object's id: hashing a code object hashes its contents, every time.
             known = self._within.get(id(lib.f_code))
             within = known[1] if known is not None and known[0] is lib.f_code else (
                 self._name_of_code(lib))
+            first = coro.cr_await
+            if leaf and type(coro) is _COROUTINE and type(first) is _COROUTINE:
+                # What `park` looks up first: this shape's line and `within`, which depend on
+                # nothing deeper than the leaf, `lib` (the first or the second call down).
+                second = first.cr_await
+                t = type(second)
+                code = (second.cr_code if t is _COROUTINE else (
+                    second.gi_code if t is _GENERATOR else None))
+                self._shapes[(id(coro.cr_code), coro.cr_frame.f_lasti, id(first.cr_code),
+                              None if code is None else id(code))] = (
+                    line, within, coro.cr_code, first.cr_code, code)
         elif c is not None and type(c) is not _Lane:
             # The program awaits a future itself (its iterator ends the chain): name the future.
             within = self._name_of_awaitable(awaited if awaited is not None else c)
