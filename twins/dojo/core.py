@@ -1036,7 +1036,7 @@ class TracingLoop(asyncio.SelectorEventLoop):
                     if wakeup or args:
                         self._woken(task, args)
                 else:
-                    cause = self._cause(None, args)
+                    cause = self._cause(None, args, 2)
                     if cause is not _IO_CAUSE:
                         callback = _Caused(callback, cause, run_)
             except Exception as exc:  # the tracer's own bug: never the program's failure
@@ -1086,9 +1086,9 @@ class TracingLoop(asyncio.SelectorEventLoop):
         if kind is _Lane:
             rec = coro._rec
             if not rec.scheduled:
-                self.recording.wake(rec, self._cause(task, args))
+                self.recording.wake(rec, self._cause(task, args, 3))
         elif kind is _Through:
-            cause = self._cause(task, args)
+            cause = self._cause(task, args, 3)
             if cause is not _SELF_CAUSE:
                 coro.cause = cause
 
@@ -1098,7 +1098,7 @@ class TracingLoop(asyncio.SelectorEventLoop):
         if type(coro) is _Lane and not coro._rec.scheduled:
             self.recording.wake(coro._rec, cause)
 
-    def _cause(self, task, args) -> tuple:
+    def _cause(self, task, args, depth=1) -> tuple:
         """What is running now, as the cause of a wake of `task` (None: of a callback being
         scheduled with `args`)."""
         run_ = self.recording
@@ -1121,7 +1121,9 @@ class TracingLoop(asyncio.SelectorEventLoop):
         lane = run_.current
         if lane is not None:
             # call_soon's caller and up: asyncio's frames, then the program's.
-            return (lane, run_.live_line(sys._getframe(1)), None)
+            # From call_soon's caller (`depth` up: past `call_soon` and `_woken`), so that the
+            # tracer's own frames are not made frame objects only to be skipped.
+            return (lane, run_.live_line(sys._getframe(depth)), None)
         if stepping is not None:
             # The Task's own machinery around its coroutine's step (passing a cancel on to what
             # it awaits).
