@@ -74,7 +74,11 @@ class Channel:
         self.broken = False
 
     def send(self, key: str, value: object) -> None:
-        data = json.dumps({key: value}, separators=(",", ":"), ensure_ascii=False)
+        # No check for cycles: what is sent is built by the tracer from lists, dicts and
+        # scalars (a cycle would still fail, as a RecursionError), and the check's bookkeeping
+        # of every list and dict was a sixth of writing a big run's document.
+        data = json.dumps({key: value}, separators=(",", ":"), ensure_ascii=False,
+                          check_circular=False)
         # A path or text holding lone surrogates (undecodable bytes in a file name) cannot be
         # UTF-8: replaced rather than refused.
         raw = data.encode("utf-8", "replace") + b"\n"
