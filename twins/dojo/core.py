@@ -440,6 +440,8 @@ class Recording:
                     id(second.cr_code) if t is _COROUTINE else (
                         id(second.gi_code) if t is _GENERATOR else None)))
                 if known is not None:
+                    # The lane's memo too, as the walk would have left it (see `_Lane.send`).
+                    rec.park_memo = known[2]
                     line = known[0]
                     within = known[1]
                     if line == rec.park_line and within == rec.park_within:
@@ -484,7 +486,7 @@ class Recording:
             return
         leaf = innermost is coro and lib is not None and id(lib.f_code) in _LEAVES
         if leaf:
-            rec.park_memo = (coro.cr_frame.f_lasti, lib.f_code)
+            rec.park_memo = memo = (coro.cr_frame.f_lasti, lib.f_code)
         if lib is not None:
             # By the code object's id: hashing a code object hashes its contents, every time.
             known = self._within.get(id(lib.f_code))
@@ -500,7 +502,7 @@ class Recording:
                     second.gi_code if t is _GENERATOR else None))
                 self._shapes[(id(coro.cr_code), coro.cr_frame.f_lasti, id(first.cr_code),
                               None if code is None else id(code))] = (
-                    line, within, coro.cr_code, first.cr_code, code)
+                    line, within, memo, coro.cr_code, first.cr_code, code)
         elif c is not None and type(c) is not _Lane:
             # The program awaits a future itself (its iterator ends the chain): name the future.
             within = self._name_of_awaitable(awaited if awaited is not None else c)
