@@ -495,8 +495,13 @@ class Programs(Channel):
     def test_parks_point_into_the_users_files_when_recorded(self):
         r = trace("uses_module.py")
         run = r.runs[0]
-        if "parks" not in run:
-            self.skipTest("this tracer records no parks yet (wakes: issue #19)")
+        # main waits in gather at the script's line 10; both jobs sleep at line 7 of lib/jobs.py
+        # (file 1): a park in another user file says which, one in the script says none.
+        self.assertEqual(
+            run["parks"],
+            [[1, 0.0, 10, "asyncio.gather"], [2, 0.0, 7, "asyncio.sleep", 1],
+             [3, 0.0, 7, "asyncio.sleep", 1]],
+        )
         ids = {t["id"] for t in run["tasks"]}
         for park in run["parks"]:
             # A row: [task, t_ms, line, within] and, when set, file (docs/run-document.md).

@@ -278,7 +278,7 @@ class Recording:
     __slots__ = (
         "tasks", "marks", "series", "series_seqs", "metrics", "wakes", "parks", "now_ms",
         "current", "cause", "active", "room", "dropped", "program_files", "raw", "to_ms", "pairs",
-        "ms_of", "seq", "t0", "_within", "is_program", "_shapes",
+        "ms_of", "seq", "t0", "_within", "is_program", "_shapes", "park_files",
     )
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
@@ -310,6 +310,9 @@ class Recording:
         # script's files (which sorts out the user's from the libraries') is a Python call; the
         # walks of every step look files up a few times each.
         self.is_program = _Verdicts(program_files)
+        # A program of several files (a traced script and its modules): a park's line is kept
+        # with its file, `(filename, line)`, and its row says which file (see `document`).
+        self.park_files = False
         self._within: dict = {}  # what a library code object or awaitable type is called
         self._shapes: dict = {}  # a park's line and `within` by its await chain's shape (`park`)
         self.t0 = 0
@@ -471,6 +474,8 @@ class Recording:
             code = frame.f_code
             if is_program[code.co_filename]:
                 line = frame.f_lineno
+                if self.park_files:
+                    line = (code.co_filename, line)
                 lib = None
                 innermost = c
             elif line is not None and (lib is None or lib_is_with):
@@ -650,7 +655,9 @@ class Recording:
                 w[0::6], self.ms_of(w[1::6]), w[2::6], w[3::6], w[4::6], w[5::6])
         ]
         p = self.parks
-        parks = [[rec.id, t, line, within]
+        parks = [[rec.id, t, line, within] if type(line) is int
+                 # In a program of several files: the row names the file (see `park_files`).
+                 else [rec.id, t, line[1], within, line[0]]
                  for rec, t, line, within in zip(p[0::4], self.ms_of(p[1::4]), p[2::4], p[3::4])]
         metrics = self.metrics
         if self.dropped:

@@ -284,6 +284,7 @@ class _ScriptLoop(core.TracingLoop):
         if self.clock is None:
             _whole_microseconds(self.recording)
         self.recording.__class__ = _ScriptRecording
+        self.recording.park_files = True
 
     # -- lanes ---------------------------------------------------------------------------------
 
@@ -446,6 +447,16 @@ class _ScriptLoop(core.TracingLoop):
                 task["line"] = w[1]
                 if w[0]:
                     task["file"] = w[0]
+        # A park's row names its file (the recording keeps parks' files): by its index, and not
+        # at all for the script itself.
+        files = self._tracer.files
+        for park in doc.get("parks") or ():
+            if len(park) == 5:
+                i = files.index_of(park[4])
+                if i:
+                    park[4] = i
+                else:
+                    del park[4]
         return self._tracer.wrap(doc)
 
     def send_live(self) -> None:

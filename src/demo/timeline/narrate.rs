@@ -146,7 +146,12 @@ fn waiting_at(
             .as_deref()
             .map(|w| format!(" in {w}"))
             .unwrap_or_default();
-        return format!(" at line {}{within}", park.line);
+        // A traced script's park in one of its modules: the line is not the shown file's.
+        let file = match park.file {
+            Some(f) if f > 0 => " of another of its files",
+            _ => "",
+        };
+        return format!(" at line {}{file}{within}", park.line);
     }
     index
         .lines()
