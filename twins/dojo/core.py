@@ -162,7 +162,8 @@ class _Record:
         # The lane given a lane in place that this one awaited when its last step ended: when
         # this lane's Task is woken, so is that one (and what it awaits), innermost first.
         self.inner = None
-        # Where it was parked after its last step that left it pending (its last listed park).
+        # Where it was parked after its last step that left it pending (its last listed park):
+        # its line, or `(filename, line)` in a program of several files (`park_files`).
         self.park_line = None
         self.park_within = None
         # (f_lasti, awaited code) of that park when it can be told again from those alone.
@@ -245,6 +246,11 @@ def _detail(value):
     if value is None:
         return ""
     return value if isinstance(value, str) else str(value)
+
+
+def _line_of(where):
+    """The line of a park's place: a line, or `(filename, line)` (see `Recording.park_files`)."""
+    return where if where is None or type(where) is int else where[1]
 
 
 class _Verdicts(dict):
@@ -377,7 +383,7 @@ class Recording:
             # scheduled since then, not since the loop got round to it.
             t = due
         if who is _SELF or who is rec:
-            kind, by, line = "self", None, rec.park_line
+            kind, by, line = "self", None, _line_of(rec.park_line)
         elif type(who) is _Record:
             kind, by = "task", who
         else:
@@ -754,7 +760,8 @@ class _Lane(collections.abc.Coroutine):
                     rec.scheduled = True
                     if run_.room:
                         run_.room -= 1
-                        run_.wakes.extend((seq, end, rec, "self", None, rec.park_line))
+                        run_.wakes.extend(
+                            (seq, end, rec, "self", None, _line_of(rec.park_line)))
                     else:
                         run_.dropped += 1
                 else:
@@ -1139,7 +1146,7 @@ class TracingLoop(asyncio.SelectorEventLoop):
             coro = stepping.get_coro()
             kind = type(coro)
             if kind is _Lane:
-                return (coro._rec, coro._rec.park_line, None)
+                return (coro._rec, _line_of(coro._rec.park_line), None)
             if kind is _Through:
                 return coro.cause
         return run_.cause
