@@ -796,6 +796,8 @@ mod tests {
     /// run's deadlines from its start. On the real clock a deadline reads within 1 ms.
     #[test]
     fn the_workers_of_a_multi_thread_runtime_listen_too() {
+        // Long enough that the sleeper is still asleep when its deadline is looked at.
+        const SLEEP: u64 = 500;
         let deadlines = TimerDeadlines::new(Clock::Real);
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         builder.worker_threads(2).enable_all();
@@ -803,12 +805,14 @@ mod tests {
         let rt = builder.build().expect("runtime");
         let rec = rt.block_on(async { Recorder::on(Clock::Real) });
         deadlines.start(&rec);
+        // As the runner does: this thread (it runs `block_on`) listens too.
+        let _here = deadlines.install();
         let ctx = Ctx::new(rec.clone(), Clock::Real, "deadlines");
         let log = WakeLog::default();
         let sleeper = spied(
             async {
                 let ran_on = current_task().map(|_| std::thread::current().id());
-                tokio::time::sleep(ms(50)).await;
+                tokio::time::sleep(ms(SLEEP)).await;
                 Ended::ok(format!("{ran_on:?}"))
             },
             &rec,
@@ -816,8 +820,15 @@ mod tests {
         );
         let (armed, ended) = rt.block_on(async {
             let h = ctx.spawn("sleeper", sleeper);
-            tokio::time::sleep(ms(20)).await;
+            // Until its first poll has armed the deadline (not a fixed wait: a loaded machine
+            // may poll it late), long before the sleep ends.
             let id = crate::demo::testing::task(&rec.snapshot(), "sleeper").id;
+            for _ in 0..2000 {
+                if !rec.snapshot().tasks[0].polls.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(ms(1)).await;
+            }
             let armed = deadlines.armed(id);
             (armed, h.await.expect("join"))
         });
@@ -829,7 +840,7 @@ mod tests {
         // Armed during the sleeper's first poll.
         let (start, end) = rec.snapshot().tasks[0].polls[0];
         assert!(
-            (start + 49.0..end + 51.0).contains(&armed[0]),
+            (start + SLEEP as f64 - 1.0..end + SLEEP as f64 + 1.0).contains(&armed[0]),
             "armed {armed:?}, first poll {start}..{end}"
         );
         let wakes = log.lock().expect("log").clone();
