@@ -1,0 +1,531 @@
+//! Every demo's default run must tell the same story on the real clock as on the virtual one:
+//! a caption is watched on the real clock in the app, where every instant arrives a little late
+//! and two things due at one instant happen in whichever order the lateness picks (issue 22: Q8's
+//! call 6 arrived at the very instant the breaker's reset period ended, so which side of the tie
+//! won was luck).
+//!
+//! Two guards, over every demo with virtual-clock variants, default parameters:
+//!
+//! - On the virtual clock, no tie the story hangs on. Two kinds of tie are looked for:
+//!   - in the recorded wakes (`candidate_ties`): at one instant, timer wakes of tasks that do not
+//!     cause one another, or a timer wake and a mark of a task it did not cause. Each one the
+//!     default runs have is listed in `HARMLESS`, with why its order does not matter; a new one
+//!     fails the test until a default moves off it or it joins the list with a reason.
+//!   - against clock reads (`nudged_parameters_keep_the_story`): a deadline compared with
+//!     `Instant::now()` (the breaker's reset period) leaves no wake of its own, so the first
+//!     guard cannot see Q8's tie. Instead every duration in the defaults is moved by 1 ms each
+//!     way: a default that sits on a tie changes the story on one side of it.
+//! - On the real clock (`default_runs_tell_the_virtual_story_on_the_real_clock_*`), each demo's
+//!   default variants run several times side by side, on tokio and on the asyncio twin, and must
+//!   end every task the same way, make the same marks per task in the same order and count the
+//!   same counts as on the virtual clock.
+//!
+//! A story here is what a caption tells: how each task ended, each task's marks in order, and
+//! the metrics that are counts. Times are the clock's business; a time inside a label (`tick 3:
+//! 150 ms late`) is left out.
+//!
+//! The asyncio tests need Python 3.11 or later. Without one they print why and pass, unless `CI`
+//! or `ASYNCDOJO_REQUIRE_PYTHON` is set: then they fail, as in tests/asyncio.rs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use asyncdojo::demo::asyncio::{self, Python};
+use asyncdojo::demo::runner::{self, RunReport, RunRequest};
+use asyncdojo::demo::timeline::{Outcome, TaskId, TimelineSnapshot, WakeCause};
+use asyncdojo::demo::{Clock, ParamKind, registry};
+
+/// The interpreter the tests use (see `asyncio::for_tests`).
+fn python() -> Option<&'static Python> {
+    asyncdojo::demo::asyncio::for_tests()
+}
+
+/// Demos whose default run is too long to repeat on the real clock: console-lab runs for 30 s
+/// so that tokio-console has time to attach.
+const TOO_LONG_FOR_REAL: &[&str] = &["console-lab"];
+
+/// Every demo with virtual-clock variants, and those variants.
+fn virtual_demos() -> Vec<(&'static str, Vec<&'static str>)> {
+    registry()
+        .iter()
+        .map(|d| d.spec())
+        .map(|s| {
+            let vs = s.variants.iter().filter(|v| v.clocks.contains(&Clock::Virtual));
+            (s.id, vs.map(|v| v.name).collect::<Vec<_>>())
+        })
+        .filter(|(_, vs)| !vs.is_empty())
+        .collect()
+}
+
+fn request(demo: &str, variants: &[&str], set: &[String], clock: Clock) -> RunRequest {
+    let variants: Vec<String> = variants.iter().map(|s| s.to_string()).collect();
+    RunRequest::build(demo, &variants, set, clock).unwrap()
+}
+
+fn on_tokio(req: RunRequest) -> RunReport {
+    let demo = req.demo.spec().id;
+    let report = runner::run_blocking(req).unwrap();
+    for run in &report.runs {
+        assert_eq!(run.error, None, "tokio: {demo} {}", run.variant);
+    }
+    report
+}
+
+fn on_asyncio(py: &Python, req: &RunRequest) -> RunReport {
+    let demo = req.demo.spec().id;
+    let twin = asyncio::run_twin(req, py).unwrap();
+    assert_eq!(twin.report.clock, req.clock);
+    for run in &twin.report.runs {
+        let variant = &run.variant;
+        assert_eq!(
+            run.error, None,
+            "asyncio {demo} {variant}; Python said:\n{}",
+            twin.stderr
+        );
+    }
+    twin.report
+}
+
+// ---- the story ------------------------------------------------------------------------------
+
+/// What a caption tells of a run: each task's name and how it ended (in spawn order), each
+/// task's marks in order, and the metrics that are counts (those not named `…_ms`).
+#[derive(Debug, PartialEq)]
+struct Story {
+    tasks: Vec<(String, Outcome)>,
+    marks: BTreeMap<String, Vec<String>>,
+    counts: BTreeMap<String, Option<f64>>,
+}
+
+fn story(tl: &TimelineSnapshot) -> Story {
+    let name = |id: Option<TaskId>| match id.and_then(|id| tl.tasks.iter().find(|t| t.id == id)) {
+        Some(t) => t.name.clone(),
+        None => "(no task)".to_owned(),
+    };
+    let mut marks: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in &tl.marks {
+        marks
+            .entry(name(m.task))
+            .or_default()
+            .push(without_times(&m.label));
+    }
+    Story {
+        tasks: tl
+            .tasks
+            .iter()
+            .map(|t| (t.name.clone(), t.outcome))
+            .collect(),
+        marks,
+        counts: tl
+            .metrics
+            .keys()
+            .filter(|k| !k.ends_with("_ms"))
+            .map(|k| (k.clone(), tl.metric(k)))
+            .collect(),
+    }
+}
+
+/// `label` with every `<number> ms` written `# ms`: a time the label reports is the clock's,
+/// not the story's (`tick 3: 150 ms late` on one clock is `tick 3: 151 ms late` on the other).
+fn without_times(label: &str) -> String {
+    let mut out = String::new();
+    let mut rest = label;
+    while let Some(i) = rest.find(" ms") {
+        let head = &rest[..i];
+        let digits = head
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+            .len();
+        out.push_str(&head[..digits]);
+        if digits < head.len() {
+            out.push('#');
+        }
+        out.push_str(" ms");
+        rest = &rest[i + 3..];
+    }
+    out.push_str(rest);
+    out
+}
+
+// ---- ties in the recorded wakes -------------------------------------------------------------
+
+/// A tie a default run has, and why which side wins does not change the story.
+struct Harmless {
+    demo: &'static str,
+    variant: &'static str,
+    t_ms: f64,
+    why: &'static str,
+}
+
+const fn harmless(demo: &'static str, variant: &'static str, t_ms: f64, why: &'static str) -> Harmless {
+    Harmless {
+        demo,
+        variant,
+        t_ms,
+        why,
+    }
+}
+
+const HARMLESS: &[Harmless] = &[];
+
+/// One event of an instant, for [`candidate_ties`].
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Spawn { task: TaskId, parent: Option<TaskId> },
+    Poll { task: TaskId },
+    Wake { task: TaskId, cause: WakeCause, by: Option<TaskId> },
+    Mark { task: Option<TaskId>, label_at: usize },
+}
+
+/// The instants of a run where two things are due at once and neither caused the other: the
+/// order the virtual clock gave them (by seq) is the one order the real clock need not keep.
+///
+/// At each instant, timer wakes are grouped into *timer events*: a timer that wakes a future
+/// given a lane in place also wakes, through its waker, the task that polls it, recorded as the
+/// next seq (`request 1`, then `main`); those are one event. Each event then takes in what it
+/// caused at that instant, in seq order: tasks its tasks spawned, woke (cause `task`) or polled
+/// in place (a poll of a child not woken since its last poll). A candidate is an instant with
+/// two timer events, or a timer event and a mark its events did not cause.
+fn candidate_ties(tl: &TimelineSnapshot) -> Vec<(f64, String)> {
+    let parent: BTreeMap<TaskId, Option<TaskId>> =
+        tl.tasks.iter().map(|t| (t.id, t.parent)).collect();
+    let name = |id: TaskId| {
+        tl.tasks
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| format!("task {id}"), |t| t.name.clone())
+    };
+    // Every event, by instant, in seq order.
+    let mut at: BTreeMap<u64, Vec<(u64, Event)>> = BTreeMap::new();
+    let key = |t: f64| t.to_bits();
+    for t in &tl.tasks {
+        if let Some(s) = t.spawned_seq() {
+            let e = Event::Spawn {
+                task: t.id,
+                parent: t.parent,
+            };
+            at.entry(key(t.spawned_ms)).or_default().push((s, e));
+        }
+        for (k, &(start, _)) in t.polls.iter().enumerate() {
+            if let Some(s) = t.poll_seq(k) {
+                let e = Event::Poll { task: t.id };
+                at.entry(key(start)).or_default().push((s, e));
+            }
+        }
+    }
+    for w in &tl.wakes {
+        let e = Event::Wake {
+            task: w.task,
+            cause: w.cause,
+            by: w.by,
+        };
+        at.entry(key(w.t_ms)).or_default().push((w.seq, e));
+    }
+    for (i, m) in tl.marks.iter().enumerate() {
+        let e = Event::Mark {
+            task: m.task,
+            label_at: i,
+        };
+        at.entry(key(m.t_ms)).or_default().push((m.seq, e));
+    }
+
+    let mut ties = Vec::new();
+    for (t, mut events) in at {
+        let t = f64::from_bits(t);
+        events.sort_by_key(|(s, _)| *s);
+        // Timer events: (first seq, the tasks it woke, what it caused so far).
+        let mut timers: Vec<(u64, Vec<TaskId>, BTreeSet<TaskId>)> = Vec::new();
+        let mut last_timer: Option<(u64, TaskId)> = None;
+        let mut woken: BTreeSet<TaskId> = BTreeSet::new();
+        let mut loose_marks = Vec::new();
+        for &(seq, e) in &events {
+            let caused = |task: TaskId, timers: &[(u64, Vec<TaskId>, BTreeSet<TaskId>)]| {
+                timers.iter().position(|(_, _, c)| c.contains(&task))
+            };
+            match e {
+                Event::Wake {
+                    task,
+                    cause: WakeCause::Timer,
+                    ..
+                } => {
+                    woken.insert(task);
+                    let through_waker = last_timer.is_some_and(|(s, child)| {
+                        s + 1 == seq && parent.get(&child) == Some(&Some(task))
+                    });
+                    match timers.last_mut() {
+                        Some((_, tasks, c)) if through_waker => {
+                            tasks.push(task);
+                            c.insert(task);
+                        }
+                        _ => timers.push((seq, vec![task], BTreeSet::from([task]))),
+                    }
+                    last_timer = Some((seq, task));
+                }
+                Event::Wake { task, cause, by } => {
+                    woken.insert(task);
+                    let by_timer = match cause {
+                        WakeCause::Task => by.and_then(|by| caused(by, &timers)),
+                        WakeCause::Spawn => caused(task, &timers),
+                        _ => None,
+                    };
+                    if let Some(i) = by_timer {
+                        timers[i].2.insert(task);
+                    }
+                }
+                Event::Spawn {
+                    task,
+                    parent: Some(p),
+                } => {
+                    if let Some(i) = caused(p, &timers) {
+                        timers[i].2.insert(task);
+                    }
+                }
+                Event::Spawn { .. } => {}
+                Event::Poll { task } => {
+                    // A poll without a wake at this instant: a future polled in place by its
+                    // parent, inside the parent's poll.
+                    if !woken.contains(&task)
+                        && let Some(Some(p)) = parent.get(&task)
+                        && let Some(i) = caused(*p, &timers)
+                    {
+                        timers[i].2.insert(task);
+                    }
+                    woken.remove(&task);
+                }
+                Event::Mark { task, label_at } => {
+                    let by_timer = task.and_then(|task| caused(task, &timers));
+                    if by_timer.is_none() {
+                        loose_marks.push((task, label_at));
+                    }
+                }
+            }
+        }
+        if timers.is_empty() {
+            continue;
+        }
+        let mut what = Vec::new();
+        if timers.len() > 1 {
+            let each: Vec<String> = timers
+                .iter()
+                .map(|(_, tasks, _)| {
+                    let names: Vec<String> = tasks.iter().map(|&id| name(id)).collect();
+                    names.join(" via ")
+                })
+                .collect();
+            what.push(format!("timer wakes of {}", each.join(", ")));
+        }
+        for (task, i) in loose_marks {
+            let who = task.map_or_else(|| "no task".to_owned(), name);
+            what.push(format!("{who}'s mark `{}`", tl.marks[i].label));
+        }
+        if !what.is_empty() {
+            ties.push((t, what.join("; ")));
+        }
+    }
+    ties
+}
+
+fn virtual_runs(demo: &str, variants: &[&str], set: &[String]) -> RunReport {
+    on_tokio(request(demo, variants, set, Clock::Virtual))
+}
+
+/// Each demo's virtual-clock run with the defaults, demos side by side.
+fn every_default_virtual_run() -> Vec<(&'static str, RunReport)> {
+    let demos = virtual_demos();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = demos
+            .iter()
+            .map(|(demo, vs)| s.spawn(move || (*demo, virtual_runs(demo, vs, &[]))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn default_runs_have_no_unlisted_ties_in_their_wakes() {
+    let mut unlisted = Vec::new();
+    let mut found = Vec::new();
+    for (demo, report) in every_default_virtual_run() {
+        for run in &report.runs {
+            for (t, what) in candidate_ties(&run.timeline) {
+                let listed = HARMLESS
+                    .iter()
+                    .any(|h| (h.demo, h.variant, h.t_ms) == (demo, run.variant, t));
+                if listed {
+                    found.push((demo, run.variant, t));
+                } else {
+                    unlisted.push(format!("{demo} {} at {t} ms: {what}", run.variant));
+                }
+            }
+        }
+    }
+    assert!(
+        unlisted.is_empty(),
+        "ties in default runs that HARMLESS does not list (move the default off the tie, or \
+         list it with why its order does not matter):\n{}",
+        unlisted.join("\n")
+    );
+    let stale: Vec<String> = HARMLESS
+        .iter()
+        .filter(|h| !found.contains(&(h.demo, h.variant, h.t_ms)))
+        .map(|h| format!("{} {} at {} ms ({})", h.demo, h.variant, h.t_ms, h.why))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "HARMLESS lists ties the default runs no longer have: {stale:#?}"
+    );
+}
+
+// ---- ties against clock reads ---------------------------------------------------------------
+
+/// Each default with one of its durations moved by `by` ms: `name=value` settings, with what
+/// was moved. Durations are the `Ms` and `MsList` parameters and every number in a `TextList`
+/// (the breaker's scripted calls: each start and each length).
+fn nudged(demo: &str, by: i64) -> Vec<(String, String)> {
+    let spec = asyncdojo::demo::find(demo).unwrap().spec();
+    let mut out = Vec::new();
+    for p in spec.params {
+        let numbers: Vec<(usize, usize)> = match p.kind {
+            ParamKind::Ms { .. } | ParamKind::MsList { .. } | ParamKind::TextList { .. } => {
+                let b = p.default.as_bytes();
+                let mut spans = Vec::new();
+                let mut i = 0;
+                while i < b.len() {
+                    if b[i].is_ascii_digit() {
+                        let j = (i..b.len()).find(|&j| !b[j].is_ascii_digit()).unwrap_or(b.len());
+                        spans.push((i, j));
+                        i = j;
+                    } else {
+                        i += 1;
+                    }
+                }
+                spans
+            }
+            _ => continue,
+        };
+        for (i, j) in numbers {
+            let Ok(n) = p.default[i..j].parse::<i64>() else {
+                continue;
+            };
+            let value = format!("{}{}{}", &p.default[..i], n + by, &p.default[j..]);
+            out.push((format!("{}={value}", p.name), format!("{} {n} -> {}", p.name, n + by)));
+        }
+    }
+    out
+}
+
+#[test]
+fn nudged_parameters_keep_the_story() {
+    let demos = virtual_demos();
+    let problems: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = demos
+            .iter()
+            .map(|(demo, vs)| {
+                s.spawn(move || {
+                    let base = virtual_runs(demo, vs, &[]);
+                    let mut problems = Vec::new();
+                    for (set, moved) in nudged(demo, 1).into_iter().chain(nudged(demo, -1)) {
+                        let variants: Vec<String> = vs.iter().map(|s| s.to_string()).collect();
+                        // A nudge out of the parameter's range is no default's neighbour.
+                        let Ok(req) =
+                            RunRequest::build(demo, &variants, &[set], Clock::Virtual)
+                        else {
+                            continue;
+                        };
+                        let report = on_tokio(req);
+                        for (run, was) in report.runs.iter().zip(&base.runs) {
+                            let (now, before) = (story(&run.timeline), story(&was.timeline));
+                            if now != before {
+                                problems.push(format!(
+                                    "{demo} {}: {moved} changes the story\nfrom {before:?}\nto   {now:?}",
+                                    run.variant
+                                ));
+                            }
+                        }
+                    }
+                    problems
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        problems.is_empty(),
+        "a default 1 ms from a tie tells another story when the real clock is 1 ms late:\n{}",
+        problems.join("\n\n")
+    );
+}
+
+// ---- the real clock -------------------------------------------------------------------------
+
+/// How many real-clock runs of each demo go side by side (the load they put on each other is
+/// lateness too).
+const REAL_RUNS: usize = 3;
+
+/// Each demo's default variants that run on both clocks (on asyncio, those the twin runs too),
+/// but those `TOO_LONG_FOR_REAL` names.
+fn real_cases(asyncio_twin: bool) -> Vec<(&'static str, Vec<&'static str>)> {
+    virtual_demos()
+        .into_iter()
+        .filter(|(demo, _)| !TOO_LONG_FOR_REAL.contains(demo))
+        .map(|(demo, vs)| {
+            let spec = asyncdojo::demo::find(demo).unwrap().spec();
+            let twin = asyncio::twin(demo);
+            let vs = vs.into_iter().filter(|v| {
+                spec.default_variants.contains(v)
+                    && (!asyncio_twin || twin.is_some_and(|t| t.runnable().any(|r| r.name == *v)))
+            });
+            (demo, vs.collect::<Vec<_>>())
+        })
+        .filter(|(_, vs)| !vs.is_empty())
+        .collect()
+}
+
+/// Each case's virtual run, then `REAL_RUNS` real runs of it side by side; each real run must
+/// tell the virtual run's story. Demos go one after another: all of them at once would load two
+/// cores with more lateness than any machine the app runs on, and stories with tens of
+/// milliseconds to spare (the scheduler's fixed delay gains lateness at every run) would end
+/// otherwise.
+fn real_tells_virtual(runtime: &str, run: impl Fn(RunRequest) -> RunReport + Sync) {
+    let mut failures = Vec::new();
+    for (demo, vs) in real_cases(runtime == "asyncio") {
+        let exact = run(request(demo, &vs, &[], Clock::Virtual));
+        let reals: Vec<RunReport> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..REAL_RUNS)
+                .map(|_| s.spawn(|| run(request(demo, &vs, &[], Clock::Real))))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (k, real) in reals.iter().enumerate() {
+            for r in &real.runs {
+                let x = exact.run(r.variant).unwrap();
+                let (now, told) = (story(&r.timeline), story(&x.timeline));
+                if now != told {
+                    failures.push(format!(
+                        "{runtime} {demo} {}, real-clock run {}:\nvirtual {told:?}\nreal    {now:?}",
+                        r.variant,
+                        k + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn default_runs_tell_the_virtual_story_on_the_real_clock_on_tokio() {
+    real_tells_virtual("tokio", on_tokio);
+}
+
+#[test]
+fn default_runs_tell_the_virtual_story_on_the_real_clock_on_asyncio() {
+    let Some(py) = python() else { return };
+    real_tells_virtual("asyncio", |req| on_asyncio(py, &req));
+}
+
+#[test]
+fn labels_lose_their_times_and_keep_their_counts() {
+    assert_eq!(without_times("tick 3: 150 ms late"), "tick 3: # ms late");
+    assert_eq!(without_times("backoff 27.5 ms"), "backoff # ms");
+    assert_eq!(without_times("run 10"), "run 10");
+    assert_eq!(without_times("5 ms, then 6 ms"), "# ms, then # ms");
+}
