@@ -531,14 +531,20 @@ fn nudged(demo: &str, by: i64) -> Vec<(String, String)> {
             }
             _ => continue,
         };
-        for (i, j) in numbers {
+        let several = numbers.len() > 1;
+        for (k, (i, j)) in numbers.into_iter().enumerate() {
             let Ok(n) = p.default[i..j].parse::<i64>() else {
                 continue;
             };
             let value = format!("{}{}{}", &p.default[..i], n + by, &p.default[j..]);
+            let which = if several {
+                format!("{} (number {})", p.name, k + 1)
+            } else {
+                p.name.to_owned()
+            };
             out.push((
                 format!("{}={value}", p.name),
-                format!("{} {n} -> {}", p.name, n + by),
+                format!("{which} {n} -> {}", n + by),
             ));
         }
     }
