@@ -7,8 +7,8 @@
 //! A story only holds on the real clock if no event of the run is due at the very instant of a
 //! deadline: which side of a tie wins there is luck. tests/real_clock_defaults.rs sweeps every
 //! demo's default run for such ties on the virtual clock and repeats each default on the real
-//! clock, story for story; the captions' own numbers are checked here (and, for the scheduler's
-//! cancel, by `default_run_keeps_clear_of_the_cancel` in its unit tests).
+//! clock, story for story; the scheduler's captions' own numbers are checked here (and its
+//! cancel's distance from every run by `default_run_keeps_clear_of_the_cancel`, a unit test).
 //!
 //! The asyncio tests need Python 3.11 or later. Without one they print why and pass, unless `CI`
 //! or `ASYNCDOJO_REQUIRE_PYTHON` is set: then they fail, as in tests/asyncio.rs.
