@@ -664,35 +664,100 @@ fn real_cases(asyncio_twin: bool) -> Vec<(&'static str, Vec<&'static str>)> {
         .collect()
 }
 
+/// How late, at worst, the machine may be for a run to count as calm: a thread's 1 ms sleep
+/// meanwhile, and each real run's end against its virtual end. A tie flips a story at any
+/// lateness, calm or not; a machine later than this also ends stories with a few milliseconds
+/// to spare (select-loop's ticks 10 ms from an item, loop-lag's 20 ms threshold, the
+/// scheduler's fixed delay gaining lateness at every run).
+const CALM_MS: f64 = 10.0;
+/// Attempts at a demo on a machine that was not calm before its story counts against it.
+const ATTEMPTS: usize = 3;
+
+/// `f`'s result, and the worst lateness (ms) of a thread sleeping 1 ms at a time meanwhile.
+fn probing<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let probe = s.spawn(|| {
+            let mut worst = Duration::ZERO;
+            while !done.load(Ordering::Relaxed) {
+                let start = Instant::now();
+                std::thread::sleep(Duration::from_millis(1));
+                worst = worst.max(start.elapsed().saturating_sub(Duration::from_millis(1)));
+            }
+            worst.as_secs_f64() * 1000.0
+        });
+        let out = f();
+        done.store(true, Ordering::Relaxed);
+        (out, probe.join().unwrap())
+    })
+}
+
 /// Each case's virtual run, then `REAL_RUNS` real runs of it side by side; each real run must
-/// tell the virtual run's story. Demos go one after another: all of them at once would load two
-/// cores with more lateness than any machine the app runs on, and stories with tens of
-/// milliseconds to spare (the scheduler's fixed delay gains lateness at every run) would end
-/// otherwise.
+/// tell the virtual run's story, on time. Demos go one after another: all at once, they load two
+/// cores more than the app ever does. A failure on a calm machine (`CALM_MS`) counts at once;
+/// one on a machine that was not calm is tried again, up to `ATTEMPTS` times. A demo the
+/// machine never ran calmly is named on stderr and not counted: its runs were later than any
+/// the app is watched on, so they cannot say whether a story holds (the virtual guards above
+/// still do).
 fn real_tells_virtual(runtime: &str, run: impl Fn(RunRequest) -> RunReport + Sync) {
     let mut failures = Vec::new();
     for (demo, vs) in real_cases(runtime == "asyncio") {
-        let exact = run(request(demo, &vs, &[], Clock::Virtual));
-        let reals: Vec<RunReport> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..REAL_RUNS)
-                .map(|_| s.spawn(|| run(request(demo, &vs, &[], Clock::Real))))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        for (k, real) in reals.iter().enumerate() {
-            for r in &real.runs {
-                let x = exact.run(r.variant).unwrap();
-                let (now, told) = (story(&r.timeline), story(&x.timeline));
-                let which = format!("{runtime} {demo} {}, real-clock run {}", r.variant, k + 1);
-                if now != told {
-                    failures.push(format!("{which}:\nvirtual {told:?}\nreal    {now:?}"));
-                } else if let Err(e) = on_time(r, x) {
-                    failures.push(format!("{which}: {e}"));
-                }
+        for attempt in 1..=ATTEMPTS {
+            let ((errors, late_end), probe) = probing(|| real_runs_of(runtime, demo, &vs, &run));
+            if errors.is_empty() {
+                break;
+            }
+            let errors = format!(
+                "{}\n(attempt {attempt}; meanwhile a 1 ms sleep was up to {probe:.1} ms late, and \
+                 a run's end {late_end:.1} ms)",
+                errors.join("\n\n")
+            );
+            if probe.max(late_end) <= CALM_MS {
+                failures.push(errors);
+                break;
+            }
+            if attempt == ATTEMPTS {
+                eprintln!("{runtime} {demo}: not judged, the machine was never calm:\n{errors}");
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// One attempt at `demo`: what went wrong in any of its `REAL_RUNS` real runs, and the latest
+/// any run ended after its virtual end (ms).
+fn real_runs_of(
+    runtime: &str,
+    demo: &str,
+    vs: &[&str],
+    run: &(impl Fn(RunRequest) -> RunReport + Sync),
+) -> (Vec<String>, f64) {
+    // The virtual run beside the real ones: it takes no time but the twin's start.
+    let (exact, reals) = std::thread::scope(|s| {
+        let exact = s.spawn(|| run(request(demo, vs, &[], Clock::Virtual)));
+        let handles: Vec<_> = (0..REAL_RUNS)
+            .map(|_| s.spawn(|| run(request(demo, vs, &[], Clock::Real))))
+            .collect();
+        let reals: Vec<RunReport> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        (exact.join().unwrap(), reals)
+    });
+    let (mut errors, mut late_end) = (Vec::new(), 0.0_f64);
+    for (k, real) in reals.iter().enumerate() {
+        for r in &real.runs {
+            let x = exact.run(r.variant).unwrap();
+            late_end = late_end.max(r.total_ms - x.total_ms);
+            let (now, told) = (story(&r.timeline), story(&x.timeline));
+            let which = format!("{runtime} {demo} {}, real-clock run {}", r.variant, k + 1);
+            if now != told {
+                errors.push(format!("{which}:\nvirtual {told:?}\nreal    {now:?}"));
+            } else if let Err(e) = on_time(r, x) {
+                errors.push(format!("{which}: {e}"));
+            }
+        }
+    }
+    (errors, late_end)
 }
 
 /// How late a real-clock event may be. The story is in the order of things, not their times, so
