@@ -62,6 +62,32 @@ fn an_unknown_variant_fails_and_names_every_valid_one_in_every_twin() {
     }
 }
 
+/// A mistyped key of the argument object (`variant` for `variants`) used to be ignored: the twin
+/// ran its default variant and exited 0, as if it had been asked for that one.
+#[test]
+fn an_unknown_argument_key_fails_and_names_the_keys_in_every_twin() {
+    let Some(py) = python() else { return };
+    let keys = "variants, params, clock, demo, lines, watch_stdin, strict";
+    for twin in asyncio::twins() {
+        for (args, named) in [
+            (r#"{"variant": "no-such-variant"}"#, "key `variant`"),
+            (r#"{"foo": 1, "bar": 2}"#, "keys `foo`, `bar`"),
+        ] {
+            let out = by_hand(py, twin.file, args);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{} {args}: {stderr}", twin.file);
+            assert!(out.stdout.is_empty(), "{} {args}: ran something", twin.file);
+            assert_eq!(
+                stderr.trim_end(),
+                format!(
+                    "dojo: {}: its argument has no {named}: the keys it takes are {keys}",
+                    twin.file
+                )
+            );
+        }
+    }
+}
+
 #[test]
 fn a_parameter_the_twin_does_not_take_is_refused_by_name() {
     let Some(py) = python() else { return };
