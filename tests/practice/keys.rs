@@ -312,7 +312,7 @@ fn an_interview_reveal_runs_on_asyncio_where_the_twin_runs_every_variant_as_the_
     );
     a.practice.view = Some(PracticeView::Interview(i));
     a.screen = Screen::Practice;
-    let mut reveal = |a: &mut App| {
+    let reveal = |a: &mut App| {
         let _ = press(a, KeyCode::Enter);
         match press(a, KeyCode::Enter) {
             Effect::RunPractice {
