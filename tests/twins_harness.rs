@@ -1,6 +1,7 @@
-//! The twin harness and the tracer package around the twins: every twin refuses a variant or a
-//! parameter it does not have (naming the valid ones), the Python under twins/ compiles and
-//! names nothing it does not define, and no twin file outlives asyncdojo however it ends. (That
+//! The twin harness and the tracer package around the twins: every twin refuses a variant, a
+//! parameter or an argument key it does not have (naming the valid ones), the Python under twins/
+//! compiles and names nothing it does not define, the public `dojo` API has type hints, and no
+//! twin file outlives asyncdojo however it ends. (That
 //! every twin has a conformance test is checked next to those tests, in tests/asyncio.rs.)
 //!
 //! The tests that run Python need 3.11 or later. Without one they print why and pass, unless
