@@ -1,7 +1,9 @@
 //! The real binary in a real pseudo-terminal: start, open Q1, compare its demo's variants, see
 //! the totals and both variants' lanes on one screen, quit — and the terminal is back in cooked mode with the main screen restored.
+//! And `q` in the middle of a compare on asyncio, on the interpreter `--python` names: nothing of
+//! the run is left behind.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs `script` (BIN is the binary) under bash in a fresh pseudo-terminal of `rows`×`cols`.
 fn spawn_sized(script: &str, rows: u16, cols: u16) -> rexpect::session::PtySession {
@@ -93,4 +95,108 @@ fn a_tiny_terminal_gets_a_notice_not_a_crash() {
     p.exp_string("too small").expect("notice");
     key(&mut p, "q");
     p.exp_string("EXITED=0").expect("clean exit");
+}
+
+/// The app honours the global `--python`, a path relative to where asyncdojo started (made
+/// absolute once, so the twin's interpreter is `$START/venv/bin/python`, not the relative name),
+/// and `q` while C1's variants are compared on asyncio on the real clock leaves nothing in the
+/// temp dir and no process of the run behind. (Twins were once written to `asyncdojo-twin-*`
+/// directories that an interrupted app left behind.)
+#[cfg(target_os = "linux")]
+#[test]
+fn q_during_an_asyncio_compare_on_the_python_given_leaves_no_twin_file_behind() {
+    let Some(py) = asyncdojo::demo::asyncio::for_tests() else {
+        return;
+    };
+    let start = tempfile::tempdir().expect("a start directory");
+    let start = start.path();
+    let tmp = tempfile::tempdir().expect("a temp dir for the app");
+    let tmp = tmp.path();
+    let record = start.join("launched");
+    // A stand-in interpreter: says how it was named and which twin it was given, then is the
+    // real one.
+    let bin = start.join("venv/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("python");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *.py) echo \"$0 $a\" >> '{}';; esac; \
+             done\nexec '{}' \"$@\"\n",
+            record.display(),
+            py.program.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let mut p = spawn_sized(
+        &format!(
+            "cd '{}' && TMPDIR='{}' BIN --python venv/bin/python; echo EXITED=$?",
+            start.display(),
+            tmp.display()
+        ),
+        40,
+        140,
+    );
+    p.exp_string("How do you want to watch the demos?")
+        .expect("the first start asks");
+    key(&mut p, "1");
+    key(&mut p, "/rate limiter");
+    std::thread::sleep(Duration::from_millis(100));
+    key(&mut p, "\r");
+    p.exp_string("rate-limiter")
+        .expect("C1 opens with its demo");
+    // The real clock, so the compare (three variants of about 2 s each) is in flight when q comes.
+    key(&mut p, "t");
+    std::thread::sleep(Duration::from_millis(200));
+    key(&mut p, "c");
+    let launched = || std::fs::read_to_string(&record).unwrap_or_default();
+    let started = Instant::now();
+    while !launched().contains("rate-limiter.py") && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        launched().trim_end(),
+        format!("{} rate-limiter.py", fake.display()),
+        "the twin ran on the --python given, its path made absolute from where asyncdojo started"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    key(&mut p, "q");
+    p.exp_string("EXITED=0").expect("q quits at once, mid-run");
+    let entries = || -> Vec<String> {
+        std::fs::read_dir(tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let running = || -> Vec<String> {
+        let needle = format!("TMPDIR={}", tmp.display());
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read(e.path().join("environ"))
+                    .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == needle.as_bytes()))
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let started = Instant::now();
+    while !(entries().is_empty() && running().is_empty())
+        && started.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        entries(),
+        Vec::<String>::new(),
+        "nothing left in the temp dir"
+    );
+    assert_eq!(
+        running(),
+        Vec::<String>::new(),
+        "no process of the run left"
+    );
 }

@@ -1,6 +1,7 @@
-//! The twin harness and the tracer package around the twins: every twin refuses a variant or a
-//! parameter it does not have (naming the valid ones), the Python under twins/ compiles and
-//! names nothing it does not define, and no twin file outlives asyncdojo however it ends. (That
+//! The twin harness and the tracer package around the twins: every twin refuses a variant, a
+//! parameter or an argument key it does not have (naming the valid ones), the Python under twins/
+//! compiles and names nothing it does not define, the public `dojo` API has type hints, and no
+//! twin file outlives asyncdojo however it ends. (That
 //! every twin has a conformance test is checked next to those tests, in tests/asyncio.rs.)
 //!
 //! The tests that run Python need 3.11 or later. Without one they print why and pass, unless
@@ -59,6 +60,32 @@ fn an_unknown_variant_fails_and_names_every_valid_one_in_every_twin() {
             ),
             "the twin declares exactly the variants asyncdojo runs on asyncio"
         );
+    }
+}
+
+/// A mistyped key of the argument object (`variant` for `variants`) used to be ignored: the twin
+/// ran its default variant and exited 0, as if it had been asked for that one.
+#[test]
+fn an_unknown_argument_key_fails_and_names_the_keys_in_every_twin() {
+    let Some(py) = python() else { return };
+    let keys = "variants, params, clock, demo, lines, watch_stdin, strict";
+    for twin in asyncio::twins() {
+        for (args, named) in [
+            (r#"{"variant": "no-such-variant"}"#, "key `variant`"),
+            (r#"{"foo": 1, "bar": 2}"#, "keys `foo`, `bar`"),
+        ] {
+            let out = by_hand(py, twin.file, args);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{} {args}: {stderr}", twin.file);
+            assert!(out.stdout.is_empty(), "{} {args}: ran something", twin.file);
+            assert_eq!(
+                stderr.trim_end(),
+                format!(
+                    "dojo: {}: its argument has no {named}: the keys it takes are {keys}",
+                    twin.file
+                )
+            );
+        }
     }
 }
 
@@ -284,6 +311,105 @@ fn the_python_check_finds_an_undefined_name_and_a_syntax_error() {
         "{report}"
     );
     assert_eq!(report.lines().count(), 4, "{report}");
+}
+
+/// Reports each public function or method (a top-level name without a leading underscore, and
+/// the methods of such classes, `__init__` included) with a parameter or a return that has no
+/// type annotation: the `dojo` API a twin author reads is typed. `ast` only, nothing to install.
+const HINTS: &str = r#"
+import ast
+import sys
+
+
+def untyped(path, source):
+    found = []
+
+    def check(fn, where, method):
+        a = fn.args
+        params = a.posonlyargs + a.args + a.kwonlyargs
+        static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list)
+        if method and not static:
+            params = params[1:]
+        params += [p for p in (a.vararg, a.kwarg) if p is not None]
+        bare = [p.arg for p in params if p.annotation is None]
+        if bare:
+            found.append("%s:%s: %s: no type for %s"
+                         % (path, fn.lineno, where, ", ".join("`%s`" % b for b in bare)))
+        if fn.returns is None:
+            found.append("%s:%s: %s: no return type" % (path, fn.lineno, where))
+
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in ast.parse(source, path).body:
+        if isinstance(node, defs) and not node.name.startswith("_"):
+            check(node, node.name, False)
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            for item in node.body:
+                if not isinstance(item, defs):
+                    continue
+                if not item.name.startswith("_") or item.name == "__init__":
+                    check(item, "%s.%s" % (node.name, item.name), True)
+    return found
+
+
+found = []
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as f:
+        found.extend(untyped(path, f.read()))
+for line in found:
+    print(line)
+sys.exit(1 if found else 0)
+"#;
+
+fn hints(py: &Python, files: &[PathBuf]) -> Output {
+    Command::new(&py.program)
+        .args(["-I", "-S", "-B", "-c", HINTS])
+        .args(files)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_public_dojo_api_has_type_hints() {
+    let Some(py) = python() else { return };
+    let files: Vec<PathBuf> = ["__init__.py", "core.py", "harness.py", "script.py"]
+        .iter()
+        .map(|f| twins_dir().join("dojo").join(f))
+        .collect();
+    let out = hints(py, &files);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_type_hint_check_finds_a_bare_parameter_and_a_missing_return() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("api.py");
+    std::fs::write(
+        &file,
+        "def typed(a: int, *rest: str, **kw: float) -> None:\n    pass\n\n\n\
+         def _private(a):\n    pass\n\n\n\
+         def bare(a, b: int, *rest):\n    pass\n\n\n\
+         class Thing:\n    def __init__(self, x) -> None:\n        pass\n\n    \
+         def ok(self, y: int) -> int:\n        return y\n\n    \
+         def _inner(self, z):\n        pass\n\n    \
+         @staticmethod\n    def make(x: int):\n        pass\n",
+    )
+    .unwrap();
+    let out = hints(py, std::slice::from_ref(&file));
+    assert_eq!(out.status.code(), Some(1));
+    let f = file.display();
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "{f}:9: bare: no type for `a`, `rest`\n{f}:9: bare: no return type\n\
+             {f}:14: Thing.__init__: no type for `x`\n{f}:24: Thing.make: no return type\n"
+        )
+    );
 }
 
 // ---- nothing outlives asyncdojo --------------------------------------------------------------

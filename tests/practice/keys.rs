@@ -295,6 +295,55 @@ fn space_after_an_interview_reveal_skips_to_the_next_question() {
     );
 }
 
+/// The interview's questions are about asyncio: a reveal runs the lesson's demo on its twin when
+/// the twin runs every variant the reveal shows as the same program (Q1's gather), and on tokio
+/// when it has only an analogue of one (Q2's event-loop: asyncio has one kind of loop).
+#[test]
+fn an_interview_reveal_runs_on_asyncio_where_the_twin_runs_every_variant_as_the_same_program() {
+    let mut a = app();
+    let question = |lesson: &str| Question {
+        lesson: asyncdojo::lesson::LessonId(lesson.into()),
+        reason: PickReason::New,
+        weight: 1.0,
+    };
+    let i = asyncdojo::practice::Interview::with_questions(
+        vec![question("q01-sync-vs-async"), question("q02-event-loop")],
+        InterviewConfig::default(),
+    );
+    a.practice.view = Some(PracticeView::Interview(i));
+    a.screen = Screen::Practice;
+    let reveal = |a: &mut App| {
+        let _ = press(a, KeyCode::Enter);
+        match press(a, KeyCode::Enter) {
+            Effect::RunPractice {
+                purpose: asyncdojo::practice::RunPurpose::Interview { index, lesson },
+                request,
+                runtime,
+            } => (index, lesson.0, request.demo.spec().id, runtime),
+            other => panic!("the reveal runs the lesson's demo: {other:?}"),
+        }
+    };
+    assert_eq!(
+        reveal(&mut a),
+        (
+            0,
+            "q01-sync-vs-async".to_string(),
+            "gather",
+            Runtime::Asyncio
+        )
+    );
+    let _ = press(&mut a, KeyCode::Char(' '));
+    assert_eq!(
+        reveal(&mut a),
+        (
+            1,
+            "q02-event-loop".to_string(),
+            "event-loop",
+            Runtime::Tokio
+        )
+    );
+}
+
 /// A Python for the twins, or `None` (see `asyncio::for_tests`).
 fn python_or_skip() -> Option<()> {
     asyncdojo::demo::asyncio::for_tests().map(|_| ())

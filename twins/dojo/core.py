@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
+import contextvars
 import functools
 import gc
 import inspect
@@ -401,7 +402,7 @@ class Recording:
         """A Task's first schedule."""
         self._wake_one(rec, _SPAWN_CAUSE)
 
-    def live_line(self, frame) -> int | None:
+    def live_line(self, frame: types.FrameType | None) -> int | None:
         """The line of the innermost program frame from `frame` outwards (past the tracer's own
         frames it starts in), within the lane being stepped: the walk stops at the tracer's
         frames that start every step."""
@@ -417,7 +418,9 @@ class Recording:
             frame = frame.f_back
         return None
 
-    def park(self, rec: _Record, coro, end: int, awaited) -> None:
+    def park(
+        self, rec: _Record, coro: collections.abc.Coroutine, end: int, awaited: object
+    ) -> None:
         """Where `rec` waits after a step that left it pending: the innermost frame of its
         coroutine's await chain that is in the program's files, and, when what it awaits there
         is a library's, what that is ("asyncio.sleep"); `awaited` is what the step yielded to its
@@ -563,7 +566,7 @@ class Recording:
         self.seq = seq + 1
         return seq
 
-    def new_record(self, name, parent):
+    def new_record(self, name: str | None, parent: int | None) -> _Record:
         rec = _Record(len(self.tasks) + 1, name, parent, self.stamp(), self.next_seq())
         self.tasks.append(rec)
         return rec
@@ -577,7 +580,7 @@ class Recording:
         self.dropped += 1
         return False
 
-    def finish(self, rec, outcome, detail):
+    def finish(self, rec: _Record, outcome: str, detail: str) -> None:
         if rec.finished is None:
             rec.finished = self.stamp()
             rec.finished_seq = self.next_seq()
@@ -627,7 +630,7 @@ class Recording:
             frame = frame.f_back
         return None
 
-    def loop_exception(self, loop, context):
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
         """Problems the loop would log ("Task exception was never retrieved", "Task was destroyed
         but it is pending!") become marks on the timeline instead of text on stderr."""
         message = context.get("message") or "event loop error"
@@ -875,7 +878,9 @@ class _Through(collections.abc.Coroutine):
         return self.send(None)
 
 
-def lane(recording: Recording, name: str, coro):
+def lane(
+    recording: Recording, name: str, coro: collections.abc.Coroutine
+) -> collections.abc.Coroutine:
     """`coro` with a lane of its own in `recording`, a child of the lane being stepped."""
     return _Lane(coro, recording.new_record(name, recording.current_id()), recording)
 
@@ -1028,17 +1033,22 @@ class TracingLoop(asyncio.SelectorEventLoop):
         clock = self.clock
         return clock.s if clock is not None else time.monotonic()
 
-    def set_task_factory(self, factory):
+    def set_task_factory(self, factory: collections.abc.Callable | None) -> None:
         if factory is not None and not callable(factory):
             raise TypeError("task factory must be a callable or None")
         self._program_factory = factory
 
-    def get_task_factory(self):
+    def get_task_factory(self) -> collections.abc.Callable | None:
         return self._program_factory
 
     # -- wakes -----------------------------------------------------------------------------------
 
-    def call_soon(self, callback, *args, context=None):
+    def call_soon(
+        self,
+        callback: collections.abc.Callable,
+        *args: object,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Handle:
         if type(callback) is _STEPPER and not args:
             # A Task's step, scheduled as it is created or yields bare: its wake (spawn, self) is
             # recorded already. (With an argument: an error it is to be stepped with.)
@@ -1059,7 +1069,12 @@ class TracingLoop(asyncio.SelectorEventLoop):
                 _tracer_failed(exc)
         return _call_soon(self, callback, *args, context=context)
 
-    def call_soon_threadsafe(self, callback, *args, context=None):
+    def call_soon_threadsafe(
+        self,
+        callback: collections.abc.Callable,
+        *args: object,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Handle:
         run_ = self.recording
         if run_.active:
             cause = ("thread", None, run_.raw())
@@ -1068,7 +1083,13 @@ class TracingLoop(asyncio.SelectorEventLoop):
             callback = _Caused(callback, cause, run_, wake)
         return super().call_soon_threadsafe(callback, *args, context=context)
 
-    def call_at(self, when, callback, *args, context=None):
+    def call_at(
+        self,
+        when: float,
+        callback: collections.abc.Callable,
+        *args: object,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.TimerHandle:
         clock = self.clock
         at = when
         if clock is not None:
@@ -1196,7 +1217,7 @@ class TracingLoop(asyncio.SelectorEventLoop):
             self._done_eagerly[task] = coro
         return task
 
-    def run_main(self, coro, name: str = "main") -> asyncio.Task:
+    def run_main(self, coro: collections.abc.Coroutine, name: str = "main") -> asyncio.Task:
         """The run's main Task. The runner polls it in place, as tokio's runner polls its main
         future: its first step is not a wake (it gets no spawn wake)."""
         self._main_in_place = True

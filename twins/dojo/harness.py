@@ -87,6 +87,7 @@ def _run(main, default_clock, declared, twin_file):
     else:
         launch_ = _Launch(_args_from_argv(name))
     args = launch_.args
+    _check_keys(name, args)
     defaults = _defaults(main)
     variants = _variants(name, args, defaults, declared)
     params = _params(name, main, defaults, args.get("params") or {}, bool(args.get("strict")))
@@ -154,6 +155,7 @@ def _run_in_script(main, default_clock, declared, twin_file):
     tracer = script_tracer
     name = os.path.basename(twin_file)
     args = _args_from_argv(name)
+    _check_keys(name, args)
     defaults = _defaults(main)
     if "variants" in args:
         variants = _variants(name, args, defaults, declared)
@@ -190,6 +192,21 @@ def _run_in_script(main, default_clock, declared, twin_file):
             tracer.label_next_run(None)
     if first_error is not None:
         raise first_error
+
+
+# The keys of the argument object: what asyncdojo sends (src/demo/asyncio.rs `run_with`) and what
+# the module docstring documents. Any other key is refused: `{"variant": "x"}` for
+# `{"variants": ["x"]}` would otherwise run the default variant as if asked for.
+_ARG_KEYS = ("variants", "params", "clock", "demo", "lines", "watch_stdin", "strict")
+
+
+def _check_keys(name, args):
+    unknown = [k for k in args if k not in _ARG_KEYS]
+    if unknown:
+        raise TwinError(
+            "%s: its argument has no %s %s: the keys it takes are %s"
+            % (name, _plural("key", unknown), _listed(unknown), ", ".join(_ARG_KEYS))
+        )
 
 
 def _args_from_argv(name):

@@ -38,6 +38,7 @@ import sysconfig
 import threading
 import time
 import traceback
+import types
 
 from . import core, harness
 
@@ -216,7 +217,7 @@ class UserFiles:
             self._sent = len(self.paths)
             self.channel.send("files", list(self.paths))
 
-    def where(self, frame):
+    def where(self, frame: types.FrameType | None) -> tuple[int, int] | None:
         """(file index, line) of the innermost user frame at or above `frame`, or None. The
         walk stops at the event loop's step: frames outside it (the `asyncio.run(...)` line)
         are not where a callback did anything."""
@@ -229,7 +230,7 @@ class UserFiles:
             frame = frame.f_back
         return None
 
-    def site(self, frame):
+    def site(self, frame: types.FrameType | None) -> tuple[str | None, str | None]:
         """What the user's code called and where: ("asyncio.open_connection", "client.py:12"),
         either part None when not found."""
         api = None
@@ -769,7 +770,7 @@ class ScriptTracer:
     def _patch(obj, name, value) -> None:
         setattr(obj, name, value)
 
-    def foreign_loop(self, loop, frame) -> None:
+    def foreign_loop(self, loop: asyncio.AbstractEventLoop, frame: types.FrameType | None) -> None:
         self.foreign_loops += 1
         api, where = self.files.site(frame)
         at = ("%s at %s" % (api, where) if api and where else where or api) or ""
