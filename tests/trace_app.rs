@@ -325,13 +325,13 @@ fn leaving_while_it_runs_leaves_nothing_running() {
 fn a_script_that_never_ends_meets_its_timeout_and_r_runs_it_again() {
     let Some(py) = for_tests() else { return };
     let mut p = spawn(
-        "BIN trace never_ends.py --timeout 1; echo EXITED=$?",
+        "BIN trace never_ends.py --timeout 3; echo EXITED=$?",
         &scripts(),
         py,
     );
     let mut t = Term::new();
     assert!(
-        t.wait(&mut p, "did not finish within 1 s"),
+        t.wait(&mut p, "did not finish within 3 s"),
         "{}",
         t.screen()
     );
@@ -347,7 +347,7 @@ fn a_script_that_never_ends_meets_its_timeout_and_r_runs_it_again() {
         t.screen()
     );
     assert!(
-        t.wait(&mut p, "did not finish within 1 s"),
+        t.wait(&mut p, "did not finish within 3 s"),
         "{}",
         t.screen()
     );
