@@ -531,6 +531,39 @@ fn markdown_in_practice_is_rendered_not_shown_raw() {
     assert!(!after.contains('`'), "{after}");
 }
 
+/// The captions over a run are Markdown too: Q2's heartbeat evidence ("what
+/// `asyncio.to_thread` does") and Q7's demo under the interview's model answer.
+#[test]
+fn the_captions_over_a_run_are_rendered_not_shown_raw() {
+    let mut a = app();
+    quiz(&mut a, "q2", &["spot-cpu-loop"]);
+    for _ in 0..8 {
+        let _ = a.update(Action::Down);
+    }
+    let _ = a.update(Action::ToggleVariant);
+    let effect = a.update(Action::Open);
+    assert!(matches!(effect, Effect::RunPractice { .. }), "evidence");
+    perform(&mut a, effect);
+    let spot = screen(&a, 160, 48);
+    assert!(
+        words(&spot).contains("(what asyncio.to_thread does)"),
+        "{spot}"
+    );
+    assert!(!spot.contains('`'), "{spot}");
+
+    let mut a = app();
+    interview(&mut a, "q7");
+    let _ = a.update(Action::Open);
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let reveal = screen(&a, 160, 48);
+    assert!(
+        words(&reveal).contains("Ops 2 and 3 are cut at 250 ms"),
+        "{reveal}"
+    );
+    assert!(!reveal.contains('`'), "{reveal}");
+}
+
 /// Q1's quiz to its end: a choice right, a prediction skipped, a spot-the-bug with a line marked
 /// that is not the bug, the wrong task named first.
 fn quiz_finished() -> App {

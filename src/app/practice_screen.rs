@@ -168,6 +168,8 @@ pub struct AnswerText {
     pub lines: Vec<MdLine>,
     pub question: Vec<MdLine>,
     pub key_points: Vec<Vec<MdLine>>,
+    /// The caption of the lesson's first demo: the one the interview reveal runs.
+    pub demo_caption: Vec<MdLine>,
     pub item: Option<ItemText>,
 }
 
@@ -180,6 +182,8 @@ pub struct ItemText {
     pub explanation: Vec<MdLine>,
     /// Spot the bug: why each of the exercise's bugs is one, in its order.
     pub whys: Vec<Vec<MdLine>>,
+    /// Spot the bug: the caption of the run that shows the bug (empty without one).
+    pub evidence_caption: Vec<MdLine>,
 }
 
 impl ItemText {
@@ -187,8 +191,13 @@ impl ItemText {
         let (lesson, item) = key.resolve(lessons)?;
         let item = item?;
         let render = crate::markdown::render;
-        let whys = crate::practice::score::exercise(lesson, item)
+        let hunt = crate::practice::score::exercise(lesson, item).ok();
+        let whys = hunt
             .map(|hunt| hunt.bugs.iter().map(|b| render(&b.why)).collect())
+            .unwrap_or_default();
+        let evidence_caption = hunt
+            .and_then(|hunt| hunt.evidence.as_ref())
+            .map(|e| render(&e.caption))
             .unwrap_or_default();
         Some(ItemText {
             key: key.clone(),
@@ -201,6 +210,7 @@ impl ItemText {
                 .collect(),
             explanation: render(&item.explanation),
             whys,
+            evidence_caption,
         })
     }
 }
@@ -656,6 +666,11 @@ impl App {
                 lines: render(&lesson.answer),
                 question: render(&lesson.question),
                 key_points: lesson.key_points.iter().map(|p| render(p)).collect(),
+                demo_caption: lesson
+                    .demos
+                    .first()
+                    .map(|d| render(&d.caption))
+                    .unwrap_or_default(),
                 item: None,
             });
         }

@@ -410,7 +410,7 @@ pub(super) fn prose(lines: &mut Vec<Line<'_>>, s: &str, style: Style) {
 
 /// Rendered Markdown (from the app's cache) over `base`, or `raw` as prose when it is not
 /// rendered yet (a test may draw before any update).
-fn markdown<'a>(
+pub(super) fn markdown<'a>(
     lines: &mut Vec<Line<'a>>,
     md: Option<&'a [MdLine]>,
     raw: &str,
