@@ -143,7 +143,7 @@ pub static KEYMAP: &[Binding] = &[
         "1-4",
         Scope::Practice,
         Action::Char('1'),
-        "multiple choice: pick an option · after an interview reveal: Again/Hard/Good/Easy",
+        "pick an option · grade a model answer (interview or review): Again/Hard/Good/Easy",
         false,
     ),
     bind(
