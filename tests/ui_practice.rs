@@ -212,6 +212,28 @@ fn interview_reveal_80x24() {
     insta::assert_snapshot!(screen(&interview_revealed(), 80, 24));
 }
 
+/// At 80×24 the demo is a line under the model answer; Tab shows it instead, and back.
+#[test]
+fn interview_reveal_demo_80x24() {
+    let mut a = interview_revealed();
+    let answer = screen(&a, 80, 24);
+    let rows = answer.lines().collect::<Vec<_>>();
+    assert!(
+        rows[rows.len() - 3].contains("Tab: the demo · asyncio: ① · await 400 ms"),
+        "the demo's totals on the last row:\n{answer}"
+    );
+    let _ = a.update(Action::NextPane);
+    let demo = screen(&a, 80, 24);
+    assert!(demo.contains("Tab: back to the model answer"), "{demo}");
+    assert!(
+        !demo.contains("A coroutine is a paused computation"),
+        "{demo}"
+    );
+    insta::assert_snapshot!(demo);
+    let _ = a.update(Action::NextPane);
+    assert_eq!(screen(&a, 80, 24), answer, "Tab again: the answer");
+}
+
 #[test]
 fn interview_reveal_160x48() {
     insta::assert_snapshot!(screen(&interview_revealed(), 160, 48));

@@ -147,6 +147,14 @@ pub static KEYMAP: &[Binding] = &[
         false,
     ),
     bind(
+        &[Tab],
+        "Tab",
+        Scope::Practice,
+        Action::NextPane,
+        "interview reveal on a short screen: the model answer ⇄ its demo",
+        false,
+    ),
+    bind(
         &[Char('R')],
         "R",
         Scope::List,

@@ -67,6 +67,9 @@ pub struct PracticeState {
     pub scroll: usize,
     /// The code the current prediction runs, while it is on screen.
     pub code: Option<ShownCode>,
+    /// On a screen too short for an interview's model answer and its demo both, the demo is
+    /// shown instead of the answer (Tab swaps). Back to the answer on each new question.
+    pub demo_shown: bool,
 }
 
 /// The code a predict item runs, shown while the learner guesses: the source its runtime runs,
@@ -322,6 +325,15 @@ impl App {
             return Effect::None;
         }
         if self.scroll_practice(&action) {
+            return Effect::None;
+        }
+        if action == Action::NextPane {
+            self.practice.demo_shown = !self.practice.demo_shown
+                && self
+                    .practice
+                    .shown_run
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.purpose, RunPurpose::Interview { .. }));
             return Effect::None;
         }
         // A new item or a reveal starts at the top of its text.
@@ -601,6 +613,10 @@ impl App {
             .is_some_and(|r| !self.run_is_current(&r.purpose))
         {
             self.practice.shown_run = None;
+        }
+        // The next question opens on its model answer.
+        if self.practice.shown_run.is_none() {
+            self.practice.demo_shown = false;
         }
         self.refresh_answer();
         self.refresh_code();

@@ -373,6 +373,25 @@ fn rows<'a>(
         })
 }
 
+/// An asyncio run's lanes look like a tokio run's: it says so before anything else, which a
+/// narrow pane or long labels would cut (runs of both runtimes say so in each group's label).
+fn runtime_prefix(run: &RunView) -> &'static str {
+    match run.only_runtime() {
+        Some(crate::demo::asyncio::Runtime::Asyncio) => "asyncio: ",
+        _ => "",
+    }
+}
+
+/// Each finished run's total ("asyncio: sequential 600 ms · join-all 300 ms"), if any finished.
+pub fn totals(run: &RunView) -> Option<String> {
+    let finished: Vec<String> = run
+        .runs
+        .iter()
+        .filter_map(|r| Some(format!("{} {}", r.label, fmt_ms(r.total_ms?))))
+        .collect();
+    (!finished.is_empty()).then(|| format!("{}{}", runtime_prefix(run), finished.join(" · ")))
+}
+
 fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, t: &Theme) {
     let mut parts = Vec::new();
     let status = match run.status {
@@ -381,23 +400,14 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
         RunStatus::Cancelled => "cancelled",
         RunStatus::Idle => "",
     };
-    // An asyncio run's lanes look like a tokio run's: it says so before anything else, which a
-    // narrow pane or long labels would cut (runs of both runtimes say so in each group's label).
-    let on = match run.only_runtime() {
-        Some(crate::demo::asyncio::Runtime::Asyncio) => "asyncio: ",
-        _ => "",
-    };
     // Totals next: on a narrow pane they are what must stay visible.
-    let finished: Vec<String> = run
-        .runs
-        .iter()
-        .filter_map(|r| Some(format!("{} {}", r.label, fmt_ms(r.total_ms?))))
-        .collect();
-    if finished.is_empty() || run.status == RunStatus::Running {
-        let name = run.shown_run().map_or("", |r| r.label.as_str());
-        parts.push(format!("{on}{name} {}", fmt_ms(snap.now_ms)));
-    } else {
-        parts.push(format!("{on}{}", finished.join(" · ")));
+    match totals(run).filter(|_| run.status != RunStatus::Running) {
+        Some(totals) => parts.push(totals),
+        None => {
+            let name = run.shown_run().map_or("", |r| r.label.as_str());
+            let on = runtime_prefix(run);
+            parts.push(format!("{on}{name} {}", fmt_ms(snap.now_ms)));
+        }
     }
     parts.push(status.to_owned());
     if let Some(c) = run.cursor_ms {
