@@ -818,7 +818,9 @@ fn interview<'a>(i: &Interview, app: &'a App, t: &Theme) -> Page<'a> {
         Phase::Answering { .. } => {
             if let Some(left) = i.remaining(app.elapsed) {
                 let s = left.as_secs();
-                lines.push(text(&format!("⏱ {}:{:02} left", s / 60, s % 60), t.key));
+                let countdown =
+                    format!("{} {}:{:02} left", super::theme::COUNTDOWN, s / 60, s % 60);
+                lines.push(text(&countdown, t.key));
             }
             lines.push(Line::from(vec![
                 Span::styled("notes: ", t.dim),
