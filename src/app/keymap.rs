@@ -327,7 +327,7 @@ pub static KEYMAP: &[Binding] = &[
         "r",
         Scope::Lesson,
         Action::Run,
-        "run the variant marked › in the parameters",
+        "run the variant marked › (in the parameters)",
         true,
     ),
     bind(
