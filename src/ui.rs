@@ -239,8 +239,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 marks: &marks,
                 marked: &[],
                 cursor,
+                // With the focus, the picked line; before one is picked, the line of the event
+                // under the time cursor, which the code marks.
                 follow: if focus == Pane::Code {
-                    cursor
+                    cursor.or(marks.event)
                 } else {
                     marks.event.or(marks.lanes.first().map(|l| l.line))
                 },

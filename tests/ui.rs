@@ -115,10 +115,39 @@ fn demo_layout_80x24() {
 
 #[test]
 fn demo_layout_code_80x24() {
-    // Tab: the code, whole, its response line marked for the cursor's event.
+    // Tab: the code over a few lanes, in view its response line, marked for the cursor's event.
     let mut a = compared_at_first_response();
     let _ = a.update(Action::NextPane);
+    let text = screen(&a, 80, 24);
+    assert!(
+        text.lines().any(|l| l.contains(" 11     ctx.mark(")),
+        "the marked line 11 is in view:\n{text}"
+    );
+    assert!(!lit_responses(&a), "no line is picked yet");
+    // → picks that line and goes to its next event: the line under the cursor, its responses
+    // lit in the lanes below.
+    let _ = a.update(Action::Right);
+    assert!(lit_responses(&a), "the picked line's responses are lit");
     insta::assert_snapshot!(screen(&a, 80, 24));
+}
+
+/// At 80×24, are the ◆ responses of requests 2 and 3 drawn lit, as the events of a picked line
+/// (reversed, without colour)?
+fn lit_responses(app: &App) -> bool {
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    asyncdojo::ui::draw(app, area, &mut buf);
+    ["request 2", "request 3"].iter().all(|name| {
+        (0..area.height).any(|y| {
+            let row: String = (0..area.width).map(|x| buf[(x, y)].symbol()).collect();
+            row.contains(name)
+                && (0..area.width).any(|x| {
+                    let cell = &buf[(x, y)];
+                    cell.symbol() == "◆"
+                        && cell.modifier.contains(ratatui::style::Modifier::REVERSED)
+                })
+        })
+    })
 }
 
 #[test]

@@ -212,6 +212,28 @@ fn interview_reveal_80x24() {
     insta::assert_snapshot!(screen(&interview_revealed(), 80, 24));
 }
 
+/// At 80×24 the demo is a line under the model answer; Tab shows it instead, and back.
+#[test]
+fn interview_reveal_demo_80x24() {
+    let mut a = interview_revealed();
+    let answer = screen(&a, 80, 24);
+    let rows = answer.lines().collect::<Vec<_>>();
+    assert!(
+        rows[rows.len() - 3].contains("Tab: the demo · asyncio: ① · await 400 ms"),
+        "the demo's totals on the last row:\n{answer}"
+    );
+    let _ = a.update(Action::NextPane);
+    let demo = screen(&a, 80, 24);
+    assert!(demo.contains("Tab: back to the model answer"), "{demo}");
+    assert!(
+        !demo.contains("A coroutine is a paused computation"),
+        "{demo}"
+    );
+    insta::assert_snapshot!(demo);
+    let _ = a.update(Action::NextPane);
+    assert_eq!(screen(&a, 80, 24), answer, "Tab again: the answer");
+}
+
 #[test]
 fn interview_reveal_160x48() {
     insta::assert_snapshot!(screen(&interview_revealed(), 160, 48));
@@ -529,6 +551,39 @@ fn markdown_in_practice_is_rendered_not_shown_raw() {
     let after = screen(&a, 80, 24);
     assert!(after.contains("Right."), "{after}");
     assert!(!after.contains('`'), "{after}");
+}
+
+/// The captions over a run are Markdown too: Q2's heartbeat evidence ("what
+/// `asyncio.to_thread` does") and Q7's demo under the interview's model answer.
+#[test]
+fn the_captions_over_a_run_are_rendered_not_shown_raw() {
+    let mut a = app();
+    quiz(&mut a, "q2", &["spot-cpu-loop"]);
+    for _ in 0..8 {
+        let _ = a.update(Action::Down);
+    }
+    let _ = a.update(Action::ToggleVariant);
+    let effect = a.update(Action::Open);
+    assert!(matches!(effect, Effect::RunPractice { .. }), "evidence");
+    perform(&mut a, effect);
+    let spot = screen(&a, 160, 48);
+    assert!(
+        words(&spot).contains("(what asyncio.to_thread does)"),
+        "{spot}"
+    );
+    assert!(!spot.contains('`'), "{spot}");
+
+    let mut a = app();
+    interview(&mut a, "q7");
+    let _ = a.update(Action::Open);
+    let effect = a.update(Action::Open);
+    perform(&mut a, effect);
+    let reveal = screen(&a, 160, 48);
+    assert!(
+        words(&reveal).contains("Ops 2 and 3 are cut at 250 ms"),
+        "{reveal}"
+    );
+    assert!(!reveal.contains('`'), "{reveal}");
 }
 
 /// Q1's quiz to its end: a choice right, a prediction skipped, a spot-the-bug with a line marked

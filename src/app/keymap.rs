@@ -143,7 +143,15 @@ pub static KEYMAP: &[Binding] = &[
         "1-4",
         Scope::Practice,
         Action::Char('1'),
-        "multiple choice: pick an option · after an interview reveal: Again/Hard/Good/Easy",
+        "pick an option · grade a model answer (interview or review): Again/Hard/Good/Easy",
+        false,
+    ),
+    bind(
+        &[Tab],
+        "Tab",
+        Scope::Practice,
+        Action::NextPane,
+        "interview reveal on a short screen: the model answer ⇄ its demo",
         false,
     ),
     bind(
@@ -319,7 +327,7 @@ pub static KEYMAP: &[Binding] = &[
         "r",
         Scope::Lesson,
         Action::Run,
-        "run the variant marked › in the parameters",
+        "run the variant marked › (in the parameters)",
         true,
     ),
     bind(

@@ -67,6 +67,9 @@ pub struct PracticeState {
     pub scroll: usize,
     /// The code the current prediction runs, while it is on screen.
     pub code: Option<ShownCode>,
+    /// On a screen too short for an interview's model answer and its demo both, the demo is
+    /// shown instead of the answer (Tab swaps). Back to the answer on each new question.
+    pub demo_shown: bool,
 }
 
 /// The code a predict item runs, shown while the learner guesses: the source its runtime runs,
@@ -168,6 +171,8 @@ pub struct AnswerText {
     pub lines: Vec<MdLine>,
     pub question: Vec<MdLine>,
     pub key_points: Vec<Vec<MdLine>>,
+    /// The caption of the lesson's first demo: the one the interview reveal runs.
+    pub demo_caption: Vec<MdLine>,
     pub item: Option<ItemText>,
 }
 
@@ -180,6 +185,8 @@ pub struct ItemText {
     pub explanation: Vec<MdLine>,
     /// Spot the bug: why each of the exercise's bugs is one, in its order.
     pub whys: Vec<Vec<MdLine>>,
+    /// Spot the bug: the caption of the run that shows the bug (empty without one).
+    pub evidence_caption: Vec<MdLine>,
 }
 
 impl ItemText {
@@ -187,8 +194,13 @@ impl ItemText {
         let (lesson, item) = key.resolve(lessons)?;
         let item = item?;
         let render = crate::markdown::render;
-        let whys = crate::practice::score::exercise(lesson, item)
+        let hunt = crate::practice::score::exercise(lesson, item).ok();
+        let whys = hunt
             .map(|hunt| hunt.bugs.iter().map(|b| render(&b.why)).collect())
+            .unwrap_or_default();
+        let evidence_caption = hunt
+            .and_then(|hunt| hunt.evidence.as_ref())
+            .map(|e| render(&e.caption))
             .unwrap_or_default();
         Some(ItemText {
             key: key.clone(),
@@ -201,6 +213,7 @@ impl ItemText {
                 .collect(),
             explanation: render(&item.explanation),
             whys,
+            evidence_caption,
         })
     }
 }
@@ -312,6 +325,15 @@ impl App {
             return Effect::None;
         }
         if self.scroll_practice(&action) {
+            return Effect::None;
+        }
+        if action == Action::NextPane {
+            self.practice.demo_shown = !self.practice.demo_shown
+                && self
+                    .practice
+                    .shown_run
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.purpose, RunPurpose::Interview { .. }));
             return Effect::None;
         }
         // A new item or a reveal starts at the top of its text.
@@ -592,6 +614,10 @@ impl App {
         {
             self.practice.shown_run = None;
         }
+        // The next question opens on its model answer.
+        if self.practice.shown_run.is_none() {
+            self.practice.demo_shown = false;
+        }
         self.refresh_answer();
         self.refresh_code();
     }
@@ -656,6 +682,11 @@ impl App {
                 lines: render(&lesson.answer),
                 question: render(&lesson.question),
                 key_points: lesson.key_points.iter().map(|p| render(p)).collect(),
+                demo_caption: lesson
+                    .demos
+                    .first()
+                    .map(|d| render(&d.caption))
+                    .unwrap_or_default(),
                 item: None,
             });
         }

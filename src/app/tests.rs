@@ -620,6 +620,57 @@ fn review_with_nothing_due_offers_new_items_and_says_so_when_empty() {
     );
 }
 
+/// A review (R) of a due interview question and the new quiz items: the question is recalled,
+/// its model answer shown and graded with 3 (Good), the items skipped, and the review ends on
+/// the quiz summary.
+#[test]
+fn a_review_grades_a_recalled_question_with_a_digit_and_ends_on_its_summary() {
+    let mut a = app();
+    let question = crate::practice::ItemKey::interview(&a.lessons[0].id);
+    crate::practice::record_self_grade(
+        &mut a.progress,
+        &question,
+        crate::practice::Grade::Again,
+        &epoch(),
+    );
+    let later = crate::progress::Moment::utc(chrono::DateTime::UNIX_EPOCH + chrono::Days::new(30));
+    let _ = a.update(Action::Tick {
+        at: std::time::Duration::from_secs(1),
+        now: later,
+    });
+    let _ = a.update(Action::StartReview);
+    let mut graded = false;
+    for _ in 0..40 {
+        let Some(practice::PracticeView::Quiz(q)) = &a.practice.view else {
+            break;
+        };
+        let action = match &q.state {
+            practice::ItemState::Recall {
+                revealed: false, ..
+            } => Action::Open,
+            practice::ItemState::Recall {
+                revealed: true,
+                graded: None,
+            } => {
+                graded = true;
+                Action::Char('3')
+            }
+            practice::ItemState::Recall { .. } => Action::Open,
+            practice::ItemState::Predict { .. } => Action::Char(' '),
+            _ => Action::Cancel,
+        };
+        let _ = a.update(action);
+    }
+    assert!(graded, "the due question was in the review");
+    let Some(practice::PracticeView::QuizDone(s)) = &a.practice.view else {
+        panic!("the review ends on its summary: {:?}", a.practice.view);
+    };
+    assert!(s.title.starts_with("Review"), "{}", s.title);
+    assert_eq!((s.right, s.skipped + 1), (1, s.items), "3 graded it Good");
+    let _ = a.update(Action::Open);
+    assert_eq!(a.screen, Screen::Browser);
+}
+
 #[test]
 fn news_from_the_edge_are_actions_and_the_next_key_clears_the_message() {
     let mut a = app();

@@ -62,14 +62,15 @@ impl Widget for &Help<'_> {
                 Span::styled(*meaning, t.base),
             ]));
         }
-        let visible = lines
-            .len()
-            .saturating_sub(popup.height.saturating_sub(2) as usize);
-        let skip = self.scroll.min(visible);
-        Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>())
-            .wrap(Wrap { trim: false })
-            .block(block)
-            .render(popup, buf);
+        // Scrolled in wrapped rows, not lines: a long line wraps, and the last rows must still
+        // be reachable.
+        let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+        let inner = block.inner(popup);
+        let last = text
+            .line_count(inner.width)
+            .saturating_sub(usize::from(inner.height));
+        let skip = u16::try_from(self.scroll.min(last)).unwrap_or(u16::MAX);
+        text.scroll((skip, 0)).block(block).render(popup, buf);
     }
 }
 
@@ -96,6 +97,37 @@ mod tests {
                 text.contains(b.help),
                 "`{}` is missing from the help overlay",
                 b.help
+            );
+        }
+    }
+
+    /// The legend is at the end of the overlay: scrolled all the way down on an 80×24 screen,
+    /// every glyph shows beside its meaning.
+    #[test]
+    fn the_glyph_legend_shows_at_the_end_of_the_help_overlay() {
+        let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        let theme = crate::ui::theme::Theme::new(crate::app::Palette::Dark, true);
+        ratatui::widgets::Widget::render(
+            &crate::ui::help::Help {
+                theme: &theme,
+                scroll: usize::MAX,
+            },
+            area,
+            &mut buf,
+        );
+        let rows: Vec<String> = (0..area.height)
+            .map(|y| (0..area.width).map(|x| buf[(x, y)].symbol()).collect())
+            .collect();
+        let text = rows.join("\n");
+        assert!(text.contains("Glyphs"), "{text}");
+        for (glyph, meaning) in crate::ui::theme::LEGEND {
+            // A long meaning wraps: its first words are on the glyph's row.
+            let start: String = meaning.chars().take(30).collect();
+            let row = format!("  {glyph:<10}{start}");
+            assert!(
+                rows.iter().any(|r| r.contains(&row)),
+                "`{glyph}` ({meaning}) is missing from the help overlay:\n{text}"
             );
         }
     }

@@ -105,6 +105,8 @@ impl Widget for &PracticePane<'_> {
         let inner = block.inner(area);
         let title = page.title.clone();
         let mut code = None;
+        // A line for what is put away to make room (see `one_of_answer_and_demo`).
+        let mut put_away = None;
         let (text, text_area, run) = match (app.practice.shown_run.as_ref(), &app.practice.code) {
             (run, Some(shown)) => {
                 let caption = run.map(|r| (r, run_caption(r, app, t)));
@@ -133,6 +135,44 @@ impl Widget for &PracticePane<'_> {
                 inner,
                 None,
             ),
+            (Some(run), None) if one_of_answer_and_demo(inner, run) => {
+                // The one put away keeps a line saying Tab brings it back.
+                let (swap, other) = match &run.state {
+                    _ if app.practice.demo_shown => (
+                        "Tab: back to the model answer · ",
+                        "1-4 grade it".to_owned(),
+                    ),
+                    ShownRunState::Done { view, .. } => (
+                        "Tab: the demo · ",
+                        crate::ui::timeline_pane::totals(view).unwrap_or_default(),
+                    ),
+                    _ => ("Tab: the demo · ", run.demo.to_owned()),
+                };
+                let swap_line = Line::from(vec![
+                    Span::styled(swap, t.key),
+                    Span::styled(sanitize(&other).into_owned(), t.dim),
+                ]);
+                if app.practice.demo_shown {
+                    let rest = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
+                    let (mut caption, essential) = run_caption(run, app, t);
+                    if rows(&caption, rest.width) as u16 + timeline_rows(run) > rest.height {
+                        caption.truncate(essential);
+                    }
+                    let swap_area = Rect { height: 1, ..inner };
+                    let text = scrolled(vec![swap_line], swap_area, 0, None);
+                    (text, swap_area, Some((run, caption, rest)))
+                } else {
+                    let text_area = Rect {
+                        height: inner.height - 1,
+                        ..inner
+                    };
+                    let swap_area = Rect::new(inner.x, text_area.bottom(), inner.width, 1);
+                    put_away = Some((swap_line, swap_area));
+                    let text =
+                        scrolled(page.fitted(text_area), text_area, app.practice.scroll, None);
+                    (text, text_area, None)
+                }
+            }
             (Some(run), None) => {
                 let (text_area, run_area, caption) = split(inner, run, run_caption(run, app, t));
                 let text = scrolled(page.fitted(text_area), text_area, app.practice.scroll, None);
@@ -144,6 +184,9 @@ impl Widget for &PracticePane<'_> {
             .title(Span::styled(text.hint(), t.dim))
             .render(area, buf);
         text.paragraph.render(text_area, buf);
+        if let Some((line, line_area)) = put_away {
+            Paragraph::new(line).render(line_area, buf);
+        }
         if let Some((run, caption, run_area)) = run {
             draw_run(run, caption, run_area, buf, t);
         }
@@ -351,6 +394,17 @@ pub(super) fn rows(lines: &[Line<'_>], width: u16) -> usize {
     lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
 }
 
+/// Below this inner height an interview reveal (its run under the text, not beside it) shows
+/// its model answer or its demo, one at a time: the two stacked left the answer a few rows.
+const ANSWER_AND_DEMO_ROWS: u16 = 30;
+
+/// Does the revealed interview question show its model answer and its demo one at a time?
+fn one_of_answer_and_demo(inner: Rect, run: &ShownRun) -> bool {
+    matches!(run.purpose, RunPurpose::Interview { .. })
+        && inner.width < SIDE_BY_SIDE_WIDTH
+        && (3..ANSWER_AND_DEMO_ROWS).contains(&inner.height)
+}
+
 /// Where the text and the run go, and how much of the caption shows. A finished run goes beside
 /// the text on a wide terminal, else under it, taking what it needs but leaving the text at least
 /// a third of the height (half for an interview's model answer); short of room, the lanes matter more than the sentence about them,
@@ -410,7 +464,7 @@ pub(super) fn prose(lines: &mut Vec<Line<'_>>, s: &str, style: Style) {
 
 /// Rendered Markdown (from the app's cache) over `base`, or `raw` as prose when it is not
 /// rendered yet (a test may draw before any update).
-fn markdown<'a>(
+pub(super) fn markdown<'a>(
     lines: &mut Vec<Line<'a>>,
     md: Option<&'a [MdLine]>,
     raw: &str,
@@ -764,7 +818,9 @@ fn interview<'a>(i: &Interview, app: &'a App, t: &Theme) -> Page<'a> {
         Phase::Answering { .. } => {
             if let Some(left) = i.remaining(app.elapsed) {
                 let s = left.as_secs();
-                lines.push(text(&format!("⏱ {}:{:02} left", s / 60, s % 60), t.key));
+                let countdown =
+                    format!("{} {}:{:02} left", super::theme::COUNTDOWN, s / 60, s % 60);
+                lines.push(text(&countdown, t.key));
             }
             lines.push(Line::from(vec![
                 Span::styled("notes: ", t.dim),

@@ -49,23 +49,30 @@ impl Widget for &StatusBar<'_> {
         let (pinned, own): (Vec<_>, Vec<_>) = hints
             .into_iter()
             .partition(|(key, _)| matches!(*key, "?" | "q"));
-        let hint_spans = |list: Vec<(&str, &str)>| -> Vec<Span<'static>> {
-            list.into_iter()
-                .flat_map(|(key, what)| {
-                    [
-                        Span::styled(format!(" {key}"), t.key),
-                        Span::styled(format!(" {what} "), t.status),
-                    ]
-                })
-                .collect()
+        let hint = |(key, what): (&str, &str)| -> [Span<'static>; 2] {
+            [
+                Span::styled(format!(" {key}"), t.key),
+                Span::styled(format!(" {what} "), t.status),
+            ]
         };
-        spans.extend(hint_spans(own));
-        let right = Line::from(hint_spans(pinned));
+        let right = Line::from(pinned.into_iter().flat_map(hint).collect::<Vec<_>>());
         let right_w = (right.width() as u16).min(area.width);
         let left = Rect {
             width: area.width - right_w,
             ..area
         };
+        // The pane's hints in order, each whole or not at all (a hint cut mid-word reads as
+        // another one): one too long for what is left gives way to the shorter ones after it.
+        // A hint's last space is padding, which the pinned hints may take.
+        let mut used: usize = spans.iter().map(Span::width).sum();
+        for h in own.into_iter().map(hint) {
+            let w: usize = h.iter().map(Span::width).sum();
+            if used + w - 1 > usize::from(left.width) {
+                continue;
+            }
+            used += w;
+            spans.extend(h);
+        }
         Paragraph::new(Line::from(spans))
             .style(t.status)
             .render(left, buf);
@@ -118,5 +125,64 @@ impl Widget for &LongMessage<'_> {
                     .border_style(self.theme.border_focused),
             )
             .render(boxed, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{Action, Pane};
+
+    /// The status line at 80 columns, with the hints of `pane` it could show.
+    fn status_at_80(app: &App) -> String {
+        let area = Rect::new(0, 0, 80, 1);
+        let mut buf = Buffer::empty(area);
+        let theme = Theme::new(crate::app::Palette::Dark, true);
+        (&StatusBar { app, theme: &theme }).render(area, &mut buf);
+        (0..80).map(|x| buf[(x, 0)].symbol()).collect()
+    }
+
+    #[test]
+    fn at_80_columns_the_status_line_shows_whole_hints_only() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+        let mut app = App::new(
+            crate::lesson::load_dir(&dir, &crate::demo::Registry).expect("fixture lessons"),
+            true,
+        );
+        let mut seen = Vec::new();
+        // The lesson list, then each pane of a lesson in turn.
+        for step in [
+            None,
+            Some(Action::Open),
+            Some(Action::NextPane),
+            Some(Action::NextPane),
+        ] {
+            if let Some(action) = step {
+                let _ = app.update(action);
+            }
+            let pane: Pane = app.focus();
+            let status = status_at_80(&app);
+            let (left, pinned) = status
+                .split_once(" ? this help")
+                .unwrap_or_else(|| panic!("the help hint stays: {status:?}"));
+            assert!(pinned.trim_end().ends_with("q quit"), "{status:?}");
+            let own: Vec<String> = keymap::status_hints(pane)
+                .into_iter()
+                .filter(|(key, _)| !matches!(*key, "?" | "q"))
+                .map(|(key, what)| format!(" {key} {what} "))
+                .collect();
+            // Whole hints, in order, some left out.
+            let mut rest = left.trim_end();
+            for h in &own {
+                rest = rest.strip_prefix(h.as_str()).unwrap_or(rest);
+            }
+            let last = own.iter().any(|h| rest == h.trim_end());
+            assert!(
+                rest.is_empty() || last,
+                "{pane:?}: {left:?} is not whole hints of {own:?}"
+            );
+            seen.push(own.concat().chars().count() > 80);
+        }
+        assert!(seen.contains(&true), "some pane has more hints than fit");
     }
 }

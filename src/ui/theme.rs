@@ -150,6 +150,10 @@ impl Theme {
     }
 }
 
+/// Before the time left in the interview's countdown: the timeout's clock face, one cell wide
+/// (a stopwatch emoji may take two).
+pub const COUNTDOWN: &str = "◷";
+
 /// Every glyph the lanes and the lesson list draw, with what it means: the help overlay's legend.
 /// The lanes' own glyphs come from `timeline_pane::glyph` and `Theme::outcome`; a test checks
 /// this table holds each of them, and that every one is a single cell wide.
@@ -176,7 +180,7 @@ pub const LEGEND: &[(&str, &str)] = &[
     ),
     ("✓", "ended ok"),
     ("✗", "ended in error"),
-    ("◷", "timed out"),
+    ("◷", "timed out · before the interview's time left"),
     ("⊘", "cancelled"),
     ("⊖", "rejected (a breaker, a limiter)"),
     ("!", "panicked (lanes) · something is due (lesson list)"),
@@ -251,6 +255,7 @@ mod tests {
                     crate::ui::timeline_pane::glyph(*c, &t).map(|g| g.0.to_owned())
                 }))
                 .chain(marks.iter().map(|m| m.symbol().to_string()))
+                .chain(std::iter::once(COUNTDOWN.to_owned()))
                 .collect();
         for g in &drawn {
             assert!(

@@ -139,13 +139,13 @@ impl Widget for &TimelinePane<'_> {
             .iter()
             .map(|r| match r {
                 Row::Header(..) => 0,
-                Row::Lane(_, _, task) => task.name.chars().count(),
-                Row::Strip(_, name) => strip_label(name, run.series_max.get(*name), 64).len(),
+                Row::Lane(_, _, task) => cells(&task.name),
+                Row::Strip(_, name) => cells(&strip_label(name, run.series_max.get(*name), 64)),
             })
             .chain(
                 strips
                     .iter()
-                    .map(|(name, _)| strip_label(name, run.series_max.get(*name), 64).len()),
+                    .map(|(name, _)| cells(&strip_label(name, run.series_max.get(*name), 64))),
             )
             .max()
             .unwrap_or(0);
@@ -373,6 +373,25 @@ fn rows<'a>(
         })
 }
 
+/// An asyncio run's lanes look like a tokio run's: it says so before anything else, which a
+/// narrow pane or long labels would cut (runs of both runtimes say so in each group's label).
+fn runtime_prefix(run: &RunView) -> &'static str {
+    match run.only_runtime() {
+        Some(crate::demo::asyncio::Runtime::Asyncio) => "asyncio: ",
+        _ => "",
+    }
+}
+
+/// Each finished run's total ("asyncio: sequential 600 ms · join-all 300 ms"), if any finished.
+pub fn totals(run: &RunView) -> Option<String> {
+    let finished: Vec<String> = run
+        .runs
+        .iter()
+        .filter_map(|r| Some(format!("{} {}", r.label, fmt_ms(r.total_ms?))))
+        .collect();
+    (!finished.is_empty()).then(|| format!("{}{}", runtime_prefix(run), finished.join(" · ")))
+}
+
 fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, t: &Theme) {
     let mut parts = Vec::new();
     let status = match run.status {
@@ -381,23 +400,14 @@ fn header(run: &RunView, snap: &TimelineSnapshot, area: Rect, buf: &mut Buffer, 
         RunStatus::Cancelled => "cancelled",
         RunStatus::Idle => "",
     };
-    // An asyncio run's lanes look like a tokio run's: it says so before anything else, which a
-    // narrow pane or long labels would cut (runs of both runtimes say so in each group's label).
-    let on = match run.only_runtime() {
-        Some(crate::demo::asyncio::Runtime::Asyncio) => "asyncio: ",
-        _ => "",
-    };
     // Totals next: on a narrow pane they are what must stay visible.
-    let finished: Vec<String> = run
-        .runs
-        .iter()
-        .filter_map(|r| Some(format!("{} {}", r.label, fmt_ms(r.total_ms?))))
-        .collect();
-    if finished.is_empty() || run.status == RunStatus::Running {
-        let name = run.shown_run().map_or("", |r| r.label.as_str());
-        parts.push(format!("{on}{name} {}", fmt_ms(snap.now_ms)));
-    } else {
-        parts.push(format!("{on}{}", finished.join(" · ")));
+    match totals(run).filter(|_| run.status != RunStatus::Running) {
+        Some(totals) => parts.push(totals),
+        None => {
+            let name = run.shown_run().map_or("", |r| r.label.as_str());
+            let on = runtime_prefix(run);
+            parts.push(format!("{on}{name} {}", fmt_ms(snap.now_ms)));
+        }
     }
     parts.push(status.to_owned());
     if let Some(c) = run.cursor_ms {
@@ -553,15 +563,26 @@ fn strip_label(name: &str, max: Option<&f64>, width: usize) -> String {
         return name.to_owned();
     };
     let top = format!(" max {}", crate::demo::timeline::fmt_number(*max));
-    let room = width.saturating_sub(top.chars().count());
-    if name.chars().count() <= room {
+    let room = width.saturating_sub(cells(&top));
+    if cells(name) <= room {
         return format!("{name}{top}");
     }
     if room < 2 {
         return name.to_owned();
     }
-    let short: String = name.chars().take(room - 1).collect();
+    let mut short = String::new();
+    for c in name.chars() {
+        if cells(&short) + cells(c.encode_utf8(&mut [0; 4])) > room - 1 {
+            break;
+        }
+        short.push(c);
+    }
     format!("{short}…{top}")
+}
+
+/// The cells `s` takes on screen: a name may hold characters two cells wide, or several bytes.
+fn cells(s: &str) -> usize {
+    ratatui::text::Span::raw(s).width()
 }
 
 #[allow(clippy::too_many_arguments)] // a drawing helper: position, size and what to draw
@@ -965,6 +986,26 @@ mod strip_tests {
     }
 
     #[test]
+    fn the_name_column_is_as_wide_as_its_labels_in_cells() {
+        let mut snap = run(&[(0.0, 3.0), (300.0, 0.0)], 300.0);
+        let series = snap.series.remove("in_flight").expect("the series");
+        snap.series.insert("débit_µs".into(), series);
+        let view = RunView::finished(
+            vec![crate::demo::run::Run::stand_in("one", snap, 300.0)],
+            None,
+        );
+        let rows = draw(&view, 60, 12);
+        assert!(
+            rows.iter().any(|r| r.starts_with("débit_µs max 3 ")),
+            "{rows:#?}"
+        );
+        let main = rows.iter().find(|r| r.starts_with("main")).expect("main");
+        // "débit_µs max 3" takes 14 cells (16 bytes): the lanes start a cell after it.
+        let lane = main.chars().skip(4).position(|c| c != ' ').map(|i| i + 4);
+        assert_eq!(lane, Some(15), "{rows:#?}");
+    }
+
+    #[test]
     fn equal_values_of_a_series_are_drawn_at_one_height_in_every_compared_run() {
         // Sequential keeps one request in flight; join-all has three, then two, then one.
         let sequential = run(&[(0.0, 1.0), (300.0, 0.0)], 300.0);
@@ -1041,5 +1082,17 @@ mod strip_tests {
             "max_tic… max 500"
         );
         assert_eq!(strip_label("state", None, 16), "state");
+    }
+
+    /// A label is measured in cells, not bytes or characters: `µ` is two bytes and one cell,
+    /// `待` one character and two cells.
+    #[test]
+    fn a_strip_label_is_measured_in_cells() {
+        let label = strip_label("débit_µs", Some(&3.0), 14);
+        assert_eq!(label, "débit_µs max 3", "it fits 14 cells whole");
+        assert_eq!(cells(&label), 14);
+        let cut = strip_label("待ち時間_ms", Some(&5.0), 12);
+        assert_eq!(cut, "待ち… max 5");
+        assert!(cells(&cut) <= 12, "{cut} takes {} cells", cells(&cut));
     }
 }

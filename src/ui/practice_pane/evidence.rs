@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::{paragraph, prose, rows, text};
+use super::{markdown, paragraph, rows, text};
 use crate::app::App;
 use crate::app::practice::{ItemState, PracticeView};
 use crate::app::practice_screen::{ShownRun, ShownRunState};
@@ -64,7 +64,7 @@ pub(super) fn clock_name(clock: Clock) -> &'static str {
 /// The lines over the run: what ran, for a prediction the guess against what was measured, for
 /// a bug what the fix changes, and what to look at; with how many of them are essential (the
 /// rest is prose that gives way on a small terminal).
-pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line<'a>>, usize) {
+pub(super) fn run_caption<'a>(run: &ShownRun, app: &'a App, t: &Theme) -> (Vec<Line<'a>>, usize) {
     let clock = clock_name(run.clock);
     // A run of the asyncio twin says so: it looks like a tokio run otherwise.
     let (demo, on) = match run.runtime {
@@ -123,7 +123,8 @@ pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line
                 .and_then(|hunt| hunt.evidence.as_ref())
                 .map(|e| e.caption.as_str());
             if let Some(c) = caption {
-                prose(&mut lines, c, t.dim);
+                let md = app.item_text(key).map(|i| i.evidence_caption.as_slice());
+                markdown(&mut lines, md, c, t.dim, t);
             }
         }
         // Never shown (see `RunPurpose::Candidates`).
@@ -144,7 +145,8 @@ pub(super) fn run_caption<'a>(run: &ShownRun, app: &App, t: &Theme) -> (Vec<Line
                 .find(|l| &l.id == lesson)
                 .and_then(|l| l.demos.first());
             if let Some(d) = demo {
-                prose(&mut lines, &d.caption, t.dim);
+                let md = app.lesson_text(lesson).map(|a| a.demo_caption.as_slice());
+                markdown(&mut lines, md, &d.caption, t.dim, t);
             }
         }
     }
