@@ -224,10 +224,13 @@ fn the_right_option_is_not_usually_in_the_same_place() {
     );
 }
 
+/// (lesson, exercise, [(line, text on that line)])
+type Pins = &'static [(&'static str, &'static str, &'static [(u32, &'static str)])];
+
 /// Lines the second expert read (issue 21) found unmarked, each with the text it holds: a learner
 /// who marks a real bug that is not listed is scored wrong, so these must stay marked. The text
 /// keeps the pin on the right line if a comment above it moves the numbers.
-const MARKED_AFTER_REVIEW: &[(&str, &str, &[(u32, &str)])] = &[
+const MARKED_AFTER_REVIEW: Pins = &[
     (
         "q08-circuit-breaker",
         "guide-breaker",
@@ -295,8 +298,11 @@ fn exercises_mark_the_lines_the_expert_read_found() {
             .and_then(|l| l.spot_the_bug.iter().find(|h| h.id == *exercise))
             .unwrap_or_else(|| panic!("{lesson_id}: no exercise {exercise}"));
         let code: Vec<&str> = hunt.code.lines().collect();
-        let marked: std::collections::BTreeSet<u32> =
-            hunt.bugs.iter().flat_map(|b| b.lines.iter().copied()).collect();
+        let marked: std::collections::BTreeSet<u32> = hunt
+            .bugs
+            .iter()
+            .flat_map(|b| b.lines.iter().copied())
+            .collect();
         for &(line, text) in *pins {
             let at = code.get(line as usize - 1).copied().unwrap_or_default();
             if !at.contains(text) {
