@@ -3,9 +3,9 @@
 //! - A Python `code[]` snippet runs under `python -X dev -W error` on every interpreter found
 //!   here within its `run.python` range (default `>=3.11`). It must exit 0 and print no warning, no
 //!   "Exception ignored", no "never retrieved" or "destroyed but it is pending", and contain
-//!   `run.expect` if given.
-//! - A Python spot-the-bug snippet with `run.expect` runs the same way and must print that text:
-//!   the failure it teaches. Every other Python snippet is syntax-checked (`compile()`, warnings
+//!   each text of `run.expect` and of the `run.by_version` entries whose range holds its version.
+//! - A Python spot-the-bug snippet with `run.expect` (or `run.by_version`) runs the same way and
+//!   must print that text: the failure it teaches. Every other Python snippet is syntax-checked (`compile()`, warnings
 //!   as errors).
 //! - Every Rust snippet is type-checked (`rustc --emit=metadata`) as its own crate against this
 //!   crate's dependencies, the very rlibs in this test's target directory (cargo names them), so
