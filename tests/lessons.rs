@@ -223,3 +223,99 @@ fn the_right_option_is_not_usually_in_the_same_place() {
         items.join("\n")
     );
 }
+
+/// (lesson, exercise, [(line, text on that line)])
+type Pins = &'static [(&'static str, &'static str, &'static [(u32, &'static str)])];
+
+/// Lines the second expert read (issue 21) found unmarked, each with the text it holds: a learner
+/// who marks a real bug that is not listed is scored wrong, so these must stay marked. The text
+/// keeps the pin on the right line if a comment above it moves the numbers.
+const MARKED_AFTER_REVIEW: Pins = &[
+    (
+        "q08-circuit-breaker",
+        "guide-breaker",
+        // A stale success closes a breaker that opened while the call ran.
+        &[
+            (11, "self._on_success()"),
+            (19, "self.state = CircuitState.CLOSED"),
+        ],
+    ),
+    (
+        "q02-event-loop",
+        "cpu-loop",
+        // `async def` is only a label; the fix changes the definition and its await too.
+        &[
+            (9, "async def stretch_key"),
+            (11, "for _ in range(2_000_000):"),
+            (12, "hashlib.sha256(key).digest()"),
+            (17, "await stretch_key"),
+        ],
+    ),
+    (
+        "q09-web-crawler",
+        "early-task-done",
+        // No per-page except; workers cancelled and never awaited.
+        &[
+            (8, "links = await fetch_links(session, url)"),
+            (20, "for w in workers:"),
+            (21, "w.cancel()"),
+        ],
+    ),
+    (
+        "q15-common-mistakes",
+        "mutex-across-await",
+        // Where the compiler reports the error.
+        &[(14, "tokio::spawn(record(hits.clone(), id));")],
+    ),
+    (
+        "q10-data-pipeline",
+        "guide-processor",
+        // task_done() is skipped when storing raises.
+        &[(17, "self.output_queue.task_done()")],
+    ),
+    (
+        "c3-task-scheduler",
+        "guide-scheduler",
+        // A second task under the same id orphans the first.
+        &[(15, "self.recurring_tasks[task_id] = task")],
+    ),
+    (
+        "c1-rate-limiter",
+        "guide-recursive-acquire",
+        // The guide's block never imports asyncio.
+        &[(9, "asyncio.get_event_loop().time()")],
+    ),
+];
+
+#[test]
+fn exercises_mark_the_lines_the_expert_read_found() {
+    let lessons = lesson::load_embedded(&Registry).lessons;
+    let mut wrong = Vec::new();
+    for (lesson_id, exercise, pins) in MARKED_AFTER_REVIEW {
+        let hunt = lessons
+            .iter()
+            .find(|l| l.id.0 == *lesson_id)
+            .and_then(|l| l.spot_the_bug.iter().find(|h| h.id == *exercise))
+            .unwrap_or_else(|| panic!("{lesson_id}: no exercise {exercise}"));
+        let code: Vec<&str> = hunt.code.lines().collect();
+        let marked: std::collections::BTreeSet<u32> = hunt
+            .bugs
+            .iter()
+            .flat_map(|b| b.lines.iter().copied())
+            .collect();
+        for &(line, text) in *pins {
+            let at = code.get(line as usize - 1).copied().unwrap_or_default();
+            if !at.contains(text) {
+                wrong.push(format!(
+                    "{lesson_id} {exercise}: line {line} is `{}`, not the line holding `{text}`",
+                    at.trim()
+                ));
+            } else if !marked.contains(&line) {
+                wrong.push(format!(
+                    "{lesson_id} {exercise}: line {line} (`{text}`) is not marked (marked: {marked:?})"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

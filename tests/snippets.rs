@@ -3,9 +3,9 @@
 //! - A Python `code[]` snippet runs under `python -X dev -W error` on every interpreter found
 //!   here within its `run.python` range (default `>=3.11`). It must exit 0 and print no warning, no
 //!   "Exception ignored", no "never retrieved" or "destroyed but it is pending", and contain
-//!   `run.expect` if given.
-//! - A Python spot-the-bug snippet with `run.expect` runs the same way and must print that text:
-//!   the failure it teaches. Every other Python snippet is syntax-checked (`compile()`, warnings
+//!   each text of `run.expect` and of the `run.by_version` entries whose range holds its version.
+//! - A Python spot-the-bug snippet with `run.expect` (or `run.by_version`) runs the same way and
+//!   must print that text: the failure it teaches. Every other Python snippet is syntax-checked (`compile()`, warnings
 //!   as errors).
 //! - Every Rust snippet is type-checked (`rustc --emit=metadata`) as its own crate against this
 //!   crate's dependencies, the very rlibs in this test's target directory (cargo names them), so
@@ -85,8 +85,16 @@ impl Snippet {
     fn skip(&self) -> Option<&str> {
         self.run.as_ref().and_then(|r| r.skip.as_deref())
     }
-    fn expect(&self) -> Option<&str> {
-        self.run.as_ref().and_then(|r| r.expect.as_deref())
+    /// Whether the snippet says what its output must contain (on some version at least).
+    fn has_expect(&self) -> bool {
+        self.run.as_ref().is_some_and(RunSpec::has_expect)
+    }
+    /// The texts the output must contain on Python `version` (`None` for Rust).
+    fn expected(&self, version: Option<(u32, u32)>) -> Vec<&str> {
+        self.run
+            .as_ref()
+            .map(|r| r.expected_texts(version))
+            .unwrap_or_default()
     }
     fn given(&self) -> Option<&str> {
         self.run.as_ref().and_then(|r| r.given.as_deref())
@@ -360,11 +368,11 @@ enum PythonJob {
 }
 
 fn python_job(s: &Snippet) -> PythonJob {
-    match (s.role, s.skip(), s.expect()) {
+    match (s.role, s.skip(), s.has_expect()) {
         (_, Some(_), _) => PythonJob::SyntaxCheck,
         (Role::Code, None, _) => PythonJob::Run,
-        (Role::SpotTheBug, None, Some(_)) => PythonJob::Run,
-        (Role::SpotTheBug, None, None) => PythonJob::SyntaxCheck,
+        (Role::SpotTheBug, None, true) => PythonJob::Run,
+        (Role::SpotTheBug, None, false) => PythonJob::SyntaxCheck,
     }
 }
 
@@ -426,8 +434,10 @@ fn run_python(s: &Snippet, py: &Interpreter, dir: &Path) -> Option<String> {
             s.place(line_in(&out, &file))
         ))
     };
-    if let Some(expect) = s.expect()
-        && !out.contains(expect)
+    if let Some(expect) = s
+        .expected(Some(py.version))
+        .into_iter()
+        .find(|e| !out.contains(e))
     {
         return fail(format!("the output does not contain `{expect}`"));
     }
@@ -629,15 +639,15 @@ fn compile_rust(
         cmd.arg("--extern")
             .arg(format!("{name}={}", rlib.display()));
     }
-    match (s.role, s.expect()) {
+    match (s.role, s.has_expect()) {
         (Role::Code, _) => {
             cmd.args(["-D", "warnings"]);
         }
-        (Role::SpotTheBug, None) => {
+        (Role::SpotTheBug, false) => {
             cmd.args(["-A", "warnings"]);
         }
         // Its warnings may be what it teaches.
-        (Role::SpotTheBug, Some(_)) => {}
+        (Role::SpotTheBug, true) => {}
     }
     if crate_type == "lib" {
         // Nothing calls a fragment's items.
@@ -651,12 +661,13 @@ fn compile_rust(
             .find_map(|l| l.split_once(&marker))
             .and_then(|(_, rest)| rest.split(':').next()?.parse().ok())
     };
-    Ok(match s.expect() {
-        Some(expect) if !out.contains(expect) => Some(format!(
+    let expected = s.expected(None);
+    Ok(match expected.iter().find(|e| !out.contains(*e)) {
+        Some(expect) => Some(format!(
             "{}: the compiler's output does not contain `{expect}`\n{out}",
             s.place(line())
         )),
-        Some(_) => None,
+        None if !expected.is_empty() => None,
         None if code != Some(0) => Some(format!("{}: does not compile\n{out}", s.place(line()))),
         None => None,
     })
@@ -815,6 +826,14 @@ fn run_fields_are_checked_like_every_other_field() {
         ),
         vec![]
     );
+    assert_eq!(
+        problems_with(
+            "{ expect: [one, two], by_version: [{ python: \">=3.13\", expect: [three] }] }",
+            "",
+            "{ by_version: [{ python: \"<3.12\", expect: NameError }] }"
+        ),
+        vec![]
+    );
     let cases: &[(&str, &str, &str, &str, ProblemKind)] = &[
         (
             "{ pyhton: \">=3.11\" }",
@@ -863,6 +882,41 @@ fn run_fields_are_checked_like_every_other_field() {
             "",
             "",
             "code[0].run.expect",
+            ProblemKind::Inconsistent,
+        ),
+        (
+            "{ expect: [] }",
+            "",
+            "",
+            "code[0].run.expect",
+            ProblemKind::EmptyText,
+        ),
+        (
+            "{ by_version: [{ python: \"3.13\", expect: x }] }",
+            "",
+            "",
+            "code[0].run.by_version[0].python",
+            ProblemKind::WrongType,
+        ),
+        (
+            "{ by_version: [{ python: \">=3.13\", expct: x }] }",
+            "",
+            "",
+            "code[0].run.by_version[0].expct",
+            ProblemKind::UnknownField,
+        ),
+        (
+            "",
+            "{ by_version: [{ python: \">=3.13\", expect: x }] }",
+            "",
+            "code[1].run.by_version",
+            ProblemKind::Inconsistent,
+        ),
+        (
+            "{ skip: offline, by_version: [{ python: \">=3.13\", expect: x }] }",
+            "",
+            "",
+            "code[0].run.by_version",
             ProblemKind::Inconsistent,
         ),
         (

@@ -36,10 +36,41 @@ pub struct RunSpec {
     /// defines things (`asyncio.run(main())`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub then: Option<String>,
-    /// Text the run's output (stdout and stderr; the compiler's for Rust) must contain. A
-    /// spot-the-bug snippet runs only with it: the failure it teaches.
+    /// Text the run's output (stdout and stderr; the compiler's for Rust) must contain, or
+    /// several texts that must each appear (for output whose lines come in no fixed order). A
+    /// spot-the-bug snippet runs only with it (or with `by_version`): the failure it teaches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect: Option<String>,
+    pub expect: Option<Expect>,
+    /// Python only: more text the output must contain on the interpreters of each range, for a
+    /// snippet whose output says which version ran it (`expect` holds on every version).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_version: Vec<VersionExpect>,
+}
+
+/// What a run's output must contain: one text, or a list of texts that must each appear.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Expect {
+    One(String),
+    All(Vec<String>),
+}
+
+impl Expect {
+    pub fn texts(&self) -> &[String] {
+        match self {
+            Expect::One(text) => std::slice::from_ref(text),
+            Expect::All(texts) => texts,
+        }
+    }
+}
+
+/// One entry of `run.by_version`: on an interpreter within `python`, the output must also contain
+/// `expect`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionExpect {
+    pub python: String,
+    pub expect: Expect,
 }
 
 /// A harness a lesson can name: its files are under `tests/snippets/<language>/<name>`.
@@ -130,6 +161,30 @@ impl PythonRange {
 }
 
 impl RunSpec {
+    /// Every text the output must contain when the snippet runs on Python `version` (for Rust,
+    /// pass `None`: only `expect` applies).
+    pub fn expected_texts(&self, version: Option<(u32, u32)>) -> Vec<&str> {
+        let mut texts: Vec<&str> = self
+            .expect
+            .iter()
+            .flat_map(|e| e.texts())
+            .map(String::as_str)
+            .collect();
+        if let Some(version) = version {
+            for v in &self.by_version {
+                if PythonRange::parse(&v.python).is_ok_and(|r| r.contains(version)) {
+                    texts.extend(v.expect.texts().iter().map(String::as_str));
+                }
+            }
+        }
+        texts
+    }
+
+    /// Whether the snippet says what its output must contain, on some version at least.
+    pub fn has_expect(&self) -> bool {
+        self.expect.is_some() || !self.by_version.is_empty()
+    }
+
     /// The Python versions this snippet is for.
     pub fn python_range(spec: Option<&RunSpec>) -> PythonRange {
         let text = spec
@@ -161,12 +216,28 @@ pub(crate) fn check_run(
         ("skip", &spec.skip),
         ("given", &spec.given),
         ("then", &spec.then),
-        ("expect", &spec.expect),
     ];
     for (field, text) in texts {
         if let Some(text) = text {
             r.text(&path(field), text);
         }
+    }
+    if let Some(expect) = &spec.expect {
+        check_expect(expect, &path("expect"), r);
+    }
+    for (i, v) in spec.by_version.iter().enumerate() {
+        let base = path(&format!("by_version[{i}]"));
+        check_expect(&v.expect, &format!("{base}.expect"), r);
+        if let Err(msg) = PythonRange::parse(&v.python) {
+            r.value(&format!("{base}.python"), ProblemKind::WrongType, msg);
+        }
+    }
+    if !spec.by_version.is_empty() && language != Language::Python {
+        r.value(
+            &path("by_version"),
+            ProblemKind::Inconsistent,
+            "`by_version` names Python versions; this is a rust snippet",
+        );
     }
     if spec.skip.is_some() {
         let others = [
@@ -175,6 +246,7 @@ pub(crate) fn check_run(
             ("given", spec.given.is_some()),
             ("then", spec.then.is_some()),
             ("expect", spec.expect.is_some()),
+            ("by_version", !spec.by_version.is_empty()),
         ];
         for (field, given) in others {
             if given {
@@ -231,7 +303,7 @@ pub(crate) fn check_run(
     if role == SnippetRole::SpotTheBug
         && language == Language::Python
         && spec.skip.is_none()
-        && spec.expect.is_none()
+        && !spec.has_expect()
     {
         r.value(
             &format!("{base}.run"),
@@ -239,6 +311,22 @@ pub(crate) fn check_run(
             "a spot-the-bug snippet runs only to show the failure it teaches: give `expect` \
              (text its output must contain), or `skip` with a reason",
         );
+    }
+}
+
+fn check_expect(expect: &Expect, path: &str, r: &mut Reporter<'_>) {
+    match expect {
+        Expect::One(text) => r.text(path, text),
+        Expect::All(texts) if texts.is_empty() => r.value(
+            path,
+            ProblemKind::EmptyText,
+            "an empty list expects nothing: give the texts the output must contain",
+        ),
+        Expect::All(texts) => {
+            for (i, text) in texts.iter().enumerate() {
+                r.text(&format!("{path}[{i}]"), text);
+            }
+        }
     }
 }
 
