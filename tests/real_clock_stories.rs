@@ -254,7 +254,7 @@ fn waited_ms(run: &VariantRun) -> f64 {
 /// water mark. The reader gets every byte either way.
 fn tells_b6s_story(report: &RunReport, which: &str) {
     for run in &report.runs {
-        let v: &str = &run.variant;
+        let v: &str = run.variant;
         let metric = |name: &str| run.timeline.metric(name).unwrap();
         assert_eq!(metric("read_kb"), B6_TOTAL_KB, "{which} {v}");
         let writer = run.timeline.task("writer").expect("a writer lane");
