@@ -39,11 +39,12 @@ variants! {
 
 params! {
     #[derive(Clone)]
+    // At most 2 MiB, read 1 KiB every 10 ms at the slowest: a run stays well under a minute.
     pub struct Config {
-        chunks: usize = Int(1..=256), "32", "chunks the writer sends";
-        chunk_kb: usize = Int(1..=256), "16", "size of each chunk, in KiB";
+        chunks: usize = Int(1..=64), "32", "chunks the writer sends";
+        chunk_kb: usize = Int(1..=32), "16", "size of each chunk, in KiB";
         read_kb: usize = Int(1..=64), "4", "the most the reader takes from the socket per read, in KiB";
-        read_every_ms: Duration = Ms(0..=50), "2", "the reader's pause before each read";
+        read_every_ms: Duration = Ms(0..=10), "2", "the reader's pause before each read";
     }
 }
 

@@ -69,7 +69,7 @@ fn write_all_makes_the_writer_wait_and_holds_one_chunk_at_most() {
 
 #[test]
 fn a_cancelled_run_ends_every_lane() {
-    let sets = ["chunks=256", "read_every_ms=50"];
+    let sets = ["chunks=64", "read_every_ms=10"];
     let req = testing::request::<SlowReader>(&[Variant::Drain], &sets, Clock::Real).unwrap();
     testing::cancelled_after(req, 200);
 }
