@@ -12,14 +12,13 @@ use crate::demo::{Ctx, Ended};
 /// them. The writer never waits, and whatever the reader has not taken piles up in memory.
 pub fn write_without_waiting(
     ctx: &Ctx,
-    stream: TcpStream,
+    mut stream: TcpStream,
     cfg: &Config,
     buffered: Buffered,
 ) -> Ended {
     let (queue, mut chunks) = mpsc::unbounded_channel::<Vec<u8>>();
     let taken = buffered.clone();
     let socket_writer = async move {
-        let mut stream = stream;
         while let Some(chunk) = chunks.recv().await {
             // Waits while the kernel's buffers are full: only this task waits, not the writer.
             if let Err(e) = stream.write_all(&chunk).await {
@@ -33,6 +32,8 @@ pub fn write_without_waiting(
             Err(e) => Ended::error(format!("shutdown failed: {e}")),
         }
     };
+    // Not awaited: waiting for it would be waiting for the reader. It ends by itself once the
+    // queue is empty and closed.
     drop(ctx.spawn("socket writer", socket_writer));
     for _ in 0..cfg.chunks {
         // Never waits, however far behind the reader is.
