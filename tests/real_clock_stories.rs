@@ -234,3 +234,88 @@ fn the_scheduler_tells_q11s_story_on_the_real_clock() {
         tells_q11s_story(report, &format!("asyncio, real-clock run {}", k + 1));
     }
 }
+
+// ---- slow-reader (B6) ------------------------------------------------------------------------
+
+const SLOW_READER: &str = "slow-reader";
+/// B6's parameters: 32 chunks of 16 KiB, read 4 KiB at a time, 2 ms apart.
+const B6: &[&str] = &["chunks=32", "chunk_kb=16", "read_kb=4", "read_every_ms=2"];
+const B6_TOTAL_KB: f64 = 32.0 * 16.0;
+/// asyncio's default high water mark: drain lets the buffer reach it, plus the chunk just
+/// written; tokio's write_all holds one chunk at most.
+const B6_BOUND_KB: f64 = 64.0 + 16.0;
+
+/// The writer's time between its polls: how long it waited.
+fn waited_ms(run: &VariantRun) -> f64 {
+    let writer = run.timeline.task("writer").expect("a writer lane");
+    writer.polls.windows(2).map(|p| p[1].0 - p[0].1).sum()
+}
+
+/// B6's caption: without drain the writer never waits and the buffer grows to nearly all it
+/// wrote; with drain the writer waits (gaps in its lane) and the buffer stays under the high
+/// water mark. The reader gets every byte either way.
+fn tells_b6s_story(report: &RunReport, which: &str) {
+    for run in &report.runs {
+        let v: &str = run.variant;
+        let metric = |name: &str| run.timeline.metric(name).unwrap();
+        assert_eq!(metric("read_kb"), B6_TOTAL_KB, "{which} {v}");
+        let writer = run.timeline.task("writer").expect("a writer lane");
+        let max = metric("max_buffered_kb");
+        match v {
+            "no-drain" => {
+                assert_eq!(writer.polls.len(), 1, "{which}: the writer waited");
+                assert_eq!(metric("writer_waits"), 0.0, "{which}");
+                assert!(max >= B6_TOTAL_KB - 64.0, "{which}: {max} KiB buffered");
+                // Over long before the reader is done.
+                let written = mark_times(run, |l| l == "all written")[0];
+                let ended = mark_times(run, |l| l == "end of stream")[0];
+                assert!(written * 4.0 < ended, "{which}: {written} vs {ended} ms");
+                let points = &run.timeline.series["buffered_kb"];
+                let during: Vec<f64> = points
+                    .iter()
+                    .filter(|(t, _)| writer.finished_ms.is_some_and(|end| *t <= end))
+                    .map(|(_, v)| match v {
+                        asyncdojo::demo::timeline::SeriesValue::Num(n) => *n,
+                        other => panic!("{other:?}"),
+                    })
+                    .collect();
+                assert!(
+                    during.windows(2).all(|w| w[1] >= w[0]),
+                    "{which}: {during:?}"
+                );
+            }
+            "drain" => {
+                assert!(metric("writer_waits") > 0.0, "{which}");
+                let length = writer.finished_ms.unwrap() - writer.spawned_ms;
+                let waited = waited_ms(run);
+                assert!(
+                    waited > length / 2.0,
+                    "{which}: waited {waited} of {length} ms"
+                );
+                assert!(max <= B6_BOUND_KB, "{which}: {max} KiB buffered");
+            }
+            other => panic!("{which}: variant {other}"),
+        }
+    }
+}
+
+#[test]
+fn the_slow_reader_tells_b6s_story_on_tokio() {
+    let both = &["no-drain", "drain"];
+    let reports = side_by_side(3, || on_tokio(request(SLOW_READER, both, B6, Clock::Real)));
+    for (k, report) in reports.iter().enumerate() {
+        tells_b6s_story(report, &format!("tokio, real-clock run {}", k + 1));
+    }
+}
+
+#[test]
+fn the_slow_reader_tells_b6s_story_on_asyncio() {
+    let Some(py) = python() else { return };
+    let both = &["no-drain", "drain"];
+    let reports = side_by_side(3, || {
+        on_asyncio(py, &request(SLOW_READER, both, B6, Clock::Real))
+    });
+    for (k, report) in reports.iter().enumerate() {
+        tells_b6s_story(report, &format!("asyncio, real-clock run {}", k + 1));
+    }
+}

@@ -35,6 +35,7 @@ mod retry_backoff;
 mod scheduler;
 mod select_loop;
 mod semaphore;
+mod slow_reader;
 mod spawn_vs_await;
 mod timeouts;
 
@@ -65,6 +66,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &loop_lag::LoopLag,
     &console_lab::ConsoleLab,
     &scheduler::Scheduler,
+    &slow_reader::SlowReader,
 ];
 
 #[cfg(test)]

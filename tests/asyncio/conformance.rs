@@ -252,6 +252,10 @@ const CONFORMANCE: &[(&str, fn())] = &[
         "gateway",
         super::real_clock::gateway_conforms_on_the_real_clock,
     ),
+    (
+        "slow-reader",
+        super::real_clock::slow_reader_conforms_on_the_real_clock,
+    ),
     ("select-loop", select_loop_conforms),
     (
         "console-lab",

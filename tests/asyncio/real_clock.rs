@@ -106,6 +106,9 @@ struct Measured<'a> {
     /// Task, so the twin alone has `conn n` lanes: they are checked apart (each ends ok,
     /// without a parent) and left out of the comparison.
     twin_conn_lanes: bool,
+    /// Lanes only tokio has: a task doing what asyncio's transport does from the event loop's
+    /// callbacks, outside any Task. Checked apart (each ends ok) and left out of the comparison.
+    tokio_only: &'a [&'a str],
 }
 
 const EXACT: Measured<'static> = Measured {
@@ -116,6 +119,7 @@ const EXACT: Measured<'static> = Measured {
     told_to_end: &[],
     milestones_in_order: true,
     twin_conn_lanes: false,
+    tokio_only: &[],
 };
 
 /// The I/O demos run on the real clock against real sockets and files: both runtimes must end
@@ -194,11 +198,21 @@ fn io_compare(
             "{demo}: tokio's conn lanes"
         );
     }
+    let tokio_only = |task: &TaskView| measured.tokio_only.contains(&task.name.as_str());
+    for name in measured.tokio_only {
+        let lane = view(t).tasks.into_iter().find(|task| &task.name == name);
+        assert_eq!(
+            lane.map(|l| l.outcome),
+            Some(Outcome::Ok),
+            "{demo}: tokio's {name}"
+        );
+        assert!(!view(a).tasks.iter().any(tokio_only), "{demo}: {name}");
+    }
     let split = |r: &VariantRun| {
         let (conns, rest): (Vec<_>, Vec<_>) = view(r)
             .tasks
             .into_iter()
-            .filter(|task| !twin_only(task))
+            .filter(|task| !twin_only(task) && !tokio_only(task))
             .partition(|task| is_connection(&task.name));
         let mut conn_outcomes: Vec<String> =
             conns.iter().map(|c| c.outcome.name().to_owned()).collect();
@@ -432,6 +446,7 @@ pub(crate) fn chat_conforms_on_the_real_clock() {
             told_to_end: &[],
             milestones_in_order: false,
             twin_conn_lanes: false,
+            tokio_only: &[],
         };
         let Some((tokio, twin)) = io_conforms("chat", set, &measured) else {
             return;
@@ -469,6 +484,44 @@ pub(crate) fn chat_conforms_on_the_real_clock() {
         let n = 6;
         assert_eq!(connection_parents(t), vec![Some("server".to_owned()); n]);
         assert_eq!(connection_parents(a), vec![None; n]);
+    }
+}
+
+/// Both variants on both runtimes: the same lanes end the same way, the same marks in the same
+/// order, every byte read. How much is buffered and how often the writer waits are the
+/// machine's and the runtime's (asyncio's drain waits above a 64 KiB high water mark, tokio's
+/// write_all for every chunk): tests/real_clock_stories.rs pins what they must show.
+#[test]
+pub(crate) fn slow_reader_conforms_on_the_real_clock() {
+    let sets: [&[&str]; 2] = [
+        &[],
+        &["chunks=12", "chunk_kb=32", "read_kb=8", "read_every_ms=1"],
+    ];
+    for set in sets {
+        for variant in shared_variants_on("slow-reader", Clock::Real) {
+            let measured = Measured {
+                metrics: &["max_buffered_kb", "writer_waits"],
+                series: &["buffered_kb"],
+                // The writer's lane is as long as the reader is slow on one side and 64 KiB
+                // shorter on the other: outcomes, marks and counts are compared.
+                lengths: false,
+                // asyncio's transport sends from the event loop; tokio's no-drain has a task.
+                tokio_only: if variant == "no-drain" {
+                    &["socket writer"]
+                } else {
+                    &[]
+                },
+                ..EXACT
+            };
+            let Some((tokio, twin)) = io_conforms_variant("slow-reader", variant, set, &measured)
+            else {
+                return;
+            };
+            for r in [&tokio.runs[0], &twin.report.runs[0]] {
+                let total = r.timeline.metric("read_kb").unwrap();
+                assert!(total > 0.0, "{variant}: nothing read");
+            }
+        }
     }
 }
 
@@ -1121,6 +1174,7 @@ const CRAWL_MEASURED: Measured<'static> = Measured {
     milestones_in_order: true,
     // The site's connections are callbacks inside its server lane, on both runtimes.
     twin_conn_lanes: false,
+    tokio_only: &[],
 };
 
 #[test]

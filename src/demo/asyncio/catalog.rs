@@ -506,6 +506,34 @@ pub(super) static TWINS: &[Twin] = &[
                 + 2000.0)
         },
     },
+    Twin {
+        demo: "slow-reader",
+        file: "slow-reader.py",
+        source: include_str!("../../../twins/slow-reader.py"),
+        variants: &[
+            TwinVariant {
+                name: "no-drain",
+                mapping: Analogue {
+                    asyncio: "writer.write only, never drain: the transport keeps what the socket \
+                              does not take in its buffer and sends it from the event loop, where \
+                              tokio, whose TcpStream has no buffer, needs an unbounded channel and \
+                              a socket writer task (real clock)",
+                    short: "write",
+                },
+            },
+            same(
+                "drain",
+                "write + drain",
+                "writer.write, then await writer.drain(): it waits above the transport's high \
+                 water mark (64 KiB), where write_all waits for every chunk (real clock)",
+            ),
+        ],
+        // The reader's reads one pause apart, twice over for a loaded machine.
+        run_bound: |p| {
+            let reads = (p.num("chunks")? * p.num("chunk_kb")? / p.num("read_kb")?).ceil();
+            Ok(2.0 * reads * (p.num("read_every_ms")? + 1.0) + 2000.0)
+        },
+    },
 ];
 
 /// A run's parameters as a twin's run bound reads them: by name and kind. A name the demo does
