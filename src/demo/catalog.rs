@@ -31,6 +31,7 @@ mod lazy_futures;
 mod loop_lag;
 mod pipeline;
 mod rate_limiter;
+mod request_ids;
 mod retry_backoff;
 mod scheduler;
 mod select_loop;
@@ -65,6 +66,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &loop_lag::LoopLag,
     &console_lab::ConsoleLab,
     &scheduler::Scheduler,
+    &request_ids::RequestIds,
 ];
 
 #[cfg(test)]
