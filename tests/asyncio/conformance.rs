@@ -82,6 +82,21 @@ fn spawn_vs_await_conforms() {
     );
 }
 
+/// Requests whose events never fall on the same instant as another's: a thread's result at an
+/// instant another request also wakes would come back in whichever order the threads finish.
+#[test]
+fn request_ids_conform() {
+    conforms(
+        "request-ids",
+        &[
+            &[],
+            &["requests=5", "arrival_gap_ms=7", "work_ms=50"],
+            &["requests=1"],
+            &["requests=4", "arrival_gap_ms=300", "work_ms=100"],
+        ],
+    );
+}
+
 #[test]
 fn circuit_breaker_conforms() {
     conforms(
