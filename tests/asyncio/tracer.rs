@@ -577,7 +577,12 @@ fn the_virtual_clock_waits_for_a_call_run_in_a_thread() {
             .iter()
             .map(|m| (m["t_ms"].as_f64().unwrap(), m["label"].as_str().unwrap()))
             .collect();
-        assert_eq!(marks, [(0.0, "thread returned"), (1.0, "tick")], "{}", run["variant"]);
+        assert_eq!(
+            marks,
+            [(0.0, "thread returned"), (1.0, "tick")],
+            "{}",
+            run["variant"]
+        );
     }
 }
 

@@ -532,8 +532,10 @@ pub(super) static TWINS: &[Twin] = &[
             ),
         ],
         run_bound: |p| {
-            Ok((p.num("requests")? - 1.0).max(0.0) * p.num("arrival_gap_ms")?
-                + 2.0 * p.num("work_ms")?)
+            Ok(
+                (p.num("requests")? - 1.0).max(0.0) * p.num("arrival_gap_ms")?
+                    + 2.0 * p.num("work_ms")?,
+            )
         },
     },
 ];

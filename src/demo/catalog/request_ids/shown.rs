@@ -77,8 +77,8 @@ pub async fn with_task_local(
             // copy of the context: it reads the id as async code does.
             tokio::task::spawn_blocking(move || REQUEST_ID.sync_scope(id, current)).await
         } else {
-            // The blocking pool's thread has no task-locals, as run_in_executor's has no
-            // context: it reads none.
+            // The blocking pool's thread has no task-locals (run_in_executor's thread has a
+            // context of its own, without the request's): it reads none.
             tokio::task::spawn_blocking(current).await
         };
         ctx.mark(tally.seen("thread", id, in_thread.ok().flatten()));
@@ -113,7 +113,13 @@ pub enum Carry {
 }
 
 /// The server: a request arrives every `gap`, each a task of its own, all running at once.
-pub async fn serve(ctx: &Ctx, carry: Carry, requests: usize, gap: Duration, work: Duration) -> Tally {
+pub async fn serve(
+    ctx: &Ctx,
+    carry: Carry,
+    requests: usize,
+    gap: Duration,
+    work: Duration,
+) -> Tally {
     let tally = Tally::default();
     let slot = Slot::default();
     let mut running = Vec::with_capacity(requests);

@@ -27,7 +27,11 @@ fn interleaved_requests_keep_their_own_id_in_a_task_local_and_see_the_last_in_a_
             assert_eq!(request.spawned_ms, f64::from(id - 1) * 10.0);
             assert_eq!(request.outcome, Outcome::Ok);
             let lookup = testing::task(&r.timeline, &format!("lookup {id}"));
-            assert_eq!(lookup.parent, Some(request.id), "{v:?}: the child is the request's");
+            assert_eq!(
+                lookup.parent,
+                Some(request.id),
+                "{v:?}: the child is the request's"
+            );
         }
     }
 
@@ -46,7 +50,10 @@ fn interleaved_requests_keep_their_own_id_in_a_task_local_and_see_the_last_in_a_
 
     // The blocking closure that reads the task-local itself finds none; the rest is as above.
     let tl = &testing::variant(&report, Variant::Executor).timeline;
-    assert_eq!(marks_of(tl, "request 2")[1], (110.0, "thread: request=none"));
+    assert_eq!(
+        marks_of(tl, "request 2")[1],
+        (110.0, "thread: request=none")
+    );
     assert_eq!(marks_of(tl, "lookup 2"), [(110.0, "lookup: request=2")]);
     assert_eq!(testing::metric(tl, "wrong_ids"), 0.0);
     assert_eq!(testing::metric(tl, "missing_ids"), 3.0);
