@@ -31,6 +31,7 @@ mod lazy_futures;
 mod loop_lag;
 mod pipeline;
 mod rate_limiter;
+mod request_ids;
 mod retry_backoff;
 mod scheduler;
 mod select_loop;
@@ -67,6 +68,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &console_lab::ConsoleLab,
     &scheduler::Scheduler,
     &slow_reader::SlowReader,
+    &request_ids::RequestIds,
 ];
 
 #[cfg(test)]

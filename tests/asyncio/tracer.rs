@@ -525,6 +525,67 @@ fn a_park_is_the_innermost_await_and_what_it_waits_in() {
     assert_eq!(woken_at_300, ["inner", "outer"]);
 }
 
+const THREAD_CALL: &str = r#"
+import asyncio
+import time
+import dojo
+
+
+def slow(ms):
+    time.sleep(ms / 1000)  # real time, in a worker thread
+    return "done"
+
+
+async def threaded(executor):
+    loop = asyncio.get_running_loop()
+    if executor:
+        await loop.run_in_executor(None, slow, 50)
+    else:
+        await asyncio.to_thread(slow, 50)
+    dojo.mark("thread returned")
+
+
+async def ticker():
+    await asyncio.sleep(0.001)
+    dojo.mark("tick")
+
+
+async def main(variant="to-thread"):
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(threaded(variant == "executor"), name="threaded")
+        tg.create_task(ticker(), name="ticker")
+
+
+if __name__ == "__main__":
+    dojo.run(main, variants=("to-thread", "executor"))
+"#;
+
+/// While a call runs in a thread, the virtual clock stands still and the loop waits for it, as
+/// tokio's paused clock does for `spawn_blocking`: the thread's 50 real ms take no virtual time,
+/// and the ticker's 1 ms timer, due meanwhile, fires after the thread's result, not before it.
+#[test]
+fn the_virtual_clock_waits_for_a_call_run_in_a_thread() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let args = serde_json::json!({"variants": ["to-thread", "executor"]});
+    let (doc, stderr) = trace(py, THREAD_CALL, args);
+    assert!(!stderr.contains("dojo:"), "{stderr}");
+    for run in doc["runs"].as_array().unwrap() {
+        let marks: Vec<(f64, &str)> = run["marks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["t_ms"].as_f64().unwrap(), m["label"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            marks,
+            [(0.0, "thread returned"), (1.0, "tick")],
+            "{}",
+            run["variant"]
+        );
+    }
+}
+
 const CAUSES: &str = r#"
 import asyncio
 import socket

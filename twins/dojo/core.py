@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
+import concurrent.futures
 import contextvars
 import functools
 import gc
@@ -104,29 +105,56 @@ TRACER_THREAD_PREFIX = "dojo-"
 
 class _VirtualSelector(selectors.DefaultSelector):
     """Polls the real file descriptors without waiting; when none is ready and the loop would
-    wait for a timer, moves the virtual clock to that timer instead of sleeping."""
+    wait for a timer, moves the virtual clock to that timer instead of sleeping. While a call
+    the loop handed to a thread (`run_in_executor`, `to_thread`) runs, the clock stands still
+    and the loop waits for its result, as tokio's paused clock does while a `spawn_blocking`
+    closure runs: otherwise the clock would jump to the next timer or not, by how fast the
+    thread is, and the run would not repeat. A call still running after `THREAD_HOLD_S` of real
+    time lets the clock go on, so a thread that never returns cannot stop the timers."""
 
     def __init__(self, clock: VirtualClock) -> None:
         super().__init__()
         self._clock = clock
+        # (the call's asyncio future, the real time until which it holds the clock)
+        self.thread_calls: list[tuple[asyncio.Future, float]] = []
 
     def select(self, timeout=None):
         ready = super().select(0)
         if ready or timeout == 0:
             return ready
+        held = self._held_until()
+        if held is not None:
+            ready = super().select(max(held - time.monotonic(), 0.0))
+            if ready:
+                return ready
         if timeout is None:
             # No timer at all: only I/O or another thread can wake the loop. With neither (only
             # the loop's own wake-up pipe registered, no thread but ours), nothing ever will.
             others = [
                 t for t in threading.enumerate() if not t.name.startswith(TRACER_THREAD_PREFIX)
             ]
-            if len(self.get_map()) <= 1 and len(others) <= 1:
+            # Looked again after counting the threads: one that has just ended may have written
+            # to the wake-up pipe since the first look.
+            if len(self.get_map()) <= 1 and len(others) <= 1 and not super().select(0):
                 raise RuntimeError(
                     "deadlock: every task is waiting and no timer is set, so nothing can wake them"
                 )
             return super().select(None)
         self._clock.wait(timeout)
         return []
+
+    def _held_until(self) -> float | None:
+        """The real time until which a running thread call holds the clock, if one does."""
+        if not self.thread_calls:
+            return None
+        now = time.monotonic()
+        self.thread_calls = [(f, until) for f, until in self.thread_calls
+                             if not f.done() and until > now]
+        return max((until for _, until in self.thread_calls), default=None)
+
+
+# How long (real seconds) a call run in a thread holds the virtual clock still at most.
+THREAD_HOLD_S = 5.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1011,7 +1039,8 @@ class TracingLoop(asyncio.SelectorEventLoop):
     `spawn` right after its spawn."""
 
     def __init__(self, clock: VirtualClock | None, program_files: frozenset[str]) -> None:
-        super().__init__(_VirtualSelector(clock) if clock is not None else None)
+        self._virtual = _VirtualSelector(clock) if clock is not None else None
+        super().__init__(self._virtual)
         self.clock = clock
         self.recording = Recording(clock, program_files)
         # Timers due at the same instant fire in the order they were set, as they do on the wall
@@ -1068,6 +1097,18 @@ class TracingLoop(asyncio.SelectorEventLoop):
             except Exception as exc:  # the tracer's own bug: never the program's failure
                 _tracer_failed(exc)
         return _call_soon(self, callback, *args, context=context)
+
+    def run_in_executor(
+        self,
+        executor: concurrent.futures.Executor | None,
+        func: collections.abc.Callable,
+        *args: object,
+    ) -> asyncio.Future:
+        future = super().run_in_executor(executor, func, *args)
+        if self._virtual is not None:
+            # The virtual clock waits for it (see `_VirtualSelector`).
+            self._virtual.thread_calls.append((future, time.monotonic() + THREAD_HOLD_S))
+        return future
 
     def call_soon_threadsafe(
         self,

@@ -388,10 +388,17 @@ class _ScriptLoop(core.TracingLoop):
             return
         # Without a line of the user's (a transport's callback), what asyncio called says nothing.
         what = ("%s at %s" % (api, where) if api else where) if where else ""
+        if kind == "a thread":
+            # The virtual clock waits for a thread's call (see dojo.core.THREAD_HOLD_S).
+            how = "the virtual clock stands still while it runs, so its time is not counted"
+        else:
+            how = (
+                "the virtual clock does not wait for it, so its timers may fire first and its "
+                "times are not what the program takes"
+            )
         self._tracer.note(
-            "%s waited on %s%s: the virtual clock does not wait for it, so its timers may "
-            "fire first and its times are not what the program takes (trace it with --clock "
-            "real)" % (self._called, kind, " (%s)" % what if what else "")
+            "%s waited on %s%s: %s (trace it with --clock real)"
+            % (self._called, kind, " (%s)" % what if what else "", how)
         )
 
     def _add_reader(self, fd, callback, *args):

@@ -534,6 +534,38 @@ pub(super) static TWINS: &[Twin] = &[
             Ok(2.0 * reads * (p.num("read_every_ms")? + 1.0) + 2000.0)
         },
     },
+    Twin {
+        demo: "request-ids",
+        file: "request-ids.py",
+        source: include_str!("../../../twins/request-ids.py"),
+        variants: &[
+            same(
+                "task-local",
+                "ContextVar",
+                "a ContextVar set in each request's Task: create_task copies the context into \
+                 the child by itself (tokio::spawn starts with no task-locals: the demo scopes \
+                 the child again by hand), and to_thread runs the call in a copy of it (the \
+                 blocking closure is given a scope of its own)",
+            ),
+            same(
+                "executor",
+                "run_in_executor",
+                "the same ContextVar, but the thread call goes through loop.run_in_executor, \
+                 which runs it in the worker thread's own context: it reads the default, None",
+            ),
+            same(
+                "global",
+                "module global",
+                "a module global that every request assigns: each reads whoever assigned last",
+            ),
+        ],
+        run_bound: |p| {
+            Ok(
+                (p.num("requests")? - 1.0).max(0.0) * p.num("arrival_gap_ms")?
+                    + 2.0 * p.num("work_ms")?,
+            )
+        },
+    },
 ];
 
 /// A run's parameters as a twin's run bound reads them: by name and kind. A name the demo does
