@@ -84,13 +84,13 @@ mod tests {
                 assert!(spec.variant(v).is_some(), "{}: default {v}", spec.id);
             }
             for v in spec.variants {
-                if let Some(p) = v.workers_param {
+                for p in v.workers_param.iter().chain(&v.blocking_threads_param) {
                     assert!(
                         matches!(
                             spec.param(p).map(|p| p.kind),
                             Some(crate::demo::ParamKind::Int { .. })
                         ),
-                        "{}: workers_param {p} is not an integer parameter",
+                        "{}: {p} sizes threads but is not an integer parameter",
                         spec.id
                     );
                 }
