@@ -22,6 +22,7 @@ mod console_lab;
 mod crawler;
 mod downloader;
 mod event_loop;
+mod executor_pool;
 mod gateway;
 mod gather;
 mod gather_errors;
@@ -65,6 +66,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &loop_lag::LoopLag,
     &console_lab::ConsoleLab,
     &scheduler::Scheduler,
+    &executor_pool::ExecutorPool,
 ];
 
 #[cfg(test)]
