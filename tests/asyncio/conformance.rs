@@ -207,6 +207,21 @@ fn select_loop_conforms() {
     );
 }
 
+/// Both pools are timed on the virtual clock the same way (ctx.rs and dojo/core.py, "pool"): a
+/// held worker thread waits for the clock, which moves only when every job with a thread is held.
+#[test]
+fn executor_pool_conforms() {
+    conforms(
+        "executor-pool",
+        &[
+            &[],
+            &["jobs=7", "workers=3", "job_ms=250", "tick_ms=60"],
+            &["jobs=5", "workers=4", "job_ms=90", "tick_ms=25"],
+            &["jobs=3", "workers=8", "job_ms=70", "tick_ms=30"],
+        ],
+    );
+}
+
 /// The test that compares each twin with its tokio demo (the I/O twins' are on the real clock,
 /// below; lazy-futures' allows for Python's warning; console-lab's is debug mode's).
 const CONFORMANCE: &[(&str, fn())] = &[
@@ -253,6 +268,7 @@ const CONFORMANCE: &[(&str, fn())] = &[
         super::real_clock::gateway_conforms_on_the_real_clock,
     ),
     ("select-loop", select_loop_conforms),
+    ("executor-pool", executor_pool_conforms),
     (
         "console-lab",
         super::differences::debug_mode_reports_the_slow_step_the_unawaited_coroutine_and_the_lost_exception,

@@ -125,6 +125,7 @@ def _run(main, default_clock, declared, twin_file):
                 variant=variant,
                 watch=watch,
                 who="the twin",
+                pool=True,
             )
             if watch is not None and watch.gone:
                 os._exit(70)
