@@ -28,14 +28,7 @@ async def ticker(tick_ms, done):
     tick: a gap longer than the period would mean something held the loop's thread."""
     loop = asyncio.get_running_loop()
     last, max_gap_ms, n = None, 0.0, 0
-    next_tick = loop.time()
     while True:
-        try:
-            async with asyncio.timeout_at(next_tick):
-                await done.wait()
-            break  # the jobs are done
-        except TimeoutError:
-            pass
         now = loop.time()
         if last is not None:
             gap_ms = round((now - last) * 1000, 3)
@@ -44,7 +37,13 @@ async def ticker(tick_ms, done):
         last = now
         n += 1
         dojo.mark(f"tick {n}")
-        next_tick = now + tick_ms / 1000
+        try:
+            # Wait for the next tick, unless the jobs are done first.
+            async with asyncio.timeout_at(now + tick_ms / 1000):
+                await done.wait()
+            break
+        except TimeoutError:
+            pass
     dojo.metric("max_tick_gap_ms", int(max_gap_ms))
     return f"{n} ticks, longest gap {int(max_gap_ms)} ms"
 

@@ -112,7 +112,9 @@ impl Ctx {
     }
 
     /// The runtime's blocking pool runs at most `threads` jobs at once (tokio's
-    /// `max_blocking_threads`); `None` for tokio's default, where every job gets a thread.
+    /// `max_blocking_threads`): on the virtual clock, `block_thread` in its jobs then waits for
+    /// the clock (see [`PoolClock`]). `None` for tokio's default pool, whose jobs the paused
+    /// clock does not time: it stands still while they run.
     pub fn with_blocking_threads(mut self, threads: Option<usize>) -> Ctx {
         self.pool = Arc::new(PoolClock {
             threads,
@@ -276,12 +278,14 @@ impl Ctx {
             rec.finish(id, ended.outcome, ended.detail.clone());
             ended
         });
-        if self.clock == Clock::Real {
+        if self.clock == Clock::Real || self.pool.threads.is_none() {
+            // tokio's own rule: its paused clock stands still while the job is alive.
             return job;
         }
-        // On the virtual clock the job counts as the pool's until its result is back on the
-        // runtime's thread: the clock must not move between the job's end and its awaiter's
-        // wake, which comes from the pool's thread at a moment of its own.
+        // A pool sized for the run, on the virtual clock (see PoolClock): the job counts as
+        // the pool's until its result is back on the runtime's thread, so the clock cannot move
+        // between the job's end and its awaiter's wake, which comes from the pool's thread at a
+        // moment of its own. The awaiter is woken by this hand-back, a task with no lane.
         self.pool.queued(self);
         let pool = Arc::clone(&self.pool);
         tokio::spawn(async move {
@@ -293,12 +297,14 @@ impl Ctx {
 
     /// Hold the current thread for `d`, as `std::thread::sleep` or a blocking call would. On the
     /// virtual clock the paused clock is moved forward while the thread stays held: nothing else
-    /// on this runtime runs meanwhile, exactly as with a real blocking call. On a thread of the
-    /// blocking pool (in [`Ctx::spawn_blocking`]) only that thread is held, until the virtual
-    /// clock reads `d` later, while the runtime runs on (see [`PoolClock`]).
+    /// on this runtime runs meanwhile, exactly as with a real blocking call. In a job of a
+    /// blocking pool sized for the run ([`Ctx::with_blocking_threads`]) only its thread is held,
+    /// until the virtual clock reads `d` later, while the runtime runs on (see [`PoolClock`]).
     pub fn block_thread(&self, d: Duration) {
         match self.clock {
-            Clock::Virtual if IN_POOL.with(Cell::get) => self.pool.hold(d),
+            Clock::Virtual if self.pool.threads.is_some() && IN_POOL.with(Cell::get) => {
+                self.pool.hold(d);
+            }
             Clock::Virtual => advance_now(d),
             Clock::Real => std::thread::sleep(d),
         }
@@ -433,7 +439,13 @@ impl PoolClock {
         };
         self.changed.notify_one();
         if start {
-            let handle = tokio::spawn(Arc::clone(self).step());
+            let mut step = Box::pin(Arc::clone(self).step());
+            // Not a lane, but a poll all the same: the driver's turn before it is over, so a
+            // timer that fires in the turn after its advance is read as a timer's wake.
+            let handle = tokio::spawn(std::future::poll_fn(move |cx| {
+                between_turns();
+                step.as_mut().poll(cx)
+            }));
             if let Ok(mut spawned) = ctx.spawned.lock() {
                 spawned.push(handle.abort_handle());
             }
@@ -449,7 +461,9 @@ impl PoolClock {
     /// Hold this pool thread until the virtual clock has moved `d` on.
     fn hold(&self, d: Duration) {
         let (tx, rx) = std::sync::mpsc::channel();
-        self.state().held.push((tokio::time::Instant::now() + d, tx));
+        self.state()
+            .held
+            .push((tokio::time::Instant::now() + d, tx));
         self.changed.notify_one();
         // A dropped sender (a cancelled run) lets the thread go as well.
         let _ = rx.recv();

@@ -445,6 +445,18 @@ const WAKE_DIFFERENCES: &[WakeDifference] = &[
         set_aside: &[Tasks(&["reader", "main"]), SelfWakes],
         before_python: None,
     },
+    WakeDifference {
+        demo: "executor-pool",
+        variant: "*",
+        why: "tokio's jobs are spawn_blocking lanes, polled once on a pool thread and never \
+              woken again, and main awaits each JoinHandle in turn, woken as each result is \
+              handed back; asyncio's jobs are Tasks awaiting to_thread, woken by the worker \
+              thread's result, and the TaskGroup wakes main once, when the last one ends",
+        set_aside: &[Tasks(&[
+            "main", "job 1", "job 2", "job 3", "job 4", "job 5", "job 6",
+        ])],
+        before_python: None,
+    },
 ];
 
 fn wake_view(

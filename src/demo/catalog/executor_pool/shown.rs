@@ -35,7 +35,10 @@ pub async fn main(ctx: Ctx, jobs: usize, job: Duration, tick: Duration) {
     let _ = ticker.await;
     drop(started_tx);
     let last = started.iter().max().unwrap_or_default();
-    ctx.metric("last_start_ms", u64::try_from(last.as_millis()).unwrap_or(u64::MAX));
+    ctx.metric(
+        "last_start_ms",
+        u64::try_from(last.as_millis()).unwrap_or(u64::MAX),
+    );
 }
 
 /// Ticks every `period` until the jobs are done, and measures the gap since the previous tick:

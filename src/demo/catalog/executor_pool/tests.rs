@@ -35,10 +35,19 @@ fn check(sets: &[&str], jobs: usize, workers: usize, job: f64, tick: f64) {
         for (k, start) in starts.iter().enumerate() {
             let lane = testing::task(tl, &format!("job {}", k + 1));
             assert_eq!(lane.spawned_ms, 0.0, "{name} job {}", k + 1);
-            assert_eq!(lane.polls, vec![(*start, start + job)], "{name} job {}", k + 1);
+            assert_eq!(
+                lane.polls,
+                vec![(*start, start + job)],
+                "{name} job {}",
+                k + 1
+            );
         }
         let rounds = jobs.div_ceil(threads) as f64;
-        assert_eq!(tl.metric("last_start_ms"), Some((rounds - 1.0) * job), "{name}");
+        assert_eq!(
+            tl.metric("last_start_ms"),
+            Some((rounds - 1.0) * job),
+            "{name}"
+        );
         assert_eq!(r.total_ms, rounds * job, "{name}");
         // The ticker kept its period all along: the runtime's thread was never held.
         let ticks = tick_times(tl);
@@ -64,10 +73,28 @@ fn defaults() {
 
 #[test]
 fn other_settings() {
-    check(&["jobs=7", "workers=3", "job_ms=250", "tick_ms=60"], 7, 3, 250.0, 60.0);
-    check(&["jobs=5", "workers=4", "job_ms=90", "tick_ms=25"], 5, 4, 90.0, 25.0);
+    check(
+        &["jobs=7", "workers=3", "job_ms=250", "tick_ms=60"],
+        7,
+        3,
+        250.0,
+        60.0,
+    );
+    check(
+        &["jobs=5", "workers=4", "job_ms=90", "tick_ms=25"],
+        5,
+        4,
+        90.0,
+        25.0,
+    );
     // More threads than jobs: nothing waits.
-    check(&["jobs=3", "workers=8", "job_ms=70", "tick_ms=30"], 3, 8, 70.0, 30.0);
+    check(
+        &["jobs=3", "workers=8", "job_ms=70", "tick_ms=30"],
+        3,
+        8,
+        70.0,
+        30.0,
+    );
 }
 
 #[test]
