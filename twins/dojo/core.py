@@ -102,7 +102,8 @@ TRACER_THREAD_PREFIX = "dojo-"
 
 
 class VirtualPool:
-    """The default executor's threads on the virtual clock (twins only: `trace(pool=True)`).
+    """The default executor's threads on the virtual clock (a twin that asks for it:
+    `dojo.run(.., time_threads=True)`).
 
     A virtual clock cannot time a real thread: it would jump to the next timer while the
     thread works. So a job sent with `run_in_executor(None, ..)` (`to_thread`) that calls
