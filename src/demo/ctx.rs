@@ -288,11 +288,15 @@ impl Ctx {
         // moment of its own. The awaiter is woken by this hand-back, a task with no lane.
         self.pool.queued(self);
         let pool = Arc::clone(&self.pool);
-        tokio::spawn(async move {
+        let handed_back = tokio::spawn(async move {
             let ended = job.await;
             pool.finished();
             ended.unwrap_or_else(|e| Ended::with(Outcome::Panicked, e.to_string()))
-        })
+        });
+        if let Ok(mut spawned) = self.spawned.lock() {
+            spawned.push(handed_back.abort_handle());
+        }
+        handed_back
     }
 
     /// Hold the current thread for `d`, as `std::thread::sleep` or a blocking call would. On the
@@ -423,6 +427,8 @@ struct PoolState {
     /// Held jobs: when the clock lets each go, and the channel its thread waits on.
     held: Vec<(tokio::time::Instant, std::sync::mpsc::Sender<()>)>,
     stepping: bool,
+    /// The run is over (cancelled): no job is held any more.
+    closed: bool,
 }
 
 impl PoolClock {
@@ -461,16 +467,22 @@ impl PoolClock {
     /// Hold this pool thread until the virtual clock has moved `d` on.
     fn hold(&self, d: Duration) {
         let (tx, rx) = std::sync::mpsc::channel();
-        self.state()
-            .held
-            .push((tokio::time::Instant::now() + d, tx));
+        {
+            let mut s = self.state();
+            if s.closed {
+                return;
+            }
+            s.held.push((tokio::time::Instant::now() + d, tx));
+        }
         self.changed.notify_one();
         // A dropped sender (a cancelled run) lets the thread go as well.
         let _ = rx.recv();
     }
 
     fn release_all(&self) {
-        self.state().held.clear();
+        let mut s = self.state();
+        s.closed = true;
+        s.held.clear();
     }
 
     /// Every job that has a thread is held: the clock may move.
@@ -1088,5 +1100,39 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "panicked".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::PoolClock;
+
+    /// A cancelled run lets go of the pool threads it held, and holds none after: nothing would
+    /// ever move the clock to their deadlines.
+    #[test]
+    fn release_all_lets_held_pool_threads_go() {
+        let pool = Arc::new(PoolClock {
+            threads: Some(1),
+            ..PoolClock::default()
+        });
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let held = Arc::clone(&pool);
+        std::thread::spawn(move || {
+            held.hold(Duration::from_secs(3600));
+            let _ = done_tx.send(());
+        });
+        while pool.state().held.is_empty() {
+            std::thread::yield_now();
+        }
+        pool.release_all();
+        assert!(
+            done.recv_timeout(Duration::from_secs(5)).is_ok(),
+            "still held"
+        );
+        // A job that reaches its blocking call after the cancel is not held at all.
+        pool.hold(Duration::from_secs(3600));
     }
 }

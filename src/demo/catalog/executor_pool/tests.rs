@@ -115,3 +115,17 @@ fn the_real_pool_queues_the_same_way_on_the_real_clock() {
     let gap = tl.metric("max_tick_gap_ms").unwrap();
     assert!((25.0..70.0).contains(&gap), "tick gap {gap}");
 }
+
+/// A long run on the virtual clock cancelled midway ends at once with nothing left alive: the
+/// tasks that hand the jobs' results back are aborted with the rest.
+#[test]
+fn a_cancelled_virtual_run_ends_promptly() {
+    use crate::demo::Clock;
+    let req = testing::request::<ExecutorPool>(
+        &[Variant::Starved],
+        &["jobs=64", "workers=1", "job_ms=60000", "tick_ms=60000"],
+        Clock::Virtual,
+    )
+    .expect("valid request");
+    testing::cancelled_after(req, 200);
+}
