@@ -81,6 +81,9 @@ pub struct VariantSpec {
     pub flavor: Flavor,
     /// For multi-thread variants: the integer parameter giving the worker count.
     pub workers_param: Option<&'static str>,
+    /// The integer parameter giving the runtime's `max_blocking_threads`, when the variant sizes
+    /// tokio's blocking pool (otherwise tokio's default).
+    pub blocking_threads_param: Option<&'static str>,
 }
 
 impl VariantSpec {
@@ -92,6 +95,7 @@ impl VariantSpec {
             clocks: &[Clock::Real],
             flavor: Flavor::CurrentThread,
             workers_param: None,
+            blocking_threads_param: None,
         }
     }
 
@@ -103,6 +107,7 @@ impl VariantSpec {
             clocks: &[Clock::Virtual, Clock::Real],
             flavor: Flavor::CurrentThread,
             workers_param: None,
+            blocking_threads_param: None,
         }
     }
 }

@@ -551,7 +551,18 @@ mod tests {
             } else {
                 ", clock=\"real\""
             };
-            let run_line = format!("    dojo.run(main, variants={variants}{clock})\n");
+            // A demo that sizes tokio's blocking pool times it on the virtual clock; its twin
+            // asks the tracer to time the default executor's jobs the same way.
+            let threads = if spec
+                .variants
+                .iter()
+                .any(|v| v.blocking_threads_param.is_some())
+            {
+                ", time_threads=True"
+            } else {
+                ""
+            };
+            let run_line = format!("    dojo.run(main, variants={variants}{clock}{threads})\n");
             assert!(
                 twin.source.ends_with(&run_line),
                 "{} does not end with {run_line}",

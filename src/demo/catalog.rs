@@ -22,6 +22,7 @@ mod console_lab;
 mod crawler;
 mod downloader;
 mod event_loop;
+mod executor_pool;
 mod gateway;
 mod gather;
 mod gather_errors;
@@ -69,6 +70,7 @@ pub(crate) static ALL: &[&dyn Demo] = &[
     &scheduler::Scheduler,
     &slow_reader::SlowReader,
     &request_ids::RequestIds,
+    &executor_pool::ExecutorPool,
 ];
 
 #[cfg(test)]
@@ -88,13 +90,13 @@ mod tests {
                 assert!(spec.variant(v).is_some(), "{}: default {v}", spec.id);
             }
             for v in spec.variants {
-                if let Some(p) = v.workers_param {
+                for p in v.workers_param.iter().chain(&v.blocking_threads_param) {
                     assert!(
                         matches!(
                             spec.param(p).map(|p| p.kind),
                             Some(crate::demo::ParamKind::Int { .. })
                         ),
-                        "{}: workers_param {p} is not an integer parameter",
+                        "{}: {p} sizes threads but is not an integer parameter",
                         spec.id
                     );
                 }

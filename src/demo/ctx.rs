@@ -93,6 +93,8 @@ pub struct Ctx {
     /// The file lessons show (`DemoSpec::source_file`): marks made from it carry their line.
     source_file: &'static str,
     os_signals: bool,
+    /// The blocking pool's work on the virtual clock (see [`PoolClock`]).
+    pool: Arc<PoolClock>,
 }
 
 impl Ctx {
@@ -105,7 +107,20 @@ impl Ctx {
             demo_id,
             source_file: "",
             os_signals: false,
+            pool: Arc::default(),
         }
+    }
+
+    /// The runtime's blocking pool runs at most `threads` jobs at once (tokio's
+    /// `max_blocking_threads`): on the virtual clock, `block_thread` in its jobs then waits for
+    /// the clock (see [`PoolClock`]). `None` for tokio's default pool, whose jobs the paused
+    /// clock does not time: it stands still while they run.
+    pub fn with_blocking_threads(mut self, threads: Option<usize>) -> Ctx {
+        self.pool = Arc::new(PoolClock {
+            threads,
+            ..PoolClock::default()
+        });
+        self
     }
 
     /// Marks made from `source_file` (the file lessons show) carry their line in it.
@@ -253,21 +268,47 @@ impl Ctx {
         let line = self.shown_line(Location::caller());
         let id = self.rec.new_spawned_task_at(name.into(), parent, line);
         let rec = self.rec.clone();
-        tokio::task::spawn_blocking(move || {
+        let job = tokio::task::spawn_blocking(move || {
             let start = rec.poll_start();
+            IN_POOL.with(|p| p.set(true));
             let ended = std::panic::catch_unwind(AssertUnwindSafe(work))
                 .unwrap_or_else(|p| Ended::with(Outcome::Panicked, panic_message(&*p)));
+            IN_POOL.with(|p| p.set(false));
             rec.poll(id, start);
             rec.finish(id, ended.outcome, ended.detail.clone());
             ended
-        })
+        });
+        if self.clock == Clock::Real || self.pool.threads.is_none() {
+            // tokio's own rule: its paused clock stands still while the job is alive.
+            return job;
+        }
+        // A pool sized for the run, on the virtual clock (see PoolClock): the job counts as
+        // the pool's until its result is back on the runtime's thread, so the clock cannot move
+        // between the job's end and its awaiter's wake, which comes from the pool's thread at a
+        // moment of its own. The awaiter is woken by this hand-back, a task with no lane.
+        self.pool.queued(self);
+        let pool = Arc::clone(&self.pool);
+        let handed_back = tokio::spawn(async move {
+            let ended = job.await;
+            pool.finished();
+            ended.unwrap_or_else(|e| Ended::with(Outcome::Panicked, e.to_string()))
+        });
+        if let Ok(mut spawned) = self.spawned.lock() {
+            spawned.push(handed_back.abort_handle());
+        }
+        handed_back
     }
 
     /// Hold the current thread for `d`, as `std::thread::sleep` or a blocking call would. On the
     /// virtual clock the paused clock is moved forward while the thread stays held: nothing else
-    /// on this runtime runs meanwhile, exactly as with a real blocking call.
+    /// on this runtime runs meanwhile, exactly as with a real blocking call. In a job of a
+    /// blocking pool sized for the run ([`Ctx::with_blocking_threads`]) only its thread is held,
+    /// until the virtual clock reads `d` later, while the runtime runs on (see [`PoolClock`]).
     pub fn block_thread(&self, d: Duration) {
         match self.clock {
+            Clock::Virtual if self.pool.threads.is_some() && IN_POOL.with(Cell::get) => {
+                self.pool.hold(d);
+            }
             Clock::Virtual => advance_now(d),
             Clock::Real => std::thread::sleep(d),
         }
@@ -345,12 +386,153 @@ impl Ctx {
         self.rec.metric(name, value.into());
     }
 
-    /// Abort every task spawned through this context (a cancelled run).
+    /// Abort every task spawned through this context (a cancelled run), and let go of the
+    /// blocking pool's threads held on the virtual clock, which nothing would wake any more.
     pub fn abort_all(&self) {
         if let Ok(spawned) = self.spawned.lock() {
             for h in spawned.iter() {
                 h.abort();
             }
+        }
+        self.pool.release_all();
+    }
+}
+
+thread_local! {
+    /// This thread is running a job of [`Ctx::spawn_blocking`]: `block_thread` holds only it.
+    static IN_POOL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The blocking pool's time on the virtual clock.
+///
+/// tokio keeps its paused clock still while any `spawn_blocking` job is alive on a
+/// current-thread runtime (it cannot know how long a real thread's work takes), so a job held on
+/// a pool thread would never see its time pass. Here a job's [`Ctx::block_thread`] holds its pool
+/// thread on a std channel until the virtual clock reaches its deadline, and a stepper task on
+/// the runtime moves the clock: only when every job that has a thread (at most `threads`) is
+/// held, so a job that a thread just took starts at the instant the thread came free; and one
+/// millisecond at most at a time, so the runtime's own timers (a ticker) fire at their instant.
+#[derive(Default)]
+struct PoolClock {
+    /// The pool's `max_blocking_threads`: jobs beyond it wait for a thread in tokio's queue.
+    threads: Option<usize>,
+    state: Mutex<PoolState>,
+    changed: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct PoolState {
+    /// Jobs spawned and not yet back on the runtime's thread: running or queued.
+    live: usize,
+    /// Held jobs: when the clock lets each go, and the channel its thread waits on.
+    held: Vec<(tokio::time::Instant, std::sync::mpsc::Sender<()>)>,
+    stepping: bool,
+    /// The run is over (cancelled): no job is held any more.
+    closed: bool,
+}
+
+impl PoolClock {
+    fn state(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A job was spawned (on the runtime's thread): start the stepper if none runs.
+    fn queued(self: &Arc<Self>, ctx: &Ctx) {
+        let start = {
+            let mut s = self.state();
+            s.live += 1;
+            !std::mem::replace(&mut s.stepping, true)
+        };
+        self.changed.notify_one();
+        if start {
+            let mut step = Box::pin(Arc::clone(self).step());
+            // Not a lane, but a poll all the same: the driver's turn before it is over, so a
+            // timer that fires in the turn after its advance is read as a timer's wake.
+            let handle = tokio::spawn(std::future::poll_fn(move |cx| {
+                between_turns();
+                step.as_mut().poll(cx)
+            }));
+            if let Ok(mut spawned) = ctx.spawned.lock() {
+                spawned.push(handle.abort_handle());
+            }
+        }
+    }
+
+    /// A job's result is back on the runtime's thread.
+    fn finished(&self) {
+        self.state().live -= 1;
+        self.changed.notify_one();
+    }
+
+    /// Hold this pool thread until the virtual clock has moved `d` on.
+    fn hold(&self, d: Duration) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let mut s = self.state();
+            if s.closed {
+                return;
+            }
+            s.held.push((tokio::time::Instant::now() + d, tx));
+        }
+        self.changed.notify_one();
+        // A dropped sender (a cancelled run) lets the thread go as well.
+        let _ = rx.recv();
+    }
+
+    fn release_all(&self) {
+        let mut s = self.state();
+        s.closed = true;
+        s.held.clear();
+    }
+
+    /// Every job that has a thread is held: the clock may move.
+    fn settled(&self, s: &PoolState) -> bool {
+        let running = self.threads.map_or(s.live, |n| s.live.min(n));
+        s.held.len() >= running
+    }
+
+    async fn step(self: Arc<Self>) {
+        loop {
+            // Wait until every running job is held (or none is left).
+            loop {
+                {
+                    let mut s = self.state();
+                    if s.live == 0 {
+                        s.stepping = false;
+                        return;
+                    }
+                    if self.settled(&s) {
+                        break;
+                    }
+                }
+                self.changed.notified().await;
+            }
+            // Let every task made ready at this instant run before the clock moves: a yielded
+            // task resumes once the runtime's queue is empty.
+            tokio::task::yield_now().await;
+            let now = tokio::time::Instant::now();
+            let next = {
+                let mut s = self.state();
+                if !self.settled(&s) {
+                    continue;
+                }
+                let before = s.held.len();
+                s.held.retain(|(until, tx)| {
+                    let held = *until > now;
+                    if !held {
+                        let _ = tx.send(());
+                    }
+                    held
+                });
+                if s.held.len() < before {
+                    continue;
+                }
+                s.held.iter().map(|(until, _)| *until).min()
+            };
+            let step = next.map_or(Duration::from_millis(1), |until| {
+                (until - now).min(Duration::from_millis(1))
+            });
+            tokio::time::advance(step).await;
         }
     }
 }
@@ -918,5 +1100,39 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "panicked".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::PoolClock;
+
+    /// A cancelled run lets go of the pool threads it held, and holds none after: nothing would
+    /// ever move the clock to their deadlines.
+    #[test]
+    fn release_all_lets_held_pool_threads_go() {
+        let pool = Arc::new(PoolClock {
+            threads: Some(1),
+            ..PoolClock::default()
+        });
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let held = Arc::clone(&pool);
+        std::thread::spawn(move || {
+            held.hold(Duration::from_secs(3600));
+            let _ = done_tx.send(());
+        });
+        while pool.state().held.is_empty() {
+            std::thread::yield_now();
+        }
+        pool.release_all();
+        assert!(
+            done.recv_timeout(Duration::from_secs(5)).is_ok(),
+            "still held"
+        );
+        // A job that reaches its blocking call after the cancel is not held at all.
+        pool.hold(Duration::from_secs(3600));
     }
 }

@@ -321,6 +321,20 @@ fn flavor(req: &RunRequest, variant: &str) -> Flavor {
         .map_or(Flavor::CurrentThread, |v| v.flavor)
 }
 
+/// The value of the integer parameter `name`, as a count.
+fn int_param(req: &RunRequest, name: Option<&str>) -> Option<usize> {
+    match req.params.get(name?) {
+        Some(ParamVal::Int(n)) => usize::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+/// The blocking pool's size when the variant sets it (tokio wants at least one thread).
+fn blocking_threads(req: &RunRequest, variant: &str) -> Option<usize> {
+    let spec = req.demo.spec().variant(variant)?;
+    int_param(req, spec.blocking_threads_param).map(|n| n.max(1))
+}
+
 fn build_runtime(
     req: &RunRequest,
     variant: &str,
@@ -332,13 +346,7 @@ fn build_runtime(
     let mut builder = match flavor {
         Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
         Flavor::MultiThread => {
-            let workers = v
-                .and_then(|v| v.workers_param)
-                .and_then(|p| match req.params.get(p) {
-                    Some(ParamVal::Int(n)) => usize::try_from(*n).ok(),
-                    _ => None,
-                })
-                .map_or(2, |n| n.max(1));
+            let workers = int_param(req, v.and_then(|v| v.workers_param)).map_or(2, |n| n.max(1));
             let mut b = tokio::runtime::Builder::new_multi_thread();
             b.worker_threads(workers);
             b
@@ -348,6 +356,9 @@ fn build_runtime(
         .enable_time()
         .enable_io()
         .thread_name(format!("demo-{}-worker", spec.id));
+    if let Some(n) = blocking_threads(req, variant) {
+        builder.max_blocking_threads(n);
+    }
     if req.clock == Clock::Virtual {
         builder.start_paused(true);
     }
@@ -426,7 +437,8 @@ fn record_variant(
     let spec = req.demo.spec();
     let ctx = Ctx::new(rec.clone(), req.clock, spec.id)
         .showing(spec.source_file)
-        .with_os_signals(req.os_signals);
+        .with_os_signals(req.os_signals)
+        .with_blocking_threads(blocking_threads(req, variant));
     let main = match req.demo.start(ctx.clone(), variant, &req.params) {
         Ok(main) => main,
         // A request built by hand with a name the demo does not have: never run another variant.

@@ -222,6 +222,21 @@ fn select_loop_conforms() {
     );
 }
 
+/// Both pools are timed on the virtual clock the same way (ctx.rs and dojo/core.py, "pool"): a
+/// held worker thread waits for the clock, which moves only when every job with a thread is held.
+#[test]
+fn executor_pool_conforms() {
+    conforms(
+        "executor-pool",
+        &[
+            &[],
+            &["jobs=7", "workers=3", "job_ms=250", "tick_ms=60"],
+            &["jobs=5", "workers=4", "job_ms=90", "tick_ms=25"],
+            &["jobs=3", "workers=8", "job_ms=70", "tick_ms=30"],
+        ],
+    );
+}
+
 /// The test that compares each twin with its tokio demo (the I/O twins' are on the real clock,
 /// below; lazy-futures' allows for Python's warning; console-lab's is debug mode's).
 const CONFORMANCE: &[(&str, fn())] = &[
@@ -273,6 +288,7 @@ const CONFORMANCE: &[(&str, fn())] = &[
     ),
     ("select-loop", select_loop_conforms),
     ("request-ids", request_ids_conform),
+    ("executor-pool", executor_pool_conforms),
     (
         "console-lab",
         super::differences::debug_mode_reports_the_slow_step_the_unawaited_coroutine_and_the_lost_exception,
@@ -461,6 +477,18 @@ const WAKE_DIFFERENCES: &[WakeDifference] = &[
               then its result comes with no wake; to_thread and run_in_executor always wake the \
               task from the thread",
         set_aside: &[ThreadWakes],
+        before_python: None,
+    },
+    WakeDifference {
+        demo: "executor-pool",
+        variant: "*",
+        why: "tokio's jobs are spawn_blocking lanes, polled once on a pool thread and never \
+              woken again, and main awaits each JoinHandle in turn, woken as each result is \
+              handed back; asyncio's jobs are Tasks awaiting to_thread, woken by the worker \
+              thread's result, and the TaskGroup wakes main once, when the last one ends",
+        set_aside: &[Tasks(&[
+            "main", "job 1", "job 2", "job 3", "job 4", "job 5", "job 6",
+        ])],
         before_python: None,
     },
 ];

@@ -553,6 +553,42 @@ fn to_thread_keeps_the_ticker_on_time_like_the_blocking_pool() {
     assert!((50.0..=65.0).contains(&gap), "longest gap {gap} ms");
 }
 
+/// The executor-pool twin's virtual timing is the real pool's: on the real clock a two-thread
+/// default executor runs four calls two by two, each round a job's length, and the ticker on
+/// the loop keeps its period.
+#[test]
+fn a_starved_default_executor_runs_the_calls_in_rounds_on_the_real_clock() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let set = &["jobs=4", "workers=2", "job_ms=120", "tick_ms=30"];
+    let twin = asyncio::run_twin(
+        &request("executor-pool", &["starved"], set, Clock::Real),
+        py,
+    )
+    .unwrap();
+    let run = twin.report.run("starved").unwrap();
+    assert_eq!(run.error, None, "{}", twin.stderr);
+    let tl = &run.timeline;
+    assert_eq!(tl.count(Outcome::Ok), 6);
+    for (job, round) in [
+        ("job 1", 1.0),
+        ("job 2", 1.0),
+        ("job 3", 2.0),
+        ("job 4", 2.0),
+    ] {
+        let t = tl.tasks.iter().find(|t| t.name == job).unwrap();
+        let end = t.finished_ms.unwrap();
+        assert!(
+            (end - round * 120.0).abs() < 40.0,
+            "{job} ended at {end} ms"
+        );
+    }
+    let last = tl.metric("last_start_ms").unwrap();
+    assert!((115.0..170.0).contains(&last), "last start {last} ms");
+    let gap = tl.metric("max_tick_gap_ms").unwrap();
+    assert!((25.0..70.0).contains(&gap), "longest gap {gap} ms");
+}
+
 /// The app's way in: a run on its own thread, drawn as its variants finish, cancellable.
 #[test]
 fn a_twin_run_can_be_watched_and_cancelled() {

@@ -132,6 +132,9 @@ const EXPECTED: &[(&str, &str, Runtime, Option<&str>)] = &[
         Some("await_later"),
     ),
     ("spawn-vs-await", "spawn", Runtime::Asyncio, Some("spawn")),
+    // Both variants run the same program on pools of two sizes: main, which hands the jobs over.
+    ("executor-pool", "starved", Runtime::Tokio, Some("main")),
+    ("executor-pool", "starved", Runtime::Asyncio, Some("main")),
 ];
 
 /// Every shipped predict item with the code it shows.

@@ -29,6 +29,7 @@ import time
 
 from .core import Cancelled, Rejected, current_loop, current_recording
 from .core import lane as _lane
+from .core import pool_of_this_thread as _pool_of_this_thread
 from .harness import run
 
 __all__ = [
@@ -116,12 +117,23 @@ def gauge(name: str) -> Gauge:
 
 def block(ms: float) -> None:
     """Hold the thread for `ms` without yielding, as `time.sleep` (or CPU work) does: no other
-    task runs meanwhile. On the virtual clock the clock moves on instead of the thread sleeping."""
+    task runs meanwhile. On the virtual clock the clock moves on instead of the thread sleeping;
+    in a job of the default executor (`to_thread`) only that worker thread waits for it."""
     loop = current_loop()
     if loop is not None:
         loop.block(ms)
+        return
+    pool = _pool_of_this_thread()
+    if pool is not None:
+        # A job of the default executor on the virtual clock: only this thread waits.
+        vpool, pool_loop = pool
+        vpool.hold(ms, lambda: pool_loop.call_soon_threadsafe(_nothing))
     else:
         time.sleep(ms / 1000)
+
+
+def _nothing() -> None:
+    """Wakes the loop: a worker thread is now held."""
 
 
 class SplitMix64:

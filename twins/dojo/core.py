@@ -103,6 +103,63 @@ WATCHER_THREAD = "dojo-parent-watch"
 TRACER_THREAD_PREFIX = "dojo-"
 
 
+class VirtualPool:
+    """The default executor's threads on the virtual clock (a twin that asks for it:
+    `dojo.run(.., time_threads=True)`).
+
+    A virtual clock cannot time a real thread: it would jump to the next timer while the
+    thread works. So a job sent with `run_in_executor(None, ..)` (`to_thread`) that calls
+    `dojo.block(ms)` holds its worker thread on an Event until the virtual clock has moved `ms`
+    on, and the loop moves the clock only when every job that has a thread (at most the
+    executor's `max_workers`) is held: a job a thread just took starts at the instant that
+    thread came free. It is how tokio's twin of this times its blocking pool."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.lock = threading.Lock()
+        # Jobs sent and not yet back on the loop: running or waiting in the executor's queue.
+        self.live = 0
+        # The default executor's size, read as it is used (None: a thread for every job).
+        self.threads: int | None = None
+        # Held jobs: the virtual ns each is let go at, and the Event its thread waits on.
+        self.held: list[tuple[int, threading.Event]] = []
+
+    def settled(self) -> bool:
+        """Every job that has a thread is held (call with the lock)."""
+        running = self.live if self.threads is None else min(self.live, self.threads)
+        return len(self.held) >= running
+
+    def hold(self, ms: float, wake) -> None:
+        """In a worker thread: wait until the virtual clock has moved `ms` on."""
+        until = threading.Event()
+        with self.lock:
+            self.held.append((self.clock.ns + round(ms * 1_000_000), until))
+        wake()
+        until.wait()
+
+    def release_due(self) -> None:
+        now = self.clock.ns
+        with self.lock:
+            due = [e for at, e in self.held if at <= now]
+            self.held = [(at, e) for at, e in self.held if at > now]
+        for e in due:
+            e.set()
+
+    def release_all(self) -> None:
+        with self.lock:
+            held, self.held = self.held, []
+        for _, e in held:
+            e.set()
+
+
+_POOL_THREAD = threading.local()
+
+
+def pool_of_this_thread() -> tuple[VirtualPool, object] | None:
+    """The virtual pool (and its loop) of the job this worker thread runs, if any."""
+    return getattr(_POOL_THREAD, "pool", None)
+
+
 class _VirtualSelector(selectors.DefaultSelector):
     """Polls the real file descriptors without waiting; when none is ready and the loop would
     wait for a timer, moves the virtual clock to that timer instead of sleeping. While a call
@@ -117,11 +174,27 @@ class _VirtualSelector(selectors.DefaultSelector):
         self._clock = clock
         # (the call's asyncio future, the real time until which it holds the clock)
         self.thread_calls: list[tuple[asyncio.Future, float]] = []
+        # The default executor timed on the virtual clock, for a twin that asks for it.
+        self.pool: VirtualPool | None = None
 
     def select(self, timeout=None):
         ready = super().select(0)
         if ready or timeout == 0:
             return ready
+        pool = self.pool
+        if pool is not None and pool.live:
+            with pool.lock:
+                settled = pool.settled()
+                next_ns = min((at for at, _ in pool.held), default=None)
+            if not settled:
+                # A worker is running in real time: its hold or its result wakes the loop.
+                return super().select(None)
+            timer_ns = None if timeout is None else self._clock.ns + round(timeout * 1e9)
+            if next_ns is not None and (timer_ns is None or next_ns <= timer_ns):
+                if next_ns > self._clock.ns:
+                    self._clock.advance_ns(next_ns - self._clock.ns)
+                pool.release_due()
+                return []
         held = self._held_until()
         if held is not None:
             ready = super().select(max(held - time.monotonic(), 0.0))
@@ -1098,18 +1171,6 @@ class TracingLoop(asyncio.SelectorEventLoop):
                 _tracer_failed(exc)
         return _call_soon(self, callback, *args, context=context)
 
-    def run_in_executor(
-        self,
-        executor: concurrent.futures.Executor | None,
-        func: collections.abc.Callable,
-        *args: object,
-    ) -> asyncio.Future:
-        future = super().run_in_executor(executor, func, *args)
-        if self._virtual is not None:
-            # The virtual clock waits for it (see `_VirtualSelector`).
-            self._virtual.thread_calls.append((future, time.monotonic() + THREAD_HOLD_S))
-        return future
-
     def call_soon_threadsafe(
         self,
         callback: collections.abc.Callable,
@@ -1267,6 +1328,48 @@ class TracingLoop(asyncio.SelectorEventLoop):
         finally:
             self._main_in_place = False
 
+    def hold_pool_threads(self) -> None:
+        """Time the default executor's jobs on the virtual clock (see `VirtualPool`)."""
+        if self.clock is not None:
+            self._pool = VirtualPool(self.clock)
+            self._selector.pool = self._pool
+
+    def run_in_executor(
+        self,
+        executor: concurrent.futures.Executor | None,
+        func: collections.abc.Callable,
+        *args: object,
+    ) -> asyncio.Future:
+        pool = getattr(self, "_pool", None)
+        if pool is None or executor is not None:
+            future = super().run_in_executor(executor, func, *args)
+            if self._virtual is not None:
+                # The virtual clock waits for it (see `_VirtualSelector`); a job of a timed pool
+                # is waited for by the pool's own rule instead (see `VirtualPool`).
+                self._virtual.thread_calls.append((future, time.monotonic() + THREAD_HOLD_S))
+            return future
+
+        def job():
+            _POOL_THREAD.pool = (pool, self)
+            try:
+                return func(*args)
+            finally:
+                _POOL_THREAD.pool = None
+
+        with pool.lock:
+            pool.live += 1
+        future = super().run_in_executor(None, job)
+        # asyncio's default executor is a ThreadPoolExecutor, made on first use.
+        pool.threads = getattr(self._default_executor, "_max_workers", None)
+
+        def back(_):
+            with pool.lock:
+                pool.live -= 1
+
+        # Registered before anyone awaits the future: it runs first when the result is back.
+        future.add_done_callback(back)
+        return future
+
     def block(self, ms: float) -> None:
         """Hold the thread for `ms` without yielding; on the virtual clock the clock moves on
         instead of the thread sleeping."""
@@ -1303,6 +1406,7 @@ def trace(
     variant: str,
     watch: ParentWatch | None = None,
     who: str = "the program",
+    pool: bool = False,
 ) -> dict:
     """Run `main()` as the Task "main" on a new tracing loop until it ends, cancel whatever it
     left running (as the tokio runner aborts its leftovers), and return the run's document.
@@ -1310,6 +1414,8 @@ def trace(
     stderr."""
     clock = VirtualClock() if virtual else None
     loop = TracingLoop(clock, program_files)
+    if pool:
+        loop.hold_pool_threads()
     run_ = loop.recording
     if watch is not None:
         watch.attach(loop)
@@ -1334,6 +1440,8 @@ def trace(
         if leftovers:
             loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
         run_.active = False
+        if getattr(loop, "_pool", None) is not None:
+            loop._pool.release_all()  # a worker held past main's end: nothing would wake it
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
     finally:

@@ -62,25 +62,28 @@ def run(
     clock: str = "virtual",
     *,
     variants: collections.abc.Sequence[str] | None = None,
+    time_threads: bool = False,
 ) -> None:
     """Run `main(variant, **params)` once per variant and write the run document to stdout.
     `variants` are the twin's (the first run by hand is main's default `variant`); `clock` is the
     default when no arguments say otherwise: "real" for twins that talk to real sockets and
-    files, which a virtual clock would race past. Exits with status 2, naming what is valid,
-    when asked for a variant or a parameter the twin does not have."""
+    files, which a virtual clock would race past. `time_threads`: on the virtual clock, jobs of
+    the default executor that hold their thread with `dojo.block` are timed by it (see
+    `core.VirtualPool`). Exits with status 2, naming what is valid, when asked for a variant or
+    a parameter the twin does not have."""
     twin_file = main.__code__.co_filename
     try:
         if script_tracer is not None:
             _run_in_script(main, clock, variants, twin_file)
         else:
-            _run(main, clock, variants, twin_file)
+            _run(main, clock, variants, twin_file, time_threads)
     except TwinError as e:
         sys.stderr.write("dojo: %s\n" % e)
         sys.stderr.flush()
         raise SystemExit(2) from None
 
 
-def _run(main, default_clock, declared, twin_file):
+def _run(main, default_clock, declared, twin_file, time_threads=False):
     name = os.path.basename(twin_file)
     if _launched is not None:
         launch_ = _launched
@@ -126,6 +129,7 @@ def _run(main, default_clock, declared, twin_file):
                 variant=variant,
                 watch=watch,
                 who="the twin",
+                pool=time_threads,
             )
             if watch is not None and watch.gone:
                 os._exit(70)

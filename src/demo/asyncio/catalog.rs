@@ -566,6 +566,28 @@ pub(super) static TWINS: &[Twin] = &[
             )
         },
     },
+    Twin {
+        demo: "executor-pool",
+        file: "executor-pool.py",
+        source: include_str!("../../../twins/executor-pool.py"),
+        variants: &[
+            same(
+                "starved",
+                "to_thread",
+                "asyncio.to_thread on a default executor of `workers` threads \
+                 (loop.set_default_executor(ThreadPoolExecutor(workers)))",
+            ),
+            same(
+                "sized",
+                "to_thread",
+                "asyncio.to_thread on a default executor of `jobs` threads",
+            ),
+        ],
+        run_bound: |p| {
+            let rounds = (p.num("jobs")? / p.num("workers")?.max(1.0)).ceil();
+            Ok(rounds * p.num("job_ms")? + p.num("tick_ms")?)
+        },
+    },
 ];
 
 /// A run's parameters as a twin's run bound reads them: by name and kind. A name the demo does

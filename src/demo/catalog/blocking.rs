@@ -36,6 +36,7 @@ variants! {
             clocks: &[Clock::Real],
             flavor: Flavor::CurrentThread,
             workers_param: None,
+            blocking_threads_param: None,
         },
     }
 }

@@ -27,6 +27,7 @@ variants! {
             clocks: &[Clock::Real, Clock::Virtual],
             flavor: Flavor::CurrentThread,
             workers_param: None,
+            blocking_threads_param: None,
         },
     }
 }

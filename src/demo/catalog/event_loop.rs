@@ -28,6 +28,7 @@ variants! {
             clocks: &[Clock::Real],
             flavor: Flavor::MultiThread,
             workers_param: Some("workers"),
+            blocking_threads_param: None,
         },
     }
 }
