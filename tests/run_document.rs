@@ -572,3 +572,16 @@ fn an_instant_reads_in_the_order_it_happened_on_both_runtimes() {
     assert!(twin.succeeded(), "{}", twin.stderr);
     backoff_follows_the_failed_attempt(&twin.report.runs[0].timeline, "asyncio");
 }
+
+/// The README says which format `run --json` writes: the format this asyncdojo writes, and the
+/// parts a reader looks for in it.
+#[test]
+fn the_readme_names_the_format_version_it_writes() {
+    let readme = include_str!("../README.md");
+    let said = format!("`format_version` ({FORMAT_VERSION})");
+    assert!(readme.contains(&said), "README.md should say {said}");
+    assert!(
+        readme.contains("(wakes and parks)"),
+        "README.md names the wakes and parks"
+    );
+}

@@ -135,6 +135,19 @@ const EXPECTED: &[(&str, &str, Runtime, Option<&str>)] = &[
     // Both variants run the same program on pools of two sizes: main, which hands the jobs over.
     ("executor-pool", "starved", Runtime::Tokio, Some("main")),
     ("executor-pool", "starved", Runtime::Asyncio, Some("main")),
+    // serve() dispatches on the variant: the request a variant runs.
+    (
+        "request-ids",
+        "global",
+        Runtime::Asyncio,
+        Some("with_global"),
+    ),
+    (
+        "request-ids",
+        "executor",
+        Runtime::Asyncio,
+        Some("with_context_var"),
+    ),
 ];
 
 /// Every shipped predict item with the code it shows.

@@ -129,7 +129,7 @@ class VirtualPool:
         running = self.live if self.threads is None else min(self.live, self.threads)
         return len(self.held) >= running
 
-    def hold(self, ms: float, wake) -> None:
+    def hold(self, ms: float, wake: collections.abc.Callable[[], object]) -> None:
         """In a worker thread: wait until the virtual clock has moved `ms` on."""
         until = threading.Event()
         with self.lock:

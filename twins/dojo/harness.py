@@ -74,7 +74,7 @@ def run(
     twin_file = main.__code__.co_filename
     try:
         if script_tracer is not None:
-            _run_in_script(main, clock, variants, twin_file)
+            _run_in_script(main, clock, variants, twin_file, time_threads)
         else:
             _run(main, clock, variants, twin_file, time_threads)
     except TwinError as e:
@@ -148,13 +148,27 @@ def _run(main, default_clock, declared, twin_file, time_threads=False):
         out.flush()
 
 
-def _run_in_script(main, default_clock, declared, twin_file):
+def _run_in_script(main, default_clock, declared, twin_file, time_threads=False):
     """`dojo.run` in a script traced by `asyncdojo trace`: every variant the twin declares (or
     those its JSON argument asks for, as by hand), each through `asyncio.run`, so the script
     tracer records it as one of the script's runs, named after the variant. The clock is the
     trace's. A variant whose main raises does not stop the others; the first such error is then
-    raised, as the script's own."""
+    raised, as the script's own. `time_threads` is honoured as in a twin run, so a saved twin
+    traces as it runs."""
     import asyncio
+
+    def run_timed(variant, params):
+        # asyncio.run's own steps, with the loop told first to time the default executor's jobs
+        # as a twin's loop does (see `core.VirtualPool`): main stays the run's first Task.
+        with asyncio.Runner() as runner:
+            loop = runner.get_loop()
+            loop.hold_pool_threads()
+            try:
+                runner.run(main(variant, **params))
+            finally:
+                pool = getattr(loop, "_pool", None)
+                if pool is not None:
+                    pool.release_all()  # a worker held past main's end: nothing would wake it
 
     tracer = script_tracer
     name = os.path.basename(twin_file)
@@ -186,7 +200,10 @@ def _run_in_script(main, default_clock, declared, twin_file):
     for variant in variants:
         tracer.label_next_run(variant)
         try:
-            asyncio.run(main(variant, **params))
+            if time_threads:
+                run_timed(variant, params)
+            else:
+                asyncio.run(main(variant, **params))
         except Exception as e:  # noqa: BLE001 (the run records it; the script raises it later)
             if first_error is None:
                 first_error = e
