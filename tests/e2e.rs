@@ -3,6 +3,9 @@
 //! And `q` in the middle of a compare on asyncio, on the interpreter `--python` names: nothing of
 //! the run is left behind.
 
+#[path = "support/stand_in.rs"]
+mod stand_in;
+
 use std::time::{Duration, Instant};
 
 /// Runs `script` (BIN is the binary) under bash in a fresh pseudo-terminal of `rows`×`cols`.
@@ -115,21 +118,7 @@ fn q_during_an_asyncio_compare_on_the_python_given_leaves_no_twin_file_behind() 
     let record = start.join("launched");
     // A stand-in interpreter: says how it was named and which twin it was given, then is the
     // real one.
-    let bin = start.join("venv/bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let fake = bin.join("python");
-    std::fs::write(
-        &fake,
-        format!(
-            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *.py) echo \"$0 $a\" >> '{}';; esac; \
-             done\nexec '{}' \"$@\"\n",
-            record.display(),
-            py.program.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = stand_in::recording_python(start, &record, &py.program);
 
     let mut p = spawn_sized(
         &format!(

@@ -4,6 +4,9 @@
 //!
 //! Its own test binary: the choice is made once per process, so no other test may make it first.
 
+#[path = "support/stand_in.rs"]
+mod stand_in;
+
 use std::path::Path;
 
 use asyncdojo::demo::Registry;
@@ -25,21 +28,7 @@ fn practice_runs_its_twins_on_the_python_chosen_at_start() {
     let record = start.join("launched");
     // A stand-in interpreter: says how it was named and which twin it was given, then is the
     // real one.
-    let bin = start.join("venv/bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let fake = bin.join("python");
-    std::fs::write(
-        &fake,
-        format!(
-            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *.py) echo \"$0 $a\" >> '{}';; esac; \
-             done\nexec '{}' \"$@\"\n",
-            record.display(),
-            py.program.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = stand_in::recording_python(&start, &record, &py.program);
 
     // Started in `start` with `--python venv/bin/python`, as cli::run chooses; then the process
     // moves on, so a path left relative would name nothing.

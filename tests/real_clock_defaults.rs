@@ -33,10 +33,14 @@
 //! The asyncio tests need Python 3.11 or later. Without one they print why and pass, unless `CI`
 //! or `ASYNCDOJO_REQUIRE_PYTHON` is set: then they fail, as in tests/asyncio.rs.
 
+#[path = "support/runs.rs"]
+mod runs;
+use runs::{on_asyncio, on_tokio};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use asyncdojo::demo::asyncio::{self, Python};
-use asyncdojo::demo::runner::{self, RunReport, RunRequest, VariantRun};
+use asyncdojo::demo::runner::{RunReport, RunRequest, VariantRun};
 use asyncdojo::demo::timeline::{Outcome, TaskId, TimelineSnapshot, WakeCause};
 use asyncdojo::demo::{Clock, ParamKind, registry};
 
@@ -68,30 +72,6 @@ fn virtual_demos() -> Vec<(&'static str, Vec<&'static str>)> {
 fn request(demo: &str, variants: &[&str], set: &[String], clock: Clock) -> RunRequest {
     let variants: Vec<String> = variants.iter().map(|s| s.to_string()).collect();
     RunRequest::build(demo, &variants, set, clock).unwrap()
-}
-
-fn on_tokio(req: RunRequest) -> RunReport {
-    let demo = req.demo.spec().id;
-    let report = runner::run_blocking(req).unwrap();
-    for run in &report.runs {
-        assert_eq!(run.error, None, "tokio: {demo} {}", run.variant);
-    }
-    report
-}
-
-fn on_asyncio(py: &Python, req: &RunRequest) -> RunReport {
-    let demo = req.demo.spec().id;
-    let twin = asyncio::run_twin(req, py).unwrap();
-    assert_eq!(twin.report.clock, req.clock);
-    for run in &twin.report.runs {
-        let variant = &run.variant;
-        assert_eq!(
-            run.error, None,
-            "asyncio {demo} {variant}; Python said:\n{}",
-            twin.stderr
-        );
-    }
-    twin.report
 }
 
 // ---- the story ------------------------------------------------------------------------------

@@ -13,9 +13,13 @@
 //! The asyncio tests need Python 3.11 or later. Without one they print why and pass, unless `CI`
 //! or `ASYNCDOJO_REQUIRE_PYTHON` is set: then they fail, as in tests/asyncio.rs.
 
+#[path = "support/runs.rs"]
+mod runs;
+use runs::{on_asyncio, on_tokio};
+
 use asyncdojo::demo::Clock;
-use asyncdojo::demo::asyncio::{self, Python};
-use asyncdojo::demo::runner::{self, RunReport, RunRequest, VariantRun};
+use asyncdojo::demo::asyncio::Python;
+use asyncdojo::demo::runner::{RunReport, RunRequest, VariantRun};
 use asyncdojo::demo::timeline::Outcome;
 
 /// The interpreter the tests use (see `asyncio::for_tests`).
@@ -27,28 +31,6 @@ fn request(demo: &str, variants: &[&str], set: &[&str], clock: Clock) -> RunRequ
     let variants: Vec<String> = variants.iter().map(|s| s.to_string()).collect();
     let sets: Vec<String> = set.iter().map(|s| s.to_string()).collect();
     RunRequest::build(demo, &variants, &sets, clock).unwrap()
-}
-
-fn on_tokio(req: RunRequest) -> RunReport {
-    let report = runner::run_blocking(req).unwrap();
-    for run in &report.runs {
-        assert_eq!(run.error, None, "tokio: {}", run.variant);
-    }
-    report
-}
-
-fn on_asyncio(py: &Python, req: &RunRequest) -> RunReport {
-    let twin = asyncio::run_twin(req, py).unwrap();
-    assert_eq!(twin.report.clock, req.clock);
-    for run in &twin.report.runs {
-        let variant = &run.variant;
-        assert_eq!(
-            run.error, None,
-            "asyncio {variant}; Python said:\n{}",
-            twin.stderr
-        );
-    }
-    twin.report
 }
 
 /// `n` runs side by side.

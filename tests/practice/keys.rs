@@ -266,8 +266,8 @@ fn a_quiz_ends_on_its_summary_and_what_is_due_next() {
     assert_ne!(a.screen, Screen::Practice);
 }
 
-#[test]
-fn space_after_an_interview_reveal_skips_to_the_next_question() {
+/// The app on the mock interview, asking these lessons' questions in this order.
+fn interview_of(lessons: &[&str]) -> App {
     let mut a = app();
     let question = |lesson: &str| Question {
         lesson: asyncdojo::lesson::LessonId(lesson.into()),
@@ -275,11 +275,17 @@ fn space_after_an_interview_reveal_skips_to_the_next_question() {
         weight: 1.0,
     };
     let i = asyncdojo::practice::Interview::with_questions(
-        vec![question("q01-sync-vs-async"), question("q02-event-loop")],
+        lessons.iter().map(|l| question(l)).collect(),
         InterviewConfig::default(),
     );
     a.practice.view = Some(PracticeView::Interview(i));
     a.screen = Screen::Practice;
+    a
+}
+
+#[test]
+fn space_after_an_interview_reveal_skips_to_the_next_question() {
+    let mut a = interview_of(&["q01-sync-vs-async", "q02-event-loop"]);
     let phase = |a: &App| match &a.practice.view {
         Some(PracticeView::Interview(i)) => (i.index(), i.phase()),
         other => panic!("not in the interview: {other:?}"),
@@ -300,18 +306,7 @@ fn space_after_an_interview_reveal_skips_to_the_next_question() {
 /// when it has only an analogue of one (Q2's event-loop: asyncio has one kind of loop).
 #[test]
 fn an_interview_reveal_runs_on_asyncio_where_the_twin_runs_every_variant_as_the_same_program() {
-    let mut a = app();
-    let question = |lesson: &str| Question {
-        lesson: asyncdojo::lesson::LessonId(lesson.into()),
-        reason: PickReason::New,
-        weight: 1.0,
-    };
-    let i = asyncdojo::practice::Interview::with_questions(
-        vec![question("q01-sync-vs-async"), question("q02-event-loop")],
-        InterviewConfig::default(),
-    );
-    a.practice.view = Some(PracticeView::Interview(i));
-    a.screen = Screen::Practice;
+    let mut a = interview_of(&["q01-sync-vs-async", "q02-event-loop"]);
     let reveal = |a: &mut App| {
         let _ = press(a, KeyCode::Enter);
         match press(a, KeyCode::Enter) {

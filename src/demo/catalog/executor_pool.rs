@@ -11,8 +11,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::demo::{
-    Clock, Ctx, DemoProgram, DemoSpec, DemoVariant, Flavor, FromParams, VariantSpec, params,
-    variants,
+    Ctx, DemoProgram, DemoSpec, DemoVariant, FromParams, VariantSpec, params, variants,
 };
 
 pub struct ExecutorPool;
@@ -20,12 +19,8 @@ pub struct ExecutorPool;
 /// Both variants run the same program; only the size of the blocking pool under it differs.
 const fn pool(name: &'static str, help: &'static str, threads: &'static str) -> VariantSpec {
     VariantSpec {
-        name,
-        help,
-        clocks: &[Clock::Virtual, Clock::Real],
-        flavor: Flavor::CurrentThread,
-        workers_param: None,
         blocking_threads_param: Some(threads),
+        ..VariantSpec::single(name, help)
     }
 }
 
