@@ -189,6 +189,12 @@ class _VirtualSelector(selectors.DefaultSelector):
             if not settled:
                 # A worker is running in real time: its hold or its result wakes the loop.
                 return super().select(None)
+            # A worker that has just finished a job hands its result to the loop before it takes
+            # the next job and holds: a hold counted above means that result is in the wake-up
+            # pipe already, and it belongs to this instant, before the clock moves.
+            ready = super().select(0)
+            if ready:
+                return ready
             timer_ns = None if timeout is None else self._clock.ns + round(timeout * 1e9)
             if next_ns is not None and (timer_ns is None or next_ns <= timer_ns):
                 if next_ns > self._clock.ns:
