@@ -586,6 +586,88 @@ fn the_virtual_clock_waits_for_a_call_run_in_a_thread() {
     }
 }
 
+/// A pool of 3 threads timed on the virtual clock, 7 jobs of 250 ms, a ticker every 60 ms; the
+/// loop's thread takes the pool's lock 3 ms late, which widens the window between its first look
+/// at the wake-up pipe and its count of held jobs.
+const POOL_RACE: &str = r#"
+import asyncio
+import concurrent.futures
+import threading
+import time
+
+import dojo
+from dojo import core
+
+
+class TakenLateByTheLoop:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop_thread = threading.get_ident()
+
+    def __enter__(self):
+        if threading.get_ident() == self._loop_thread:
+            time.sleep(0.003)
+        self._lock.acquire()
+
+    def __exit__(self, *exc):
+        self._lock.release()
+
+
+_made = core.VirtualPool.__init__
+
+
+def _made_late(self, clock):
+    _made(self, clock)
+    self.lock = TakenLateByTheLoop()
+
+
+core.VirtualPool.__init__ = _made_late
+
+
+async def job():
+    await asyncio.to_thread(dojo.block, 250)
+
+
+async def ticker(done):
+    while not done.is_set():
+        await asyncio.sleep(0.06)
+
+
+async def main(variant="pool"):
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=3))
+    done = asyncio.Event()
+    ticking = asyncio.create_task(ticker(done), name="ticker")
+    async with asyncio.TaskGroup() as tg:
+        for k in range(1, 8):
+            tg.create_task(job(), name=f"job {k}")
+    done.set()
+    await ticking
+
+
+dojo.run(main, time_threads=True)
+"#;
+
+/// A worker that finishes a job hands its result to the loop before it takes the next job and
+/// holds: the loop must read that result at the job's instant, before it moves the clock to the
+/// next tick because every thread is held again (a job ended a tick late, at 300 ms, before).
+#[test]
+fn a_timed_pools_jobs_end_at_their_instant_however_late_the_loop_looks() {
+    let Some(py) = python() else { return };
+    let _turn = exclusive();
+    let (doc, stderr) = trace(py, POOL_RACE, serde_json::json!({}));
+    assert!(!stderr.contains("dojo:"), "{stderr}");
+    let run = &doc["runs"][0];
+    let ends: Vec<f64> = (1..=7)
+        .map(|k| {
+            task(run, &format!("job {k}"))["finished_ms"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ends, [250.0, 250.0, 250.0, 500.0, 500.0, 500.0, 750.0]);
+}
+
 const CAUSES: &str = r#"
 import asyncio
 import socket
