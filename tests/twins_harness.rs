@@ -223,9 +223,10 @@ for line in found:
 sys.exit(1 if found else 0)
 "#;
 
-fn check(py: &Python, files: &[PathBuf]) -> Output {
+/// One of the Python checks here (`CHECK`, `HINTS`) over `files`, on the twins' interpreter.
+fn python_check(py: &Python, script: &str, files: &[PathBuf]) -> Output {
     Command::new(&py.program)
-        .args(["-I", "-S", "-B", "-c", CHECK])
+        .args(["-I", "-S", "-B", "-c", script])
         .args(files)
         .output()
         .unwrap()
@@ -262,7 +263,7 @@ fn every_python_file_under_twins_compiles_and_names_only_what_it_defines() {
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} checked");
     }
-    let out = check(py, &files);
+    let out = python_check(py, CHECK, &files);
     assert!(
         out.status.success(),
         "{}{}",
@@ -273,7 +274,7 @@ fn every_python_file_under_twins_compiles_and_names_only_what_it_defines() {
     let dir = tempfile::tempdir().unwrap();
     let bundled = dir.path().join("dojo.py");
     std::fs::write(&bundled, asyncio::tracer_source()).unwrap();
-    let out = check(py, &[bundled]);
+    let out = python_check(py, CHECK, &[bundled]);
     assert!(out.status.success(), "{}", text(&out.stdout));
 }
 
@@ -290,7 +291,7 @@ fn the_python_check_finds_an_undefined_name_and_a_syntax_error() {
     .unwrap();
     let broken = dir.path().join("broken.py");
     std::fs::write(&broken, "def main(:\n    pass\n").unwrap();
-    let out = check(py, &[typo.clone(), broken.clone()]);
+    let out = python_check(py, CHECK, &[typo.clone(), broken.clone()]);
     assert_eq!(out.status.code(), Some(1));
     let report = text(&out.stdout);
     let t = typo.display();
@@ -360,14 +361,6 @@ for line in found:
 sys.exit(1 if found else 0)
 "#;
 
-fn hints(py: &Python, files: &[PathBuf]) -> Output {
-    Command::new(&py.program)
-        .args(["-I", "-S", "-B", "-c", HINTS])
-        .args(files)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn the_public_dojo_api_has_type_hints() {
     let Some(py) = python() else { return };
@@ -375,7 +368,7 @@ fn the_public_dojo_api_has_type_hints() {
         .iter()
         .map(|f| twins_dir().join("dojo").join(f))
         .collect();
-    let out = hints(py, &files);
+    let out = python_check(py, HINTS, &files);
     assert!(
         out.status.success(),
         "{}{}",
@@ -400,7 +393,7 @@ fn the_type_hint_check_finds_a_bare_parameter_and_a_missing_return() {
          @staticmethod\n    def make(x: int):\n        pass\n",
     )
     .unwrap();
-    let out = hints(py, std::slice::from_ref(&file));
+    let out = python_check(py, HINTS, std::slice::from_ref(&file));
     assert_eq!(out.status.code(), Some(1));
     let f = file.display();
     assert_eq!(

@@ -570,11 +570,13 @@ fn strip_label(name: &str, max: Option<&f64>, width: usize) -> String {
     if room < 2 {
         return name.to_owned();
     }
-    let mut short = String::new();
+    let (mut short, mut used) = (String::new(), 0);
     for c in name.chars() {
-        if cells(&short) + cells(c.encode_utf8(&mut [0; 4])) > room - 1 {
+        let w = cells(c.encode_utf8(&mut [0; 4]));
+        if used + w > room - 1 {
             break;
         }
+        used += w;
         short.push(c);
     }
     format!("{short}…{top}")
